@@ -1,0 +1,493 @@
+// The only file that knows about Node. Every export validates its arguments strictly
+// (type, length, range) and throws a TypeError/RangeError naming the argument; heavy work
+// runs on the libuv pool through Job and settles a Promise. Typed arrays cross zero-copy;
+// the options object is held by a persistent reference until the job settles, so its
+// buffers cannot be collected while native code reads them (callers must not mutate them).
+#include <napi.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "glm/design.h"
+#include "glm/newton.h"
+#include "glm/objective.h"
+#include "influence/leverage.h"
+#include "influence/reduced_hessian.h"
+#include "influence/scores.h"
+#include "linalg/blas.h"
+#include "linalg/dense.h"
+
+extern "C" char* openblas_get_config(void);
+extern "C" int openblas_get_num_threads(void);
+
+namespace tdakit {
+namespace {
+
+// ---- argument reading -------------------------------------------------------------------
+
+class Reader {
+ public:
+  Reader(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
+    if (info.Length() < 1 || !info[0].IsObject()) fail<Napi::TypeError>("expects one options object");
+    obj_ = info[0].As<Napi::Object>();
+  }
+  Napi::Object object() const { return obj_; }
+
+  bool has(const char* key) const {
+    Napi::Value v = obj_.Get(key);
+    return !v.IsUndefined() && !v.IsNull();
+  }
+
+  double number(const char* key, double min, double max) const {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsNumber()) fail<Napi::TypeError>(std::string("'") + key + "' must be a number");
+    const double x = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(x) || x < min || x > max)
+      fail<Napi::RangeError>(std::string("'") + key + "' = " + std::to_string(x) + " is outside [" +
+                             std::to_string(min) + ", " + std::to_string(max) + "]");
+    return x;
+  }
+  std::size_t count(const char* key) const {
+    const double x = number(key, 0, 9007199254740991.0);
+    if (x != std::floor(x)) fail<Napi::RangeError>(std::string("'") + key + "' must be an integer");
+    return static_cast<std::size_t>(x);
+  }
+  bool flag(const char* key) const {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsBoolean()) fail<Napi::TypeError>(std::string("'") + key + "' must be a boolean");
+    return v.As<Napi::Boolean>().Value();
+  }
+  // A Float64Array of exactly `length` elements; null when optional and absent.
+  const double* f64(const char* key, std::size_t length, bool optional = false) const {
+    if (!has(key)) {
+      if (optional) return nullptr;
+      fail<Napi::TypeError>(std::string("'") + key + "' is required");
+    }
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      fail<Napi::TypeError>(std::string("'") + key + "' must be a Float64Array");
+    auto a = v.As<Napi::Float64Array>();
+    if (a.ElementLength() != length)
+      fail<Napi::RangeError>(std::string("'") + key + "' has " + std::to_string(a.ElementLength()) +
+                             " elements, expected " + std::to_string(length));
+    return a.Data();
+  }
+  // Row indices below `bound` as a Uint32Array of any length.
+  std::vector<std::size_t> rows(const char* key, std::size_t bound) const {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+      fail<Napi::TypeError>(std::string("'") + key + "' must be a Uint32Array");
+    auto a = v.As<Napi::Uint32Array>();
+    std::vector<std::size_t> out(a.ElementLength());
+    for (std::size_t j = 0; j < out.size(); ++j) {
+      if (a[j] >= bound)
+        fail<Napi::RangeError>(std::string("'") + key + "' holds index " + std::to_string(a[j]) +
+                               ", out of range [0, " + std::to_string(bound) + ")");
+      out[j] = a[j];
+    }
+    return out;
+  }
+
+  glm::Design design(const char* prefix = "") const {
+    const std::string p(prefix);
+    glm::Design a;
+    a.n = count((p + "n").c_str());
+    a.d = count((p + "d").c_str());
+    a.intercept = flag((p + "intercept").c_str());
+    a.x = f64((p + "x").c_str(), a.n * a.d);
+    if (a.p() == 0) fail<Napi::RangeError>("the model has no parameters (d = 0 without intercept)");
+    return a;
+  }
+  glm::Family family() const {
+    const double f = number("family", 0, 1);
+    return f == 0 ? glm::Family::Logistic : glm::Family::Squared;
+  }
+  glm::Problem problem() const {
+    glm::Problem pr;
+    pr.design = design();
+    pr.family = family();
+    pr.y = f64("y", pr.design.n);
+    pr.weights = f64("weights", pr.design.n, true);
+    pr.lambda = number("lambda", 0, 1e300);
+    pr.linear = f64("linear", pr.design.p(), true);
+    return pr;
+  }
+  glm::FitOptions fitOptions() const {
+    glm::FitOptions o;
+    o.tol = number("tol", 0, 1);
+    o.maxIter = static_cast<int>(number("maxIter", 1, 1e6));
+    return o;
+  }
+
+  template <class E>
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw E::New(env_, std::string("tdakit native ") + fn_ + ": " + msg);
+  }
+
+ private:
+  Napi::Env env_;
+  const char* fn_;
+  Napi::Object obj_;
+};
+
+// ---- async jobs --------------------------------------------------------------------------
+
+class Job : public Napi::AsyncWorker {
+ public:
+  using Exec = std::function<void()>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+  Job(Napi::Env env, Napi::Object keep, Exec exec, Done done)
+      : Napi::AsyncWorker(env, "tdakit"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        keep_(Napi::Persistent(keep)),
+        exec_(std::move(exec)),
+        done_(std::move(done)) {}
+
+  static Napi::Promise start(const Reader& r, Napi::Env env, Exec exec, Done done) {
+    auto* job = new Job(env, r.object(), std::move(exec), std::move(done));
+    Napi::Promise p = job->deferred_.Promise();
+    job->Queue();
+    return p;
+  }
+
+  void Execute() override {
+    try {
+      exec_();
+    } catch (const NumericError& e) {
+      code_ = "ERR_TDAKIT_NUMERIC";
+      SetError(e.what());
+    } catch (const ArgumentError& e) {
+      code_ = "ERR_TDAKIT_ARGUMENT";
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      code_ = "ERR_TDAKIT_MEMORY";
+      SetError("out of memory in the native core");
+    } catch (const std::exception& e) {
+      code_ = "ERR_TDAKIT_NATIVE";
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    deferred_.Resolve(done_(Env()));
+  }
+  void OnError(const Napi::Error& e) override {
+    Napi::HandleScope scope(Env());
+    Napi::Error err = Napi::Error::New(Env(), e.Message());
+    err.Set("code", Napi::String::New(Env(), code_));
+    deferred_.Reject(err.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_;
+  Exec exec_;
+  Done done_;
+  std::string code_ = "ERR_TDAKIT_NATIVE";
+};
+
+Napi::Float64Array toJs(Napi::Env env, const std::vector<double>& v) {
+  auto a = Napi::Float64Array::New(env, v.size());
+  if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(double));
+  return a;
+}
+
+Napi::Object fitResultToJs(Napi::Env env, const glm::FitResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("theta", toJs(env, r.theta));
+  o.Set("objective", r.objective);
+  o.Set("gradientNorm", r.gradientNorm);
+  o.Set("gradientScale", r.gradientScale);
+  o.Set("newtonIterations", r.newtonIterations);
+  o.Set("chordIterations", r.chordIterations);
+  return o;
+}
+
+// The reference factorisation and the weight changes that define a ReducedHessian.
+struct ReducedSpec {
+  const double* hessian;
+  const double* factor;
+  std::vector<std::size_t> rows;
+  const double* coef;
+  double shift;
+};
+
+ReducedSpec readReduced(const Reader& r, const glm::Design& a) {
+  ReducedSpec s;
+  const std::size_t p = a.p();
+  s.hessian = r.f64("hessian", p * p);
+  s.factor = r.f64("factor", p * p);
+  s.rows = r.rows("rows", a.n);
+  s.coef = r.f64("coef", s.rows.size());
+  s.shift = r.number("shift", -1e300, 1e300);
+  return s;
+}
+
+// ---- exports -------------------------------------------------------------------------------
+
+// fit({family, x, n, d, intercept, y, weights?, lambda, linear?, theta0?, tol, maxIter})
+Napi::Value Fit(const Napi::CallbackInfo& info) {
+  Reader r(info, "fit");
+  const glm::Problem pr = r.problem();
+  const double* theta0 = r.f64("theta0", pr.p(), true);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::Objective(pr), theta0, opt); },
+                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+}
+
+// refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter}):
+// chord iterations with the exact reduced Hessian at the reference optimum.
+Napi::Value Refit(const Napi::CallbackInfo& info) {
+  Reader r(info, "refit");
+  const glm::Problem pr = r.problem();
+  const double* start = r.f64("thetaStart", pr.p());
+  const ReducedSpec s = readReduced(r, pr.design);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  auto woodbury = std::make_shared<bool>(false);
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+        *woodbury = m.usesWoodbury();
+        *out = glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+      },
+      [out, woodbury](Napi::Env env) {
+        Napi::Object o = fitResultToJs(env, *out);
+        o.Set("woodbury", *woodbury);
+        return o;
+      });
+}
+
+// reducedSolve({x, n, d, intercept, hessian, factor, rows, coef, shift, rhs}) -> M^{-1} rhs
+Napi::Value ReducedSolve(const Napi::CallbackInfo& info) {
+  Reader r(info, "reducedSolve");
+  const glm::Design a = r.design();
+  const ReducedSpec s = readReduced(r, a);
+  const double* rhs = r.f64("rhs", a.p());
+  auto out = std::make_shared<std::vector<double>>(rhs, rhs + a.p());
+  auto woodbury = std::make_shared<bool>(false);
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        influence::ReducedHessian m(a, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+        *woodbury = m.usesWoodbury();
+        m.apply(out->data());
+      },
+      [out, woodbury](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("solution", toJs(env, *out));
+        o.Set("woodbury", *woodbury);
+        return o;
+      });
+}
+
+// pointwise({family, x, n, d, intercept, theta, y?}) -> {margin, loss?, slope?, curvature?}
+Napi::Value Pointwise(const Napi::CallbackInfo& info) {
+  Reader r(info, "pointwise");
+  const glm::Design a = r.design();
+  const glm::Family fam = r.family();
+  const double* theta = r.f64("theta", a.p());
+  const double* y = r.f64("y", a.n, true);
+  struct Out { std::vector<double> z, loss, slope, curv; };
+  auto out = std::make_shared<Out>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        out->z.resize(a.n);
+        a.margins(theta, out->z.data());
+        if (!y) return;
+        out->loss.resize(a.n); out->slope.resize(a.n); out->curv.resize(a.n);
+        for (std::size_t i = 0; i < a.n; ++i) {
+          const glm::Pointwise pw = glm::pointwise(fam, out->z[i], y[i]);
+          out->loss[i] = pw.loss; out->slope[i] = pw.slope; out->curv[i] = pw.curvature;
+        }
+      },
+      [out, y](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("margin", toJs(env, out->z));
+        if (y) {
+          o.Set("loss", toJs(env, out->loss));
+          o.Set("slope", toJs(env, out->slope));
+          o.Set("curvature", toJs(env, out->curv));
+        }
+        return o;
+      });
+}
+
+// hessian({x, n, d, intercept, coef, lambda}) -> {hessian, factor, rcond}; throws when singular.
+Napi::Value Hessian(const Napi::CallbackInfo& info) {
+  Reader r(info, "hessian");
+  const glm::Design a = r.design();
+  const double* c = r.f64("coef", a.n);
+  const double lambda = r.number("lambda", 0, 1e300);
+  for (std::size_t i = 0; i < a.n; ++i)
+    if (!(c[i] >= 0)) r.fail<Napi::RangeError>("'coef' must be non-negative (Hessian weights)");
+  struct Out { std::vector<double> h, l; double rcond = 0; };
+  auto out = std::make_shared<Out>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        const std::size_t p = a.p();
+        out->h.resize(p * p);
+        a.weightedGram(c, 0.0, out->h.data());
+        for (std::size_t k = 0; k < a.d; ++k) out->h[k + k * p] += lambda;
+        out->l = out->h;
+        const bool ok = linalg::cholesky(out->l.data(), p, &out->rcond);
+        if (!ok || out->rcond < linalg::singularRcond(p))
+          throw NumericError("the Hessian at the fit is singular (reciprocal condition number " +
+                             std::to_string(out->rcond) + "); set lambda > 0");
+        for (std::size_t j = 0; j < p; ++j)  // keep only the factor's lower triangle
+          for (std::size_t i = 0; i < j; ++i) out->l[i + j * p] = 0.0;
+      },
+      [out](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("hessian", toJs(env, out->h));
+        o.Set("factor", toJs(env, out->l));
+        o.Set("rcond", out->rcond);
+        return o;
+      });
+}
+
+// leverage({x, n, d, intercept, factor, coef}) -> h (n)
+Napi::Value Leverage(const Napi::CallbackInfo& info) {
+  Reader r(info, "leverage");
+  const glm::Design a = r.design();
+  const double* l = r.f64("factor", a.p() * a.p());
+  const double* c = r.f64("coef", a.n);
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(r, info.Env(), [=] { *out = influence::leverage(a, l, c); },
+                    [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+// choleskySolve({factor, p, rhs, nrhs}) -> (L L^T)^{-1} rhs, rhs p x nrhs column-major
+Napi::Value CholeskySolve(const Napi::CallbackInfo& info) {
+  Reader r(info, "choleskySolve");
+  const std::size_t p = r.count("p");
+  const std::size_t nrhs = r.count("nrhs");
+  const double* l = r.f64("factor", p * p);
+  const double* b = r.f64("rhs", p * nrhs);
+  auto out = std::make_shared<std::vector<double>>(b, b + p * nrhs);
+  return Job::start(r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); },
+                    [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+influence::ScoreInputs readScores(const Reader& r) {
+  influence::ScoreInputs in;
+  in.train = r.design();
+  in.m = r.count("m");
+  in.v = r.f64("v", in.train.p() * in.m);
+  in.rowCoef = r.f64("rowCoef", in.train.n);
+  in.rowFactor = r.f64("rowFactor", in.train.n, true);
+  in.colOffset = r.f64("colOffset", in.m, true);
+  return in;
+}
+
+// scoreMatrix({x, n, d, intercept, v, m, rowCoef, rowFactor?, colOffset?}) -> n x m row-major
+Napi::Value ScoreMatrix(const Napi::CallbackInfo& info) {
+  Reader r(info, "scoreMatrix");
+  const influence::ScoreInputs in = readScores(r);
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        out->resize(in.train.n * in.m);
+        influence::scoreMatrix(in, out->data());
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+// scoreTopK({..scoreMatrix inputs, k}) -> {k, topIndex, topValue, bottomIndex, bottomValue}
+Napi::Value ScoreTopK(const Napi::CallbackInfo& info) {
+  Reader r(info, "scoreTopK");
+  const influence::ScoreInputs in = readScores(r);
+  const std::size_t k = r.count("k");
+  auto out = std::make_shared<influence::TopK>();
+  return Job::start(
+      r, info.Env(), [=] { *out = influence::scoreTopK(in, k); },
+      [out](Napi::Env env) {
+        auto idx = [&](const std::vector<std::int32_t>& v) {
+          auto a = Napi::Int32Array::New(env, v.size());
+          if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(std::int32_t));
+          return a;
+        };
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("k", static_cast<double>(out->k));
+        o.Set("topIndex", idx(out->topIndex));
+        o.Set("topValue", toJs(env, out->topValue));
+        o.Set("bottomIndex", idx(out->bottomIndex));
+        o.Set("bottomValue", toJs(env, out->bottomValue));
+        return o;
+      });
+}
+
+// scaledRows({x, n, d, intercept, coef, offset?}) -> n x p row-major, row i = coef_i a_i + offset
+Napi::Value ScaledRows(const Napi::CallbackInfo& info) {
+  Reader r(info, "scaledRows");
+  const glm::Design a = r.design();
+  const double* c = r.f64("coef", a.n);
+  const double* off = r.f64("offset", a.p(), true);
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        const std::size_t p = a.p();
+        out->resize(a.n * p);
+        std::vector<std::size_t> all(a.n);
+        for (std::size_t i = 0; i < a.n; ++i) all[i] = i;
+        a.gatherColumns(all.data(), a.n, c, out->data());
+        if (off)
+          for (std::size_t i = 0; i < a.n; ++i)
+            for (std::size_t k = 0; k < p; ++k) (*out)[i * p + k] += off[k];
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+// transposeTimes({x, n, d, intercept, v}) -> A^T v (p)
+Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
+  Reader r(info, "transposeTimes");
+  const glm::Design a = r.design();
+  const double* v = r.f64("v", a.n);
+  auto out = std::make_shared<std::vector<double>>(a.p());
+  return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); },
+                    [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+// blasInfo() -> {config, threads}
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("config", Napi::String::New(info.Env(), openblas_get_config()));
+  o.Set("threads", openblas_get_num_threads());
+  return o;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("fit", Napi::Function::New(env, Fit, "fit"));
+  exports.Set("refit", Napi::Function::New(env, Refit, "refit"));
+  exports.Set("reducedSolve", Napi::Function::New(env, ReducedSolve, "reducedSolve"));
+  exports.Set("pointwise", Napi::Function::New(env, Pointwise, "pointwise"));
+  exports.Set("hessian", Napi::Function::New(env, Hessian, "hessian"));
+  exports.Set("leverage", Napi::Function::New(env, Leverage, "leverage"));
+  exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
+  exports.Set("scoreMatrix", Napi::Function::New(env, ScoreMatrix, "scoreMatrix"));
+  exports.Set("scoreTopK", Napi::Function::New(env, ScoreTopK, "scoreTopK"));
+  exports.Set("scaledRows", Napi::Function::New(env, ScaledRows, "scaledRows"));
+  exports.Set("transposeTimes", Napi::Function::New(env, TransposeTimes, "transposeTimes"));
+  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  return exports;
+}
+
+}  // namespace tdakit
+
+static Napi::Object InitTdakit(Napi::Env env, Napi::Object exports) { return tdakit::Init(env, exports); }
+
+NODE_API_MODULE(tdakit, InitTdakit)

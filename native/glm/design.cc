@@ -1,0 +1,109 @@
+#include "design.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "../linalg/blas.h"
+#include "../linalg/dense.h"
+
+namespace tdakit::glm {
+
+namespace {
+// Rows per syrk call: large enough that syrk runs at BLAS-3 speed, small enough that the
+// scaled copy stays in the low megabytes.
+constexpr std::size_t kGramBlock = 1024;
+}  // namespace
+
+void Design::margins(const double* theta, double* z) const {
+  if (n == 0) return;
+  if (d > 0) {
+    cblas_dgemv(CblasColMajor, CblasTrans, static_cast<int>(d), static_cast<int>(n), 1.0, x,
+                static_cast<int>(d), theta, 1, 0.0, z, 1);
+  } else {
+    std::fill(z, z + n, 0.0);
+  }
+  if (intercept) {
+    const double b = theta[d];
+    for (std::size_t i = 0; i < n; ++i) z[i] += b;
+  }
+}
+
+void Design::transposeTimes(const double* v, double* g) const {
+  if (d > 0) {
+    if (n > 0) {
+      cblas_dgemv(CblasColMajor, CblasNoTrans, static_cast<int>(d), static_cast<int>(n), 1.0, x,
+                  static_cast<int>(d), v, 1, 0.0, g, 1);
+    } else {
+      std::fill(g, g + d, 0.0);
+    }
+  }
+  if (intercept) {
+    double s = 0.0;
+    for (std::size_t i = 0; i < n; ++i) s += v[i];
+    g[d] = s;
+  }
+}
+
+double Design::rowDot(std::size_t i, const double* v) const {
+  const double* r = row(i);
+  double s = 0.0;
+  for (std::size_t j = 0; j < d; ++j) s += r[j] * v[j];
+  if (intercept) s += v[d];
+  return s;
+}
+
+void Design::gatherColumns(const std::size_t* rows, std::size_t count, const double* scale,
+                           double* out) const {
+  const std::size_t pp = p();
+  for (std::size_t j = 0; j < count; ++j) {
+    const double s = scale ? scale[j] : 1.0;
+    const double* r = row(rows[j]);
+    double* o = out + j * pp;
+    for (std::size_t k = 0; k < d; ++k) o[k] = s * r[k];
+    if (intercept) o[d] = s;
+  }
+}
+
+void Design::gatherRange(std::size_t first, std::size_t count, const double* scale, double* out) const {
+  const std::size_t pp = p();
+  for (std::size_t j = 0; j < count; ++j) {
+    const double s = scale ? scale[j] : 1.0;
+    const double* r = row(first + j);
+    double* o = out + j * pp;
+    for (std::size_t k = 0; k < d; ++k) o[k] = s * r[k];
+    if (intercept) o[d] = s;
+  }
+}
+
+void Design::weightedGram(const double* c, double beta, double* out) const {
+  const std::size_t pp = p();
+  if (beta == 0.0) std::fill(out, out + pp * pp, 0.0);
+  else if (beta != 1.0) for (std::size_t k = 0; k < pp * pp; ++k) out[k] *= beta;
+  if (n == 0) return;
+  const std::size_t block = std::min(n, kGramBlock);
+  std::vector<double> scaled(block * pp);
+  std::vector<double> root(block);
+  for (std::size_t first = 0; first < n; first += block) {
+    const std::size_t count = std::min(block, n - first);
+    for (std::size_t j = 0; j < count; ++j) root[j] = std::sqrt(c[first + j]);
+    // The intercept is column d of each gathered a_i, so one syrk covers the whole p x p
+    // (the extra row costs 1/p of the work and keeps the code free of special cases).
+    gatherRange(first, count, root.data(), scaled.data());
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(pp), static_cast<int>(count),
+                1.0, scaled.data(), static_cast<int>(pp), 1.0, out, static_cast<int>(pp));
+  }
+  linalg::symmetrizeFromLower(out, pp);
+}
+
+std::vector<double> Design::rowNorms() const {
+  std::vector<double> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* r = row(i);
+    double s = intercept ? 1.0 : 0.0;
+    for (std::size_t k = 0; k < d; ++k) s += r[k] * r[k];
+    out[i] = std::sqrt(s);
+  }
+  return out;
+}
+
+}  // namespace tdakit::glm

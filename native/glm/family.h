@@ -1,0 +1,24 @@
+// Per-example loss l(z; y) of a GLM as a function of the margin z, with its first two
+// derivatives in z. Everything model-specific lives here; the rest of the core only sees
+// "loss, dl/dz, d2l/dz2".
+#pragma once
+
+namespace tdakit::glm {
+
+enum class Family { Logistic = 0, Squared = 1 };
+
+struct Pointwise {
+  double loss;       // l(z; y)
+  double slope;      // dl/dz: the residual (p - y or z - y)
+  double curvature;  // d2l/dz2: p(1-p) or 1
+};
+
+// Stable for every finite z (no overflow in exp, no cancellation in p(1-p)).
+Pointwise pointwise(Family family, double z, double y);
+
+// log(1 + e^z) without overflow.
+double softplus(double z);
+// 1 / (1 + e^-z) without overflow.
+double sigmoid(double z);
+
+}  // namespace tdakit::glm

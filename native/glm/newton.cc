@@ -1,0 +1,184 @@
+#include "newton.h"
+
+#include <cfloat>
+#include <cmath>
+#include <sstream>
+
+#include "../common/error.h"
+#include "../linalg/dense.h"
+
+namespace tdakit::glm {
+
+namespace {
+
+double norm2(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+bool converged(const Evaluation& e, double gn, double tol) {
+  return gn <= tol * std::fmax(e.gradientScale, DBL_MIN);
+}
+
+// Whether theta classifies every weighted example correctly: the logistic objective then
+// has no minimiser unless the penalty covers every direction.
+bool separates(const Problem& pr, const std::vector<double>& z) {
+  for (std::size_t i = 0; i < pr.design.n; ++i) {
+    if (pr.weight(i) == 0.0) continue;
+    if ((pr.y[i] > 0.5 ? z[i] : -z[i]) <= 0.0) return false;
+  }
+  return true;
+}
+
+[[noreturn]] void diagnoseSingular(const Objective& obj, const Evaluation& e, double rcond) {
+  const Problem& pr = obj.problem();
+  if (pr.family == Family::Logistic && separates(pr, e.margins)) {
+    throw NumericError(
+        "the training data are linearly separable (or all labels are equal), so the logistic loss has no "
+        "finite minimiser without enough regularisation: set lambda > 0");
+  }
+  std::ostringstream msg;
+  msg << "the Hessian is singular (reciprocal condition number " << rcond
+      << "): some parameter direction has no curvature (linearly dependent or constant features, or "
+         "fewer weighted examples than parameters); set lambda > 0";
+  throw NumericError(msg.str());
+}
+
+std::vector<double> newtonDirection(const Objective& obj, Evaluation& e) {
+  const std::size_t p = obj.problem().p();
+  double rcond = 0.0;
+  const bool ok = linalg::cholesky(e.hessian.data(), p, &rcond);
+  if (!ok || rcond < linalg::singularRcond(p)) diagnoseSingular(obj, e, rcond);
+  std::vector<double> dir(e.gradient);
+  for (double& v : dir) v = -v;
+  linalg::choleskySolve(e.hessian.data(), p, dir.data(), 1);
+  return dir;
+}
+
+FitResult finish(std::vector<double> theta, const Evaluation& e, double gn) {
+  FitResult r;
+  r.theta = std::move(theta);
+  r.objective = e.value;
+  r.gradientNorm = gn;
+  r.gradientScale = e.gradientScale;
+  return r;
+}
+
+}  // namespace
+
+FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions& options) {
+  const Problem& pr = obj.problem();
+  const std::size_t p = pr.p();
+  std::vector<double> theta(p, 0.0);
+  if (theta0) theta.assign(theta0, theta0 + p);
+  Evaluation e;
+  obj.evaluate(theta.data(), true, e);
+  double gn = norm2(e.gradient);
+  int stalls = 0;
+  for (int it = 0; it < options.maxIter; ++it) {
+    if (converged(e, gn, options.tol)) {
+      FitResult r = finish(theta, e, gn);
+      r.newtonIterations = it;
+      return r;
+    }
+    const std::vector<double> dir = newtonDirection(obj, e);
+    double slope = 0.0;
+    for (std::size_t k = 0; k < p; ++k) slope += e.gradient[k] * dir[k];
+    std::vector<double> trial(p);
+    double t = 1.0;
+    // Once the predicted decrease is below the rounding of F, no line search can judge the
+    // step: take the full Newton step (we are in the quadratic region).
+    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    for (;;) {
+      for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
+      if (roundingRegime) break;
+      const double f = obj.value(trial.data());
+      if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) break;
+      t *= 0.5;
+      if (t < 1e-12) {
+        if (gn <= 1e-7 * e.gradientScale) {  // at the precision floor of this problem
+          FitResult r = finish(theta, e, gn);
+          r.newtonIterations = it;
+          return r;
+        }
+        if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
+        std::ostringstream msg;
+        msg << "Newton line search failed at gradient norm " << gn << " (scale " << e.gradientScale << ")";
+        throw NumericError(msg.str());
+      }
+    }
+    theta.swap(trial);
+    const double previous = gn;
+    obj.evaluate(theta.data(), true, e);
+    gn = norm2(e.gradient);
+    if (!std::isfinite(gn)) throw NumericError("the Newton iteration diverged (non-finite gradient)");
+    // Rounding floor reached before tol: two steps without progress at a tiny gradient.
+    stalls = gn >= 0.5 * previous ? stalls + 1 : 0;
+    if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) {
+      FitResult r = finish(theta, e, gn);
+      r.newtonIterations = it + 1;
+      return r;
+    }
+  }
+  if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
+  std::ostringstream msg;
+  msg << "Newton's method did not converge in " << options.maxIter << " iterations (gradient norm " << gn
+      << ", scale " << e.gradientScale << "); raise maxIter or lambda";
+  throw NumericError(msg.str());
+}
+
+FitResult refitChord(const Objective& obj, const double* theta0, const InverseApply& applyInverse,
+                     const FitOptions& options) {
+  const std::size_t p = obj.problem().p();
+  std::vector<double> theta(theta0, theta0 + p);
+  Evaluation e;
+  obj.evaluate(theta.data(), false, e);
+  double gn = norm2(e.gradient);
+  int chord = 0;
+  // Linear convergence is only worth it while each step gains a good factor.
+  constexpr double kMinGain = 0.25;
+  // Below this relative gradient a step that gains nothing means rounding has won.
+  constexpr double kFloor = 1e-10;
+  while (chord < options.maxIter) {
+    if (converged(e, gn, options.tol)) {
+      FitResult r = finish(theta, e, gn);
+      r.chordIterations = chord;
+      return r;
+    }
+    std::vector<double> step(e.gradient);
+    applyInverse(step.data());
+    std::vector<double> trial(p);
+    for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] - step[k];
+    Evaluation next;
+    obj.evaluate(trial.data(), false, next);
+    const double nextNorm = norm2(next.gradient);
+    ++chord;
+    const bool improved = std::isfinite(next.value) && nextNorm < gn &&
+                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    if (improved) {
+      theta.swap(trial);
+      e = std::move(next);
+      const bool slow = nextNorm > kMinGain * gn;
+      gn = nextNorm;
+      if (!slow) continue;
+    }
+    // No progress at a gradient that is already zero up to rounding: the precision floor.
+    if (!improved && gn <= kFloor * e.gradientScale) break;
+    // Slow or failed: finish with Newton from the best point so far.
+    if (converged(e, gn, options.tol)) break;
+    FitResult r = fitNewton(obj, theta.data(), options);
+    r.chordIterations = chord;
+    return r;
+  }
+  if (converged(e, gn, options.tol) || gn <= kFloor * e.gradientScale) {
+    FitResult r = finish(theta, e, gn);
+    r.chordIterations = chord;
+    return r;
+  }
+  FitResult r = fitNewton(obj, theta.data(), options);
+  r.chordIterations = chord;
+  return r;
+}
+
+}  // namespace tdakit::glm

@@ -1,0 +1,42 @@
+// Minimisers of the GLM objective to machine precision.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "objective.h"
+
+namespace tdakit::glm {
+
+struct FitOptions {
+  // Converged when ||grad F|| <= tol * gradientScale (see Evaluation): the gradient is zero
+  // up to the rounding of the sum that forms it.
+  double tol = 1e-14;
+  int maxIter = 100;
+};
+
+struct FitResult {
+  std::vector<double> theta;
+  double objective = 0.0;
+  double gradientNorm = 0.0;
+  double gradientScale = 0.0;
+  int newtonIterations = 0;
+  int chordIterations = 0;
+};
+
+// Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros).
+// Throws NumericError on singular Hessians, separable data (lambda = 0) or no convergence.
+FitResult fitNewton(const Objective& objective, const double* theta0, const FitOptions& options);
+
+// Applies M^{-1} in place, M a fixed SPD approximation of the Hessian (p-vector).
+using InverseApply = std::function<void(double*)>;
+
+// Chord iterations theta <- theta - M^{-1} grad F(theta) from theta0. When M is the exact
+// Hessian of the reduced problem at the old optimum, the first step is the Newton-step
+// estimate and the rest converge linearly at a rate of order ||Delta||, each costing one
+// gradient (O(n p)) instead of a Hessian build (O(n p^2)). Falls back to fitNewton when
+// progress is slow.
+FitResult refitChord(const Objective& objective, const double* theta0, const InverseApply& applyInverse,
+                     const FitOptions& options);
+
+}  // namespace tdakit::glm

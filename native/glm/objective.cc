@@ -1,0 +1,76 @@
+#include "objective.h"
+
+#include <cmath>
+
+namespace tdakit::glm {
+
+Objective::Objective(const Problem& problem) : problem_(problem), rowNorms_(problem.design.rowNorms()) {}
+
+double Objective::penalty(const double* theta) const {
+  const std::size_t d = problem_.design.d;  // the intercept (index d) is never penalised
+  double s = 0.0;
+  for (std::size_t k = 0; k < d; ++k) s += theta[k] * theta[k];
+  double v = 0.5 * problem_.lambda * s;
+  if (problem_.linear)
+    for (std::size_t k = 0; k < problem_.p(); ++k) v += problem_.linear[k] * theta[k];
+  return v;
+}
+
+double Objective::value(const double* theta) const {
+  const Design& a = problem_.design;
+  std::vector<double> z(a.n);
+  a.margins(theta, z.data());
+  double v = 0.0;
+  for (std::size_t i = 0; i < a.n; ++i) {
+    const double w = problem_.weight(i);
+    if (w != 0.0) v += w * pointwise(problem_.family, z[i], problem_.y[i]).loss;
+  }
+  return v + penalty(theta);
+}
+
+void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out) const {
+  const Design& a = problem_.design;
+  const std::size_t p = a.p();
+  out.margins.resize(a.n);
+  a.margins(theta, out.margins.data());
+  std::vector<double> slope(a.n), curv(withHessian ? a.n : 0);
+  double v = 0.0, scale = 0.0;
+  for (std::size_t i = 0; i < a.n; ++i) {
+    const double w = problem_.weight(i);
+    const Pointwise pw = pointwise(problem_.family, out.margins[i], problem_.y[i]);
+    v += w == 0.0 ? 0.0 : w * pw.loss;
+    slope[i] = w * pw.slope;
+    scale += std::fabs(slope[i]) * rowNorms_[i];
+    if (withHessian) curv[i] = w * pw.curvature;
+  }
+  out.value = v + penalty(theta);
+  out.gradient.resize(p);
+  a.transposeTimes(slope.data(), out.gradient.data());
+  double pen = 0.0, lin = 0.0;
+  for (std::size_t k = 0; k < a.d; ++k) {
+    out.gradient[k] += problem_.lambda * theta[k];
+    pen += theta[k] * theta[k];
+  }
+  if (problem_.linear)
+    for (std::size_t k = 0; k < p; ++k) {
+      out.gradient[k] += problem_.linear[k];
+      lin += problem_.linear[k] * problem_.linear[k];
+    }
+  out.gradientScale = scale + problem_.lambda * std::sqrt(pen) + std::sqrt(lin);
+  if (withHessian) {
+    out.hessian.resize(p * p);
+    a.weightedGram(curv.data(), 0.0, out.hessian.data());
+    for (std::size_t k = 0; k < a.d; ++k) out.hessian[k + k * p] += problem_.lambda;
+  }
+}
+
+std::vector<double> Objective::curvatureWeights(const double* theta) const {
+  const Design& a = problem_.design;
+  std::vector<double> z(a.n), c(a.n);
+  a.margins(theta, z.data());
+  for (std::size_t i = 0; i < a.n; ++i)
+    c[i] = problem_.weight(i) * pointwise(problem_.family, z[i], problem_.y[i]).curvature;
+  return c;
+}
+
+}  // namespace tdakit::glm

@@ -1,0 +1,53 @@
+// The training objective of methods.md section 1, extended by an optional linear term:
+//   F(theta) = sum_i w_i l_i(a_i^T theta) + (lambda/2) ||P theta||^2 + c^T theta
+// (the linear term carries the first-order perturbation of Daunce objectives).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "design.h"
+#include "family.h"
+
+namespace tdakit::glm {
+
+struct Problem {
+  Design design;
+  Family family = Family::Logistic;
+  const double* y = nullptr;       // n labels
+  const double* weights = nullptr; // n example weights, null = all 1
+  double lambda = 0.0;             // coefficient of (lambda/2)||P theta||^2
+  const double* linear = nullptr;  // p, null = none
+
+  double weight(std::size_t i) const { return weights ? weights[i] : 1.0; }
+  std::size_t p() const { return design.p(); }
+};
+
+struct Evaluation {
+  double value = 0.0;
+  std::vector<double> gradient;  // p
+  // Size of the terms the gradient sums (sum_i w_i |dl_i| ||a_i|| + lambda ||P theta|| + ||c||):
+  // the scale against which "zero up to rounding" is judged.
+  double gradientScale = 0.0;
+  std::vector<double> hessian;   // p x p column-major, filled only when asked for
+  std::vector<double> margins;   // n
+};
+
+class Objective {
+ public:
+  explicit Objective(const Problem& problem);
+  const Problem& problem() const { return problem_; }
+
+  // Value only (line searches).
+  double value(const double* theta) const;
+  // Value, gradient, scale; Hessian when withHessian.
+  void evaluate(const double* theta, bool withHessian, Evaluation& out) const;
+  // Per-example Hessian weights w_i * l''_i at theta.
+  std::vector<double> curvatureWeights(const double* theta) const;
+
+ private:
+  Problem problem_;
+  std::vector<double> rowNorms_;
+  double penalty(const double* theta) const;
+};
+
+}  // namespace tdakit::glm

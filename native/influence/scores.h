@@ -1,0 +1,37 @@
+// Attribution scores S[i, j] = f_i * (u_i * a_i^T V_j + c_j) for training examples i and
+// queries j, with V = H^{-1} (query target gradients) already solved (p x m), u_i the
+// example's gradient coefficient (w_i dl_i/dz), f_i the RIF rescaling 1/(1-h_i) (1 for IF,
+// possibly +Infinity) and c_j the query's share of the per-example penalty gradient.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "../glm/design.h"
+
+namespace tdakit::influence {
+
+struct ScoreInputs {
+  glm::Design train;
+  const double* v = nullptr;          // p x m, column-major
+  std::size_t m = 0;
+  const double* rowCoef = nullptr;    // u, n
+  const double* rowFactor = nullptr;  // f, n (null = 1)
+  const double* colOffset = nullptr;  // c, m (null = 0)
+};
+
+// Full n x m matrix, row-major (one row per training example).
+void scoreMatrix(const ScoreInputs& in, double* out);
+
+struct TopK {
+  std::size_t k = 0;
+  // m x k each, row-major per query; largest first / most negative first.
+  std::vector<std::int32_t> topIndex, bottomIndex;
+  std::vector<double> topValue, bottomValue;
+};
+
+// The k largest and k most negative scores of every query, computed over blocks of training
+// rows: memory O(m k + m block), never n x m.
+TopK scoreTopK(const ScoreInputs& in, std::size_t k);
+
+}  // namespace tdakit::influence

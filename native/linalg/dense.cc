@@ -1,0 +1,45 @@
+#include "dense.h"
+
+#include <algorithm>
+#include <cfloat>
+
+#include "blas.h"
+
+namespace tdakit::linalg {
+
+void symmetrizeFromLower(double* a, std::size_t p) {
+  for (std::size_t j = 0; j < p; ++j)
+    for (std::size_t i = j + 1; i < p; ++i) a[j + i * p] = a[i + j * p];
+}
+
+bool cholesky(double* a, std::size_t p, double* rcond) {
+  const lapack_int n = static_cast<lapack_int>(p);
+  const double anorm = LAPACKE_dlansy(LAPACK_COL_MAJOR, '1', 'L', n, a, n);
+  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, a, n) != 0) {
+    if (rcond) *rcond = 0.0;
+    return false;
+  }
+  if (rcond) {
+    double r = 0.0;
+    if (LAPACKE_dpocon(LAPACK_COL_MAJOR, 'L', n, a, n, anorm, &r) != 0) r = 0.0;
+    *rcond = r;
+  }
+  return true;
+}
+
+void choleskySolve(const double* l, std::size_t p, double* b, std::size_t nrhs) {
+  if (nrhs == 0) return;
+  const lapack_int n = static_cast<lapack_int>(p);
+  LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', n, static_cast<lapack_int>(nrhs), l, n, b, n);
+}
+
+void triangularSolve(const double* l, std::size_t p, double* b, std::size_t nrhs, bool trans) {
+  if (nrhs == 0) return;
+  cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, trans ? CblasTrans : CblasNoTrans, CblasNonUnit,
+              static_cast<int>(p), static_cast<int>(nrhs), 1.0, l, static_cast<int>(p), b,
+              static_cast<int>(p));
+}
+
+double singularRcond(std::size_t p) { return 10.0 * DBL_EPSILON * static_cast<double>(std::max<std::size_t>(p, 1)); }
+
+}  // namespace tdakit::linalg

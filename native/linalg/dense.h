@@ -1,0 +1,24 @@
+// Dense symmetric kernels on column-major storage (what LAPACK wants).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+namespace tdakit::linalg {
+
+// Copies the lower triangle of a p x p column-major matrix into its upper triangle.
+void symmetrizeFromLower(double* a, std::size_t p);
+
+// In-place Cholesky A = L L^T (lower). Returns false when A is not positive definite.
+// rcond receives LAPACK's reciprocal condition estimate in the 1-norm (0 on failure).
+bool cholesky(double* a, std::size_t p, double* rcond);
+
+// Solves (L L^T) X = B in place; B is p x nrhs column-major.
+void choleskySolve(const double* l, std::size_t p, double* b, std::size_t nrhs);
+
+// Solves L X = B (trans = false) or L^T X = B (trans = true) in place.
+void triangularSolve(const double* l, std::size_t p, double* b, std::size_t nrhs, bool trans);
+
+// Threshold under which a factorised Hessian is reported singular.
+double singularRcond(std::size_t p);
+
+}  // namespace tdakit::linalg

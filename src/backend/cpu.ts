@@ -1,0 +1,25 @@
+/** The CPU backend: the native addon (OpenBLAS + LAPACKE), every kernel on the libuv pool. */
+import { nativeAddon } from '../native.ts';
+import type { Backend } from './types.ts';
+
+export function createCpuBackend(): Backend {
+  const a = nativeAddon();
+  return {
+    name: 'cpu',
+    describe: () => {
+      const info = a.blasInfo();
+      return `cpu (${info.config.trim()}, ${info.threads} threads)`;
+    },
+    fit: (o) => a.fit(o),
+    refit: (o) => a.refit(o),
+    reducedSolve: (o) => a.reducedSolve(o),
+    pointwise: (o) => a.pointwise(o),
+    hessian: (o) => a.hessian(o),
+    leverage: (o) => a.leverage(o),
+    choleskySolve: (o) => a.choleskySolve(o),
+    scoreMatrix: (o) => a.scoreMatrix(o),
+    scoreTopK: (o) => a.scoreTopK(o),
+    scaledRows: (o) => a.scaledRows(o),
+    transposeTimes: (o) => a.transposeTimes(o),
+  };
+}

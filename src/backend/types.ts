@@ -1,0 +1,20 @@
+/**
+ * The backend seam. Algorithms (fitting, influence, scoring) call only these kernels; each
+ * backend (CPU native now; WebGPU and CUDA later) implements them. Arrays are float64,
+ * matrices row-major with one example per row unless a kernel says column-major (factors,
+ * solutions: they go straight to LAPACK).
+ */
+import type { NativeAddon } from '../native.ts';
+
+export type { NativeDesign as Design, NativeReduced as ReducedHessianSpec, NativeScoreInputs as ScoreInputs } from '../native.ts';
+
+/** Backends a caller may ask for. `auto` picks the fastest one available for the data. */
+export type BackendName = 'auto' | 'cpu';
+
+export type Kernels = Omit<NativeAddon, 'blasInfo'>;
+
+export interface Backend extends Kernels {
+  readonly name: Exclude<BackendName, 'auto'>;
+  /** One line describing the implementation (BLAS build, device). */
+  describe(): string;
+}

@@ -1,0 +1,63 @@
+/**
+ * Numeric CSV files, streamed line by line so only the parsed numbers are held in memory.
+ * A first line with any non-numeric field is taken as the header.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface CsvOptions {
+  /** Field separator. Default ','. */
+  delimiter?: string;
+  /** 'auto' (default): a first line with a non-numeric field is a header. */
+  header?: boolean | 'auto';
+}
+
+export interface CsvTable {
+  columns: string[];
+  rows: number;
+  cols: number;
+  data: Float64Array; // row-major
+}
+
+const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
+
+export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  const delimiter = options.delimiter ?? ',';
+  const headerOpt = options.header ?? 'auto';
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let columns: string[] | undefined;
+  let cols = -1;
+  let buf = new Float64Array(1024);
+  let used = 0;
+  let lineNo = 0;
+  for await (const raw of lines) {
+    lineNo++;
+    if (raw.trim() === '') continue;
+    const fields = raw.split(delimiter).map(unquote);
+    if (cols < 0) {
+      cols = fields.length;
+      const numeric = fields.every((f) => f !== '' && Number.isFinite(Number(f)));
+      if (headerOpt === true || (headerOpt === 'auto' && !numeric)) {
+        columns = fields;
+        continue;
+      }
+      columns = fields.map((_, j) => `x${j}`);
+    }
+    if (fields.length !== cols) throw new RangeError(`${path}:${lineNo}: has ${fields.length} fields, expected ${cols}`);
+    if (used + cols > buf.length) {
+      const bigger = new Float64Array(Math.max(buf.length * 2, used + cols));
+      bigger.set(buf.subarray(0, used));
+      buf = bigger;
+    }
+    for (let j = 0; j < cols; j++) {
+      const f = fields[j]!;
+      const v = Number(f);
+      if (f === '' || !Number.isFinite(v)) {
+        throw new RangeError(`${path}:${lineNo}: column '${columns![j]}' holds ${JSON.stringify(f)}, not a finite number`);
+      }
+      buf[used++] = v;
+    }
+  }
+  if (cols < 0) throw new RangeError(`${path}: is empty`);
+  return { columns: columns!, rows: used / cols, cols, data: buf.slice(0, used) };
+}

@@ -1,0 +1,32 @@
+/** Errors thrown by tdakit. Argument problems are TypeError/RangeError with the argument named. */
+
+/** A numerical failure the caller can act on: singular system, separable data, no convergence. */
+export class NumericError extends Error {
+  readonly code = 'ERR_TDAKIT_NUMERIC';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NumericError';
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor(message = 'the operation was aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * Re-throws a rejection of the native core with the calling operation's name, keeping numeric
+ * failures distinguishable (NumericError) from everything else.
+ */
+export function rethrowNative(operation: string, err: unknown): never {
+  const e = err as { code?: string; message?: string };
+  const message = `${operation}: ${(e?.message ?? String(err)).replace(/^tdakit native \w+: /, '')}`;
+  if (e?.code === 'ERR_TDAKIT_NUMERIC') throw new NumericError(message, { cause: err });
+  if (err instanceof TypeError) throw new TypeError(message, { cause: err });
+  if (err instanceof RangeError) throw new RangeError(message, { cause: err });
+  throw new Error(message, { cause: err });
+}

@@ -1,0 +1,346 @@
+/**
+ * Shared machinery of the L2-regularised GLMs (methods.md section 1): fitting to machine
+ * precision, per-example losses and gradients, and exact warm-started refits that reuse the
+ * Hessian factorisation at the optimum.
+ */
+import { resolveBackend, type Backend } from '../backend/index.ts';
+import type { Design } from '../backend/types.ts';
+import { rethrowNative } from '../errors.ts';
+import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { toFloat64, toIndexSet } from '../data/validate.ts';
+import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
+
+export type GlmKind = 'logistic' | 'ridge';
+
+/** How a fit ended: the gradient norm of the full objective and the work it took. */
+export interface FitDiagnostics {
+  /** ||grad F(theta)||_2 at the returned parameters (penalty included). */
+  gradientNorm: number;
+  /** Sum of the magnitudes of the gradient's terms: the scale that rounding is relative to. */
+  gradientScale: number;
+  /** Full Newton iterations (each builds and factors a Hessian). */
+  newtonIterations: number;
+  /** Chord iterations of a refit (each one gradient, reusing the reference factorisation). */
+  chordIterations: number;
+}
+
+/** The Hessian of the objective at the fitted parameters, factored once and cached. */
+export interface HessianFactorization {
+  /** H (p x p, column-major, both triangles). */
+  hessian: Float64Array;
+  /** Lower Cholesky factor L of H = L L^T (p x p, column-major). */
+  factor: Float64Array;
+  /** LAPACK's reciprocal condition estimate of H. */
+  rcond: number;
+}
+
+/** Per-example quantities of the training data at the fitted parameters. */
+export interface TrainingPointwise {
+  margin: Float64Array;
+  loss: Float64Array;
+  /** dl_i/dz_i (the residual p_i - y_i or z_i - y_i). */
+  slope: Float64Array;
+  /** d2l_i/dz_i^2 (p_i(1 - p_i) or 1). */
+  curvature: Float64Array;
+}
+
+/** Either remove examples (their weight becomes 0) or set new example weights. */
+export type RefitRequest = { exclude: ArrayLike<number>; weights?: undefined } | { weights: Float64Array | readonly number[]; exclude?: undefined };
+
+export interface GlmState {
+  X: Matrix;
+  y: Float64Array;
+  weights: Float64Array;
+  options: ResolvedGlmOptions;
+  /** Total weight W of the original fit: the per-example penalty shares are w_i / W. */
+  totalWeight: number;
+  /** Coefficient of (1/2)||P theta||^2 in this model's objective. */
+  penalty: number;
+  theta: Float64Array;
+  diagnostics: FitDiagnostics;
+  objective: number;
+}
+
+const FAMILY = { logistic: 0, ridge: 1 } as const;
+
+export abstract class GeneralizedLinearModel {
+  abstract readonly kind: GlmKind;
+  /** Fitted parameters: feature weights, then the intercept when fitIntercept. */
+  readonly theta: Float64Array;
+  /** Training data the model was fitted on (kept for refits and influence analysis). */
+  readonly X: Matrix;
+  readonly y: Float64Array;
+  /** Example weights of this fit (0 marks a removed example). */
+  readonly weights: Float64Array;
+  readonly options: Readonly<ResolvedGlmOptions>;
+  readonly diagnostics: Readonly<FitDiagnostics>;
+  /** Coefficient of (1/2)||P theta||^2 in this model's objective (lambda unless per-example removals). */
+  readonly penalty: number;
+  /** Total weight W of the original fit (per-example penalty shares are w_i / W). */
+  readonly totalWeight: number;
+  protected readonly backend: Backend;
+  private readonly objectiveValue: number;
+  private factorizationCache?: Promise<HessianFactorization>;
+  private pointwiseCache?: Promise<TrainingPointwise>;
+
+  protected constructor(state: GlmState) {
+    this.X = state.X;
+    this.y = state.y;
+    this.weights = state.weights;
+    this.options = Object.freeze({ ...state.options });
+    this.totalWeight = state.totalWeight;
+    this.penalty = state.penalty;
+    this.theta = state.theta;
+    this.diagnostics = Object.freeze({ ...state.diagnostics });
+    this.objectiveValue = state.objective;
+    this.backend = resolveBackend(state.options.backend, 'options.backend');
+  }
+
+  /** Creates a model of the same class from a new state (refits). */
+  protected abstract withState(state: GlmState): this;
+  /** Throws for labels outside the model's set. */
+  protected abstract checkLabels(name: string, y: Float64Array): void;
+
+  /** Number of features d. */
+  get nFeatures(): number {
+    return this.X.cols;
+  }
+  /** Number of parameters p = d (+1 with the intercept). */
+  get nParameters(): number {
+    return this.theta.length;
+  }
+  /** ||grad F|| at theta (see diagnostics). */
+  get gradientNorm(): number {
+    return this.diagnostics.gradientNorm;
+  }
+  /** Newton iterations of the fit. */
+  get iterations(): number {
+    return this.diagnostics.newtonIterations;
+  }
+  protected get familyCode(): 0 | 1 {
+    return FAMILY[this.kind];
+  }
+
+  /** F(theta) = sum_i w_i l_i + (penalty/2)||P theta||^2 at the fitted parameters. */
+  objective(): number {
+    return this.objectiveValue;
+  }
+
+  /** The design [X, 1?] of a data matrix checked against this model. */
+  design(X: Matrix, name = 'X'): Design {
+    assertMatrix(name, X);
+    if (X.cols !== this.nFeatures) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
+    return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
+  }
+
+  /** Labels checked against X and the model's label set. */
+  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
+    const out = toFloat64(name, y, rows);
+    this.checkLabels(name, out);
+    return out;
+  }
+
+  /** Margins z = a^T theta. */
+  async decisionFunction(X: Matrix): Promise<Float64Array> {
+    return (await this.call('decisionFunction', () => this.backend.pointwise({ ...this.design(X), family: this.familyCode, theta: this.theta }))).margin;
+  }
+
+  /** Per-example losses l(a_i^T theta; y_i) (unweighted, no penalty). */
+  async losses(X: Matrix, y: Float64Array | readonly number[]): Promise<Float64Array> {
+    const design = this.design(X);
+    const labels = this.labels(y, X.rows);
+    const r = await this.call('losses', () => this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }));
+    return r.loss!;
+  }
+
+  /**
+   * Per-example gradients g_i = dl_i/dz a_i (n x p): with the per-example convention each also
+   * carries its penalty share (lambda / W) P theta, as in methods.md.
+   */
+  async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
+    const design = this.design(X);
+    const labels = this.labels(y, X.rows);
+    const pw = await this.call('gradients', () => this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }));
+    const offset = this.penaltyShareGradient(1);
+    const g = await this.call('gradients', () => this.backend.scaledRows({ ...design, coef: pw.slope!, ...(offset ? { offset } : {}) }));
+    return new Matrix(g, X.rows, this.nParameters);
+  }
+
+  /**
+   * The gradient of the penalty share carried by an example of weight w under the per-example
+   * convention, (lambda w / W) P theta; undefined under 'fixed'.
+   */
+  penaltyShareGradient(w: number): Float64Array | undefined {
+    if (this.options.regularization !== 'per-example') return undefined;
+    const c = (this.options.lambda * w) / this.totalWeight;
+    const g = new Float64Array(this.nParameters);
+    for (let k = 0; k < this.nFeatures; k++) g[k] = c * this.theta[k]!;
+    return g;
+  }
+
+  /** Losses, residuals and curvatures of the training data at theta (cached). */
+  trainingPointwise(): Promise<TrainingPointwise> {
+    this.pointwiseCache ??= this.call('trainingPointwise', () =>
+      this.backend.pointwise({ ...this.design(this.X), family: this.familyCode, theta: this.theta, y: this.y }),
+    ) as Promise<TrainingPointwise>;
+    return this.pointwiseCache;
+  }
+
+  /** H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached). */
+  factorization(): Promise<HessianFactorization> {
+    this.factorizationCache ??= (async () => {
+      const pw = await this.trainingPointwise();
+      const coef = new Float64Array(this.X.rows);
+      for (let i = 0; i < coef.length; i++) coef[i] = this.weights[i]! * pw.curvature[i]!;
+      return this.call('factorization', () => this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }));
+    })();
+    return this.factorizationCache;
+  }
+
+  /**
+   * Refits exactly after removing examples or changing weights, warm-started at this optimum.
+   * The reference Hessian is corrected for the changed examples (Woodbury when few change), so
+   * its first step is the Newton-step estimate and later steps reuse the factorisation.
+   */
+  async refit(request: RefitRequest, options: { start?: Float64Array } = {}): Promise<this> {
+    if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
+    const n = this.X.rows;
+    let weights: Float64Array;
+    if (request.exclude !== undefined && request.weights !== undefined) {
+      throw new TypeError('refit: give either exclude or weights, not both');
+    } else if (request.exclude !== undefined) {
+      const rows = toIndexSet('refit: exclude', request.exclude, n);
+      weights = this.weights.slice();
+      for (const i of rows) {
+        if (weights[i] === 0) throw new RangeError(`refit: exclude: example ${i} is already removed (weight 0)`);
+        weights[i] = 0;
+      }
+    } else if (request.weights !== undefined) {
+      weights = toFloat64('refit: weights', request.weights, n).slice();
+      checkWeights('refit: weights', weights);
+    } else {
+      throw new TypeError('refit: expects { exclude: indices } or { weights }');
+    }
+    return this.refitWithWeights(weights, options.start);
+  }
+
+  /** Refit with validated weights; `start` (default theta) warm-starts the iteration. */
+  protected async refitWithWeights(weights: Float64Array, start?: Float64Array): Promise<this> {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) throw new RangeError('refit: no training examples are left (all weights are 0)');
+    const [pw, f] = await Promise.all([this.trainingPointwise(), this.factorization()]);
+    const rows: number[] = [];
+    const coef: number[] = [];
+    for (let i = 0; i < weights.length; i++) {
+      if (weights[i] !== this.weights[i]) {
+        rows.push(i);
+        coef.push((weights[i]! - this.weights[i]!) * pw.curvature[i]!);
+      }
+    }
+    const penalty = this.options.regularization === 'per-example' ? (this.options.lambda * total) / this.totalWeight : this.penalty;
+    const r = await this.call('refit', () =>
+      this.backend.refit({
+        ...this.design(this.X),
+        family: this.familyCode,
+        y: this.y,
+        weights,
+        lambda: penalty,
+        tol: this.options.tol,
+        maxIter: this.options.maxIter,
+        thetaStart: start ?? this.theta,
+        hessian: f.hessian,
+        factor: f.factor,
+        rows: Uint32Array.from(rows),
+        coef: Float64Array.from(coef),
+        shift: this.penalty - penalty,
+      }),
+    );
+    return this.withState({
+      X: this.X,
+      y: this.y,
+      weights,
+      options: this.options,
+      totalWeight: this.totalWeight,
+      penalty,
+      theta: r.theta,
+      objective: r.objective,
+      diagnostics: {
+        gradientNorm: r.gradientNorm,
+        gradientScale: r.gradientScale,
+        newtonIterations: r.newtonIterations,
+        chordIterations: r.chordIterations,
+      },
+    });
+  }
+
+  /** Runs a backend call, re-throwing its failure with this model's operation named. */
+  protected async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      rethrowNative(`${this.constructor.name}.${operation}`, err);
+    }
+  }
+
+  /** Validates inputs, runs Newton from zero and returns the state of the fitted model. */
+  protected static async fitState(
+    name: string,
+    kind: GlmKind,
+    X: Matrix,
+    y: Float64Array | readonly number[],
+    options: GlmOptions | undefined,
+    checkLabels: (name: string, y: Float64Array) => void,
+  ): Promise<GlmState> {
+    const where = `${name}.fit`;
+    assertMatrix(`${where}: X`, X);
+    if (X.rows === 0) throw new RangeError(`${where}: X has no rows (empty data)`);
+    const opts = resolveGlmOptions(where, options);
+    if (X.cols === 0 && !opts.fitIntercept) throw new RangeError(`${where}: X has no columns and fitIntercept is false: nothing to fit`);
+    const labels = toFloat64(`${where}: y`, y, X.rows);
+    checkLabels(`${where}: y`, labels);
+    const weights = options?.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
+    checkWeights(`${where}: options.sampleWeights`, weights);
+    const backend = resolveBackend(opts.backend, `${where}: options.backend`);
+    try {
+      const r = await backend.fit({
+        x: X.data,
+        n: X.rows,
+        d: X.cols,
+        intercept: opts.fitIntercept,
+        family: FAMILY[kind],
+        y: labels,
+        weights,
+        lambda: opts.lambda,
+        tol: opts.tol,
+        maxIter: opts.maxIter,
+      });
+      return {
+        X,
+        y: labels,
+        weights,
+        options: opts,
+        totalWeight: weights.reduce((a, b) => a + b, 0),
+        penalty: opts.lambda,
+        theta: r.theta,
+        objective: r.objective,
+        diagnostics: {
+          gradientNorm: r.gradientNorm,
+          gradientScale: r.gradientScale,
+          newtonIterations: r.newtonIterations,
+          chordIterations: r.chordIterations,
+        },
+      };
+    } catch (err) {
+      rethrowNative(where, err);
+    }
+  }
+}
+
+function checkWeights(name: string, w: Float64Array): void {
+  let total = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i]! < 0) throw new RangeError(`${name}: weight ${i} is ${w[i]}; weights must be >= 0`);
+    total += w[i]!;
+  }
+  if (!(total > 0)) throw new RangeError(`${name}: all weights are 0; nothing to fit`);
+}

@@ -1,0 +1,54 @@
+/** Binary L2-regularised logistic regression (labels 0/1). */
+import type { Matrix } from '../data/matrix.ts';
+import { GeneralizedLinearModel, type GlmState } from './glm.ts';
+import type { GlmOptions } from './options.ts';
+
+export class LogisticRegression extends GeneralizedLinearModel {
+  readonly kind = 'logistic' as const;
+
+  /**
+   * Fits by damped Newton with Cholesky solves to machine precision.
+   * Rejects labels outside {0, 1}, single-class data with an intercept (or lambda = 0), and
+   * reports separable data when lambda = 0 (set lambda > 0).
+   */
+  static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
+    return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
+  }
+
+  protected withState(state: GlmState): this {
+    return new LogisticRegression(state) as this;
+  }
+
+  protected checkLabels(name: string, y: Float64Array): void {
+    checkBinary()(name, y);
+  }
+
+  /** P(y = 1 | x). */
+  async predictProba(X: Matrix): Promise<Float64Array> {
+    const z = await this.decisionFunction(X);
+    return z.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+  }
+
+  /** Predicted labels (1 where P(y = 1) >= 0.5). */
+  async predict(X: Matrix): Promise<Float64Array> {
+    return (await this.decisionFunction(X)).map((v) => (v >= 0 ? 1 : 0));
+  }
+}
+
+/** Labels in {0, 1}; at fit time, both classes must be present when nothing else pins the intercept. */
+function checkBinary(options?: GlmOptions) {
+  return (name: string, y: Float64Array): void => {
+    let ones = 0;
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i]!;
+      if (v !== 0 && v !== 1) throw new RangeError(`${name}: label ${i} is ${v}; logistic regression needs labels 0 or 1`);
+      ones += v;
+    }
+    const needsBoth = options !== undefined ? (options.fitIntercept ?? true) || options.lambda === 0 : false;
+    if (needsBoth && y.length > 0 && (ones === 0 || ones === y.length)) {
+      throw new RangeError(
+        `${name}: every label is ${ones === 0 ? 0 : 1}; the intercept of logistic regression has no finite optimum with one class`,
+      );
+    }
+  };
+}

@@ -1,0 +1,26 @@
+/** L2-regularised least squares: l_i = (a_i^T theta - y_i)^2 / 2. */
+import type { Matrix } from '../data/matrix.ts';
+import { GeneralizedLinearModel, type GlmState } from './glm.ts';
+import type { GlmOptions } from './options.ts';
+
+export class RidgeRegression extends GeneralizedLinearModel {
+  readonly kind = 'ridge' as const;
+
+  /** Fits exactly (one Newton step is the normal equations, solved by Cholesky). */
+  static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<RidgeRegression> {
+    return new RidgeRegression(await this.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
+  }
+
+  protected withState(state: GlmState): this {
+    return new RidgeRegression(state) as this;
+  }
+
+  protected checkLabels(): void {
+    // Any finite target (finiteness is checked by the caller).
+  }
+
+  /** Predictions a^T theta. */
+  predict(X: Matrix): Promise<Float64Array> {
+    return this.decisionFunction(X);
+  }
+}

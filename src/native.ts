@@ -1,0 +1,92 @@
+/** Loads the compiled addon and describes its exports. Only the CPU backend imports this. */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A design matrix A = [X, 1?] over row-major X without copying it. */
+export interface NativeDesign {
+  x: Float64Array;
+  n: number;
+  d: number;
+  intercept: boolean;
+}
+
+export interface NativeProblem extends NativeDesign {
+  family: 0 | 1;
+  y: Float64Array;
+  weights?: Float64Array;
+  lambda: number;
+  linear?: Float64Array;
+  tol: number;
+  maxIter: number;
+}
+
+export interface NativeFitResult {
+  theta: Float64Array;
+  objective: number;
+  gradientNorm: number;
+  gradientScale: number;
+  newtonIterations: number;
+  chordIterations: number;
+}
+
+/** Reference factorisation plus weight changes: M = H + sum_j coef_j a_j a_j^T - shift P. */
+export interface NativeReduced {
+  hessian: Float64Array;
+  factor: Float64Array;
+  rows: Uint32Array;
+  coef: Float64Array;
+  shift: number;
+}
+
+export interface NativeScoreInputs extends NativeDesign {
+  v: Float64Array;
+  m: number;
+  rowCoef: Float64Array;
+  rowFactor?: Float64Array;
+  colOffset?: Float64Array;
+}
+
+export interface NativeAddon {
+  fit(o: NativeProblem & { theta0?: Float64Array }): Promise<NativeFitResult>;
+  refit(o: NativeProblem & NativeReduced & { thetaStart: Float64Array }): Promise<NativeFitResult & { woodbury: boolean }>;
+  reducedSolve(o: NativeDesign & NativeReduced & { rhs: Float64Array }): Promise<{ solution: Float64Array; woodbury: boolean }>;
+  pointwise(o: NativeDesign & { family: 0 | 1; theta: Float64Array; y?: Float64Array }): Promise<{
+    margin: Float64Array;
+    loss?: Float64Array;
+    slope?: Float64Array;
+    curvature?: Float64Array;
+  }>;
+  hessian(o: NativeDesign & { coef: Float64Array; lambda: number }): Promise<{ hessian: Float64Array; factor: Float64Array; rcond: number }>;
+  leverage(o: NativeDesign & { factor: Float64Array; coef: Float64Array }): Promise<Float64Array>;
+  choleskySolve(o: { factor: Float64Array; p: number; rhs: Float64Array; nrhs: number }): Promise<Float64Array>;
+  scoreMatrix(o: NativeScoreInputs): Promise<Float64Array>;
+  scoreTopK(o: NativeScoreInputs & { k: number }): Promise<{
+    k: number;
+    topIndex: Int32Array;
+    topValue: Float64Array;
+    bottomIndex: Int32Array;
+    bottomValue: Float64Array;
+  }>;
+  scaledRows(o: NativeDesign & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
+  transposeTimes(o: NativeDesign & { v: Float64Array }): Promise<Float64Array>;
+  blasInfo(): { config: string; threads: number };
+}
+
+let cached: NativeAddon | undefined;
+
+/** The addon, loaded once. Both src/ and dist/ sit one level below the package root. */
+export function nativeAddon(): NativeAddon {
+  if (cached) return cached;
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const file = join(root, 'build', 'Release', 'tdakit_native.node');
+  if (!existsSync(file)) {
+    throw new Error(
+      `tdakit: the native addon is not built (${file} is missing). Install libopenblas-dev and ` +
+        'liblapacke-dev, then run `npm run build:native`.',
+    );
+  }
+  cached = createRequire(import.meta.url)(file) as NativeAddon;
+  return cached;
+}

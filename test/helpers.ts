@@ -1,0 +1,153 @@
+/**
+ * Independent reference computations for the tests: plain-JS objectives, gradients and dense
+ * solves that share no code with the native core.
+ */
+import { Matrix } from '../src/index.ts';
+
+/** mulberry32: a small seeded generator so every test is reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** Logistic data with a planted signal on the first `signal` features. */
+export function logisticData(n: number, d: number, seed = 1, signal = Math.min(d, 5)) {
+  const r = rng(seed);
+  const X = new Float64Array(n * d);
+  for (let k = 0; k < X.length; k++) X[k] = gaussian(r);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = 0.3;
+    for (let j = 0; j < signal; j++) z += X[i * d + j]!;
+    y[i] = r() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+  }
+  return { X: new Matrix(X, n, d), y };
+}
+
+export function regressionData(n: number, d: number, seed = 2) {
+  const r = rng(seed);
+  const X = new Float64Array(n * d);
+  for (let k = 0; k < X.length; k++) X[k] = gaussian(r);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = 1;
+    for (let j = 0; j < d; j++) z += ((j % 3) - 1) * X[i * d + j]!;
+    y[i] = z + 0.5 * gaussian(r);
+  }
+  return { X: new Matrix(X, n, d), y };
+}
+
+export type Kind = 'logistic' | 'ridge';
+
+/** a_i = [x_i, 1?]. */
+export function rowOf(X: Matrix, i: number, intercept: boolean): number[] {
+  const r = Array.from(X.row(i));
+  if (intercept) r.push(1);
+  return r;
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
+  return s;
+};
+
+/** Reference per-example loss, slope and curvature in plain JS. */
+export function refPointwise(kind: Kind, z: number, y: number) {
+  if (kind === 'ridge') return { loss: 0.5 * (z - y) ** 2, slope: z - y, curv: 1 };
+  const p = 1 / (1 + Math.exp(-z));
+  return { loss: Math.log(1 + Math.exp(z)) - y * z, slope: p - y, curv: p * (1 - p) };
+}
+
+export interface RefProblem {
+  kind: Kind;
+  X: Matrix;
+  y: ArrayLike<number>;
+  w?: ArrayLike<number>;
+  lambda: number;
+  intercept: boolean;
+}
+
+/** F(theta) = sum w l + lambda/2 ||P theta||^2 in plain JS. */
+export function refObjective(pr: RefProblem, theta: ArrayLike<number>): number {
+  let f = 0;
+  for (let i = 0; i < pr.X.rows; i++) {
+    const z = dot(rowOf(pr.X, i, pr.intercept), theta);
+    f += (pr.w ? pr.w[i]! : 1) * refPointwise(pr.kind, z, pr.y[i]!).loss;
+  }
+  for (let k = 0; k < pr.X.cols; k++) f += 0.5 * pr.lambda * theta[k]! ** 2;
+  return f;
+}
+
+export function refGradient(pr: RefProblem, theta: ArrayLike<number>): number[] {
+  const p = theta.length;
+  const g = new Array<number>(p).fill(0);
+  for (let i = 0; i < pr.X.rows; i++) {
+    const a = rowOf(pr.X, i, pr.intercept);
+    const s = (pr.w ? pr.w[i]! : 1) * refPointwise(pr.kind, dot(a, theta), pr.y[i]!).slope;
+    for (let k = 0; k < p; k++) g[k]! += s * a[k]!;
+  }
+  for (let k = 0; k < pr.X.cols; k++) g[k]! += pr.lambda * theta[k]!;
+  return g;
+}
+
+export function refHessian(pr: RefProblem, theta: ArrayLike<number>): number[][] {
+  const p = theta.length;
+  const H = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  for (let i = 0; i < pr.X.rows; i++) {
+    const a = rowOf(pr.X, i, pr.intercept);
+    const c = (pr.w ? pr.w[i]! : 1) * refPointwise(pr.kind, dot(a, theta), pr.y[i]!).curv;
+    for (let r = 0; r < p; r++) for (let s = 0; s < p; s++) H[r]![s]! += c * a[r]! * a[s]!;
+  }
+  for (let k = 0; k < pr.X.cols; k++) H[k]![k]! += pr.lambda;
+  return H;
+}
+
+/** Solves A x = b by Gaussian elimination with partial pivoting (independent of LAPACK). */
+export function solveDense(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[piv]![c]!)) piv = r;
+    [M[c], M[piv]] = [M[piv]!, M[c]!];
+    for (let r = c + 1; r < n; r++) {
+      const f = M[r]![c]! / M[c]![c]!;
+      for (let k = c; k <= n; k++) M[r]![k]! -= f * M[c]![k]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = M[r]![n]!;
+    for (let k = r + 1; k < n; k++) s -= M[r]![k]! * x[k]!;
+    x[r] = s / M[r]![r]!;
+  }
+  return x;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]! - b[k]!));
+  return m;
+}
+
+export function norm(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]!));
+  return m;
+}
