@@ -206,6 +206,7 @@ Napi::Object fitResultToJs(Napi::Env env, const glm::FitResult& r) {
   o.Set("gradientScale", r.gradientScale);
   o.Set("newtonIterations", r.newtonIterations);
   o.Set("chordIterations", r.chordIterations);
+  if (!r.hessian.empty()) o.Set("hessian", toJs(env, r.hessian));
   return o;
 }
 
@@ -322,6 +323,37 @@ Napi::Value Pointwise(const Napi::CallbackInfo& info) {
       });
 }
 
+// Cholesky factor (lower triangle only) of an SPD Hessian; throws NumericError when singular.
+std::vector<double> factorHessian(const std::vector<double>& h, std::size_t p, double* rcond) {
+  std::vector<double> l(h);
+  const bool ok = linalg::cholesky(l.data(), p, rcond);
+  if (!ok || *rcond < linalg::singularRcond(p))
+    throw NumericError("the Hessian at the fit is singular (reciprocal condition number " + std::to_string(*rcond) +
+                       "); set lambda > 0");
+  for (std::size_t j = 0; j < p; ++j)
+    for (std::size_t i = 0; i < j; ++i) l[i + j * p] = 0.0;
+  return l;
+}
+
+// factor({hessian, p}) -> {hessian, factor, rcond}: factors a Hessian the fit already built.
+Napi::Value Factor(const Napi::CallbackInfo& info) {
+  Reader r(info, "factor");
+  const std::size_t p = r.count("p");
+  const double* h = r.f64("hessian", p * p);
+  struct Out { std::vector<double> h, l; double rcond = 0; };
+  auto out = std::make_shared<Out>();
+  out->h.assign(h, h + p * p);
+  return Job::start(
+      r, info.Env(), [=] { out->l = factorHessian(out->h, p, &out->rcond); },
+      [out](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("hessian", toJs(env, out->h));
+        o.Set("factor", toJs(env, out->l));
+        o.Set("rcond", out->rcond);
+        return o;
+      });
+}
+
 // hessian({x, n, d, intercept, coef, lambda}) -> {hessian, factor, rcond}; throws when singular.
 Napi::Value Hessian(const Napi::CallbackInfo& info) {
   Reader r(info, "hessian");
@@ -339,13 +371,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
         out->h.resize(p * p);
         a.weightedGram(c, 0.0, out->h.data());
         for (std::size_t k = 0; k < a.d; ++k) out->h[k + k * p] += lambda;
-        out->l = out->h;
-        const bool ok = linalg::cholesky(out->l.data(), p, &out->rcond);
-        if (!ok || out->rcond < linalg::singularRcond(p))
-          throw NumericError("the Hessian at the fit is singular (reciprocal condition number " +
-                             std::to_string(out->rcond) + "); set lambda > 0");
-        for (std::size_t j = 0; j < p; ++j)  // keep only the factor's lower triangle
-          for (std::size_t i = 0; i < j; ++i) out->l[i + j * p] = 0.0;
+        out->l = factorHessian(out->h, p, &out->rcond);
       },
       [out](Napi::Env env) {
         Napi::Object o = Napi::Object::New(env);
@@ -386,11 +412,12 @@ influence::ScoreInputs readScores(const Reader& r) {
   in.v = r.f64("v", in.train.p() * in.m);
   in.rowCoef = r.f64("rowCoef", in.train.n);
   in.rowFactor = r.f64("rowFactor", in.train.n, true);
+  in.rowShift = r.f64("rowShift", in.train.n, true);
   in.colOffset = r.f64("colOffset", in.m, true);
   return in;
 }
 
-// scoreMatrix({x, n, d, intercept, v, m, rowCoef, rowFactor?, colOffset?}) -> n x m row-major
+// scoreMatrix({x, n, d, intercept, v, m, rowCoef, rowFactor?, rowShift?, colOffset?}) -> n x m row-major
 Napi::Value ScoreMatrix(const Napi::CallbackInfo& info) {
   Reader r(info, "scoreMatrix");
   const influence::ScoreInputs in = readScores(r);
@@ -470,12 +497,27 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// dgemmRate({size, reps}) -> GFLOP/s of square dgemm with the BLAS this addon loaded
+// (the reference rate that benchmarks divide by). Runs on the pool like everything else.
+Napi::Value DgemmRate(const Napi::CallbackInfo& info) {
+  Reader r(info, "dgemmRate");
+  const std::size_t size = r.count("size");
+  const std::size_t reps = r.count("reps");
+  if (size < 1 || reps < 1) r.fail<Napi::RangeError>("'size' and 'reps' must be >= 1");
+  auto out = std::make_shared<double>(0.0);
+  return Job::start(
+      r, info.Env(), [=] { *out = linalg::measureDgemmRate(size, reps); },
+      [out](Napi::Env env) { return Napi::Number::New(env, *out); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("dgemmRate", Napi::Function::New(env, DgemmRate, "dgemmRate"));
   exports.Set("fit", Napi::Function::New(env, Fit, "fit"));
   exports.Set("refit", Napi::Function::New(env, Refit, "refit"));
   exports.Set("reducedSolve", Napi::Function::New(env, ReducedSolve, "reducedSolve"));
   exports.Set("pointwise", Napi::Function::New(env, Pointwise, "pointwise"));
   exports.Set("hessian", Napi::Function::New(env, Hessian, "hessian"));
+  exports.Set("factor", Napi::Function::New(env, Factor, "factor"));
   exports.Set("leverage", Napi::Function::New(env, Leverage, "leverage"));
   exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
   exports.Set("scoreMatrix", Napi::Function::New(env, ScoreMatrix, "scoreMatrix"));

@@ -15,3 +15,7 @@ export { loadMnistPair, loadMnist } from './datasets/mnist.ts';
 export type { LabelledData } from './datasets/mnist.ts';
 export { loadSpamAssassin } from './datasets/spam.ts';
 export type { SpamOptions } from './datasets/spam.ts';
+export { Influence } from './influence/analysis.ts';
+export type { RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect } from './influence/analysis.ts';
+export { Metric } from './influence/metrics.ts';
+export type { MetricSpec, CustomMetric } from './influence/metrics.ts';

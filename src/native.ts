@@ -29,6 +29,8 @@ export interface NativeFitResult {
   gradientScale: number;
   newtonIterations: number;
   chordIterations: number;
+  /** Hessian at theta (p x p, column-major) when the fit's last evaluation built it. */
+  hessian?: Float64Array;
 }
 
 /** Reference factorisation plus weight changes: M = H + sum_j coef_j a_j a_j^T - shift P. */
@@ -45,6 +47,7 @@ export interface NativeScoreInputs extends NativeDesign {
   m: number;
   rowCoef: Float64Array;
   rowFactor?: Float64Array;
+  rowShift?: Float64Array;
   colOffset?: Float64Array;
 }
 
@@ -59,6 +62,7 @@ export interface NativeAddon {
     curvature?: Float64Array;
   }>;
   hessian(o: NativeDesign & { coef: Float64Array; lambda: number }): Promise<{ hessian: Float64Array; factor: Float64Array; rcond: number }>;
+  factor(o: { hessian: Float64Array; p: number }): Promise<{ hessian: Float64Array; factor: Float64Array; rcond: number }>;
   leverage(o: NativeDesign & { factor: Float64Array; coef: Float64Array }): Promise<Float64Array>;
   choleskySolve(o: { factor: Float64Array; p: number; rhs: Float64Array; nrhs: number }): Promise<Float64Array>;
   scoreMatrix(o: NativeScoreInputs): Promise<Float64Array>;
@@ -72,6 +76,7 @@ export interface NativeAddon {
   scaledRows(o: NativeDesign & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
   transposeTimes(o: NativeDesign & { v: Float64Array }): Promise<Float64Array>;
   blasInfo(): { config: string; threads: number };
+  dgemmRate(o: { size: number; reps: number }): Promise<number>;
 }
 
 let cached: NativeAddon | undefined;

@@ -141,6 +141,12 @@ test('refits chain: removing A then B equals removing A and B at once', async ()
   const a = await (await model.refit({ exclude: [1, 2, 3] })).refit({ exclude: [10, 11] });
   const b = await model.refit({ exclude: [1, 2, 3, 10, 11] });
   assert.ok(maxAbsDiff(a.theta, b.theta) < 1e-11);
+  // A chord refit carries no Hessian from its iterations: its factorisation is built from scratch.
+  assert.equal(a.diagnostics.newtonIterations, 0);
+  const w = Float64Array.from({ length: 150 }, (_, i) => ([1, 2, 3, 10, 11].includes(i) ? 0 : 1));
+  const ref = refHessian({ kind: 'logistic', X, y, w, lambda: (0.5 * 145) / 150, intercept: true }, a.theta);
+  const { hessian } = await a.factorization();
+  for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 6]!) < 1e-10);
 });
 
 test('fitting does not block the event loop', async () => {

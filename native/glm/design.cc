@@ -44,6 +44,27 @@ void Design::transposeTimes(const double* v, double* g) const {
   }
 }
 
+void Design::marginsRange(std::size_t first, std::size_t count, const double* theta, double* z) const {
+  if (count == 0) return;
+  if (d > 0) {
+    cblas_dgemv(CblasColMajor, CblasTrans, static_cast<int>(d), static_cast<int>(count), 1.0, row(first),
+                static_cast<int>(d), theta, 1, 0.0, z, 1);
+  } else {
+    std::fill(z, z + count, 0.0);
+  }
+  if (intercept)
+    for (std::size_t i = 0; i < count; ++i) z[i] += theta[d];
+}
+
+void Design::addTransposeTimesRange(std::size_t first, std::size_t count, const double* v, double* g) const {
+  if (count == 0) return;
+  if (d > 0)
+    cblas_dgemv(CblasColMajor, CblasNoTrans, static_cast<int>(d), static_cast<int>(count), 1.0, row(first),
+                static_cast<int>(d), v + first, 1, 1.0, g, 1);
+  if (intercept)
+    for (std::size_t i = 0; i < count; ++i) g[d] += v[first + i];
+}
+
 double Design::rowDot(std::size_t i, const double* v) const {
   const double* r = row(i);
   double s = 0.0;

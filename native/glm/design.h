@@ -20,6 +20,10 @@ struct Design {
   void margins(const double* theta, double* z) const;
   // g = A^T v (p).
   void transposeTimes(const double* v, double* g) const;
+  // z[first..first+count) = A[first..first+count) theta.
+  void marginsRange(std::size_t first, std::size_t count, const double* theta, double* z) const;
+  // g += A[first..first+count)^T v[first..first+count).
+  void addTransposeTimesRange(std::size_t first, std::size_t count, const double* v, double* g) const;
   // a_i^T v for one example.
   double rowDot(std::size_t i, const double* v) const;
   // Writes a_{rows[j]} * scale[j] (scale may be null) as column j of out (p x count, column-major).

@@ -80,6 +80,7 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
     if (converged(e, gn, options.tol)) {
       FitResult r = finish(theta, e, gn);
       r.newtonIterations = it;
+      r.hessian = std::move(e.hessian);  // built at theta by the last evaluation, not yet factored
       return r;
     }
     const std::vector<double> dir = newtonDirection(obj, e);
@@ -118,6 +119,7 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
     if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) {
       FitResult r = finish(theta, e, gn);
       r.newtonIterations = it + 1;
+      r.hessian = std::move(e.hessian);
       return r;
     }
   }

@@ -22,6 +22,9 @@ struct FitResult {
   double gradientScale = 0.0;
   int newtonIterations = 0;
   int chordIterations = 0;
+  // The Hessian at theta (p x p, column-major) when the last evaluation built it (Newton fits):
+  // influence analysis then only factors it instead of rebuilding it. Empty otherwise.
+  std::vector<double> hessian;
 };
 
 // Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros).

@@ -1,5 +1,6 @@
 #include "objective.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tdakit::glm {
@@ -32,20 +33,26 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
   const Design& a = problem_.design;
   const std::size_t p = a.p();
   out.margins.resize(a.n);
-  a.margins(theta, out.margins.data());
+  out.gradient.assign(p, 0.0);
   std::vector<double> slope(a.n), curv(withHessian ? a.n : 0);
   double v = 0.0, scale = 0.0;
-  for (std::size_t i = 0; i < a.n; ++i) {
-    const double w = problem_.weight(i);
-    const Pointwise pw = pointwise(problem_.family, out.margins[i], problem_.y[i]);
-    v += w == 0.0 ? 0.0 : w * pw.loss;
-    slope[i] = w * pw.slope;
-    scale += std::fabs(slope[i]) * rowNorms_[i];
-    if (withHessian) curv[i] = w * pw.curvature;
+  // One pass over X per row block: the margins read the block, the gradient reads it again
+  // while it is still in cache (the evaluation is memory-bound, not flop-bound).
+  constexpr std::size_t kRows = 128;
+  for (std::size_t first = 0; first < a.n; first += kRows) {
+    const std::size_t count = std::min(kRows, a.n - first);
+    a.marginsRange(first, count, theta, out.margins.data() + first);
+    for (std::size_t i = first; i < first + count; ++i) {
+      const double w = problem_.weight(i);
+      const Pointwise pw = pointwise(problem_.family, out.margins[i], problem_.y[i]);
+      v += w == 0.0 ? 0.0 : w * pw.loss;
+      slope[i] = w * pw.slope;
+      scale += std::fabs(slope[i]) * rowNorms_[i];
+      if (withHessian) curv[i] = w * pw.curvature;
+    }
+    a.addTransposeTimesRange(first, count, slope.data(), out.gradient.data());
   }
   out.value = v + penalty(theta);
-  out.gradient.resize(p);
-  a.transposeTimes(slope.data(), out.gradient.data());
   double pen = 0.0, lin = 0.0;
   for (std::size_t k = 0; k < a.d; ++k) {
     out.gradient[k] += problem_.lambda * theta[k];

@@ -33,9 +33,10 @@ void scoreBlock(const ScoreInputs& in, std::size_t first, std::size_t count, std
     const std::size_t i = first + r;
     const double u = in.rowCoef[i];
     const double f = in.rowFactor ? in.rowFactor[i] : 1.0;
+    const double shift = in.colOffset ? (in.rowShift ? in.rowShift[i] : 1.0) : 0.0;
     double* row = block + r * in.m;
     for (std::size_t j = 0; j < in.m; ++j)
-      row[j] = rescale(u * row[j] + (in.colOffset ? in.colOffset[j] : 0.0), f);
+      row[j] = rescale(u * row[j] + (shift != 0.0 ? shift * in.colOffset[j] : 0.0), f);
   }
 }
 

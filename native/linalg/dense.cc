@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <chrono>
+#include <cmath>
 
 #include "blas.h"
 
@@ -41,5 +43,22 @@ void triangularSolve(const double* l, std::size_t p, double* b, std::size_t nrhs
 }
 
 double singularRcond(std::size_t p) { return 10.0 * DBL_EPSILON * static_cast<double>(std::max<std::size_t>(p, 1)); }
+
+double measureDgemmRate(std::size_t size, std::size_t reps) {
+  const int n = static_cast<int>(size);
+  std::vector<double> a(size * size), b(size * size), c(size * size);
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    a[k] = std::sin(0.37 * static_cast<double>(k));
+    b[k] = std::cos(0.11 * static_cast<double>(k));
+  }
+  double best = 0.0;
+  for (std::size_t r = 0; r <= reps; ++r) {  // the first run warms up the threads and caches
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a.data(), n, b.data(), n, 0.0, c.data(), n);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r > 0) best = std::max(best, 2.0 * n * static_cast<double>(n) * n / s / 1e9);
+  }
+  return best;
+}
 
 }  // namespace tdakit::linalg

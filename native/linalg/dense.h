@@ -21,4 +21,7 @@ void triangularSolve(const double* l, std::size_t p, double* b, std::size_t nrhs
 // Threshold under which a factorised Hessian is reported singular.
 double singularRcond(std::size_t p);
 
+// Best-of-reps GFLOP/s of a square column-major dgemm of the given size.
+double measureDgemmRate(std::size_t size, std::size_t reps);
+
 }  // namespace tdakit::linalg

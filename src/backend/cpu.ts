@@ -15,6 +15,7 @@ export function createCpuBackend(): Backend {
     reducedSolve: (o) => a.reducedSolve(o),
     pointwise: (o) => a.pointwise(o),
     hessian: (o) => a.hessian(o),
+    factor: (o) => a.factor(o),
     leverage: (o) => a.leverage(o),
     choleskySolve: (o) => a.choleskySolve(o),
     scoreMatrix: (o) => a.scoreMatrix(o),

@@ -11,7 +11,7 @@ export type { NativeDesign as Design, NativeReduced as ReducedHessianSpec, Nativ
 /** Backends a caller may ask for. `auto` picks the fastest one available for the data. */
 export type BackendName = 'auto' | 'cpu';
 
-export type Kernels = Omit<NativeAddon, 'blasInfo'>;
+export type Kernels = Omit<NativeAddon, 'blasInfo' | 'dgemmRate'>;
 
 export interface Backend extends Kernels {
   readonly name: Exclude<BackendName, 'auto'>;

@@ -59,6 +59,8 @@ export interface GlmState {
   theta: Float64Array;
   diagnostics: FitDiagnostics;
   objective: number;
+  /** The Hessian at theta when the fit already built it (factored lazily, never rebuilt). */
+  hessianAtFit?: Float64Array;
 }
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
@@ -81,6 +83,7 @@ export abstract class GeneralizedLinearModel {
   protected readonly backend: Backend;
   private readonly objectiveValue: number;
   private factorizationCache?: Promise<HessianFactorization>;
+  private hessianAtFit?: Float64Array;
   private pointwiseCache?: Promise<TrainingPointwise>;
 
   protected constructor(state: GlmState) {
@@ -94,12 +97,18 @@ export abstract class GeneralizedLinearModel {
     this.diagnostics = Object.freeze({ ...state.diagnostics });
     this.objectiveValue = state.objective;
     this.backend = resolveBackend(state.options.backend, 'options.backend');
+    this.hessianAtFit = state.hessianAtFit;
   }
 
   /** Creates a model of the same class from a new state (refits). */
   protected abstract withState(state: GlmState): this;
   /** Throws for labels outside the model's set. */
   protected abstract checkLabels(name: string, y: Float64Array): void;
+
+  /** The kernels this model runs on (for analyses built on top of it). */
+  backendKernels(): Backend {
+    return this.backend;
+  }
 
   /** Number of features d. */
   get nFeatures(): number {
@@ -189,6 +198,11 @@ export abstract class GeneralizedLinearModel {
   /** H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached). */
   factorization(): Promise<HessianFactorization> {
     this.factorizationCache ??= (async () => {
+      const built = this.hessianAtFit;
+      if (built) {
+        this.hessianAtFit = undefined; // the factorisation result owns it from here on
+        return this.call('factorization', () => this.backend.factor({ hessian: built, p: this.nParameters }));
+      }
       const pw = await this.trainingPointwise();
       const coef = new Float64Array(this.X.rows);
       for (let i = 0; i < coef.length; i++) coef[i] = this.weights[i]! * pw.curvature[i]!;
@@ -264,6 +278,7 @@ export abstract class GeneralizedLinearModel {
       penalty,
       theta: r.theta,
       objective: r.objective,
+      ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       diagnostics: {
         gradientNorm: r.gradientNorm,
         gradientScale: r.gradientScale,
@@ -329,6 +344,7 @@ export abstract class GeneralizedLinearModel {
           newtonIterations: r.newtonIterations,
           chordIterations: r.chordIterations,
         },
+        ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       };
     } catch (err) {
       rethrowNative(where, err);

@@ -1,0 +1,137 @@
+"""numpy/scipy reference implementations that tdakit's benchmarks time on the same data.
+
+Written the way a researcher would write them (the RIF paper's code style): dense numpy
+algebra, an explicit Hessian inverse for influence, scipy's L-BFGS-B for retraining.
+Usage: python3 glm_reference.py TASK DATA_DIR PARAMS_JSON  ->  one JSON object on stdout.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize
+from scipy.special import expit
+
+
+def design(X):
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def objective(A, y, w, theta, lam, P):
+    z = A @ theta
+    return float(np.sum(w * (np.logaddexp(0.0, z) - y * z)) + 0.5 * lam * np.sum((P * theta) ** 2))
+
+
+def gradient(A, y, w, theta, lam, P):
+    r = w * (expit(A @ theta) - y)
+    return A.T @ r + lam * P * theta, r
+
+
+def newton_fit(X, y, lam, tol, max_iter=100):
+    """Damped Newton with a Cholesky solve, the same stopping rule as tdakit."""
+    A = design(X)
+    n, p = A.shape
+    P = np.ones(p)
+    P[-1] = 0.0
+    w = np.ones(n)
+    row_norms = np.linalg.norm(A, axis=1)
+    theta = np.zeros(p)
+    it = 0
+    stalls = 0
+    prev = np.inf
+    for it in range(max_iter):
+        g, r = gradient(A, y, w, theta, lam, P)
+        gn = np.linalg.norm(g)
+        scale = np.sum(np.abs(r) * row_norms) + lam * np.linalg.norm(P * theta)
+        if gn <= tol * scale:
+            break
+        stalls = stalls + 1 if gn >= 0.5 * prev else 0
+        if stalls >= 2 and gn <= 1e-7 * scale:
+            break
+        prev = gn
+        p_ = expit(A @ theta)
+        s = p_ * (1 - p_)
+        H = A.T @ (A * s[:, None]) + lam * np.diag(P)
+        step = -cho_solve(cho_factor(H, lower=True), g)
+        f0 = objective(A, y, w, theta, lam, P)
+        slope = g @ step
+        t = 1.0
+        if -slope > 64 * np.finfo(float).eps * (abs(f0) + 1):
+            while objective(A, y, w, theta + t * step, lam, P) > f0 + 1e-4 * t * slope and t > 1e-12:
+                t *= 0.5
+        theta = theta + t * step
+    g, _ = gradient(A, y, w, theta, lam, P)
+    return theta, it, float(np.linalg.norm(g))
+
+
+def influence(X, y, theta, Xq, yq, lam):
+    """Leverage, IF and RIF scores of every training example against every query."""
+    A, Aq = design(X), design(Xq)
+    p = A.shape[1]
+    P = np.ones(p)
+    P[-1] = 0.0
+    prob = expit(A @ theta)
+    s = prob * (1 - prob)
+    H = A.T @ (A * s[:, None]) + lam * np.diag(P)
+    H_inv = np.linalg.inv(H)
+    leverage = s * np.sum((A @ H_inv) * A, axis=1)
+    G = (prob - y)[:, None] * A
+    Gq = (expit(Aq @ theta) - yq)[:, None] * Aq
+    scores_if = G @ (H_inv @ Gq.T)
+    scores_rif = scores_if / (1 - leverage)[:, None]
+    return leverage, scores_if, scores_rif
+
+
+def retrain(X, y, theta0, remove, lam, gtol):
+    A = design(X)
+    n, p = A.shape
+    P = np.ones(p)
+    P[-1] = 0.0
+    w = np.ones(n)
+    w[remove] = 0.0
+
+    def fun(theta):
+        g, _ = gradient(A, y, w, theta, lam, P)
+        return objective(A, y, w, theta, lam, P), g
+
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": 100000, "maxfun": 100000, "gtol": gtol, "ftol": 0.0})
+    g, _ = gradient(A, y, w, res.x, lam, P)
+    return res, float(np.linalg.norm(g))
+
+
+def main():
+    task, data_dir, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    X = np.load(f"{data_dir}/X.npy")
+    y = np.load(f"{data_dir}/y.npy")
+    lam = params["lambda"]
+    out = {"numpy": np.__version__}
+    if task == "fit":
+        t = time.perf_counter()
+        theta, it, gn = newton_fit(X, y, lam, params["tol"])
+        out.update(seconds=time.perf_counter() - t, iterations=it, gradientNorm=gn)
+        np.save(f"{data_dir}/theta_numpy.npy", theta)
+    elif task == "influence":
+        theta = np.load(f"{data_dir}/theta.npy")
+        Xq, yq = np.load(f"{data_dir}/Xq.npy"), np.load(f"{data_dir}/yq.npy")
+        t = time.perf_counter()
+        leverage, s_if, s_rif = influence(X, y, theta, Xq, yq, lam)
+        out.update(seconds=time.perf_counter() - t)
+        np.save(f"{data_dir}/leverage_numpy.npy", leverage)
+        np.save(f"{data_dir}/rif_numpy.npy", s_rif)
+    elif task == "retrain":
+        theta = np.load(f"{data_dir}/theta.npy")
+        remove = np.array(params["remove"], dtype=int)
+        t = time.perf_counter()
+        res, gn = retrain(X, y, theta, remove, lam, params["gtol"])
+        out.update(seconds=time.perf_counter() - t, iterations=int(res.nit), evaluations=int(res.nfev),
+                   gradientNorm=gn, message=str(res.message))
+        np.save(f"{data_dir}/theta_retrain_numpy.npy", res.x)
+    else:
+        raise SystemExit(f"unknown task {task}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

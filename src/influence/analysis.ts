@@ -1,0 +1,316 @@
+/**
+ * Influence analysis of a fitted GLM (methods.md sections 2 and 3): factor the Hessian once,
+ * compute every leverage with one triangular solve, then answer any number of removal and
+ * attribution questions with IF, rescaled IF (RIF), the Newton step (NS) or an exact retrain.
+ */
+import type { Backend } from '../backend/types.ts';
+import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { assertInteger, toIndexSet } from '../data/validate.ts';
+import { rethrowNative } from '../errors.ts';
+import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
+import { bindMetric, type MetricSpec } from './metrics.ts';
+
+export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
+export type ScoreMethod = 'if' | 'rif';
+/** What a score predicts the change of: the query's loss, margin, or probability (ridge: value). */
+export type ScoreTarget = 'loss' | 'logit' | 'probability';
+
+export interface ScoreOptions {
+  /** Default 'rif'. */
+  method?: ScoreMethod;
+  /** Default 'loss'. */
+  target?: ScoreTarget;
+}
+
+export interface TopKOptions extends ScoreOptions {
+  /** Examples kept per query at each end. Default 10. */
+  k?: number;
+  /** Queries scored per native call (bounds memory at p x queryBlock). Default 1024. */
+  queryBlock?: number;
+}
+
+/** Per query j, entries j*k .. j*k+k-1: largest scores first / most negative first. */
+export interface TopKResult {
+  k: number;
+  queries: number;
+  topIndex: Int32Array;
+  topValue: Float64Array;
+  bottomIndex: Int32Array;
+  bottomValue: Float64Array;
+}
+
+export interface Effect {
+  /** f(theta + Delta) - f(theta). */
+  nonlinear: number;
+  /** grad f(theta)^T Delta. */
+  linear: number;
+}
+
+/** Leverage at or above this counts as 1: the example alone pins a direction. */
+const LEVERAGE_ONE = 1 - 1e-10;
+
+export class Influence {
+  readonly model: GeneralizedLinearModel;
+  /** h_i = w_i s_i a_i^T H^{-1} a_i for every training example. */
+  readonly leverage: Float64Array;
+  /** 1 / (1 - h_i): the RIF rescaling (Infinity where h_i = 1). */
+  readonly rescaling: Float64Array;
+  readonly factorization: HessianFactorization;
+  /** Human-readable warnings (leverage 1). Also emitted once through process.emitWarning. */
+  readonly warnings: readonly string[];
+  private readonly pointwise: TrainingPointwise;
+  /** u_i = w_i dl_i/dz: G_i = u_i a_i + r_i P theta. */
+  private readonly rowCoef: Float64Array;
+  /** r_i = lambda w_i / W under the per-example convention, else undefined. */
+  private readonly rowShift?: Float64Array;
+  private readonly backend: Backend;
+
+  private constructor(model: GeneralizedLinearModel, f: HessianFactorization, pw: TrainingPointwise, leverage: Float64Array) {
+    this.model = model;
+    this.factorization = f;
+    this.pointwise = pw;
+    this.leverage = leverage;
+    this.backend = model.backendKernels();
+    const n = model.X.rows;
+    this.rowCoef = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.rowCoef[i] = model.weights[i]! * pw.slope[i]!;
+    if (model.options.regularization === 'per-example') {
+      const c = model.options.lambda / model.totalWeight;
+      this.rowShift = model.weights.map((w) => c * w);
+    }
+    this.rescaling = new Float64Array(n);
+    const pinned: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = leverage[i]!;
+      if (h >= LEVERAGE_ONE) pinned.push(i);
+      this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 - h);
+    }
+    const warnings: string[] = [];
+    if (pinned.length > 0) {
+      const list = pinned.slice(0, 20).join(', ') + (pinned.length > 20 ? `, ... (${pinned.length} in all)` : '');
+      warnings.push(`leverage 1 for training examples [${list}]: each alone pins a parameter direction, so RIF is unbounded there and reported as +-Infinity`);
+      process.emitWarning(warnings[0]!, { code: 'TDAKIT_LEVERAGE_ONE' });
+    }
+    this.warnings = warnings;
+  }
+
+  /**
+   * Factors the Hessian at the model's optimum and computes all leverages. X and y, when
+   * given, must be the data the model was fitted on (the model keeps them).
+   */
+  static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence> {
+    if (!(model instanceof GeneralizedLinearModel)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
+    if (X !== undefined) {
+      assertMatrix('Influence.of: X', X);
+      if (X !== model.X && (X.rows !== model.X.rows || X.cols !== model.X.cols || X.data.some((v, k) => v !== model.X.data[k]))) {
+        throw new RangeError('Influence.of: X is not the data the model was fitted on');
+      }
+    }
+    if (y !== undefined) {
+      const labels = model.labels(y, model.X.rows, 'Influence.of: y');
+      if (labels.some((v, i) => v !== model.y[i])) throw new RangeError('Influence.of: y is not the labels the model was fitted on');
+    }
+    const [f, pw] = await Promise.all([model.factorization(), model.trainingPointwise()]);
+    const coef = new Float64Array(model.X.rows);
+    for (let i = 0; i < coef.length; i++) coef[i] = model.weights[i]! * pw.curvature[i]!;
+    try {
+      const leverage = await model.backendKernels().leverage({ ...model.design(model.X), factor: f.factor, coef });
+      return new Influence(model, f, pw, leverage);
+    } catch (err) {
+      rethrowNative('Influence.of', err);
+    }
+  }
+
+  get n(): number {
+    return this.model.X.rows;
+  }
+
+  /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */
+  async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
+    const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
+    const rows = this.removalSet('removalEffect: T', T);
+    if (method === 'retrain') {
+      const refit = await this.retrain(rows);
+      return refit.theta.map((t, k) => t - this.model.theta[k]!);
+    }
+    if (method === 'ns') return this.newtonStep(rows);
+    return this.influenceStep(rows, method === 'rif');
+  }
+
+  /** The exact refit without T (warm-started; the first step is the Newton-step estimate). */
+  async retrain(T: ArrayLike<number>): Promise<GeneralizedLinearModel> {
+    return this.model.refit({ exclude: this.removalSet('retrain: T', T) });
+  }
+
+  /** {nonlinear, linear} effect of removing T on a metric (methods.md section 2). */
+  async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
+    const [e] = await this.effects(T, [metric], options);
+    return e!;
+  }
+
+  /** The same for several metrics, sharing one Delta_T. */
+  async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
+    const delta = await this.removalEffect(T, options);
+    return Promise.all(metrics.map((m) => effectOf(bindMetric(m, this.model), this.model.theta, delta)));
+  }
+
+  /** Full n x m score matrix (row-major, one row per training example). */
+  async scores(Xq: Matrix, yq?: Float64Array | readonly number[], options: ScoreOptions = {}): Promise<Float64Array> {
+    const q = await this.queryOperands('scores', Xq, yq, options);
+    return this.run('scores', () => this.backend.scoreMatrix(q));
+  }
+
+  /** For each query, the k most positive and k most negative scores, without the n x m matrix. */
+  async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
+    const k = assertInteger('topK: k', options.k ?? 10, 1);
+    const block = assertInteger('topK: queryBlock', options.queryBlock ?? 1024, 1);
+    assertMatrix('topK: Xq', Xq);
+    const kk = Math.min(k, this.n);
+    const out: TopKResult = {
+      k: kk,
+      queries: Xq.rows,
+      topIndex: new Int32Array(Xq.rows * kk),
+      topValue: new Float64Array(Xq.rows * kk),
+      bottomIndex: new Int32Array(Xq.rows * kk),
+      bottomValue: new Float64Array(Xq.rows * kk),
+    };
+    const labels = yq === undefined ? undefined : this.model.labels(yq, Xq.rows, 'topK: yq');
+    for (let first = 0; first < Xq.rows; first += block) {
+      const idx = Array.from({ length: Math.min(block, Xq.rows - first) }, (_, j) => first + j);
+      const Xb = Xq.selectRows(idx);
+      const yb = labels?.subarray(first, first + idx.length);
+      const q = await this.queryOperands('topK', Xb, yb, options);
+      const r = await this.run('topK', () => this.backend.scoreTopK({ ...q, k: kk }));
+      out.topIndex.set(r.topIndex, first * kk);
+      out.topValue.set(r.topValue, first * kk);
+      out.bottomIndex.set(r.bottomIndex, first * kk);
+      out.bottomValue.set(r.bottomValue, first * kk);
+    }
+    return out;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private removalSet(name: string, T: ArrayLike<number>): Uint32Array {
+    const rows = toIndexSet(name, T, this.n);
+    for (const i of rows) if (this.model.weights[i] === 0) throw new RangeError(`${name}: example ${i} has weight 0 (already removed)`);
+    return rows;
+  }
+
+  /** sum_{i in T} factor_i G_i with G_i = u_i a_i + r_i P theta. */
+  private removedGradient(rows: Uint32Array, factor?: (i: number) => number): Float64Array {
+    const { X, theta, nFeatures: d, nParameters: p } = this.model;
+    const g = new Float64Array(p);
+    let share = 0;
+    for (const i of rows) {
+      const f = factor ? factor(i) : 1;
+      const u = f * this.rowCoef[i]!;
+      const x = X.row(i);
+      for (let k = 0; k < d; k++) g[k]! += u * x[k]!;
+      if (p > d) g[d]! += u;
+      if (this.rowShift) share += f * this.rowShift[i]!;
+    }
+    if (share !== 0) for (let k = 0; k < d; k++) g[k]! += share * theta[k]!;
+    return g;
+  }
+
+  private async solve(rhs: Float64Array, nrhs = 1): Promise<Float64Array> {
+    return this.run('solve', () => this.backend.choleskySolve({ factor: this.factorization.factor, p: this.model.nParameters, rhs, nrhs }));
+  }
+
+  private async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
+    if (!rescaled) return this.solve(this.removedGradient(rows));
+    const infinite = Array.from(rows).filter((i) => !Number.isFinite(this.rescaling[i]!));
+    const finite = await this.solve(this.removedGradient(rows, (i) => (Number.isFinite(this.rescaling[i]!) ? this.rescaling[i]! : 0)));
+    if (infinite.length === 0) return finite;
+    // Unbounded RIF: the direction of the pinned examples' IF, with infinite size.
+    const direction = await this.solve(this.removedGradient(Uint32Array.from(infinite)));
+    return finite.map((v, k) => (direction[k] === 0 ? v : Math.sign(direction[k]!) * Infinity));
+  }
+
+  private async newtonStep(rows: Uint32Array): Promise<Float64Array> {
+    const coef = new Float64Array(rows.length);
+    let shift = 0;
+    rows.forEach((i, j) => {
+      coef[j] = -this.model.weights[i]! * this.pointwise.curvature[i]!;
+      if (this.rowShift) shift += this.rowShift[i]!;
+    });
+    const r = await this.run('newtonStep', () =>
+      this.backend.reducedSolve({
+        ...this.model.design(this.model.X),
+        hessian: this.factorization.hessian,
+        factor: this.factorization.factor,
+        rows,
+        coef,
+        shift,
+        rhs: this.removedGradient(rows),
+      }),
+    );
+    return r.solution;
+  }
+
+  /** V = H^{-1} [grad target_q] and the coefficients the native scorer combines it with. */
+  private async queryOperands(where: string, Xq: Matrix, yq: Float64Array | readonly number[] | undefined, options: ScoreOptions) {
+    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], `${where}: method`);
+    const target = checkMethod(options.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
+    const model = this.model;
+    const design = model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
+    if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
+    const labels = yq === undefined ? undefined : model.labels(yq, Xq.rows, `${where}: yq`);
+    const family = model.kind === 'logistic' ? 0 : 1;
+    const pw = await this.run(where, () => this.backend.pointwise({ ...design, family, theta: model.theta, ...(labels ? { y: labels } : {}) }));
+    const coef = new Float64Array(Xq.rows);
+    for (let j = 0; j < Xq.rows; j++) {
+      if (target === 'loss') coef[j] = pw.slope![j]!;
+      else if (target === 'logit' || model.kind === 'ridge') coef[j] = 1;
+      else {
+        const z = pw.margin[j]!;
+        const p = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+        coef[j] = p * (1 - p);
+      }
+    }
+    const grads = await this.run(where, () => this.backend.scaledRows({ ...design, coef }));
+    const v = await this.solve(grads, Xq.rows);
+    let colOffset: Float64Array | undefined;
+    if (this.rowShift) {
+      const p = model.nParameters;
+      colOffset = new Float64Array(Xq.rows);
+      for (let j = 0; j < Xq.rows; j++) {
+        let s = 0;
+        for (let k = 0; k < model.nFeatures; k++) s += model.theta[k]! * v[j * p + k]!;
+        colOffset[j] = s;
+      }
+    }
+    return {
+      ...model.design(model.X),
+      v,
+      m: Xq.rows,
+      rowCoef: this.rowCoef,
+      ...(method === 'rif' ? { rowFactor: this.rescaling } : {}),
+      ...(colOffset ? { colOffset, rowShift: this.rowShift! } : {}),
+    };
+  }
+
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      rethrowNative(`Influence.${operation}`, err);
+    }
+  }
+}
+
+async function effectOf(metric: ReturnType<typeof bindMetric>, theta: Float64Array, delta: Float64Array): Promise<Effect> {
+  const grad = await metric.gradient(theta);
+  let linear = 0;
+  for (let k = 0; k < delta.length; k++) if (grad[k] !== 0 && delta[k] !== 0) linear += grad[k]! * delta[k]!;
+  if (!delta.every(Number.isFinite)) return { linear, nonlinear: linear };
+  const moved = theta.map((t, k) => t + delta[k]!);
+  const [after, before] = await Promise.all([metric.value(moved), metric.value(theta)]);
+  return { nonlinear: after - before, linear };
+}
+
+function checkMethod<T extends string>(v: unknown, allowed: readonly T[], name: string): T {
+  if (!allowed.includes(v as T)) throw new RangeError(`${name}: must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
+  return v as T;
+}

@@ -1,0 +1,153 @@
+/**
+ * Metrics f(theta) that turn a parameter change into an effect (methods.md section 2).
+ * Built-in metrics are descriptions bound to a model when evaluated; a user metric is any
+ * { value(theta), gradient(theta) }.
+ */
+import { assertMatrix, Matrix } from '../data/matrix.ts';
+import type { GeneralizedLinearModel } from '../models/glm.ts';
+
+/** A metric supplied by the user: its value and gradient at any theta. */
+export interface CustomMetric {
+  name?: string;
+  value(theta: Float64Array): number | Promise<number>;
+  gradient(theta: Float64Array): Float64Array | Promise<Float64Array>;
+}
+
+type BuiltIn =
+  | { kind: 'testPrediction'; X: Matrix }
+  | { kind: 'testLoss'; X: Matrix; y: Float64Array | readonly number[] }
+  | { kind: 'selfLoss' }
+  | { kind: 'queryLoss'; x: ArrayLike<number>; y: number }
+  | { kind: 'queryLogit'; x: ArrayLike<number> }
+  | { kind: 'queryProbability'; x: ArrayLike<number> };
+
+export type MetricSpec = (BuiltIn & { name: string }) | CustomMetric;
+
+export const Metric = {
+  /** Sum of predictions over a test subset: probabilities (logistic) or values (ridge). */
+  testPrediction(X: Matrix): MetricSpec {
+    return { kind: 'testPrediction', X: assertMatrix('Metric.testPrediction: X', X), name: 'test prediction' };
+  },
+  /** Sum of losses over a test subset. */
+  testLoss(X: Matrix, y: Float64Array | readonly number[]): MetricSpec {
+    return { kind: 'testLoss', X: assertMatrix('Metric.testLoss: X', X), y, name: 'test loss' };
+  },
+  /** The full training objective F(theta), removed examples and penalty included. */
+  selfLoss(): MetricSpec {
+    return { kind: 'selfLoss', name: 'self-loss' };
+  },
+  /** Loss of one query point. */
+  queryLoss(x: ArrayLike<number>, y: number): MetricSpec {
+    return { kind: 'queryLoss', x, y, name: 'query loss' };
+  },
+  /** Margin a^T theta of one query point. */
+  queryLogit(x: ArrayLike<number>): MetricSpec {
+    return { kind: 'queryLogit', x, name: 'query logit' };
+  },
+  /** Predicted probability (logistic) or value (ridge) of one query point. */
+  queryProbability(x: ArrayLike<number>): MetricSpec {
+    return { kind: 'queryProbability', x, name: 'query probability' };
+  },
+};
+
+/** A metric ready to evaluate for one model. */
+export interface BoundMetric {
+  name: string;
+  value(theta: Float64Array): Promise<number>;
+  gradient(theta: Float64Array): Promise<Float64Array>;
+}
+
+const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
+  if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
+  if (!('kind' in metric)) {
+    if (typeof metric.value !== 'function' || typeof metric.gradient !== 'function') {
+      throw new TypeError('metric: a custom metric needs value(theta) and gradient(theta) functions');
+    }
+    return {
+      name: metric.name ?? 'custom',
+      value: async (t) => {
+        const v = await metric.value(t);
+        if (!Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${v}`);
+        return v;
+      },
+      gradient: async (t) => {
+        const g = await metric.gradient(t);
+        if (!(g instanceof Float64Array) || g.length !== model.nParameters) {
+          throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) must return a Float64Array of length ${model.nParameters}`);
+        }
+        return g;
+      },
+    };
+  }
+  const logistic = model.kind === 'logistic';
+  // Points, labels and the per-example weights that define f = sum_t w_t phi(z_t).
+  let X: Matrix;
+  let y: Float64Array | undefined;
+  let weights: Float64Array | undefined;
+  let phi: 'prediction' | 'loss' | 'logit';
+  switch (metric.kind) {
+    case 'testPrediction':
+      X = metric.X;
+      phi = 'prediction';
+      break;
+    case 'testLoss':
+      X = metric.X;
+      y = model.labels(metric.y, X.rows, 'Metric.testLoss: y');
+      phi = 'loss';
+      break;
+    case 'selfLoss':
+      X = model.X;
+      y = model.y;
+      weights = model.weights;
+      phi = 'loss';
+      break;
+    case 'queryLoss':
+    case 'queryLogit':
+    case 'queryProbability': {
+      X = Matrix.from(metric.x, 1, metric.x.length);
+      if (metric.kind === 'queryLoss') y = model.labels([metric.y], 1, `${metric.name}: y`);
+      phi = metric.kind === 'queryLoss' ? 'loss' : metric.kind === 'queryLogit' ? 'logit' : 'prediction';
+      break;
+    }
+  }
+  const design = model.design(X, `${metric.name}: X`);
+  const backend = model.backendKernels();
+  const family = model.kind === 'logistic' ? 0 : 1;
+  const penalty = metric.kind === 'selfLoss' ? model.penalty : 0;
+  const d = model.nFeatures;
+  const pointwise = (theta: Float64Array) => backend.pointwise({ ...design, family, theta, ...(y ? { y } : {}) });
+  return {
+    name: metric.name,
+    async value(theta) {
+      const pw = await pointwise(theta);
+      let f = 0;
+      for (let t = 0; t < X.rows; t++) {
+        const w = weights ? weights[t]! : 1;
+        if (w === 0) continue;
+        const v = phi === 'loss' ? pw.loss![t]! : phi === 'logit' || !logistic ? pw.margin[t]! : sigmoid(pw.margin[t]!);
+        f += w * v;
+      }
+      let pen = 0;
+      for (let k = 0; k < d; k++) pen += theta[k]! * theta[k]!;
+      return f + 0.5 * penalty * pen;
+    },
+    async gradient(theta) {
+      const pw = await pointwise(theta);
+      const coef = new Float64Array(X.rows);
+      for (let t = 0; t < X.rows; t++) {
+        const w = weights ? weights[t]! : 1;
+        if (phi === 'loss') coef[t] = w * pw.slope![t]!;
+        else if (phi === 'logit' || !logistic) coef[t] = w;
+        else {
+          const p = sigmoid(pw.margin[t]!);
+          coef[t] = w * p * (1 - p);
+        }
+      }
+      const g = await backend.transposeTimes({ ...design, v: coef });
+      for (let k = 0; k < d; k++) g[k]! += penalty * theta[k]!;
+      return g;
+    },
+  };
+}
