@@ -323,6 +323,20 @@ Napi::Value Pointwise(const Napi::CallbackInfo& info) {
       });
 }
 
+// {hessian, factor, rcond} of a factorised Hessian.
+struct Factorization {
+  std::vector<double> h, l;
+  double rcond = 0;
+};
+
+Napi::Object factorizationToJs(Napi::Env env, const Factorization& f) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("hessian", toJs(env, f.h));
+  o.Set("factor", toJs(env, f.l));
+  o.Set("rcond", f.rcond);
+  return o;
+}
+
 // Cholesky factor (lower triangle only) of an SPD Hessian; throws NumericError when singular.
 std::vector<double> factorHessian(const std::vector<double>& h, std::size_t p, double* rcond) {
   std::vector<double> l(h);
@@ -340,18 +354,11 @@ Napi::Value Factor(const Napi::CallbackInfo& info) {
   Reader r(info, "factor");
   const std::size_t p = r.count("p");
   const double* h = r.f64("hessian", p * p);
-  struct Out { std::vector<double> h, l; double rcond = 0; };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<Factorization>();
   out->h.assign(h, h + p * p);
   return Job::start(
       r, info.Env(), [=] { out->l = factorHessian(out->h, p, &out->rcond); },
-      [out](Napi::Env env) {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("hessian", toJs(env, out->h));
-        o.Set("factor", toJs(env, out->l));
-        o.Set("rcond", out->rcond);
-        return o;
-      });
+      [out](Napi::Env env) { return factorizationToJs(env, *out); });
 }
 
 // hessian({x, n, d, intercept, coef, lambda}) -> {hessian, factor, rcond}; throws when singular.
@@ -362,8 +369,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
   const double lambda = r.number("lambda", 0, 1e300);
   for (std::size_t i = 0; i < a.n; ++i)
     if (!(c[i] >= 0)) r.fail<Napi::RangeError>("'coef' must be non-negative (Hessian weights)");
-  struct Out { std::vector<double> h, l; double rcond = 0; };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<Factorization>();
   return Job::start(
       r, info.Env(),
       [=] {
@@ -373,13 +379,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
         for (std::size_t k = 0; k < a.d; ++k) out->h[k + k * p] += lambda;
         out->l = factorHessian(out->h, p, &out->rcond);
       },
-      [out](Napi::Env env) {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("hessian", toJs(env, out->h));
-        o.Set("factor", toJs(env, out->l));
-        o.Set("rcond", out->rcond);
-        return o;
-      });
+      [out](Napi::Env env) { return factorizationToJs(env, *out); });
 }
 
 // leverage({x, n, d, intercept, factor, coef}) -> h (n)

@@ -3,18 +3,10 @@
  * solves that share no code with the native core.
  */
 import { Matrix } from '../src/index.ts';
+import { seededRandom } from '../src/random.ts';
 
-/** mulberry32: a small seeded generator so every test is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform generator (the library's own; its statistics are not under test). */
+export const rng = seededRandom;
 
 export function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

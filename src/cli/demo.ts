@@ -8,6 +8,7 @@ import { LogisticRegression } from '../models/logistic.ts';
 import { loadSpamAssassin } from '../datasets/spam.ts';
 import { pearson, slopeThroughOrigin } from '../evaluation/stats.ts';
 import { progressBar } from './progress.ts';
+import { seededRandom } from '../random.ts';
 
 export interface DemoOptions {
   vocabulary: number;
@@ -17,22 +18,10 @@ export interface DemoOptions {
   seed: number;
 }
 
-/** mulberry32: every random choice of the demo comes from `seed`. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runDemo(o: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
   const t0 = performance.now();
   const data = await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
-  const random = seeded(o.seed);
+  const random = seededRandom(o.seed);
   // Seeded 80/20 split.
   const order = Array.from({ length: data.X.rows }, (_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
