@@ -89,6 +89,10 @@ await writeNpy(join(tmp, 'theta.npy'), model.theta, [p]);
 
 if (tasks.includes('fit')) {
   const ref = python('fit', { lambda, tol: model.options.tol });
+  // The same work as numpy (theta only): without the final Hessian kept for influence analysis.
+  t = now();
+  const plain = await LogisticRegression.fit(X, y, { lambda, keepHessian: false });
+  const plainSeconds = now() - t;
   // The Hessian build + Cholesky alone: n p^2 (syrk) + p^3 / 3 flops.
   const coef = new Float64Array(n).fill(0.25);
   t = now();
@@ -98,17 +102,18 @@ if (tasks.includes('fit')) {
   const thetaNumpy = (await readNpy(join(tmp, 'theta_numpy.npy'))).data;
   const agreement = Math.max(...Array.from(model.theta, (v, k) => Math.abs(v - thetaNumpy[k]!)));
   const r = {
-    tdakit: { seconds: fitSeconds, iterations: model.iterations, gradientNorm: model.gradientNorm, secondsPerIteration: fitSeconds / model.iterations },
+    tdakit: { seconds: fitSeconds, ...model.diagnostics, secondsWithoutFinalHessian: plainSeconds },
     numpy: ref,
-    speedup: (ref.seconds as number) / fitSeconds,
-    speedupPerIteration: (ref.seconds as number) / (ref.iterations as number) / (fitSeconds / model.iterations),
+    speedup: (ref.seconds as number) / plainSeconds,
+    speedupKeepingHessian: (ref.seconds as number) / fitSeconds,
     hessian: { seconds: hessianSeconds, gflops: hessianGflops, fractionOfDgemm: hessianGflops / dgemm },
     maxAbsThetaDifference: agreement,
   };
   save('fit', r);
-  console.log(`\n[fit] Newton to ||grad|| ${model.gradientNorm.toExponential(2)}: tdakit ${fitSeconds.toFixed(2)} s (${model.iterations} it), ` +
-    `numpy ${(ref.seconds as number).toFixed(2)} s (${ref.iterations} it, ||grad|| ${(ref.gradientNorm as number).toExponential(2)}): ` +
-    `${r.speedup.toFixed(2)}x (per iteration ${r.speedupPerIteration.toFixed(2)}x); |theta - theta_numpy| <= ${agreement.toExponential(1)}`);
+  console.log(`\n[fit] to ||grad|| ${plain.gradientNorm.toExponential(2)}: tdakit ${plainSeconds.toFixed(2)} s (${plain.iterations} Newton + ` +
+    `${plain.diagnostics.chordIterations} chord steps), numpy Newton ${(ref.seconds as number).toFixed(2)} s (${ref.iterations} it, ||grad|| ` +
+    `${(ref.gradientNorm as number).toExponential(2)}): ${r.speedup.toFixed(2)}x; keeping the Hessian at the optimum for influence: ` +
+    `${fitSeconds.toFixed(2)} s, ${r.speedupKeepingHessian.toFixed(2)}x; |theta - theta_numpy| <= ${agreement.toExponential(1)}`);
   console.log(`[fit] Hessian build + Cholesky: ${hessianSeconds.toFixed(3)} s, ${hessianGflops.toFixed(1)} GFLOP/s = ${(100 * hessianGflops / dgemm).toFixed(0)}% of dgemm`);
 }
 

@@ -122,6 +122,7 @@ class Reader {
     glm::FitOptions o;
     o.tol = number("tol", 0, 1);
     o.maxIter = static_cast<int>(number("maxIter", 1, 1e6));
+    if (has("keepHessian")) o.keepHessian = flag("keepHessian");
     return o;
   }
 

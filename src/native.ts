@@ -20,6 +20,8 @@ export interface NativeProblem extends NativeDesign {
   linear?: Float64Array;
   tol: number;
   maxIter: number;
+  /** Return the exact Hessian at the optimum (default true). */
+  keepHessian?: boolean;
 }
 
 export interface NativeFitResult {

@@ -173,3 +173,16 @@ test('predictions: probabilities agree with margins, ridge predicts a^T theta', 
   const r = await RidgeRegression.fit(X, y, { fitIntercept: false });
   assert.ok(Math.abs((await r.predict(one))[0]! - (r.theta[0]! + 2 * r.theta[1]! + 3 * r.theta[2]!)) < 1e-12);
 });
+
+test('keepHessian: false fits the same theta and builds the exact Hessian on first use', async () => {
+  const { X, y } = logisticData(120, 6, 44);
+  const kept = await LogisticRegression.fit(X, y, { lambda: 0.4 });
+  const lazy = await LogisticRegression.fit(X, y, { lambda: 0.4, keepHessian: false });
+  assert.ok(maxAbsDiff(kept.theta, lazy.theta) < 1e-13);
+  const ref = refHessian({ kind: 'logistic', X, y, lambda: 0.4, intercept: true }, lazy.theta);
+  for (const m of [kept, lazy]) {
+    const { hessian } = await m.factorization();
+    for (let r = 0; r < 7; r++) for (let c = 0; c < 7; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 7]!) < 1e-10);
+  }
+  await assert.rejects(LogisticRegression.fit(X, y, { keepHessian: 'yes' as never }), /options.keepHessian must be a boolean/);
+});

@@ -73,17 +73,52 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
   std::vector<double> theta(p, 0.0);
   if (theta0) theta.assign(theta0, theta0 + p);
   Evaluation e;
-  obj.evaluate(theta.data(), true, e);
+  obj.evaluate(theta.data(), false, e);
   double gn = norm2(e.gradient);
-  int stalls = 0;
+  // Cholesky factor of the Hessian at the iterate of the last Newton step. Once Newton is in
+  // its quadratic phase the Hessian hardly changes, so chord steps with this factor (one
+  // gradient each, O(n p)) replace Hessian builds (O(n p^2)) while each gains kChordGain.
+  std::vector<double> factor;
+  constexpr double kChordGain = 0.25;
+  constexpr double kFloor = 1e-10;
+  bool chordOk = false;
+  int newton = 0, chord = 0, stalls = 0;
+  auto done = [&]() {
+    FitResult r = finish(theta, e, gn);
+    r.newtonIterations = newton;
+    r.chordIterations = chord;
+    if (options.keepHessian) obj.hessian(theta.data(), r.hessian);  // exact at the optimum
+    return r;
+  };
   for (int it = 0; it < options.maxIter; ++it) {
-    if (converged(e, gn, options.tol)) {
-      FitResult r = finish(theta, e, gn);
-      r.newtonIterations = it;
-      r.hessian = std::move(e.hessian);  // built at theta by the last evaluation, not yet factored
-      return r;
+    if (converged(e, gn, options.tol)) return done();
+    if (chordOk) {
+      std::vector<double> trial(e.gradient);
+      linalg::choleskySolve(factor.data(), p, trial.data(), 1);
+      for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] - trial[k];
+      Evaluation next;
+      obj.evaluate(trial.data(), false, next);
+      const double nextNorm = norm2(next.gradient);
+      ++chord;
+      const bool better = std::isfinite(nextNorm) && nextNorm < gn &&
+                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+      if (better) {
+        const bool fast = nextNorm <= kChordGain * gn;
+        theta.swap(trial);
+        e = std::move(next);
+        gn = nextNorm;
+        if (fast) continue;
+        if (converged(e, gn, options.tol)) return done();
+      } else if (gn <= kFloor * e.gradientScale) {
+        return done();  // no step can improve a gradient that is zero up to rounding
+      }
+      chordOk = false;  // slow or failed: a fresh Newton step from here
     }
+    e.hessian.clear();
+    obj.hessian(theta.data(), e.hessian);
     const std::vector<double> dir = newtonDirection(obj, e);
+    factor.swap(e.hessian);  // newtonDirection factored it in place
+    ++newton;
     double slope = 0.0;
     for (std::size_t k = 0; k < p; ++k) slope += e.gradient[k] * dir[k];
     std::vector<double> trial(p);
@@ -98,11 +133,7 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
       if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) break;
       t *= 0.5;
       if (t < 1e-12) {
-        if (gn <= 1e-7 * e.gradientScale) {  // at the precision floor of this problem
-          FitResult r = finish(theta, e, gn);
-          r.newtonIterations = it;
-          return r;
-        }
+        if (gn <= 1e-7 * e.gradientScale) return done();  // at the precision floor of this problem
         if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
         std::ostringstream msg;
         msg << "Newton line search failed at gradient norm " << gn << " (scale " << e.gradientScale << ")";
@@ -111,17 +142,13 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
     }
     theta.swap(trial);
     const double previous = gn;
-    obj.evaluate(theta.data(), true, e);
+    obj.evaluate(theta.data(), false, e);
     gn = norm2(e.gradient);
     if (!std::isfinite(gn)) throw NumericError("the Newton iteration diverged (non-finite gradient)");
     // Rounding floor reached before tol: two steps without progress at a tiny gradient.
     stalls = gn >= 0.5 * previous ? stalls + 1 : 0;
-    if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) {
-      FitResult r = finish(theta, e, gn);
-      r.newtonIterations = it + 1;
-      r.hessian = std::move(e.hessian);
-      return r;
-    }
+    if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) return done();
+    chordOk = t == 1.0 && gn <= kChordGain * previous;
   }
   if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
   std::ostringstream msg;

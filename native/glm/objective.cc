@@ -71,6 +71,14 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
   }
 }
 
+void Objective::hessian(const double* theta, std::vector<double>& out) const {
+  const std::size_t p = problem_.p();
+  const std::vector<double> c = curvatureWeights(theta);
+  out.resize(p * p);
+  problem_.design.weightedGram(c.data(), 0.0, out.data());
+  for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;
+}
+
 std::vector<double> Objective::curvatureWeights(const double* theta) const {
   const Design& a = problem_.design;
   std::vector<double> z(a.n), c(a.n);

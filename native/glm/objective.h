@@ -41,6 +41,8 @@ class Objective {
   double value(const double* theta) const;
   // Value, gradient, scale; Hessian when withHessian.
   void evaluate(const double* theta, bool withHessian, Evaluation& out) const;
+  // The Hessian at theta (p x p, column-major, both triangles), penalty included.
+  void hessian(const double* theta, std::vector<double>& out) const;
   // Per-example Hessian weights w_i * l''_i at theta.
   std::vector<double> curvatureWeights(const double* theta) const;
 

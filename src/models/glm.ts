@@ -261,6 +261,7 @@ export abstract class GeneralizedLinearModel {
         lambda: penalty,
         tol: this.options.tol,
         maxIter: this.options.maxIter,
+        keepHessian: this.options.keepHessian,
         thetaStart: start ?? this.theta,
         hessian: f.hessian,
         factor: f.factor,
@@ -328,6 +329,7 @@ export abstract class GeneralizedLinearModel {
         lambda: opts.lambda,
         tol: opts.tol,
         maxIter: opts.maxIter,
+        keepHessian: opts.keepHessian,
       });
       return {
         X,

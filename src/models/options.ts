@@ -23,6 +23,12 @@ export interface GlmOptions {
   tol?: number;
   /** Newton iteration limit. Default 100. */
   maxIter?: number;
+  /**
+   * Build the exact Hessian at the optimum as the fit ends and keep it, so influence analysis
+   * and refits only factor it. Costs one Hessian build; set false for fits that are never
+   * analysed (the Hessian is then built on first use). Default true.
+   */
+  keepHessian?: boolean;
   /** Kernel backend. Default 'auto' (the CPU native core for float64 fitting). */
   backend?: BackendName;
 }
@@ -33,6 +39,7 @@ export interface ResolvedGlmOptions {
   regularization: Regularization;
   tol: number;
   maxIter: number;
+  keepHessian: boolean;
   backend: BackendName;
 }
 
@@ -48,5 +55,7 @@ export function resolveGlmOptions(where: string, o: GlmOptions = {}): ResolvedGl
   const tol = assertNumber(`${where}: options.tol`, o.tol ?? 1e-14, 0, 1);
   if (tol === 0) throw new RangeError(`${where}: options.tol must be > 0`);
   const maxIter = assertInteger(`${where}: options.maxIter`, o.maxIter ?? 100, 1);
-  return { lambda, fitIntercept, regularization, tol, maxIter, backend: o.backend ?? 'auto' };
+  const keepHessian = o.keepHessian ?? true;
+  if (typeof keepHessian !== 'boolean') throw new TypeError(`${where}: options.keepHessian must be a boolean`);
+  return { lambda, fitIntercept, regularization, tol, maxIter, keepHessian, backend: o.backend ?? 'auto' };
 }
