@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "daunce/covariance.h"
 #include "glm/design.h"
 #include "glm/newton.h"
 #include "glm/objective.h"
@@ -105,8 +106,9 @@ class Reader {
     return a;
   }
   glm::Family family() const {
-    const double f = number("family", 0, 1);
-    return f == 0 ? glm::Family::Logistic : glm::Family::Squared;
+    const double f = number("family", 0, 2);
+    if (f != std::floor(f)) fail<Napi::RangeError>("'family' must be 0, 1 or 2");
+    return static_cast<glm::Family>(static_cast<int>(f));
   }
   glm::Problem problem() const {
     glm::Problem pr;
@@ -116,6 +118,7 @@ class Reader {
     pr.weights = f64("weights", pr.design.n, true);
     pr.lambda = number("lambda", 0, 1e300);
     pr.linear = f64("linear", pr.design.p(), true);
+    pr.offset = f64("offset", pr.design.n, true);
     return pr;
   }
   glm::FitOptions fitOptions() const {
@@ -298,6 +301,7 @@ Napi::Value Pointwise(const Napi::CallbackInfo& info) {
   const glm::Family fam = r.family();
   const double* theta = r.f64("theta", a.p());
   const double* y = r.f64("y", a.n, true);
+  const double* offset = r.f64("offset", a.n, true);
   struct Out { std::vector<double> z, loss, slope, curv; };
   auto out = std::make_shared<Out>();
   return Job::start(
@@ -308,7 +312,7 @@ Napi::Value Pointwise(const Napi::CallbackInfo& info) {
         if (!y) return;
         out->loss.resize(a.n); out->slope.resize(a.n); out->curv.resize(a.n);
         for (std::size_t i = 0; i < a.n; ++i) {
-          const glm::Pointwise pw = glm::pointwise(fam, out->z[i], y[i]);
+          const glm::Pointwise pw = glm::pointwise(fam, out->z[i], y[i], offset ? offset[i] : 0.0);
           out->loss[i] = pw.loss; out->slope[i] = pw.slope; out->curv[i] = pw.curvature;
         }
       },
@@ -432,28 +436,60 @@ Napi::Value ScoreMatrix(const Napi::CallbackInfo& info) {
       [out](Napi::Env env) { return toJs(env, *out); });
 }
 
+Napi::Object topKToJs(Napi::Env env, const linalg::TopK& t) {
+  auto idx = [&](const std::vector<std::int32_t>& v) {
+    auto a = Napi::Int32Array::New(env, v.size());
+    if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(std::int32_t));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("k", static_cast<double>(t.k));
+  o.Set("topIndex", idx(t.topIndex));
+  o.Set("topValue", toJs(env, t.topValue));
+  o.Set("bottomIndex", idx(t.bottomIndex));
+  o.Set("bottomValue", toJs(env, t.bottomValue));
+  return o;
+}
+
 // scoreTopK({..scoreMatrix inputs, k}) -> {k, topIndex, topValue, bottomIndex, bottomValue}
 Napi::Value ScoreTopK(const Napi::CallbackInfo& info) {
   Reader r(info, "scoreTopK");
   const influence::ScoreInputs in = readScores(r);
   const std::size_t k = r.count("k");
-  auto out = std::make_shared<influence::TopK>();
+  auto out = std::make_shared<linalg::TopK>();
+  return Job::start(r, info.Env(), [=] { *out = influence::scoreTopK(in, k); },
+                    [out](Napi::Env env) { return topKToJs(env, *out); });
+}
+
+// covarianceScores({train, n, query, m, models, trainMean, queryMean, trainScale?, queryScale?, k?})
+// -> n x m row-major, or top-k per query when k is given.
+Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
+  Reader r(info, "covarianceScores");
+  daunce::CovarianceInputs in;
+  in.n = r.count("n");
+  in.m = r.count("m");
+  in.models = r.count("models");
+  if (in.models < 2) r.fail<Napi::RangeError>("'models' must be >= 2 (a covariance needs two models)");
+  in.train = r.f64("train", in.models * in.n);
+  in.query = r.f64("query", in.models * in.m);
+  in.trainMean = r.f64("trainMean", in.n);
+  in.queryMean = r.f64("queryMean", in.m);
+  in.trainScale = r.f64("trainScale", in.n, true);
+  in.queryScale = r.f64("queryScale", in.m, true);
+  if (r.has("k")) {
+    const std::size_t k = r.count("k");
+    auto out = std::make_shared<linalg::TopK>();
+    return Job::start(r, info.Env(), [=] { *out = daunce::covarianceTopK(in, k); },
+                      [out](Napi::Env env) { return topKToJs(env, *out); });
+  }
+  auto out = std::make_shared<std::vector<double>>();
   return Job::start(
-      r, info.Env(), [=] { *out = influence::scoreTopK(in, k); },
-      [out](Napi::Env env) {
-        auto idx = [&](const std::vector<std::int32_t>& v) {
-          auto a = Napi::Int32Array::New(env, v.size());
-          if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(std::int32_t));
-          return a;
-        };
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("k", static_cast<double>(out->k));
-        o.Set("topIndex", idx(out->topIndex));
-        o.Set("topValue", toJs(env, out->topValue));
-        o.Set("bottomIndex", idx(out->bottomIndex));
-        o.Set("bottomValue", toJs(env, out->bottomValue));
-        return o;
-      });
+      r, info.Env(),
+      [=] {
+        out->resize(in.n * in.m);
+        daunce::covarianceMatrix(in, out->data());
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
 }
 
 // scaledRows({x, n, d, intercept, coef, offset?}) -> n x p row-major, row i = coef_i a_i + offset
@@ -523,6 +559,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
   exports.Set("scoreMatrix", Napi::Function::New(env, ScoreMatrix, "scoreMatrix"));
   exports.Set("scoreTopK", Napi::Function::New(env, ScoreTopK, "scoreTopK"));
+  exports.Set("covarianceScores", Napi::Function::New(env, CovarianceScores, "covarianceScores"));
   exports.Set("scaledRows", Napi::Function::New(env, ScaledRows, "scaledRows"));
   exports.Set("transposeTimes", Napi::Function::New(env, TransposeTimes, "transposeTimes"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));

@@ -13,7 +13,9 @@ export interface NativeDesign {
 }
 
 export interface NativeProblem extends NativeDesign {
-  family: 0 | 1;
+  /** 0 logistic, 1 squared, 2 squared difference of the logistic loss and `offset`. */
+  family: 0 | 1 | 2;
+  offset?: Float64Array;
   y: Float64Array;
   weights?: Float64Array;
   lambda: number;
@@ -57,7 +59,7 @@ export interface NativeAddon {
   fit(o: NativeProblem & { theta0?: Float64Array }): Promise<NativeFitResult>;
   refit(o: NativeProblem & NativeReduced & { thetaStart: Float64Array }): Promise<NativeFitResult & { woodbury: boolean }>;
   reducedSolve(o: NativeDesign & NativeReduced & { rhs: Float64Array }): Promise<{ solution: Float64Array; woodbury: boolean }>;
-  pointwise(o: NativeDesign & { family: 0 | 1; theta: Float64Array; y?: Float64Array }): Promise<{
+  pointwise(o: NativeDesign & { family: 0 | 1 | 2; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<{
     margin: Float64Array;
     loss?: Float64Array;
     slope?: Float64Array;
@@ -75,6 +77,10 @@ export interface NativeAddon {
     bottomIndex: Int32Array;
     bottomValue: Float64Array;
   }>;
+  covarianceScores(o: {
+    train: Float64Array; n: number; query: Float64Array; m: number; models: number;
+    trainMean: Float64Array; queryMean: Float64Array; trainScale?: Float64Array; queryScale?: Float64Array; k?: number;
+  }): Promise<Float64Array | { k: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array }>;
   scaledRows(o: NativeDesign & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
   transposeTimes(o: NativeDesign & { v: Float64Array }): Promise<Float64Array>;
   blasInfo(): { config: string; threads: number };

@@ -43,3 +43,21 @@ test('tdakit reports bad arguments and exits non-zero', async () => {
   });
   await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--sets', 'many']), /--sets must be a positive integer/);
 });
+
+test('tdakit daunce writes top-k per query equal to the library, and resumes from its checkpoint', async () => {
+  const { daunce } = await import('../src/index.ts');
+  const train = logisticData(80, 3, 41);
+  const queries = logisticData(2, 3, 42);
+  writeCsv(join(dir, 'dtrain.csv'), train.X, train.y);
+  writeCsv(join(dir, 'dq.csv'), queries.X, queries.y);
+  const args = ['--import', 'tsx', 'src/cli.ts', 'daunce', '--train', join(dir, 'dtrain.csv'), '--queries', join(dir, 'dq.csv'), '--label', 'label',
+    '--K', '6', '--top-k', '4', '--seed', '2', '--checkpoint', join(dir, 'ckpt'), '--out', join(dir, 'daunce.jsonl')];
+  await run(process.execPath, args);
+  const second = await run(process.execPath, args);
+  assert.match(second.stderr, /resumed 6 models/);
+  const lines = readFileSync(join(dir, 'daunce.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const model = await LogisticRegression.fit(train.X, train.y, { lambda: 1 });
+  const top = await (await daunce({ model, queries, K: 6, seed: 2 })).topK(4);
+  for (let j = 0; j < 2; j++) assert.deepEqual(lines[j].top.map((e: { index: number }) => e.index), Array.from(top.topIndex.subarray(j * 4, j * 4 + 4)));
+  await assert.rejects(run(process.execPath, [...args.slice(0, 10), '--model', 'mlp']), /--model mlp is not available yet/);
+});

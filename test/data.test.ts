@@ -7,17 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, readNpy, encodeNpy, parseNpy, loadSpamAssassin } from '../src/index.ts';
 import { spacedIndex } from '../src/datasets/spam.ts';
+import { pythonHas } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tdakit-data-'));
 
-function numpyAvailable(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const numpyAvailable = () => pythonHas('numpy');
 
 test('reads .npy files written by NumPy (float64, float32, int, Fortran order, big-endian)', { skip: !numpyAvailable() && 'numpy not installed' }, async () => {
   execFileSync('python3', ['-c', `

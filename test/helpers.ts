@@ -2,15 +2,15 @@
  * Independent reference computations for the tests: plain-JS objectives, gradients and dense
  * solves that share no code with the native core.
  */
+import { execFileSync } from 'node:child_process';
 import { Matrix } from '../src/index.ts';
 import { seededRandom } from '../src/random.ts';
 
 /** Seeded uniform generator (the library's own; its statistics are not under test). */
 export const rng = seededRandom;
 
-export function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+export { gaussian } from '../src/evaluation/gaussian.ts';
+import { gaussian } from '../src/evaluation/gaussian.ts';
 
 /** Logistic data with a planted signal on the first `signal` features. */
 export function logisticData(n: number, d: number, seed = 1, signal = Math.min(d, 5)) {
@@ -142,4 +142,14 @@ export function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]!));
   return m;
+}
+
+/** Whether python3 can import the given modules (for tests that compare with NumPy/SciPy). */
+export function pythonHas(...modules: string[]): boolean {
+  try {
+    execFileSync('python3', ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

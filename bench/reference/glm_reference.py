@@ -133,5 +133,39 @@ def main():
     print(json.dumps(out))
 
 
+
+
+def retrain_many():
+    """Times L-BFGS-B retrains (warm-started at the full-data optimum) for many removal sets."""
+    data_dir, params = sys.argv[2], json.loads(sys.argv[3])
+    X = np.load(f"{data_dir}/X.npy")
+    y = np.load(f"{data_dir}/y.npy")
+    theta = np.load(f"{data_dir}/theta.npy")
+    out = []
+    for remove in params["sets"]:
+        t = time.perf_counter()
+        res, gn = retrain(X, y, theta, np.array(remove, dtype=int), params["lambda"], params["gtol"])
+        out.append({"seconds": time.perf_counter() - t, "iterations": int(res.nit), "gradientNorm": gn})
+    print(json.dumps({"numpy": np.__version__, "retrains": out}))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "retrain-many":
+        retrain_many()
+    elif sys.argv[1] == "centred-product":
+        centred_product()
+    else:
+        main()
+
+
+def centred_product():
+    """numpy doing Daunce's scoring step: the centred loss matrices' product / (K - 1)."""
+    data_dir = sys.argv[2]
+    Lt = np.load(f"{data_dir}/train_losses.npy")  # K x n
+    Lq = np.load(f"{data_dir}/query_losses.npy")  # K x m
+    t = time.perf_counter()
+    Ct = Lt - Lt.mean(axis=0)
+    Cq = Lq - Lq.mean(axis=0)
+    S = Ct.T @ Cq / (Lt.shape[0] - 1)
+    seconds = time.perf_counter() - t
+    print(json.dumps({"numpy": np.__version__, "seconds": seconds, "checksum": float(S[0, 0]), "check": S[:3, :3].tolist()}))

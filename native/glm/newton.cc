@@ -165,8 +165,9 @@ FitResult refitChord(const Objective& obj, const double* theta0, const InverseAp
   obj.evaluate(theta.data(), false, e);
   double gn = norm2(e.gradient);
   int chord = 0;
-  // Linear convergence is only worth it while each step gains a good factor.
-  constexpr double kMinGain = 0.25;
+  // A chord step costs one gradient, a Newton step a Hessian build (~p times more): linear
+  // convergence pays while each step at least halves the gradient.
+  constexpr double kMinGain = 0.5;
   // Below this relative gradient a step that gains nothing means rounding has won.
   constexpr double kFloor = 1e-10;
   while (chord < options.maxIter) {

@@ -24,7 +24,7 @@ double Objective::value(const double* theta) const {
   double v = 0.0;
   for (std::size_t i = 0; i < a.n; ++i) {
     const double w = problem_.weight(i);
-    if (w != 0.0) v += w * pointwise(problem_.family, z[i], problem_.y[i]).loss;
+    if (w != 0.0) v += w * problem_.at(i, z[i]).loss;
   }
   return v + penalty(theta);
 }
@@ -44,7 +44,7 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
     a.marginsRange(first, count, theta, out.margins.data() + first);
     for (std::size_t i = first; i < first + count; ++i) {
       const double w = problem_.weight(i);
-      const Pointwise pw = pointwise(problem_.family, out.margins[i], problem_.y[i]);
+      const Pointwise pw = problem_.at(i, out.margins[i]);
       v += w == 0.0 ? 0.0 : w * pw.loss;
       slope[i] = w * pw.slope;
       scale += std::fabs(slope[i]) * rowNorms_[i];
@@ -84,7 +84,7 @@ std::vector<double> Objective::curvatureWeights(const double* theta) const {
   std::vector<double> z(a.n), c(a.n);
   a.margins(theta, z.data());
   for (std::size_t i = 0; i < a.n; ++i)
-    c[i] = problem_.weight(i) * pointwise(problem_.family, z[i], problem_.y[i]).curvature;
+    c[i] = problem_.weight(i) * problem_.at(i, z[i]).curvature;
   return c;
 }
 

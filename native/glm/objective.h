@@ -17,8 +17,10 @@ struct Problem {
   const double* weights = nullptr; // n example weights, null = all 1
   double lambda = 0.0;             // coefficient of (lambda/2)||P theta||^2
   const double* linear = nullptr;  // p, null = none
+  const double* offset = nullptr;  // n per-example offsets of LogisticLossSquared, null = 0
 
   double weight(std::size_t i) const { return weights ? weights[i] : 1.0; }
+  Pointwise at(std::size_t i, double z) const { return pointwise(family, z, y[i], offset ? offset[i] : 0.0); }
   std::size_t p() const { return design.p(); }
 };
 

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
-#include <utility>
 
 #include "../linalg/blas.h"
 
@@ -51,55 +49,11 @@ void scoreMatrix(const ScoreInputs& in, double* out) {
   }
 }
 
-TopK scoreTopK(const ScoreInputs& in, std::size_t k) {
-  const std::size_t n = in.train.n, m = in.m;
-  k = std::min(k, n);
-  TopK out;
-  out.k = k;
-  using Entry = std::pair<double, std::int32_t>;
-  // Per query: a min-heap of the k largest and a max-heap of the k smallest seen so far.
-  std::vector<std::vector<Entry>> top(m), bottom(m);
-  for (auto& h : top) h.reserve(k);
-  for (auto& h : bottom) h.reserve(k);
-  const auto greater = std::greater<Entry>();
-  const auto less = std::less<Entry>();
-  std::vector<double> cols(std::min(n, kBlock) * in.train.p()), block(std::min(n, kBlock) * m);
-  for (std::size_t first = 0; first < n && k > 0; first += kBlock) {
-    const std::size_t count = std::min(kBlock, n - first);
-    scoreBlock(in, first, count, cols, block.data());
-    for (std::size_t r = 0; r < count; ++r) {
-      const auto idx = static_cast<std::int32_t>(first + r);
-      for (std::size_t j = 0; j < m; ++j) {
-        const Entry e{block[r * m + j], idx};
-        auto& t = top[j];
-        if (t.size() < k) { t.push_back(e); std::push_heap(t.begin(), t.end(), greater); }
-        else if (e.first > t.front().first) {
-          std::pop_heap(t.begin(), t.end(), greater); t.back() = e; std::push_heap(t.begin(), t.end(), greater);
-        }
-        auto& b = bottom[j];
-        if (b.size() < k) { b.push_back(e); std::push_heap(b.begin(), b.end(), less); }
-        else if (e.first < b.front().first) {
-          std::pop_heap(b.begin(), b.end(), less); b.back() = e; std::push_heap(b.begin(), b.end(), less);
-        }
-      }
-    }
-  }
-  out.topIndex.resize(m * k); out.topValue.resize(m * k);
-  out.bottomIndex.resize(m * k); out.bottomValue.resize(m * k);
-  for (std::size_t j = 0; j < m; ++j) {
-    // Ties broken by the lower index so results do not depend on the block size.
-    std::sort(top[j].begin(), top[j].end(), [](const Entry& x, const Entry& y) {
-      return x.first != y.first ? x.first > y.first : x.second < y.second;
-    });
-    std::sort(bottom[j].begin(), bottom[j].end(), [](const Entry& x, const Entry& y) {
-      return x.first != y.first ? x.first < y.first : x.second < y.second;
-    });
-    for (std::size_t r = 0; r < k; ++r) {
-      out.topIndex[j * k + r] = top[j][r].second; out.topValue[j * k + r] = top[j][r].first;
-      out.bottomIndex[j * k + r] = bottom[j][r].second; out.bottomValue[j * k + r] = bottom[j][r].first;
-    }
-  }
-  return out;
+linalg::TopK scoreTopK(const ScoreInputs& in, std::size_t k) {
+  std::vector<double> cols(std::min(in.train.n, kBlock) * in.train.p());
+  return linalg::topKOverBlocks(in.train.n, in.m, k, kBlock, [&](std::size_t first, std::size_t count, double* block) {
+    scoreBlock(in, first, count, cols, block);
+  });
 }
 
 }  // namespace tdakit::influence

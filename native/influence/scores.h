@@ -5,10 +5,10 @@
 // per-example convention's penalty term; both null under 'fixed').
 #pragma once
 #include <cstddef>
-#include <cstdint>
 #include <vector>
 
 #include "../glm/design.h"
+#include "../linalg/topk.h"
 
 namespace tdakit::influence {
 
@@ -25,15 +25,8 @@ struct ScoreInputs {
 // Full n x m matrix, row-major (one row per training example).
 void scoreMatrix(const ScoreInputs& in, double* out);
 
-struct TopK {
-  std::size_t k = 0;
-  // m x k each, row-major per query; largest first / most negative first.
-  std::vector<std::int32_t> topIndex, bottomIndex;
-  std::vector<double> topValue, bottomValue;
-};
-
 // The k largest and k most negative scores of every query, computed over blocks of training
 // rows: memory O(m k + m block), never n x m.
-TopK scoreTopK(const ScoreInputs& in, std::size_t k);
+linalg::TopK scoreTopK(const ScoreInputs& in, std::size_t k);
 
 }  // namespace tdakit::influence

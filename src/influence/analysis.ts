@@ -137,9 +137,12 @@ export class Influence {
     return this.influenceStep(rows, method === 'rif');
   }
 
-  /** The exact refit without T (warm-started; the first step is the Newton-step estimate). */
+  /**
+   * The exact refit without T (warm-started; the first step is the Newton-step estimate).
+   * The refitted model builds its Hessian only when first asked (keepHessian: false).
+   */
   async retrain(T: ArrayLike<number>): Promise<GeneralizedLinearModel> {
-    return this.model.refit({ exclude: this.removalSet('retrain: T', T) });
+    return this.model.refit({ exclude: this.removalSet('retrain: T', T) }, { keepHessian: false });
   }
 
   /** {nonlinear, linear} effect of removing T on a metric (methods.md section 2). */
@@ -148,10 +151,41 @@ export class Influence {
     return e!;
   }
 
+  /** {nonlinear, linear} effect of a given parameter change (for example an actual retrain's). */
+  async effectOfChange(delta: Float64Array, metric: MetricSpec): Promise<Effect> {
+    if (!(delta instanceof Float64Array) || delta.length !== this.model.nParameters) {
+      throw new RangeError(`effectOfChange: delta must be a Float64Array of length ${this.model.nParameters}`);
+    }
+    return effectOf(bindMetric(metric, this.model), this.model.theta, delta);
+  }
+
   /** The same for several metrics, sharing one Delta_T. */
   async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
     const delta = await this.removalEffect(T, options);
     return Promise.all(metrics.map((m) => effectOf(bindMetric(m, this.model), this.model.theta, delta)));
+  }
+
+  /**
+   * The linearised effect of removing each single training example on a metric:
+   * grad f(theta)^T H^{-1} G_i (IF), divided by 1 - h_i for RIF. One solve for all n.
+   */
+  async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
+    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
+    const model = this.model;
+    const v = await this.solve(await bindMetric(metric, model).gradient(model.theta));
+    const d = model.nFeatures;
+    let shift = 0;
+    for (let k = 0; k < d; k++) shift += model.theta[k]! * v[k]!;
+    const out = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      const x = model.X.row(i);
+      let dot = model.nParameters > d ? v[d]! : 0;
+      for (let k = 0; k < d; k++) dot += x[k]! * v[k]!;
+      const raw = this.rowCoef[i]! * dot + (this.rowShift ? this.rowShift[i]! * shift : 0);
+      const f = method === 'rif' ? this.rescaling[i]! : 1;
+      out[i] = Number.isFinite(f) ? raw * f : raw === 0 ? 0 : Math.sign(raw) * Infinity;
+    }
+    return out;
   }
 
   /** Full n x m score matrix (row-major, one row per training example). */

@@ -216,7 +216,7 @@ export abstract class GeneralizedLinearModel {
    * The reference Hessian is corrected for the changed examples (Woodbury when few change), so
    * its first step is the Newton-step estimate and later steps reuse the factorisation.
    */
-  async refit(request: RefitRequest, options: { start?: Float64Array } = {}): Promise<this> {
+  async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
     if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
     const n = this.X.rows;
     let weights: Float64Array;
@@ -235,11 +235,14 @@ export abstract class GeneralizedLinearModel {
     } else {
       throw new TypeError('refit: expects { exclude: indices } or { weights }');
     }
-    return this.refitWithWeights(weights, options.start);
+    return this.refitWithWeights(weights, options.start, options.keepHessian ?? this.options.keepHessian);
   }
 
-  /** Refit with validated weights; `start` (default theta) warm-starts the iteration. */
-  protected async refitWithWeights(weights: Float64Array, start?: Float64Array): Promise<this> {
+  /**
+   * Refit with validated weights; `start` (default theta) warm-starts the iteration.
+   * keepHessian: whether a refit that ends with Newton steps builds the Hessian at its optimum.
+   */
+  protected async refitWithWeights(weights: Float64Array, start?: Float64Array, keepHessian = this.options.keepHessian): Promise<this> {
     const total = weights.reduce((a, b) => a + b, 0);
     if (!(total > 0)) throw new RangeError('refit: no training examples are left (all weights are 0)');
     const [pw, f] = await Promise.all([this.trainingPointwise(), this.factorization()]);
@@ -261,7 +264,7 @@ export abstract class GeneralizedLinearModel {
         lambda: penalty,
         tol: this.options.tol,
         maxIter: this.options.maxIter,
-        keepHessian: this.options.keepHessian,
+        keepHessian,
         thetaStart: start ?? this.theta,
         hessian: f.hessian,
         factor: f.factor,

@@ -1,0 +1,82 @@
+/**
+ * Daunce benchmarks (issue 7):
+ * 1. Scoring: blocked covariance with top-k per query at n = 100,000, m = 1,000, K = 200:
+ *    GFLOP/s of the centred product (2 n m K flops) against this machine's dgemm rate and
+ *    against numpy doing the same product in the same run; the process's peak memory.
+ * 2. Time per perturbed model of the built-in logistic regression on real data.
+ *
+ *   npm run bench:daunce [-- --n 100000 --m 1000 --K 200]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { daunce, loadDataset, LogisticRegression, LossCovariance, writeNpy } from '../src/index.ts';
+import { splitIndices } from '../src/benchmark/removal.ts';
+import { nativeAddon } from '../src/native.ts';
+import { seededRandom } from '../src/random.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, m: { type: 'string', default: '1000' }, K: { type: 'string', default: '200' }, models: { type: 'string', default: '20' } } });
+const n = Number(values.n), m = Number(values.m), K = Number(values.K);
+const peakMiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+const addon = nativeAddon();
+const dgemm = await addon.dgemmRate({ size: 2048, reps: 3 });
+console.log(`BLAS ${addon.blasInfo().config.trim()}; dgemm ${dgemm.toFixed(1)} GFLOP/s`);
+
+// Synthetic losses with structure: a few latent directions shared by examples and queries.
+const random = seededRandom(1);
+const acc = new LossCovariance(n, m, K);
+const latent = 8;
+const loadT = Float64Array.from({ length: n * latent }, () => random() - 0.5);
+const loadQ = Float64Array.from({ length: m * latent }, () => random() - 0.5);
+const tmp = mkdtempSync(join(tmpdir(), 'tdakit-daunce-bench-'));
+const allT = new Float64Array(K * n), allQ = new Float64Array(K * m);
+for (let k = 0; k < K; k++) {
+  const f = Float64Array.from({ length: latent }, () => random() - 0.5);
+  const t = new Float64Array(n), q = new Float64Array(m);
+  for (let i = 0; i < n; i++) { let s = 0.7; for (let l = 0; l < latent; l++) s += loadT[i * latent + l]! * f[l]!; t[i] = s + 0.1 * random(); }
+  for (let j = 0; j < m; j++) { let s = 0.7; for (let l = 0; l < latent; l++) s += loadQ[j * latent + l]! * f[l]!; q[j] = s + 0.1 * random(); }
+  acc.add(t, q, k);
+  allT.set(t, k * n);
+  allQ.set(q, k * m);
+}
+await writeNpy(join(tmp, 'train_losses.npy'), allT, [K, n]);
+await writeNpy(join(tmp, 'query_losses.npy'), allQ, [K, m]);
+const beforeScoring = peakMiB();
+let t0 = performance.now();
+const top = await acc.topK(10, 'covariance');
+const topSeconds = (performance.now() - t0) / 1000;
+const afterScoring = peakMiB();
+const flops = 2 * n * m * K;
+const ref = JSON.parse(execFileSync('python3', [join(here, 'reference', 'glm_reference.py'), 'centred-product', tmp], { maxBuffer: 1 << 24 }).toString()) as { seconds: number; check: number[][] };
+rmSync(tmp, { recursive: true, force: true });
+const scoring = {
+  n, m, K, k: 10,
+  seconds: topSeconds, gflops: flops / topSeconds / 1e9, fractionOfDgemm: flops / topSeconds / 1e9 / dgemm,
+  numpySeconds: ref.seconds, numpyGflops: flops / ref.seconds / 1e9, speedup: ref.seconds / topSeconds,
+  peakMiBBeforeScoring: beforeScoring, peakMiBAfterScoring: afterScoring,
+  lossRowsMiB: (K * (n + m) * 8) / 2 ** 20,
+  firstTop: top.topIndex[0],
+};
+console.log(`[scoring] top-10 covariance, ${n} x ${m} x K=${K}: ${topSeconds.toFixed(2)} s, ${scoring.gflops.toFixed(1)} GFLOP/s ` +
+  `(${(100 * scoring.fractionOfDgemm).toFixed(0)}% of dgemm); numpy's centred product (full n x m matrix): ${ref.seconds.toFixed(2)} s, ` +
+  `${scoring.numpyGflops.toFixed(1)} GFLOP/s: ${scoring.speedup.toFixed(2)}x`);
+console.log(`[scoring] peak memory of the process: ${afterScoring.toFixed(0)} MiB (loss rows ${scoring.lossRowsMiB.toFixed(0)} MiB; peak before scoring ${beforeScoring.toFixed(0)} MiB)`);
+
+// Time per perturbed model on real data (spam bag-of-words, 4,837 x 2,000 training split).
+const data = await loadDataset('spam');
+const { trainIdx, testIdx } = splitIndices(data.X.rows, 0.2, 0);
+const X = data.X.selectRows(trainIdx), y = Float64Array.from(trainIdx, (i) => data.y[i]!);
+const Xq = data.X.selectRows(testIdx.slice(0, 100)), yq = Float64Array.from(testIdx.slice(0, 100), (i) => data.y[i]!);
+const model = await LogisticRegression.fit(X, y, { lambda: 1 });
+const perModel: Record<string, number> = {};
+for (const variant of ['hessian', 'fisher', 'trak'] as const) {
+  t0 = performance.now();
+  await daunce({ model, queries: { X: Xq, y: yq }, K: Number(values.models), variant });
+  perModel[variant] = (performance.now() - t0) / 1000 / Number(values.models);
+  console.log(`[per model] ${variant}: ${perModel[variant]!.toFixed(3)} s per perturbed logistic regression (${X.rows} x ${X.cols}, ratio 0.3, exact Newton solve)`);
+}
+writeFileSync(join(here, 'results', 'daunce.json'), JSON.stringify({ date: new Date().toISOString(), dgemmGflops: dgemm, scoring, perModel: { dataset: data.name, train: X.rows, features: X.cols, secondsPerModel: perModel } }, null, 2) + '\n');

@@ -1,0 +1,27 @@
+/** Dataset names the removal benchmark accepts, or a path to a CSV/.npy file. */
+import { readLabelled } from '../data/labelled.ts';
+import { loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
+import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
+
+export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
+
+export interface DatasetOptions {
+  /** Bag-of-words size for 'spam'. Default 2000. */
+  vocabulary?: number;
+  /** Emails used for the spam datasets (evenly spaced). Default all 6,046. */
+  limit?: number;
+  /** Label column of a CSV/.npy file. Default the last column. */
+  label?: string;
+}
+
+export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
+  if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
+  if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
+  const mnist = /^mnist-(\d)-(\d)$/.exec(name);
+  if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
+  if (/\.(csv|npy)$/i.test(name)) {
+    const f = await readLabelled(name, o.label ?? '-1');
+    return { name, X: f.X, y: f.y!, featureNames: f.columns };
+  }
+  throw new RangeError(`dataset: unknown dataset '${name}' (expected one of ${DATASET_NAMES.join(', ')})`);
+}

@@ -1,0 +1,34 @@
+/** Agreement of each estimate with the actual effect, per metric (the benchmark's table). */
+import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../evaluation/stats.ts';
+import type { BenchmarkMetric, Estimate, RemovalRecord } from './removal.ts';
+
+export interface SummaryRow {
+  metric: BenchmarkMetric;
+  method: Estimate;
+  effect: 'nonlinear' | 'linear';
+  count: number;
+  pearson: number;
+  spearman: number;
+  slope: number;
+  medianRelativeError: number;
+}
+
+export function summarize(records: readonly RemovalRecord[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  const metrics = [...new Set(records.map((r) => r.metric))];
+  for (const metric of metrics) {
+    const rs = records.filter((r) => r.metric === metric);
+    for (const effect of ['nonlinear', 'linear'] as const) {
+      const actual = rs.map((r) => r.actual.nonlinear);
+      for (const method of ['if', 'rif', 'ns'] as const) {
+        const pred = rs.map((r) => r[method][effect]);
+        rows.push({
+          metric, method, effect, count: rs.length,
+          pearson: pearson(actual, pred), spearman: spearman(actual, pred),
+          slope: slopeThroughOrigin(actual, pred), medianRelativeError: medianRelativeError(actual, pred),
+        });
+      }
+    }
+  }
+  return rows;
+}

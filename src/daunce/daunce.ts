@@ -1,0 +1,122 @@
+/**
+ * Daunce (the Daunce paper; methods.md section 4): train K perturbed copies of a model and
+ * score training example i against query q by the covariance (or correlation) of their
+ * losses across the copies.
+ */
+import { assertMatrix, type Matrix } from '../data/matrix.ts';
+import { assertInteger, assertNumber } from '../data/validate.ts';
+import { GeneralizedLinearModel } from '../models/glm.ts';
+import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
+import { glmPerturbable } from './glm-perturbable.ts';
+import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
+import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
+
+export interface DaunceOptions {
+  /** A fitted built-in model (theta_0; binary logistic regression) or an external PerturbableModel. */
+  model: GeneralizedLinearModel | PerturbableModel;
+  /** Training data: defaults to the built-in model's; { n } for an external model. */
+  train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
+  /** Query points: { X, y } for a built-in model; { m } for an external model. */
+  queries: { X: Matrix; y: Float64Array | readonly number[] } | { m: number };
+  /** Number of perturbed models. Default 100. */
+  K?: number;
+  /** Fraction of the training set each model sees. Default 0.3. */
+  ratio?: number;
+  /** Default 'hessian' (Daunce); 'fisher' (Daunce-E), 'trak' (Daunce-T). */
+  variant?: DaunceVariant;
+  /** Default 'white-box'; 'black-box' drops the first-order term (Table 2). */
+  access?: DaunceAccess;
+  /** Default 'correlation' (the paper's default in experiments). */
+  measure?: Measure;
+  /** Seed of every subset and xi. Default 0. */
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: DaunceProgress) => void;
+  /** Each finished model's losses are written here; a rerun resumes from them. */
+  checkpointDir?: string;
+  /** Models trained at once (external models). Default 1. */
+  concurrency?: number;
+  /** Retries of a failed model (external models), with exponential backoff. Default 3. */
+  retries?: number;
+  /** First backoff delay in ms. Default 1000. */
+  retryDelayMs?: number;
+}
+
+export interface DaunceResult {
+  K: number;
+  variant: DaunceVariant;
+  access: DaunceAccess;
+  measure: Measure;
+  /** Models loaded from the checkpoint instead of trained. */
+  resumed: number;
+  accumulator: LossCovariance;
+  /** n x m scores (row-major). */
+  scores(measure?: Measure): Promise<Float64Array>;
+  /** Top and bottom k per query, computed block by block. */
+  topK(k: number, measure?: Measure): Promise<TopKScores>;
+}
+
+const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
+const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
+
+export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
+  if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
+  const K = assertInteger('daunce: K', o.K ?? 100, 2);
+  const ratio = assertNumber('daunce: ratio', o.ratio ?? 0.3, 0, 1);
+  if (ratio === 0) throw new RangeError('daunce: ratio must be > 0');
+  const seed = assertInteger('daunce: seed', o.seed ?? 0, 0);
+  const variant = o.variant ?? 'hessian';
+  if (!VARIANTS.includes(variant)) throw new RangeError(`daunce: variant must be one of ${VARIANTS.join(', ')}, got '${String(variant)}'`);
+  const access = o.access ?? 'white-box';
+  if (!ACCESS.includes(access)) throw new RangeError(`daunce: access must be 'white-box' or 'black-box', got '${String(access)}'`);
+  const measure = o.measure ?? 'correlation';
+  if (measure !== 'covariance' && measure !== 'correlation') throw new RangeError(`daunce: measure must be 'covariance' or 'correlation', got '${String(measure)}'`);
+  const concurrency = assertInteger('daunce: concurrency', o.concurrency ?? 1, 1);
+
+  let perturbable: PerturbableModel<unknown>;
+  let n: number, m: number;
+  let fingerprint: Record<string, unknown>;
+  if (o.model instanceof GeneralizedLinearModel) {
+    const model = o.model;
+    if (o.train && 'X' in o.train && (o.train.X !== model.X)) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
+    if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
+    const Xq = assertMatrix('daunce: queries.X', o.queries.X);
+    model.design(Xq, 'daunce: queries.X');
+    const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
+    perturbable = glmPerturbable({ model, queries: { X: Xq, y: yq }, variant, access }) as PerturbableModel<unknown>;
+    n = model.X.rows;
+    m = Xq.rows;
+    fingerprint = { model: model.kind, lambda: model.options.lambda, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+  } else {
+    const ext = o.model as PerturbableModel;
+    if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
+      throw new TypeError('daunce: model must be a fitted LogisticRegression or a PerturbableModel { train, losses }');
+    }
+    if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries)) throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
+    n = assertInteger('daunce: train.n', o.train.n, 2);
+    m = assertInteger('daunce: queries.m', o.queries.m, 1);
+    perturbable = ext;
+    fingerprint = { external: true };
+  }
+  const { accumulator, resumed } = await runPerturbations(perturbable, {
+    n, m, K, ratio, seed, variant, access, fingerprint, concurrency,
+    ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
+    ...(o.retries !== undefined ? { retries: o.retries } : {}),
+    ...(o.retryDelayMs !== undefined ? { retryDelayMs: o.retryDelayMs } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+  return {
+    K, variant, access, measure, resumed, accumulator,
+    scores: (mm = measure) => accumulator.scores(mm),
+    topK: (k, mm = measure) => accumulator.topK(k, mm),
+  };
+}
+
+/** FNV-1a over the bytes of an array: identifies data in checkpoint configurations. */
+function hash(a: Float64Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  return `${a.length}:${h.toString(16)}`;
+}

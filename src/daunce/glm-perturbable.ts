@@ -1,0 +1,85 @@
+/**
+ * Perturbed training of the built-in binary logistic regression (methods.md section 4,
+ * step 3), solved exactly by Newton from theta_0 in the native core:
+ *
+ *   theta^k = argmin (1/|D|) sum_{i in D} phi_i(theta) + (lambda/(2n)) ||P theta||^2
+ *
+ * white-box (Table 1), with g_i = grad l_i(theta_0), z0_i its margin, s_i = 2 y_i - 1:
+ *   hessian: l_i(theta) - 2 xi_i g_i^T theta                       (logistic, linear term)
+ *   fisher:  (l_i(theta) - l_i(theta_0))^2 / 2 - (2 xi_i - 1) g_i^T theta
+ *   trak:    (z_i - z0_i)^2 / 2 - (2 xi_i - 1) s_i a_i^T theta       (the margin of the true
+ *            class is s_i z_i, so (f - f0)^2 = (z - z0)^2: a least-squares problem)
+ * black-box (Table 2): l_i, l_i^2 / 2, f_i^2 / 2 = z_i^2 / 2.
+ * Constants of phi (terms without theta) are dropped: they do not move the minimiser.
+ */
+import type { Backend } from '../backend/types.ts';
+import { Matrix } from '../data/matrix.ts';
+import type { GeneralizedLinearModel } from '../models/glm.ts';
+import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
+import type { PerturbableModel } from './runner.ts';
+
+export interface GlmPerturbableOptions {
+  model: GeneralizedLinearModel;
+  queries: { X: Matrix; y: Float64Array };
+  variant: DaunceVariant;
+  access: DaunceAccess;
+}
+
+/** A PerturbableModel over a fitted built-in logistic regression; handles are parameter vectors. */
+export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float64Array> & { theta0: Float64Array } {
+  const { model, variant, access } = o;
+  if (model.kind !== 'logistic') throw new RangeError('daunce: the built-in perturbable models are binary logistic regression (softmax and MLP are not available yet)');
+  const backend: Backend = model.backendKernels();
+  const design = model.design(model.X);
+  const n = model.X.rows;
+  const theta0 = model.theta;
+  const base = backend.pointwise({ ...design, family: 0, theta: theta0, y: model.y });
+  const lossOf = async (X: Matrix, y: Float64Array, theta: Float64Array) =>
+    (await backend.pointwise({ ...model.design(X), family: 0, theta, y })).loss!;
+  return {
+    theta0,
+    async train(p: Perturbation): Promise<Float64Array> {
+      const b = await base;
+      const size = p.subset.length;
+      const weights = new Float64Array(n);
+      const coef = new Float64Array(n); // the linear term is sum_i coef_i a_i
+      let family: 0 | 1 | 2 = 0;
+      let y = model.y;
+      let offset: Float64Array | undefined;
+      p.subset.forEach((i, j) => {
+        weights[i] = 1 / size;
+        const xi = p.xi[j]!;
+        if (access === 'white-box') {
+          if (variant === 'hessian') coef[i] = (-2 * xi * b.slope![i]!) / size;
+          else if (variant === 'fisher') coef[i] = (-(2 * xi - 1) * b.slope![i]!) / size;
+          else coef[i] = (-(2 * xi - 1) * (2 * model.y[i]! - 1)) / size;
+        }
+      });
+      if (variant === 'fisher') {
+        family = 2;
+        offset = access === 'white-box' ? b.loss! : new Float64Array(n);
+      } else if (variant === 'trak') {
+        family = 1;
+        y = access === 'white-box' ? b.margin : new Float64Array(n);
+      }
+      const linear = access === 'white-box' ? await backend.transposeTimes({ ...design, v: coef }) : undefined;
+      const r = await backend.fit({
+        ...design,
+        family,
+        y,
+        weights,
+        lambda: model.options.lambda / n,
+        ...(linear ? { linear } : {}),
+        ...(offset ? { offset } : {}),
+        theta0,
+        tol: model.options.tol,
+        maxIter: model.options.maxIter,
+        keepHessian: false,
+      });
+      return r.theta;
+    },
+    async losses(theta: Float64Array, which: 'train' | 'queries'): Promise<Float64Array> {
+      return which === 'train' ? lossOf(model.X, model.y, theta) : lossOf(o.queries.X, o.queries.y, theta);
+    },
+  };
+}
