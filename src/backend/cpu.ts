@@ -23,5 +23,10 @@ export function createCpuBackend(): Backend {
     covarianceScores: (o) => a.covarianceScores(o),
     scaledRows: (o) => a.scaledRows(o),
     transposeTimes: (o) => a.transposeTimes(o),
+    mlpInit: (o) => a.mlpInit(o),
+    mlpTrain: (o) => a.mlpTrain(o),
+    mlpLogits: (o) => a.mlpLogits(o),
+    mlpLosses: (o) => a.mlpLosses(o),
+    mlpGradients: (o) => a.mlpGradients(o),
   };
 }

@@ -1,9 +1,9 @@
 /** Dataset names the removal benchmark accepts, or a path to a CSV/.npy file. */
 import { readLabelled } from '../data/labelled.ts';
-import { loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
+import { loadMnist, loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
 import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
 
-export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
+export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
 export interface DatasetOptions {
   /** Bag-of-words size for 'spam'. Default 2000. */
@@ -17,6 +17,7 @@ export interface DatasetOptions {
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
+  if (name === 'mnist') return loadMnist();
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
   if (/\.(csv|npy)$/i.test(name)) {

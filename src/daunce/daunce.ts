@@ -8,12 +8,14 @@ import { assertInteger, assertNumber } from '../data/validate.ts';
 import { GeneralizedLinearModel } from '../models/glm.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import { glmPerturbable } from './glm-perturbable.ts';
+import { mlpPerturbable } from './mlp-perturbable.ts';
+import { MultilayerPerceptron } from '../models/mlp.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
 export interface DaunceOptions {
-  /** A fitted built-in model (theta_0; binary logistic regression) or an external PerturbableModel. */
-  model: GeneralizedLinearModel | PerturbableModel;
+  /** A fitted built-in model (theta_0: binary logistic regression or a multilayer perceptron) or an external PerturbableModel. */
+  model: GeneralizedLinearModel | MultilayerPerceptron | PerturbableModel;
   /** Training data: defaults to the built-in model's; { n } for an external model. */
   train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
   /** Query points: { X, y } for a built-in model; { m } for an external model. */
@@ -87,10 +89,20 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     n = model.X.rows;
     m = Xq.rows;
     fingerprint = { model: model.kind, lambda: model.options.lambda, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+  } else if (o.model instanceof MultilayerPerceptron) {
+    const model = o.model;
+    if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
+    const Xq = assertMatrix('daunce: queries.X', o.queries.X);
+    if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} inputs`);
+    const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
+    perturbable = mlpPerturbable({ model, queries: { X: Xq, y: yq }, variant, access, seed }) as PerturbableModel<unknown>;
+    n = model.X.rows;
+    m = Xq.rows;
+    fingerprint = { model: 'mlp', options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
-      throw new TypeError('daunce: model must be a fitted LogisticRegression or a PerturbableModel { train, losses }');
+      throw new TypeError('daunce: model must be a fitted LogisticRegression, a MultilayerPerceptron or a PerturbableModel { train, losses }');
     }
     if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries)) throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
     n = assertInteger('daunce: train.n', o.train.n, 2);

@@ -7,7 +7,8 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
-import type { LogisticRegression } from '../models/logistic.ts';
+import { LogisticRegression } from '../models/logistic.ts';
+import type { MultilayerPerceptron } from '../models/mlp.ts';
 import { seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
@@ -18,7 +19,10 @@ export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-tra
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 export interface EvaluateOptions {
-  model: LogisticRegression;
+  /** Logistic regression (every method) or an MLP (Daunce variants and random). */
+  model: LogisticRegression | MultilayerPerceptron;
+  /** MLP ground truth: retrains averaged per subset. Default 3. */
+  seeds?: number;
   queries: { X: Matrix; y: Float64Array };
   methods?: EvalMethod[];
   /** LDS subsets M. Default 100. */
@@ -58,13 +62,17 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const { model, queries } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
+  const glm = model instanceof LogisticRegression ? model : undefined;
+  for (const m of methods) {
+    if (!glm && (m === 'if' || m === 'rif' || m === 'trak')) throw new RangeError(`evaluate: method '${m}' is available for logistic regression only`);
+  }
   const seed = o.seed ?? 0;
   const n = model.X.rows, m = queries.X.rows;
   const K = o.K ?? 100;
   o.onProgress?.('ground truth retrains');
-  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
-  const influence = methods.some((x) => x === 'if' || x === 'rif') ? await Influence.of(model) : undefined;
+  const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await Influence.of(glm) : undefined;
   const out: MethodEvaluation[] = [];
   let scaling: EvaluationReport['scaling'];
   for (const method of methods) {
@@ -72,7 +80,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     const t0 = performance.now();
     let scores: Float64Array;
     if (method === 'if' || method === 'rif') scores = await influence!.scores(queries.X, queries.y, { method });
-    else if (method === 'trak') scores = await trakScores({ model, queries, ensemble: o.trakModels ?? 1, seed });
+    else if (method === 'trak') scores = await trakScores({ model: glm!, queries, ensemble: o.trakModels ?? 1, seed });
     else if (method === 'random') {
       const r = seededRandom(seed + 77);
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
@@ -89,8 +97,9 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    const removal = await subsetRemoval({ model, queries, scores, sizes });
-    out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal.curve, seconds: (performance.now() - t0) / 1000 });
+    // Subset removal needs exact retrains: the convex model only.
+    const removal = glm ? (await subsetRemoval({ model: glm, queries, scores, sizes })).curve : [];
+    out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
 }

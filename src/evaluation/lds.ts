@@ -16,11 +16,15 @@ import { assertInteger, assertNumber } from '../data/validate.ts';
 import { AbortError } from '../errors.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
+import { MultilayerPerceptron } from '../models/mlp.ts';
 import { seededRandom } from '../random.ts';
 import { spearman } from './stats.ts';
 
 export interface GroundTruthOptions {
-  model: GeneralizedLinearModel;
+  /** A convex built-in model (retrained exactly) or an MLP (retrained from scratch, averaged over seeds). */
+  model: GeneralizedLinearModel | MultilayerPerceptron;
+  /** MLP only: independently initialised retrains averaged per subset. Default 3. */
+  seeds?: number;
   queries: { X: Matrix; y: Float64Array | readonly number[] };
   /** Number of subsets M. Default 100. */
   subsets?: number;
@@ -66,6 +70,25 @@ function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Ar
   });
 }
 
+/** Query losses of an MLP trained from scratch on a subset, averaged over `seeds` initialisations. */
+async function mlpSubsetLosses(model: MultilayerPerceptron, S: Uint32Array, Xq: Matrix, yq: Float64Array, seeds: number, salt: number): Promise<Float64Array> {
+  const kernels = model.backendKernels();
+  const arch = model.architecture();
+  const o = model.options;
+  const mean = new Float64Array(Xq.rows);
+  for (let s = 0; s < seeds; s++) {
+    const seed = (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0;
+    const theta = await kernels.mlpTrain({
+      ...arch, x: model.X.data, n: model.X.rows, y: model.y, theta0: kernels.mlpInit({ ...arch, seed }), objective: 0, subset: S,
+      penalty: o.lambda / model.X.rows, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
+      adam: o.optimizer === 'adam', momentum: o.momentum, seed,
+    });
+    const l = await model.losses(Xq, yq, theta);
+    for (let j = 0; j < l.length; j++) mean[j]! += l[j]! / seeds;
+  }
+  return mean;
+}
+
 /** The query targets of a model. */
 export async function queryTargets(model: GeneralizedLinearModel, X: Matrix, y: Float64Array, target: ScoreTarget): Promise<Float64Array> {
   if (target === 'loss') return model.losses(X, y);
@@ -74,9 +97,10 @@ export async function queryTargets(model: GeneralizedLinearModel, X: Matrix, y: 
   return z.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
 }
 
-function cacheKey(model: GeneralizedLinearModel, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
+function cacheKey(model: GeneralizedLinearModel | MultilayerPerceptron, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
   const h = createHash('sha256');
-  for (const a of [model.X.data, model.y, model.weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  const weights = model instanceof MultilayerPerceptron ? new Float64Array(0) : model.weights;
+  for (const a of [model.X.data, model.y, weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 1 }));
   return h.digest('hex').slice(0, 24);
 }
@@ -91,11 +115,15 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const target = o.target ?? 'loss';
   if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${target}'`);
   const Xq = assertMatrix('lds: queries.X', o.queries.X);
-  model.design(Xq, 'lds: queries.X');
+  const isMlp = model instanceof MultilayerPerceptron;
+  if (isMlp && target !== 'loss') throw new RangeError(`lds: target '${target}' is defined for the GLMs; an MLP is evaluated on the loss`);
+  if (isMlp && Xq.cols !== model.X.cols) throw new RangeError(`lds: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} inputs`);
+  if (!isMlp) model.design(Xq, 'lds: queries.X');
   const yq = model.labels(o.queries.y, Xq.rows, 'lds: queries.y');
+  const seeds = isMlp ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;
   const n = model.X.rows, m = Xq.rows;
   const subsets = subsetsFor(n, M, alpha, seed);
-  const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, target)}.npy`) : undefined;
+  const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
   if (file && existsSync(file)) {
     const { data, shape } = parseNpy(new Uint8Array(await readFile(file)), file);
     if (shape[0] === M && shape[1] === m) return { subsets, outputs: data, m, retrained: 0 };
@@ -103,10 +131,14 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const outputs = new Float64Array(M * m);
   for (const [j, S] of subsets.entries()) {
     if (o.signal?.aborted) throw new AbortError('lds: aborted');
-    const weights = new Float64Array(n);
-    for (const i of S) weights[i] = model.weights[i]!;
-    const refit = await model.refit({ weights }, { keepHessian: false });
-    outputs.set(await queryTargets(refit, Xq, yq, target), j * m);
+    if (model instanceof MultilayerPerceptron) {
+      outputs.set(await mlpSubsetLosses(model, S, Xq, yq, seeds, seed * 100003 + j), j * m);
+    } else {
+      const weights = new Float64Array(n);
+      for (const i of S) weights[i] = model.weights[i]!;
+      const refit = await model.refit({ weights }, { keepHessian: false });
+      outputs.set(await queryTargets(refit, Xq, yq, target), j * m);
+    }
     o.onProgress?.(j + 1, M);
   }
   if (file) {

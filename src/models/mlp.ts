@@ -1,0 +1,169 @@
+/**
+ * A multilayer perceptron classifier (ReLU hidden layers, softmax output) trained natively by
+ * minibatch Adam or SGD with momentum: the network that Daunce perturbs (methods.md section
+ * 4). Objective: mean cross-entropy + (lambda / (2 n)) ||W||^2 (biases unpenalised), the
+ * per-example convention of the perturbed objectives.
+ */
+import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
+import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
+import { rethrowNative } from '../errors.ts';
+
+export interface MlpOptions {
+  /** Hidden layer sizes. Default [128]. */
+  hidden?: number[];
+  /** Number of classes. Default max(y) + 1. */
+  classes?: number;
+  /** Default 10. */
+  epochs?: number;
+  /** Default 64. */
+  batchSize?: number;
+  /** Default 1e-3 (Adam) . */
+  learningRate?: number;
+  /** Default 'adam'. */
+  optimizer?: 'adam' | 'sgd';
+  /** SGD momentum. Default 0.9. */
+  momentum?: number;
+  /** L2 coefficient in sum form: the mean objective carries lambda / (2 n). Default 1e-2. */
+  lambda?: number;
+  /** Seed of the initialisation and the minibatch order. Default 0. */
+  seed?: number;
+  backend?: BackendName;
+}
+
+export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
+
+export class MultilayerPerceptron {
+  readonly kind = 'mlp' as const;
+  readonly theta: Float64Array;
+  readonly X: Matrix;
+  readonly y: Float64Array;
+  readonly options: Readonly<ResolvedMlpOptions>;
+  private readonly backend: Backend;
+
+  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, options: ResolvedMlpOptions) {
+    this.theta = theta;
+    this.X = X;
+    this.y = y;
+    this.options = Object.freeze({ ...options, hidden: [...options.hidden] });
+    this.backend = resolveBackend(options.backend, 'options.backend');
+  }
+
+  static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
+    const where = 'MultilayerPerceptron.fit';
+    assertMatrix(`${where}: X`, X);
+    if (X.rows === 0) throw new RangeError(`${where}: X has no rows (empty data)`);
+    const labels = toFloat64(`${where}: y`, y, X.rows);
+    let maxLabel = 0;
+    labels.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`${where}: y: label ${i} is ${v}; class ids must be integers >= 0`);
+      maxLabel = Math.max(maxLabel, v);
+    });
+    const o: ResolvedMlpOptions = {
+      hidden: options.hidden ?? [128],
+      classes: assertInteger(`${where}: options.classes`, options.classes ?? maxLabel + 1, 2),
+      epochs: assertInteger(`${where}: options.epochs`, options.epochs ?? 10, 1),
+      batchSize: assertInteger(`${where}: options.batchSize`, options.batchSize ?? 64, 1),
+      learningRate: assertNumber(`${where}: options.learningRate`, options.learningRate ?? 1e-3, 0),
+      optimizer: options.optimizer ?? 'adam',
+      momentum: assertNumber(`${where}: options.momentum`, options.momentum ?? 0.9, 0, 1),
+      lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1e-2, 0),
+      seed: assertInteger(`${where}: options.seed`, options.seed ?? 0, 0),
+      backend: options.backend ?? 'auto',
+    };
+    if (!Array.isArray(o.hidden) || o.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new RangeError(`${where}: options.hidden must be an array of positive layer sizes`);
+    if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new RangeError(`${where}: options.optimizer must be 'adam' or 'sgd'`);
+    if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
+    const backend = resolveBackend(o.backend, `${where}: options.backend`);
+    const arch = { d: X.cols, hidden: Uint32Array.from(o.hidden), classes: o.classes };
+    try {
+      const theta0 = backend.mlpInit({ ...arch, seed: o.seed });
+      const theta = await backend.mlpTrain({
+        ...arch, x: X.data, n: X.rows, y: labels, theta0, objective: 0, penalty: o.lambda / X.rows,
+        epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, adam: o.optimizer === 'adam', momentum: o.momentum, seed: o.seed,
+      });
+      return new MultilayerPerceptron(theta, X, labels, o);
+    } catch (err) {
+      rethrowNative(where, err);
+    }
+  }
+
+  get nParameters(): number {
+    return this.theta.length;
+  }
+
+  /** The layer sizes the native kernels need. */
+  architecture(): { d: number; hidden: Uint32Array; classes: number } {
+    return { d: this.X.cols, hidden: Uint32Array.from(this.options.hidden), classes: this.options.classes };
+  }
+
+  backendKernels(): Backend {
+    return this.backend;
+  }
+
+  /** Class ids checked against this model. */
+  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
+    const out = toFloat64(name, y, rows);
+    out.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0 || v >= this.options.classes) throw new RangeError(`${name}: label ${i} is ${v}; the model's classes are 0..${this.options.classes - 1}`);
+    });
+    return out;
+  }
+
+  private input(X: Matrix, name = 'X'): { x: Float64Array; n: number } {
+    assertMatrix(name, X);
+    if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} inputs`);
+    return { x: X.data, n: X.rows };
+  }
+
+  /** Logits (n x classes). */
+  async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
+    const g = await this.call('logits', () => this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }));
+    return new Matrix(g, X.rows, this.options.classes);
+  }
+
+  async predictProba(X: Matrix): Promise<Matrix> {
+    const g = await this.logits(X);
+    const C = this.options.classes;
+    const p = new Float64Array(g.data.length);
+    for (let i = 0; i < g.rows; i++) {
+      const row = g.row(i);
+      const m = Math.max(...row);
+      let s = 0;
+      for (let c = 0; c < C; c++) s += (p[i * C + c] = Math.exp(row[c]! - m));
+      for (let c = 0; c < C; c++) p[i * C + c]! /= s;
+    }
+    return new Matrix(p, g.rows, C);
+  }
+
+  async predict(X: Matrix): Promise<Float64Array> {
+    const g = await this.logits(X);
+    return Float64Array.from({ length: g.rows }, (_, i) => {
+      const row = g.row(i);
+      return row.indexOf(Math.max(...row));
+    });
+  }
+
+  /** Cross-entropy of every example. */
+  async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const input = this.input(X);
+    const labels = this.labels(y, X.rows);
+    return this.call('losses', () => this.backend.mlpLosses({ ...this.architecture(), ...input, theta, y: labels }));
+  }
+
+  /** Per-example gradients of the cross-entropy with respect to every parameter (n x P). */
+  async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
+    const input = this.input(X);
+    const labels = this.labels(y, X.rows);
+    const g = await this.call('gradients', () => this.backend.mlpGradients({ ...this.architecture(), ...input, theta: this.theta, y: labels }));
+    return new Matrix(g, X.rows, this.nParameters);
+  }
+
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      rethrowNative(`MultilayerPerceptron.${operation}`, err);
+    }
+  }
+}
