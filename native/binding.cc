@@ -17,6 +17,7 @@
 #include "daunce/covariance.h"
 #include "glm/design.h"
 #include "glm/newton.h"
+#include "glm/multinomial.h"
 #include "glm/objective.h"
 #include "influence/leverage.h"
 #include "influence/reduced_hessian.h"
@@ -535,6 +536,57 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// ---- multinomial (softmax) regression ---------------------------------------------------
+
+glm::MultinomialProblem readMultinomial(const Reader& r) {
+  glm::MultinomialProblem pr;
+  pr.design = r.design();
+  pr.classes = r.count("classes");
+  if (pr.classes < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
+  pr.y = r.f64("y", pr.design.n);
+  for (std::size_t i = 0; i < pr.design.n; ++i)
+    if (!(pr.y[i] >= 0 && pr.y[i] < static_cast<double>(pr.classes) && pr.y[i] == std::floor(pr.y[i])))
+      r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(pr.classes) + ")");
+  pr.weights = r.f64("weights", pr.design.n, true);
+  pr.lambda = r.number("lambda", 0, 1e300);
+  pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);
+  pr.offset = r.f64("offset", pr.design.n, true);
+  pr.objective = static_cast<glm::LogitObjective>(static_cast<int>(r.has("objective") ? r.number("objective", 0, 2) : 0));
+  return pr;
+}
+
+// multinomialFit({x, n, d, intercept, classes, y, weights?, lambda, linear?, offset?, objective?, theta0?,
+//                 tol, maxIter, keepHessian?}) -> fit result
+Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {
+  Reader r(info, "multinomialFit");
+  const glm::MultinomialProblem pr = readMultinomial(r);
+  const double* theta0 = r.f64("theta0", pr.blocks() * pr.design.p(), true);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::MultinomialObjective(pr), theta0, opt); },
+                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+}
+
+// multinomialLogits({x, n, d, intercept, classes, theta}) -> n x classes logits (reference class 0)
+Napi::Value MultinomialLogits(const Napi::CallbackInfo& info) {
+  Reader r(info, "multinomialLogits");
+  const glm::Design a = r.design();
+  const std::size_t C = r.count("classes");
+  if (C < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
+  const double* theta = r.f64("theta", (C - 1) * a.p());
+  auto out = std::make_shared<std::vector<double>>(a.n * C, 0.0);
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        std::vector<double> col(a.n);
+        for (std::size_t c = 0; c + 1 < C; ++c) {
+          a.margins(theta + c * a.p(), col.data());
+          for (std::size_t i = 0; i < a.n; ++i) (*out)[i * C + c] = col[i];
+        }
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
+}
+
 // ---- multilayer perceptron -------------------------------------------------------------
 
 mlp::Architecture readArchitecture(const Reader& r) {
@@ -635,14 +687,15 @@ Napi::Value MlpLosses(const Napi::CallbackInfo& info) {
                     [out](Napi::Env env) { return toJs(env, *out); });
 }
 
-// mlpGradients({x, n, d, hidden, classes, theta, y}) -> n x P
+// mlpGradients({x, n, d, hidden, classes, theta, y, margin?}) -> n x P (loss or true-class margin)
 Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
   Reader r(info, "mlpGradients");
   const mlp::Architecture a = readArchitecture(r);
   const mlp::Data data = readMlpData(r, a, true);
   const double* theta = r.f64("theta", a.parameters());
+  const bool margin = r.has("margin") && r.flag("margin");
   auto out = std::make_shared<std::vector<double>>(data.n * a.parameters());
-  return Job::start(r, info.Env(), [=] { mlp::exampleGradients(a, theta, data, out->data()); },
+  return Job::start(r, info.Env(), [=] { mlp::exampleGradients(a, theta, data, out->data(), margin); },
                     [out](Napi::Env env) { return toJs(env, *out); });
 }
 
@@ -660,6 +713,8 @@ Napi::Value DgemmRate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("multinomialFit", Napi::Function::New(env, MultinomialFit, "multinomialFit"));
+  exports.Set("multinomialLogits", Napi::Function::New(env, MultinomialLogits, "multinomialLogits"));
   exports.Set("mlpInit", Napi::Function::New(env, MlpInit, "mlpInit"));
   exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain, "mlpTrain"));
   exports.Set("mlpLogits", Napi::Function::New(env, MlpLogits, "mlpLogits"));

@@ -47,3 +47,5 @@ export type { EvaluateOptions, EvaluationReport, EvalMethod } from './evaluation
 export { MultilayerPerceptron } from './models/mlp.ts';
 export type { MlpOptions } from './models/mlp.ts';
 export { loadMnist } from './datasets/mnist.ts';
+export { SoftmaxRegression } from './models/softmax.ts';
+export type { SoftmaxOptions } from './models/softmax.ts';

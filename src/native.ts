@@ -90,6 +90,11 @@ export interface NativeAddon {
   }): Promise<Float64Array | { k: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array }>;
   scaledRows(o: NativeDesign & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
   transposeTimes(o: NativeDesign & { v: Float64Array }): Promise<Float64Array>;
+  multinomialFit(o: NativeDesign & {
+    classes: number; y: Float64Array; weights?: Float64Array; lambda: number; linear?: Float64Array; offset?: Float64Array;
+    objective?: 0 | 1 | 2; theta0?: Float64Array; tol: number; maxIter: number; keepHessian?: boolean;
+  }): Promise<NativeFitResult>;
+  multinomialLogits(o: NativeDesign & { classes: number; theta: Float64Array }): Promise<Float64Array>;
   mlpInit(o: MlpArchitecture & { seed: number }): Float64Array;
   mlpTrain(o: MlpArchitecture & {
     x: Float64Array; n: number; y: Float64Array; theta0: Float64Array; objective: 0 | 1 | 2; offset?: Float64Array; linear?: Float64Array;
@@ -97,7 +102,7 @@ export interface NativeAddon {
   }): Promise<Float64Array>;
   mlpLogits(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array }): Promise<Float64Array>;
   mlpLosses(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
-  mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
+  mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array; margin?: boolean }): Promise<Float64Array>;
   blasInfo(): { config: string; threads: number };
   dgemmRate(o: { size: number; reps: number }): Promise<number>;
 }

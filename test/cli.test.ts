@@ -59,5 +59,5 @@ test('tdakit daunce writes top-k per query equal to the library, and resumes fro
   const model = await LogisticRegression.fit(train.X, train.y, { lambda: 1 });
   const top = await (await daunce({ model, queries, K: 6, seed: 2 })).topK(4);
   for (let j = 0; j < 2; j++) assert.deepEqual(lines[j].top.map((e: { index: number }) => e.index), Array.from(top.topIndex.subarray(j * 4, j * 4 + 4)));
-  await assert.rejects(run(process.execPath, [...args.slice(0, 10), '--model', 'softmax']), /--model softmax is not available; use logistic or mlp/);
+  await assert.rejects(run(process.execPath, [...args.slice(0, 10), '--model', 'svm']), /--model svm is not available; use logistic, softmax or mlp/);
 });

@@ -131,7 +131,7 @@ test('first order: loss covariance equals G Sigma G_q^T for small perturbations'
   assert.ok(errors[1]! < errors[0]!, `the identity gets exact as perturbations shrink: ${errors}`);
 });
 
-test('real data (spam bag-of-words, 1000 x 180): agreement with exact IF rises with K, and so does agreement between seeds', async () => {
+test('real data (spam bag-of-words, 1000 x 180): agreement with exact IF rises with K, and so does agreement between seeds', async (test_) => {
   const data = await loadSpamAssassin({ vocabulary: 180, limit: 1250 });
   const X = data.X.selectRows(Array.from({ length: 1000 }, (_, i) => i)), y = data.y.subarray(0, 1000);
   const Xq = data.X.selectRows(Array.from({ length: 10 }, (_, i) => 1000 + i * 25)), yq = Array.from({ length: 10 }, (_, i) => data.y[1000 + i * 25]!);
@@ -140,16 +140,20 @@ test('real data (spam bag-of-words, 1000 x 180): agreement with exact IF rises w
   const column = (s: Float64Array, j: number) => Array.from({ length: 1000 }, (_, i) => s[i * 10 + j]!);
   const agreement = (a: Float64Array, b: Float64Array) => Array.from({ length: 10 }, (_, j) => spearman(column(a, j), column(b, j))).reduce((s, v) => s + v, 0) / 10;
   const withIf: number[] = [], seeds: number[] = [];
-  for (const K of [25, 200]) {
+  const Ks = [25, 50, 100, 200];
+  for (const K of Ks) {
     const r0 = await daunce({ model, queries: { X: Xq, y: yq }, K, seed: 1, measure: 'covariance' });
     const r1 = await daunce({ model, queries: { X: Xq, y: yq }, K, seed: 2, measure: 'covariance' });
     const s0 = await r0.scores(), s1 = await r1.scores();
     withIf.push(agreement(s0, exact));
     seeds.push(agreement(s0, s1));
   }
-  assert.ok(withIf[1]! > withIf[0]! + 0.05, `agreement with IF: K=25 ${withIf[0]}, K=200 ${withIf[1]}`);
-  assert.ok(withIf[1]! > 0.2, `agreement with IF at K=200: ${withIf[1]}`);
-  assert.ok(seeds[1]! > seeds[0]! + 0.1, `agreement between seeds: ${seeds}`);
+  // Reported for the record (issue 7 asks for K = 25, 50, 100, 200).
+  test_.diagnostic(`mean Spearman with exact IF by K ${Ks.join(', ')}: ${withIf.map((v) => v.toFixed(3)).join(', ')}; between seeds: ${seeds.map((v) => v.toFixed(3)).join(', ')}`);
+  assert.ok(withIf[3]! > withIf[0]! + 0.05, `agreement with IF: ${withIf}`);
+  assert.ok(withIf[2]! > withIf[0]! && withIf[3]! > withIf[1]!, `agreement with IF rises with K: ${withIf}`);
+  assert.ok(withIf[3]! > 0.2, `agreement with IF at K=200: ${withIf[3]}`);
+  assert.ok(seeds[3]! > seeds[0]! + 0.1 && seeds[2]! > seeds[0]! && seeds[3]! > seeds[1]!, `agreement between seeds: ${seeds}`);
 });
 
 test('same seed, same scores; a checkpointed run interrupted by an abort resumes to the same result', async () => {
@@ -209,7 +213,7 @@ test('daunce rejects bad arguments', async () => {
   await assert.rejects(daunce({ model, queries, access: 'grey' as never }), /access must be/);
   await assert.rejects(daunce({ model, queries: { X: Matrix.fromArrays([[1, 2]]), y: [1] } }), /queries.X: has 2 columns/);
   await assert.rejects(daunce({ model, queries: { X: queries.X, y: [3] } }), /label 0 is 3/);
-  await assert.rejects(daunce({ model: {} as never, queries: { m: 1 } }), /model must be a fitted LogisticRegression, a MultilayerPerceptron or a PerturbableModel/);
+  await assert.rejects(daunce({ model: {} as never, queries: { m: 1 } }), /model must be a fitted LogisticRegression, SoftmaxRegression, MultilayerPerceptron or a PerturbableModel/);
 });
 
 test('worked example: a model trained in a Python child process gives the built-in exact solver\'s scores', { skip: !pythonHas('numpy', 'scipy') && 'python3 with numpy and scipy not installed' }, async () => {

@@ -11,8 +11,8 @@ function tinyData(n: number, d: number, classes: number, seed: number) {
   return { X: new Matrix(X, n, d), y };
 }
 
-/** Plain-JS forward pass and cross-entropy (independent of the native kernels). */
-function jsLoss(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>, y: number): number {
+/** Plain-JS forward pass: the logits (independent of the native kernels). */
+function jsLogits(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>): number[] {
   let h = Array.from(x);
   let at = 0;
   for (let l = 1; l < sizes.length; l++) {
@@ -25,8 +25,21 @@ function jsLoss(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>,
     at += out * inp + out;
     h = l < sizes.length - 1 ? z.map((v) => Math.max(0, v)) : z;
   }
-  const m = Math.max(...h);
-  return m + Math.log(h.reduce((s, v) => s + Math.exp(v - m), 0)) - h[y]!;
+  return h;
+}
+
+const logSumExp = (v: number[]) => { const m = Math.max(...v); return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0)); };
+
+/** Cross-entropy from the JS logits. */
+function jsLoss(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>, y: number): number {
+  const g = jsLogits(theta, sizes, x);
+  return logSumExp(g) - g[y]!;
+}
+
+/** True-class margin f = g_y - logsumexp_{c != y} g_c from the JS logits. */
+function jsMargin(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>, y: number): number {
+  const g = jsLogits(theta, sizes, x);
+  return g[y]! - logSumExp(g.filter((_, c) => c !== y));
 }
 
 test('MLP: losses match a plain-JS forward pass; per-example gradients match finite differences', async () => {
@@ -115,4 +128,43 @@ test('MLP rejects bad arguments', async () => {
   await assert.rejects(m.losses(X, Array.from(y, () => 7)), /the model's classes are 0..2/);
   await assert.rejects(m.logits(Matrix.fromArrays([[1, 2]])), /has 2 columns, the model has 4 inputs/);
   await assert.rejects(MultilayerPerceptron.fit(X, y, { learningRate: 1e6, optimizer: 'sgd', epochs: 50 }), /diverged|non-finite/);
+});
+
+test('MLP margin gradients match finite differences; TRAK on the MLP at the gradients\' rank equals the unprojected formula; subset removal runs', async () => {
+  const { trakScores } = await import('../src/evaluation/trak.ts');
+  const { subsetRemoval } = await import('../src/evaluation/subset-removal.ts');
+  const { solveDense } = await import('./helpers.ts');
+  const { X, y } = tinyData(80, 3, 3, 7);
+  const model = await MultilayerPerceptron.fit(X, y, { hidden: [4], classes: 3, epochs: 20, batchSize: 16, learningRate: 1e-2, seed: 1 });
+  const sizes = [3, 4, 3];
+  const G = await model.gradients(X, y, 'margin');
+  const P = model.nParameters;
+  const h = 1e-6;
+  for (const i of [0, 41]) for (let k = 0; k < P; k += 2) {
+    const tp = model.theta.slice(); tp[k]! += h;
+    const tm = model.theta.slice(); tm[k]! -= h;
+    const fd = (jsMargin(tp, sizes, X.row(i), y[i]!) - jsMargin(tm, sizes, X.row(i), y[i]!)) / (2 * h);
+    assert.ok(Math.abs(fd - G.get(i, k)) < 1e-6 * (1 + Math.abs(fd)), `margin gradient ${i},${k}: ${G.get(i, k)} vs ${fd}`);
+  }
+  const q = tinyData(2, 3, 3, 8);
+  // Margin gradients never move H + 1 directions (softmax is shift-invariant: shifting every
+  // output unit alike) nor H more (ReLU is positively homogeneous: scaling a unit's input
+  // weights by a and its output weights by 1/a), so their rank is P - 2H - 1. A projection to
+  // exactly that rank keeps the after-kernel invariant: scores = g_q^T (G^T G)^+ g_i.
+  const rank = P - 2 * 4 - 1;
+  const scores = await trakScores({ model, queries: { X: q.X, y: q.y }, dimension: rank, seed: 3 });
+  const GtG = Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => { let s = 0; for (let i = 0; i < 80; i++) s += G.get(i, a) * G.get(i, b); return s; }));
+  const ridge = 1e-11 * GtG.reduce((s, row, a) => s + row[a]!, 0);
+  GtG.forEach((row, a) => (row[a]! += ridge));
+  const Gq = await model.gradients(q.X, q.y, 'margin');
+  const losses = await model.losses(X, y);
+  for (let j = 0; j < 2; j++) {
+    const v = solveDense(GtG, Array.from(Gq.row(j)));
+    for (const i of [3, 50]) {
+      const expected = Array.from(G.row(i)).reduce((s, g, a) => s + g * v[a]!, 0) * (1 - Math.exp(-losses[i]!));
+      assert.ok(Math.abs(scores[i * 2 + j]! - expected) < 1e-5 * (1 + Math.abs(expected)), `TRAK ${i},${j}: ${scores[i * 2 + j]} vs ${expected}`);
+    }
+  }
+  const removal = await subsetRemoval({ model, queries: { X: q.X, y: q.y }, scores, sizes: [5], seeds: 2 }).catch((e: Error) => e);
+  assert.ok(removal instanceof Error ? /gets no query right/.test(removal.message) : removal.curve[0]!.flipped >= 0 && removal.curve[0]!.flipped <= 1);
 });

@@ -103,29 +103,32 @@ void Design::weightedGram(const double* c, double beta, double* out) const {
   if (n == 0) return;
   const std::size_t block = std::min(n, kGramBlock);
   std::vector<double> scaled(block * pp);
-  std::vector<double> root;
-  std::vector<std::size_t> rows;
-  root.reserve(block);
-  rows.reserve(block);
   // Rows of weight 0 (removed examples, rows outside a Daunce subset) are skipped: only the
-  // rows that contribute are gathered, so a 30% subset costs 30% of a full build.
-  auto flush = [&] {
-    if (rows.empty()) return;
+  // rows that contribute are gathered, so a 30% subset costs 30% of a full build. Negative
+  // weights (an indefinite curvature) go through a second syrk with alpha = -1.
+  struct Batch {
+    std::vector<std::size_t> rows;
+    std::vector<double> root;
+  } positive, negative;
+  auto flush = [&](Batch& b, double alpha) {
+    if (b.rows.empty()) return;
     // The intercept is row d of each gathered a_i, so one syrk covers the whole p x p
     // (the extra row costs 1/p of the work and keeps the code free of special cases).
-    gatherColumns(rows.data(), rows.size(), root.data(), scaled.data());
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(pp), static_cast<int>(rows.size()),
-                1.0, scaled.data(), static_cast<int>(pp), 1.0, out, static_cast<int>(pp));
-    rows.clear();
-    root.clear();
+    gatherColumns(b.rows.data(), b.rows.size(), b.root.data(), scaled.data());
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(pp), static_cast<int>(b.rows.size()),
+                alpha, scaled.data(), static_cast<int>(pp), 1.0, out, static_cast<int>(pp));
+    b.rows.clear();
+    b.root.clear();
   };
   for (std::size_t i = 0; i < n; ++i) {
     if (c[i] == 0.0) continue;
-    rows.push_back(i);
-    root.push_back(std::sqrt(c[i]));
-    if (rows.size() == block) flush();
+    Batch& b = c[i] > 0.0 ? positive : negative;
+    b.rows.push_back(i);
+    b.root.push_back(std::sqrt(std::fabs(c[i])));
+    if (b.rows.size() == block) flush(b, c[i] > 0.0 ? 1.0 : -1.0);
   }
-  flush();
+  flush(positive, 1.0);
+  flush(negative, -1.0);
   linalg::symmetrizeFromLower(out, pp);
 }
 

@@ -30,7 +30,7 @@ struct Design {
   void gatherColumns(const std::size_t* rows, std::size_t count, const double* scale, double* out) const;
   // Same for the contiguous rows [first, first + count).
   void gatherRange(std::size_t first, std::size_t count, const double* scale, double* out) const;
-  // out (p x p, column-major, both triangles) beta*out + sum_i c_i a_i a_i^T, c_i >= 0.
+  // out (p x p, column-major, both triangles) beta*out + sum_i c_i a_i a_i^T (any sign).
   // Blocked over rows so the scratch stays bounded (block x d doubles).
   void weightedGram(const double* c, double beta, double* out) const;
   // ||a_i||_2 for every example.

@@ -16,17 +16,19 @@ Pointwise pointwise(Family family, double z, double y, double offset) {
   if (family == Family::Logistic) {
     const double p = sigmoid(z);
     // p(1-p) as sigmoid(z) * sigmoid(-z): 1 - p would cancel for large z.
-    return {softplus(z) - y * z, p - y, p * sigmoid(-z)};
+    const double s = p * sigmoid(-z);
+    return {softplus(z) - y * z, p - y, s, s};
   }
   if (family == Family::LogisticLossSquared) {
     const Pointwise l = pointwise(Family::Logistic, z, y);
     const double e = l.loss - offset;
     // h'' = l'^2 + e l''; the second term is dropped where negative so Newton's matrix stays
     // positive semidefinite (the gradient, and so the solution, are exact).
-    return {0.5 * e * e, e * l.slope, l.slope * l.slope + std::fmax(0.0, e * l.curvature)};
+    const double gn = l.slope * l.slope;
+    return {0.5 * e * e, e * l.slope, gn + std::fmax(0.0, e * l.curvature), gn + e * l.curvature};
   }
   const double r = z - y;
-  return {0.5 * r * r, r, 1.0};
+  return {0.5 * r * r, r, 1.0, 1.0};
 }
 
 }  // namespace tdakit::glm

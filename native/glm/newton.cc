@@ -21,35 +21,11 @@ bool converged(const Evaluation& e, double gn, double tol) {
   return gn <= tol * std::fmax(e.gradientScale, DBL_MIN);
 }
 
-// Whether theta classifies every weighted example correctly: the logistic objective then
-// has no minimiser unless the penalty covers every direction.
-bool separates(const Problem& pr, const std::vector<double>& z) {
-  for (std::size_t i = 0; i < pr.design.n; ++i) {
-    if (pr.weight(i) == 0.0) continue;
-    if ((pr.y[i] > 0.5 ? z[i] : -z[i]) <= 0.0) return false;
-  }
-  return true;
-}
-
-[[noreturn]] void diagnoseSingular(const Objective& obj, const Evaluation& e, double rcond) {
-  const Problem& pr = obj.problem();
-  if (pr.family == Family::Logistic && separates(pr, e.margins)) {
-    throw NumericError(
-        "the training data are linearly separable (or all labels are equal), so the logistic loss has no "
-        "finite minimiser without enough regularisation: set lambda > 0");
-  }
-  std::ostringstream msg;
-  msg << "the Hessian is singular (reciprocal condition number " << rcond
-      << "): some parameter direction has no curvature (linearly dependent or constant features, or "
-         "fewer weighted examples than parameters); set lambda > 0";
-  throw NumericError(msg.str());
-}
-
-std::vector<double> newtonDirection(const Objective& obj, Evaluation& e) {
-  const std::size_t p = obj.problem().p();
+std::vector<double> newtonDirection(const NewtonObjective& obj, Evaluation& e) {
+  const std::size_t p = obj.parameters();
   double rcond = 0.0;
   const bool ok = linalg::cholesky(e.hessian.data(), p, &rcond);
-  if (!ok || rcond < linalg::singularRcond(p)) diagnoseSingular(obj, e, rcond);
+  if (!ok || rcond < linalg::singularRcond(p)) obj.diagnose(e, rcond);
   std::vector<double> dir(e.gradient);
   for (double& v : dir) v = -v;
   linalg::choleskySolve(e.hessian.data(), p, dir.data(), 1);
@@ -67,9 +43,8 @@ FitResult finish(std::vector<double> theta, const Evaluation& e, double gn) {
 
 }  // namespace
 
-FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions& options) {
-  const Problem& pr = obj.problem();
-  const std::size_t p = pr.p();
+FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitOptions& options) {
+  const std::size_t p = obj.parameters();
   std::vector<double> theta(p, 0.0);
   if (theta0) theta.assign(theta0, theta0 + p);
   Evaluation e;
@@ -115,8 +90,26 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
       chordOk = false;  // slow or failed: a fresh Newton step from here
     }
     e.hessian.clear();
-    obj.hessian(theta.data(), e.hessian);
-    const std::vector<double> dir = newtonDirection(obj, e);
+    std::vector<double> dir;
+    if (obj.boundedCurvature()) {
+      // A non-convex family: the exact Hessian where it is positive definite (quadratic
+      // convergence near a strict minimum), the positive semidefinite bound elsewhere.
+      obj.hessian(theta.data(), e.hessian, true);
+      double rcond = 0.0;
+      std::vector<double> l(e.hessian);
+      if (linalg::cholesky(l.data(), p, &rcond) && rcond >= linalg::singularRcond(p)) {
+        dir = e.gradient;
+        for (double& v : dir) v = -v;
+        linalg::choleskySolve(l.data(), p, dir.data(), 1);
+        e.hessian.swap(l);
+      } else {
+        e.hessian.clear();
+      }
+    }
+    if (dir.empty()) {
+      obj.hessian(theta.data(), e.hessian);
+      dir = newtonDirection(obj, e);
+    }
     factor.swap(e.hessian);  // newtonDirection factored it in place
     ++newton;
     double slope = 0.0;
@@ -134,7 +127,7 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
       t *= 0.5;
       if (t < 1e-12) {
         if (gn <= 1e-7 * e.gradientScale) return done();  // at the precision floor of this problem
-        if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
+        if (obj.separated(e)) obj.diagnose(e, 0.0);
         std::ostringstream msg;
         msg << "Newton line search failed at gradient norm " << gn << " (scale " << e.gradientScale << ")";
         throw NumericError(msg.str());
@@ -150,16 +143,16 @@ FitResult fitNewton(const Objective& obj, const double* theta0, const FitOptions
     if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) return done();
     chordOk = t == 1.0 && gn <= kChordGain * previous;
   }
-  if (pr.family == Family::Logistic && separates(pr, e.margins)) diagnoseSingular(obj, e, 0.0);
+  if (obj.separated(e)) obj.diagnose(e, 0.0);
   std::ostringstream msg;
   msg << "Newton's method did not converge in " << options.maxIter << " iterations (gradient norm " << gn
       << ", scale " << e.gradientScale << "); raise maxIter or lambda";
   throw NumericError(msg.str());
 }
 
-FitResult refitChord(const Objective& obj, const double* theta0, const InverseApply& applyInverse,
+FitResult refitChord(const NewtonObjective& obj, const double* theta0, const InverseApply& applyInverse,
                      const FitOptions& options) {
-  const std::size_t p = obj.problem().p();
+  const std::size_t p = obj.parameters();
   std::vector<double> theta(theta0, theta0 + p);
   Evaluation e;
   obj.evaluate(theta.data(), false, e);

@@ -33,7 +33,7 @@ struct FitResult {
 // quadratic phase, chord steps reuse the last factor while each gains 4x. Returns the exact
 // Hessian at the optimum in FitResult::hessian.
 // Throws NumericError on singular Hessians, separable data (lambda = 0) or no convergence.
-FitResult fitNewton(const Objective& objective, const double* theta0, const FitOptions& options);
+FitResult fitNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options);
 
 // Applies M^{-1} in place, M a fixed SPD approximation of the Hessian (p-vector).
 using InverseApply = std::function<void(double*)>;
@@ -43,7 +43,7 @@ using InverseApply = std::function<void(double*)>;
 // estimate and the rest converge linearly at a rate of order ||Delta||, each costing one
 // gradient (O(n p)) instead of a Hessian build (O(n p^2)). Falls back to fitNewton when
 // progress is slow.
-FitResult refitChord(const Objective& objective, const double* theta0, const InverseApply& applyInverse,
+FitResult refitChord(const NewtonObjective& objective, const double* theta0, const InverseApply& applyInverse,
                      const FitOptions& options);
 
 }  // namespace tdakit::glm

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
+
+#include "../common/error.h"
 
 namespace tdakit::glm {
 
@@ -71,9 +74,15 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
   }
 }
 
-void Objective::hessian(const double* theta, std::vector<double>& out) const {
+void Objective::hessian(const double* theta, std::vector<double>& out, bool exact) const {
   const std::size_t p = problem_.p();
-  const std::vector<double> c = curvatureWeights(theta);
+  std::vector<double> c = curvatureWeights(theta);
+  if (exact && boundedCurvature()) {
+    const Design& a = problem_.design;
+    std::vector<double> z(a.n);
+    a.margins(theta, z.data());
+    for (std::size_t i = 0; i < a.n; ++i) c[i] = problem_.weight(i) * problem_.at(i, z[i]).exactCurvature;
+  }
   out.resize(p * p);
   problem_.design.weightedGram(c.data(), 0.0, out.data());
   for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;
@@ -86,6 +95,29 @@ std::vector<double> Objective::curvatureWeights(const double* theta) const {
   for (std::size_t i = 0; i < a.n; ++i)
     c[i] = problem_.weight(i) * problem_.at(i, z[i]).curvature;
   return c;
+}
+
+bool Objective::separated(const Evaluation& e) const {
+  const Problem& pr = problem_;
+  if (pr.family != Family::Logistic) return false;
+  for (std::size_t i = 0; i < pr.design.n; ++i) {
+    if (pr.weight(i) == 0.0) continue;
+    if ((pr.y[i] > 0.5 ? e.margins[i] : -e.margins[i]) <= 0.0) return false;
+  }
+  return true;
+}
+
+void NewtonObjective::diagnose(const Evaluation& e, double rcond) const {
+  if (separated(e)) {
+    throw NumericError(
+        "the training data are linearly separable (or all labels are equal), so the logistic loss has no "
+        "finite minimiser without enough regularisation: set lambda > 0");
+  }
+  std::ostringstream msg;
+  msg << "the Hessian is singular (reciprocal condition number " << rcond
+      << "): some parameter direction has no curvature (linearly dependent or constant features, or "
+         "fewer weighted examples than parameters); set lambda > 0";
+  throw NumericError(msg.str());
 }
 
 }  // namespace tdakit::glm

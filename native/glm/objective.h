@@ -34,18 +34,39 @@ struct Evaluation {
   std::vector<double> margins;   // n
 };
 
-class Objective {
+// What the Newton and chord solvers need of an objective (binary GLMs, the multinomial).
+class NewtonObjective {
+ public:
+  virtual ~NewtonObjective() = default;
+  virtual std::size_t parameters() const = 0;
+  // Value only (line searches).
+  virtual double value(const double* theta) const = 0;
+  // Value, gradient, gradient scale (and margins); Hessian when withHessian.
+  virtual void evaluate(const double* theta, bool withHessian, Evaluation& out) const = 0;
+  // The Hessian at theta (p x p, column-major, both triangles), penalty included; with
+  // exact = false, the positive semidefinite bound of a non-convex family's curvature.
+  virtual void hessian(const double* theta, std::vector<double>& out, bool exact = false) const = 0;
+  // Whether the exact curvature can differ from the bound (a family that is not convex).
+  virtual bool boundedCurvature() const { return false; }
+  // Whether the iterate shows that no minimiser exists (separable data).
+  virtual bool separated(const Evaluation&) const { return false; }
+  // Throws the NumericError that explains a singular Newton system.
+  [[noreturn]] virtual void diagnose(const Evaluation& e, double rcond) const;
+};
+
+class Objective : public NewtonObjective {
  public:
   explicit Objective(const Problem& problem);
   const Problem& problem() const { return problem_; }
+  std::size_t parameters() const override { return problem_.p(); }
 
-  // Value only (line searches).
-  double value(const double* theta) const;
-  // Value, gradient, scale; Hessian when withHessian.
-  void evaluate(const double* theta, bool withHessian, Evaluation& out) const;
-  // The Hessian at theta (p x p, column-major, both triangles), penalty included.
-  void hessian(const double* theta, std::vector<double>& out) const;
-  // Per-example Hessian weights w_i * l''_i at theta.
+  double value(const double* theta) const override;
+  void evaluate(const double* theta, bool withHessian, Evaluation& out) const override;
+  void hessian(const double* theta, std::vector<double>& out, bool exact = false) const override;
+  bool boundedCurvature() const override { return problem_.family == Family::LogisticLossSquared; }
+  // Logistic: theta classifies every weighted example correctly.
+  bool separated(const Evaluation& e) const override;
+  // Per-example Hessian weights w_i * l''_i at theta (the bound).
   std::vector<double> curvatureWeights(const double* theta) const;
 
  private:

@@ -206,7 +206,7 @@ void losses(const Architecture& a, const double* theta, const Data& data, double
   }
 }
 
-void exampleGradients(const Architecture& a, const double* theta, const Data& data, double* out) {
+void exampleGradients(const Architecture& a, const double* theta, const Data& data, double* out, bool margin) {
   const auto s = a.sizes();
   const auto off = layerOffsets(s);
   const std::size_t P = a.parameters(), C = a.classes;
@@ -214,7 +214,15 @@ void exampleGradients(const Architecture& a, const double* theta, const Data& da
   for (std::size_t i = 0; i < data.n; ++i) {
     forwardBatch(s, off, theta, data.x + i * a.inputs, 1, pass);
     std::vector<double> dz(C);
-    logitGradient(Objective::CrossEntropy, pass.z.back().data(), C, static_cast<std::size_t>(data.y[i]), 0.0, dz.data());
+    const std::size_t y = static_cast<std::size_t>(data.y[i]);
+    if (margin) {
+      // (f - o) grad f with o = f - 1: the squared-margin gradient is grad f itself.
+      const double* g = pass.z.back().data();
+      const double f = g[y] - logSumExp(g, C, y);
+      logitGradient(Objective::MarginSquared, g, C, y, f - 1.0, dz.data());
+    } else {
+      logitGradient(Objective::CrossEntropy, pass.z.back().data(), C, y, 0.0, dz.data());
+    }
     std::fill(out + i * P, out + (i + 1) * P, 0.0);
     backwardBatch(s, off, theta, pass, dz, 1, out + i * P);
   }

@@ -53,7 +53,9 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
 void logits(const Architecture& a, const double* theta, const double* x, std::size_t n, double* out);
 // Cross-entropy loss of every example.
 void losses(const Architecture& a, const double* theta, const Data& data, double* out);
-// Gradient of every example's cross-entropy loss with respect to all parameters (n x P).
-void exampleGradients(const Architecture& a, const double* theta, const Data& data, double* out);
+// Gradient of every example's cross-entropy loss (margin = false) or of its true-class
+// margin f = g_y - logsumexp_{c != y} g_c (margin = true, TRAK's output function) with
+// respect to all parameters (n x P).
+void exampleGradients(const Architecture& a, const double* theta, const Data& data, double* out, bool margin = false);
 
 }  // namespace tdakit::mlp

@@ -23,6 +23,8 @@ export function createCpuBackend(): Backend {
     covarianceScores: (o) => a.covarianceScores(o),
     scaledRows: (o) => a.scaledRows(o),
     transposeTimes: (o) => a.transposeTimes(o),
+    multinomialFit: (o) => a.multinomialFit(o),
+    multinomialLogits: (o) => a.multinomialLogits(o),
     mlpInit: (o) => a.mlpInit(o),
     mlpTrain: (o) => a.mlpTrain(o),
     mlpLogits: (o) => a.mlpLogits(o),

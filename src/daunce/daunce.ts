@@ -10,12 +10,14 @@ import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import { glmPerturbable } from './glm-perturbable.ts';
 import { mlpPerturbable } from './mlp-perturbable.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
+import { SoftmaxRegression } from '../models/softmax.ts';
+import { softmaxPerturbable } from './softmax-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
 export interface DaunceOptions {
-  /** A fitted built-in model (theta_0: binary logistic regression or a multilayer perceptron) or an external PerturbableModel. */
-  model: GeneralizedLinearModel | MultilayerPerceptron | PerturbableModel;
+  /** A fitted built-in model (theta_0: binary logistic, softmax regression, or a multilayer perceptron) or an external PerturbableModel. */
+  model: GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron | PerturbableModel;
   /** Training data: defaults to the built-in model's; { n } for an external model. */
   train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
   /** Query points: { X, y } for a built-in model; { m } for an external model. */
@@ -78,31 +80,28 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   let perturbable: PerturbableModel<unknown>;
   let n: number, m: number;
   let fingerprint: Record<string, unknown>;
-  if (o.model instanceof GeneralizedLinearModel) {
-    const model = o.model;
-    if (o.train && 'X' in o.train && (o.train.X !== model.X)) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
+  const model = o.model;
+  if (model instanceof GeneralizedLinearModel || model instanceof SoftmaxRegression || model instanceof MultilayerPerceptron) {
+    // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
+    // of everything a checkpoint depends on.
+    if (o.train && 'X' in o.train && o.train.X !== model.X) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
     if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
     const Xq = assertMatrix('daunce: queries.X', o.queries.X);
-    model.design(Xq, 'daunce: queries.X');
+    if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
-    perturbable = glmPerturbable({ model, queries: { X: Xq, y: yq }, variant, access }) as PerturbableModel<unknown>;
+    const queries = { X: Xq, y: yq };
+    perturbable = (model instanceof GeneralizedLinearModel
+      ? glmPerturbable({ model, queries, variant, access })
+      : model instanceof SoftmaxRegression
+        ? softmaxPerturbable({ model, queries, variant, access })
+        : mlpPerturbable({ model, queries, variant, access, seed })) as PerturbableModel<unknown>;
     n = model.X.rows;
     m = Xq.rows;
-    fingerprint = { model: model.kind, lambda: model.options.lambda, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
-  } else if (o.model instanceof MultilayerPerceptron) {
-    const model = o.model;
-    if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
-    const Xq = assertMatrix('daunce: queries.X', o.queries.X);
-    if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} inputs`);
-    const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
-    perturbable = mlpPerturbable({ model, queries: { X: Xq, y: yq }, variant, access, seed }) as PerturbableModel<unknown>;
-    n = model.X.rows;
-    m = Xq.rows;
-    fingerprint = { model: 'mlp', options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
-      throw new TypeError('daunce: model must be a fitted LogisticRegression, a MultilayerPerceptron or a PerturbableModel { train, losses }');
+      throw new TypeError('daunce: model must be a fitted LogisticRegression, SoftmaxRegression, MultilayerPerceptron or a PerturbableModel { train, losses }');
     }
     if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries)) throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
     n = assertInteger('daunce: train.n', o.train.n, 2);

@@ -19,7 +19,7 @@ export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-tra
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 export interface EvaluateOptions {
-  /** Logistic regression (every method) or an MLP (Daunce variants and random). */
+  /** Logistic regression (every method) or an MLP (every method but IF and RIF). */
   model: LogisticRegression | MultilayerPerceptron;
   /** MLP ground truth: retrains averaged per subset. Default 3. */
   seeds?: number;
@@ -64,7 +64,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
   const glm = model instanceof LogisticRegression ? model : undefined;
   for (const m of methods) {
-    if (!glm && (m === 'if' || m === 'rif' || m === 'trak')) throw new RangeError(`evaluate: method '${m}' is available for logistic regression only`);
+    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' is available for logistic regression only`);
   }
   const seed = o.seed ?? 0;
   const n = model.X.rows, m = queries.X.rows;
@@ -80,7 +80,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     const t0 = performance.now();
     let scores: Float64Array;
     if (method === 'if' || method === 'rif') scores = await influence!.scores(queries.X, queries.y, { method });
-    else if (method === 'trak') scores = await trakScores({ model: glm!, queries, ensemble: o.trakModels ?? 1, seed });
+    else if (method === 'trak') scores = await trakScores({ model, queries, ensemble: o.trakModels ?? 1, seed });
     else if (method === 'random') {
       const r = seededRandom(seed + 77);
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
@@ -97,8 +97,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    // Subset removal needs exact retrains: the convex model only.
-    const removal = glm ? (await subsetRemoval({ model: glm, queries, scores, sizes })).curve : [];
+    const removal = (await subsetRemoval({ model, queries, scores, sizes, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };

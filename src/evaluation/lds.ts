@@ -72,18 +72,10 @@ function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Ar
 
 /** Query losses of an MLP trained from scratch on a subset, averaged over `seeds` initialisations. */
 async function mlpSubsetLosses(model: MultilayerPerceptron, S: Uint32Array, Xq: Matrix, yq: Float64Array, seeds: number, salt: number): Promise<Float64Array> {
-  const kernels = model.backendKernels();
-  const arch = model.architecture();
-  const o = model.options;
   const mean = new Float64Array(Xq.rows);
   for (let s = 0; s < seeds; s++) {
-    const seed = (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0;
-    const theta = await kernels.mlpTrain({
-      ...arch, x: model.X.data, n: model.X.rows, y: model.y, theta0: kernels.mlpInit({ ...arch, seed }), objective: 0, subset: S,
-      penalty: o.lambda / model.X.rows, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-      adam: o.optimizer === 'adam', momentum: o.momentum, seed,
-    });
-    const l = await model.losses(Xq, yq, theta);
+    const retrained = await model.retrain(S, (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0);
+    const l = await retrained.losses(Xq, yq);
     for (let j = 0; j < l.length; j++) mean[j]! += l[j]! / seeds;
   }
   return mean;

@@ -1,80 +1,118 @@
 /**
- * The TRAK baseline (Park et al. 2023) for the built-in GLMs: per-example gradients of the
- * output function (the margin of the true class, (2y - 1) a^T theta) projected to k
- * dimensions by a seeded Gaussian matrix, phi_i = P^T grad f_i, and the after-kernel scores
+ * The TRAK baseline (Park et al. 2023) for the built-in models: per-example gradients of the
+ * output function (the margin of the true class) projected to k dimensions by a seeded
+ * Gaussian matrix, phi_i = P^T grad f_i, and the after-kernel scores
  *
  *   tau(i, q) = phi_q^T (Phi^T Phi)^{-1} phi_i (1 - p_i)
  *
  * (p_i the probability of example i's label), averaged over an ensemble of models trained
  * on random halves when `ensemble` > 1. A positive score means i helps q (raises its margin,
  * lowers its loss): the same sign convention as removal-effect scores on the loss.
+ * Logistic regression: grad f_i = (2 y_i - 1) a_i. MLP: per-example margin gradients from the
+ * native kernels, projected in chunks so the n x P gradient matrix never exists.
  */
 import { Matrix, assertMatrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import { seededRandom } from '../random.ts';
 import { NumericError } from '../errors.ts';
+import { LogisticRegression } from '../models/logistic.ts';
+import { MultilayerPerceptron } from '../models/mlp.ts';
+import { seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 
 export interface TrakOptions {
-  model: LogisticRegression;
+  model: LogisticRegression | MultilayerPerceptron;
   queries: { X: Matrix; y: Float64Array | readonly number[] };
-  /** Projection dimension k. Default min(p, n/2, 2048): Phi^T Phi must stay invertible. */
+  /**
+   * Projection dimension k. Default: min(P, n/2, 2048), reduced by a quarter at a time until
+   * Phi^T Phi is invertible (the gradients' rank can be lower, e.g. constant pixels). An
+   * explicit dimension is used as given (a singular Phi^T Phi is then an error).
+   */
   dimension?: number;
   /** Models in the ensemble (trained on seeded random halves; 1 = the given model only). Default 1. */
   ensemble?: number;
   seed?: number;
 }
 
+const CHUNK = 256;
+
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   const { model } = o;
-  if (!(model instanceof LogisticRegression)) throw new TypeError('trakScores: model must be a fitted LogisticRegression');
+  const isMlp = model instanceof MultilayerPerceptron;
+  if (!isMlp && !(model instanceof LogisticRegression)) throw new TypeError('trakScores: model must be a fitted LogisticRegression or MultilayerPerceptron');
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
-  model.design(Xq, 'trakScores: queries.X');
+  if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');
-  const p = model.nParameters, n = model.X.rows, m = Xq.rows;
-  const k = assertInteger('trakScores: dimension', o.dimension ?? Math.max(1, Math.min(p, Math.floor(n / 2), 2048)), 1);
+  const P = model.nParameters, n = model.X.rows;
+  if (o.dimension !== undefined) assertInteger('trakScores: dimension', o.dimension, 1);
   const ensemble = assertInteger('trakScores: ensemble', o.ensemble ?? 1, 1);
   const seed = assertInteger('trakScores: seed', o.seed ?? 0, 0);
+  for (let k = o.dimension ?? Math.max(1, Math.min(P, Math.floor(n / 2), 2048)); ; k = Math.max(1, Math.floor(0.75 * k))) {
+    try {
+      return await scoresAt(k, { model, Xq, yq, ensemble, seed });
+    } catch (err) {
+      if (!(err instanceof SingularKernel) || o.dimension !== undefined || k === 1) {
+        throw err instanceof SingularKernel ? new NumericError(err.message, { cause: err.cause }) : err;
+      }
+    }
+  }
+}
+
+class SingularKernel extends Error {}
+
+async function scoresAt(k: number, c: { model: LogisticRegression | MultilayerPerceptron; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number }): Promise<Float64Array> {
+  const { model, Xq, yq, ensemble, seed } = c;
+  const P = model.nParameters, n = model.X.rows, m = Xq.rows;
   const random = seededRandom(seed + 0x5eed);
+  const kernels = model.backendKernels();
   const out = new Float64Array(n * m);
   for (let e = 0; e < ensemble; e++) {
-    let member = model;
-    if (ensemble > 1) {
-      const w = Float64Array.from(model.weights, (v) => (random() < 0.5 ? v : 0));
-      member = await model.refit({ weights: w }, { keepHessian: false });
-    }
-    // Projection P (p x k), entries N(0, 1/k), a fresh draw per member.
-    const P = Float64Array.from({ length: p * k }, () => gaussian(random) / Math.sqrt(k));
-    const project = (X: Matrix, y: Float64Array): Matrix => {
-      const rows = new Float64Array(X.rows * k);
-      const a = new Float64Array(p);
-      for (let i = 0; i < X.rows; i++) {
-        a.set(X.row(i));
-        if (p > X.cols) a[X.cols] = 1;
-        const s = 2 * y[i]! - 1;
-        for (let c = 0; c < k; c++) {
-          let v = 0;
-          for (let r = 0; r < p; r++) v += a[r]! * P[r * k + c]!;
-          rows[i * k + c] = s * v;
-        }
+    const half = ensemble > 1 ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.5)) : undefined;
+    const member = await trainMember(model, half, seed + e);
+    // Projection (P x k, column-major), entries N(0, 1/k): a fresh draw per member.
+    const proj = Float64Array.from({ length: P * k }, () => gaussian(random) / Math.sqrt(k));
+    const project = async (X: Matrix, y: Float64Array): Promise<Float64Array> => {
+      if (member instanceof LogisticRegression) {
+        return kernels.scoreMatrix({ x: X.data, n: X.rows, d: X.cols, intercept: member.options.fitIntercept, v: proj, m: k, rowCoef: Float64Array.from(y, (v) => 2 * v - 1) });
       }
-      return new Matrix(rows, X.rows, k);
+      const phi = new Float64Array(X.rows * k);
+      for (let first = 0; first < X.rows; first += CHUNK) {
+        const rows = Array.from({ length: Math.min(CHUNK, X.rows - first) }, (_, j) => first + j);
+        const G = await member.gradients(X.selectRows(rows), y.subarray(first, first + rows.length), 'margin');
+        phi.set(await kernels.scoreMatrix({ x: G.data, n: G.rows, d: P, intercept: false, v: proj, m: k, rowCoef: new Float64Array(G.rows).fill(1) }), first * k);
+      }
+      return phi;
     };
-    const Phi = project(model.X, model.y), Phiq = project(Xq, yq);
-    // (Phi^T Phi)^{-1} phi_q through the backend's SPD kernels: Phi^T Phi is a weighted Gram.
-    const kernels = member.backendKernels();
+    const Phi = await project(model.X, model.y), Phiq = await project(Xq, yq);
     let gram;
     try {
-      gram = await kernels.hessian({ x: Phi.data, n, d: k, intercept: false, coef: new Float64Array(n).fill(1), lambda: 0 });
+      gram = await kernels.hessian({ x: Phi, n, d: k, intercept: false, coef: new Float64Array(n).fill(1), lambda: 0 });
     } catch (err) {
-      throw new NumericError(`trakScores: Phi^T Phi is singular: the projected gradients have rank below dimension = ${k}; use a smaller dimension`, { cause: err });
+      throw new SingularKernel(`trakScores: Phi^T Phi is singular: the projected gradients have rank below dimension = ${k}; use a smaller dimension`, { cause: err });
     }
-    const v = await kernels.choleskySolve({ factor: gram.factor, p: k, rhs: Phiq.data.slice(), nrhs: m });
-    const prob = await member.predictProba(model.X);
-    const q = Float64Array.from(prob, (pi, i) => (model.y[i] === 1 ? 1 - pi : pi)); // 1 - p(label)
-    const scores = await kernels.scoreMatrix({ x: Phi.data, n, d: k, intercept: false, v, m, rowCoef: Float64Array.from(q, (x, i) => x * model.weights[i]!) });
+    const v = await kernels.choleskySolve({ factor: gram.factor, p: k, rhs: Phiq, nrhs: m });
+    const q = await oneMinusLabelProbability(member, model.X, model.y);
+    const scores = await kernels.scoreMatrix({ x: Phi, n, d: k, intercept: false, v, m, rowCoef: q });
     for (let t = 0; t < out.length; t++) out[t]! += scores[t]! / ensemble;
   }
   return out;
+}
+
+/** The model itself, or a member trained on a subset (a refit for the convex model; a fresh MLP). */
+async function trainMember(model: LogisticRegression | MultilayerPerceptron, subset: Uint32Array | undefined, seed: number) {
+  if (!subset) return model;
+  if (model instanceof LogisticRegression) {
+    const w = new Float64Array(model.X.rows);
+    for (const i of subset) w[i] = model.weights[i]!;
+    return model.refit({ weights: w }, { keepHessian: false });
+  }
+  return model.retrain(subset, seed);
+}
+
+async function oneMinusLabelProbability(model: LogisticRegression | MultilayerPerceptron, X: Matrix, y: Float64Array): Promise<Float64Array> {
+  if (model instanceof LogisticRegression) {
+    const p = await model.predictProba(X);
+    return Float64Array.from(p, (pi, i) => (y[i] === 1 ? 1 - pi : pi) * model.weights[i]!);
+  }
+  const l = await model.losses(X, y);
+  return l.map((v) => 1 - Math.exp(-v));
 }

@@ -8,6 +8,7 @@ import { resolveBackend, type Backend, type BackendName } from '../backend/index
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
+import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
@@ -51,14 +52,7 @@ export class MultilayerPerceptron {
 
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
-    assertMatrix(`${where}: X`, X);
-    if (X.rows === 0) throw new RangeError(`${where}: X has no rows (empty data)`);
-    const labels = toFloat64(`${where}: y`, y, X.rows);
-    let maxLabel = 0;
-    labels.forEach((v, i) => {
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`${where}: y: label ${i} is ${v}; class ids must be integers >= 0`);
-      maxLabel = Math.max(maxLabel, v);
-    });
+    const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: ResolvedMlpOptions = {
       hidden: options.hidden ?? [128],
       classes: assertInteger(`${where}: options.classes`, options.classes ?? maxLabel + 1, 2),
@@ -92,6 +86,23 @@ export class MultilayerPerceptron {
     return this.theta.length;
   }
 
+  /**
+   * A network with this model's options trained from a fresh initialisation (`seed`) on the
+   * given training rows only: the retrain of LDS ground truths, ensembles and subset removal.
+   */
+  async retrain(subset: Uint32Array, seed: number): Promise<MultilayerPerceptron> {
+    const o = this.options;
+    const arch = this.architecture();
+    const theta = await this.call('retrain', () =>
+      this.backend.mlpTrain({
+        ...arch, x: this.X.data, n: this.X.rows, y: this.y, theta0: this.backend.mlpInit({ ...arch, seed }), objective: 0, subset,
+        penalty: o.lambda / this.X.rows, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
+        adam: o.optimizer === 'adam', momentum: o.momentum, seed,
+      }),
+    );
+    return new MultilayerPerceptron(theta, this.X, this.y, o);
+  }
+
   /** The layer sizes the native kernels need. */
   architecture(): { d: number; hidden: Uint32Array; classes: number } {
     return { d: this.X.cols, hidden: Uint32Array.from(this.options.hidden), classes: this.options.classes };
@@ -103,11 +114,7 @@ export class MultilayerPerceptron {
 
   /** Class ids checked against this model. */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
-    const out = toFloat64(name, y, rows);
-    out.forEach((v, i) => {
-      if (!Number.isInteger(v) || v < 0 || v >= this.options.classes) throw new RangeError(`${name}: label ${i} is ${v}; the model's classes are 0..${this.options.classes - 1}`);
-    });
-    return out;
+    return classIds(name, y, rows, this.options.classes);
   }
 
   private input(X: Matrix, name = 'X'): { x: Float64Array; n: number } {
@@ -123,25 +130,11 @@ export class MultilayerPerceptron {
   }
 
   async predictProba(X: Matrix): Promise<Matrix> {
-    const g = await this.logits(X);
-    const C = this.options.classes;
-    const p = new Float64Array(g.data.length);
-    for (let i = 0; i < g.rows; i++) {
-      const row = g.row(i);
-      const m = Math.max(...row);
-      let s = 0;
-      for (let c = 0; c < C; c++) s += (p[i * C + c] = Math.exp(row[c]! - m));
-      for (let c = 0; c < C; c++) p[i * C + c]! /= s;
-    }
-    return new Matrix(p, g.rows, C);
+    return softmaxRows(await this.logits(X));
   }
 
   async predict(X: Matrix): Promise<Float64Array> {
-    const g = await this.logits(X);
-    return Float64Array.from({ length: g.rows }, (_, i) => {
-      const row = g.row(i);
-      return row.indexOf(Math.max(...row));
-    });
+    return argmaxRows(await this.logits(X));
   }
 
   /** Cross-entropy of every example. */
@@ -151,11 +144,14 @@ export class MultilayerPerceptron {
     return this.call('losses', () => this.backend.mlpLosses({ ...this.architecture(), ...input, theta, y: labels }));
   }
 
-  /** Per-example gradients of the cross-entropy with respect to every parameter (n x P). */
-  async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
+  /**
+   * Per-example gradients with respect to every parameter (n x P): of the cross-entropy, or
+   * with output 'margin' of the true-class margin g_y - logsumexp_{c != y} g_c (TRAK's output).
+   */
+  async gradients(X: Matrix, y: Float64Array | readonly number[], output: 'loss' | 'margin' = 'loss'): Promise<Matrix> {
     const input = this.input(X);
     const labels = this.labels(y, X.rows);
-    const g = await this.call('gradients', () => this.backend.mlpGradients({ ...this.architecture(), ...input, theta: this.theta, y: labels }));
+    const g = await this.call('gradients', () => this.backend.mlpGradients({ ...this.architecture(), ...input, theta: this.theta, y: labels, margin: output === 'margin' }));
     return new Matrix(g, X.rows, this.nParameters);
   }
 

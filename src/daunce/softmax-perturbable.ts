@@ -1,0 +1,74 @@
+/**
+ * Perturbed training of multinomial regression (methods.md section 4), solved exactly by
+ * Newton from theta_0. With z the free logits (the reference class's is 0) and g_i, f_i the
+ * loss and true-class margin at theta_0, the first-order terms are linear in theta:
+ *   hessian: l_i - 2 xi_i grad_z l(z0_i)^T (z_i)           (cross-entropy + linear term)
+ *   fisher:  (l_i - l0_i)^2 / 2 - (2 xi_i - 1) grad_z l(z0_i)^T z_i
+ *   trak:    (f_i - f0_i)^2 / 2 - (2 xi_i - 1) grad_z f(z0_i)^T z_i
+ * black-box: l_i, l_i^2 / 2, f_i^2 / 2.
+ */
+import type { Matrix } from '../data/matrix.ts';
+import type { SoftmaxRegression } from '../models/softmax.ts';
+import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
+import type { PerturbableModel } from './runner.ts';
+
+export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: Matrix; y: Float64Array }; variant: DaunceVariant; access: DaunceAccess }): PerturbableModel<Float64Array> {
+  const { model, variant, access } = o;
+  const backend = model.backendKernels();
+  const design = model.design(model.X);
+  const n = model.X.rows, C = model.options.classes, K = C - 1, p = model.blockSize;
+  const base = (async () => {
+    const z = (await model.logits(model.X)).data;
+    const loss = new Float64Array(n), margin = new Float64Array(n);
+    const dLoss = new Float64Array(n * K), dMargin = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) {
+      const y = model.y[i]!;
+      const row = z.subarray(i * C, (i + 1) * C);
+      const lse = (skip: number) => {
+        let m = -Infinity;
+        for (let c = 0; c < C; c++) if (c !== skip) m = Math.max(m, row[c]!);
+        let s = 0;
+        for (let c = 0; c < C; c++) if (c !== skip) s += Math.exp(row[c]! - m);
+        return m + Math.log(s);
+      };
+      const all = lse(-1), others = lse(y);
+      loss[i] = all - row[y]!;
+      margin[i] = row[y]! - others;
+      for (let c = 0; c < K; c++) {
+        dLoss[i * K + c] = Math.exp(row[c]! - all) - (c === y ? 1 : 0);
+        dMargin[i * K + c] = (c === y ? 1 : 0) - (c === y ? 0 : Math.exp(row[c]! - others));
+      }
+    }
+    return { loss, margin, dLoss, dMargin };
+  })();
+  return {
+    async train(pert: Perturbation): Promise<Float64Array> {
+      const b = await base;
+      const size = pert.subset.length;
+      const weights = new Float64Array(n);
+      for (const i of pert.subset) weights[i] = 1 / size;
+      let linear: Float64Array | undefined;
+      if (access === 'white-box') {
+        const d = variant === 'trak' ? b.dMargin : b.dLoss;
+        linear = new Float64Array(K * p);
+        for (let c = 0; c < K; c++) {
+          const coef = new Float64Array(n);
+          pert.subset.forEach((i, j) => {
+            const xi = pert.xi[j]!;
+            coef[i] = ((variant === 'hessian' ? -2 * xi : -(2 * xi - 1)) * d[i * K + c]!) / size;
+          });
+          linear.set(await backend.transposeTimes({ ...design, v: coef }), c * p);
+        }
+      }
+      const objective: 0 | 1 | 2 = variant === 'hessian' ? 0 : variant === 'fisher' ? 1 : 2;
+      const offset = objective === 0 || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
+      const r = await backend.multinomialFit({
+        ...design, classes: C, y: model.y, weights, lambda: model.options.lambda / n, objective,
+        ...(linear ? { linear } : {}), ...(offset ? { offset } : {}), theta0: model.theta,
+        tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false,
+      });
+      return r.theta;
+    },
+    losses: (theta, which) => (which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta)),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Multinomial (softmax) regression, fitted exactly by Newton (methods.md section 4: the
+ * convex multi-class model that Daunce perturbs). The last class is the reference (logit 0),
+ * so theta holds C - 1 blocks of p = d (+1) parameters, class-major. Objective:
+ * sum_i w_i l_i + (lambda/2) sum_c ||P theta_c||^2.
+ */
+import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
+import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
+import { rethrowNative } from '../errors.ts';
+import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import type { FitDiagnostics } from './glm.ts';
+
+export interface SoftmaxOptions {
+  /** Default 1. */
+  lambda?: number;
+  /** Default true. */
+  fitIntercept?: boolean;
+  /** Number of classes. Default max(y) + 1. */
+  classes?: number;
+  sampleWeights?: Float64Array | readonly number[];
+  /** Default 1e-14 (relative to the gradient terms' magnitudes, as for the binary GLMs). */
+  tol?: number;
+  /** Default 100. */
+  maxIter?: number;
+  backend?: BackendName;
+}
+
+interface Resolved {
+  lambda: number;
+  fitIntercept: boolean;
+  classes: number;
+  tol: number;
+  maxIter: number;
+  backend: BackendName;
+}
+
+export class SoftmaxRegression {
+  readonly kind = 'softmax' as const;
+  readonly theta: Float64Array;
+  readonly X: Matrix;
+  readonly y: Float64Array;
+  readonly weights: Float64Array;
+  readonly options: Readonly<Resolved>;
+  readonly diagnostics: Readonly<FitDiagnostics>;
+  private readonly backend: Backend;
+
+  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics) {
+    this.theta = theta;
+    this.X = X;
+    this.y = y;
+    this.weights = weights;
+    this.options = Object.freeze({ ...options });
+    this.diagnostics = Object.freeze({ ...diagnostics });
+    this.backend = resolveBackend(options.backend, 'options.backend');
+  }
+
+  static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
+    const where = 'SoftmaxRegression.fit';
+    const { labels, maxLabel } = classTrainingData(where, X, y);
+    const o: Resolved = {
+      lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1, 0),
+      fitIntercept: options.fitIntercept ?? true,
+      classes: assertInteger(`${where}: options.classes`, options.classes ?? maxLabel + 1, 2),
+      tol: assertNumber(`${where}: options.tol`, options.tol ?? 1e-14, 0, 1),
+      maxIter: assertInteger(`${where}: options.maxIter`, options.maxIter ?? 100, 1),
+      backend: options.backend ?? 'auto',
+    };
+    if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
+    const weights = options.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
+    if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
+    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 });
+    return model.solve(weights, undefined, where);
+  }
+
+  /** Parameters per class block: d (+1 with the intercept). */
+  get blockSize(): number {
+    return this.X.cols + (this.options.fitIntercept ? 1 : 0);
+  }
+
+  get nParameters(): number {
+    return (this.options.classes - 1) * this.blockSize;
+  }
+
+  backendKernels(): Backend {
+    return this.backend;
+  }
+
+  design(X: Matrix, name = 'X') {
+    assertMatrix(name, X);
+    if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} features`);
+    return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
+  }
+
+  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
+    return classIds(name, y, rows, this.options.classes);
+  }
+
+  /** Logits (n x C; the reference class's is 0). */
+  async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
+    const design = this.design(X);
+    const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
+    return new Matrix(z, X.rows, this.options.classes);
+  }
+
+  async predictProba(X: Matrix): Promise<Matrix> {
+    return softmaxRows(await this.logits(X));
+  }
+
+  async predict(X: Matrix): Promise<Float64Array> {
+    return argmaxRows(await this.logits(X));
+  }
+
+  /** Cross-entropy of every example. */
+  async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const labels = this.labels(y, X.rows);
+    const z = await this.logits(X, theta);
+    return Float64Array.from({ length: X.rows }, (_, i) => {
+      const row = z.row(i);
+      const m = Math.max(...row);
+      return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) - row[labels[i]!]!;
+    });
+  }
+
+  /** Exact refit with new example weights, warm-started at this optimum. */
+  async refit(request: { weights: Float64Array | readonly number[] }): Promise<SoftmaxRegression> {
+    const w = toFloat64('refit: weights', request.weights, this.X.rows).slice();
+    if (w.some((v) => v < 0) || !(w.reduce((a, b) => a + b, 0) > 0)) throw new RangeError('refit: weights must be >= 0 and not all 0');
+    return this.solve(w, this.theta, 'SoftmaxRegression.refit');
+  }
+
+  private async solve(weights: Float64Array, theta0: Float64Array | undefined, where: string): Promise<SoftmaxRegression> {
+    try {
+      const r = await this.backend.multinomialFit({
+        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
+        tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
+      });
+      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
+        gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
+      });
+    } catch (err) {
+      rethrowNative(where, err);
+    }
+  }
+
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      rethrowNative(`SoftmaxRegression.${operation}`, err);
+    }
+  }
+}
