@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { daunce, loadDataset, LogisticRegression, LossCovariance, Matrix, MultilayerPerceptron, SoftmaxRegression, writeNpy } from '../src/index.ts';
+import { daunce, loadDataset, LogisticRegression, LossCovariance, Matrix, MultilayerPerceptron, SoftmaxRegression, selectBackend, writeNpy } from '../src/index.ts';
 import { splitIndices } from '../src/benchmark/removal.ts';
 import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
@@ -64,6 +64,28 @@ const scoring = {
 console.log(`[scoring] top-10 covariance, ${n} x ${m} x K=${K}: ${topSeconds.toFixed(2)} s, ${scoring.gflops.toFixed(1)} GFLOP/s ` +
   `(${(100 * scoring.fractionOfDgemm).toFixed(0)}% of dgemm); numpy's centred product (full n x m matrix): ${ref.seconds.toFixed(2)} s, ` +
   `${scoring.numpyGflops.toFixed(1)} GFLOP/s: ${scoring.speedup.toFixed(2)}x`);
+// The same top-k on WebGPU, when an adapter exists (a software adapter is slow; the numbers
+// that matter come from a hardware GPU).
+let webgpu: { adapter: string; n: number; seconds: number; gflops: number; cpuSeconds: number; speedupOverCpu: number } | undefined;
+try {
+  const gpu = await selectBackend('webgpu');
+  const { gpuContext } = await import('../src/backend/webgpu/device.ts');
+  // A software adapter (llvmpipe) is timed on a 10,000-row slice, the CPU on the same slice.
+  const nG = (await gpuContext())!.hardware ? n : Math.min(n, 10000);
+  const sub = nG === n ? acc : new LossCovariance(nG, m, K);
+  if (sub !== acc) for (let k = 0; k < K; k++) sub.add(allT.slice(k * n, k * n + nG), allQ.slice(k * m, (k + 1) * m), k);
+  t0 = performance.now();
+  await sub.topK(10, 'covariance');
+  const cpuSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  await sub.topK(10, 'covariance', gpu);
+  const s = (performance.now() - t0) / 1000;
+  const f = 2 * nG * m * K;
+  webgpu = { adapter: gpu.describe(), n: nG, seconds: s, gflops: f / s / 1e9, cpuSeconds, speedupOverCpu: cpuSeconds / s };
+  console.log(`[scoring] WebGPU (${gpu.describe()}) at ${nG} x ${m} x K=${K}: ${s.toFixed(2)} s, ${webgpu.gflops.toFixed(1)} GFLOP/s (f32); CPU ${cpuSeconds.toFixed(2)} s: ${webgpu.speedupOverCpu.toFixed(2)}x the CPU`);
+} catch (err) {
+  console.log(`[scoring] WebGPU: not measured (${(err as Error).message})`);
+}
 console.log(`[scoring] peak memory of the process: ${afterScoring.toFixed(0)} MiB (loss rows ${scoring.lossRowsMiB.toFixed(0)} MiB; peak before scoring ${beforeScoring.toFixed(0)} MiB)`);
 
 // Time per perturbed model on real data (spam bag-of-words, 4,837 x 2,000 training split).
@@ -109,7 +131,7 @@ for (const variant of ['hessian', 'fisher', 'trak'] as const) {
   console.log(`[per model] softmax ${variant}: ${softmaxPerModel[variant]!.toFixed(3)} s per perturbed softmax regression (2000 x 49 pooled pixels, 10 classes, exact Newton solve)`);
 }
 writeFileSync(join(here, 'results', 'daunce.json'), JSON.stringify({
-  date: new Date().toISOString(), dgemmGflops: dgemm, scoring,
+  date: new Date().toISOString(), dgemmGflops: dgemm, scoring, webgpuScoring: webgpu ?? null,
   perModel: { dataset: data.name, train: X.rows, features: X.cols, secondsPerModel: perModel },
   perModelMlp: { dataset: mnist.name, train: 2000, architecture: '784-64-10', epochs: 5, secondsPerModel: mlpPerModel },
   perModelSoftmax: { dataset: `${mnist.name} pooled 7x7`, train: 2000, features: 49, classes: 10, secondsPerModel: softmaxPerModel },

@@ -9,7 +9,7 @@ export { GeneralizedLinearModel } from './models/glm.ts';
 export type { FitDiagnostics, HessianFactorization, RefitRequest, TrainingPointwise, GlmKind } from './models/glm.ts';
 export type { GlmOptions, Regularization } from './models/options.ts';
 export { NumericError, AbortError } from './errors.ts';
-export { resolveBackend } from './backend/index.ts';
+export { resolveBackend, selectBackend } from './backend/index.ts';
 export type { Backend, BackendName } from './backend/index.ts';
 export { loadMnistPair } from './datasets/mnist.ts';
 export type { LabelledData } from './datasets/mnist.ts';

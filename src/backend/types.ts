@@ -8,8 +8,8 @@ import type { NativeAddon } from '../native.ts';
 
 export type { NativeDesign as Design, NativeReduced as ReducedHessianSpec, NativeScoreInputs as ScoreInputs } from '../native.ts';
 
-/** Backends a caller may ask for. `auto` picks the fastest one available for the data. */
-export type BackendName = 'auto' | 'cpu';
+/** Backends a caller may ask for. `auto` picks WebGPU on a hardware adapter, else the CPU. */
+export type BackendName = 'auto' | 'cpu' | 'webgpu';
 
 export type Kernels = Omit<NativeAddon, 'blasInfo' | 'dgemmRate'>;
 

@@ -5,6 +5,7 @@
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
+import { selectBackend, type BackendName } from '../backend/index.ts';
 import { GeneralizedLinearModel } from '../models/glm.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import { glmPerturbable } from './glm-perturbable.ts';
@@ -44,9 +45,16 @@ export interface DaunceOptions {
   retries?: number;
   /** First backoff delay in ms. Default 1000. */
   retryDelayMs?: number;
+  /**
+   * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'auto' (default)
+   * takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter; 'cpu' is float64.
+   */
+  backend?: BackendName;
 }
 
 export interface DaunceResult {
+  /** The backend that computes the scores ('cpu' or 'webgpu'). */
+  backend: string;
   K: number;
   variant: DaunceVariant;
   access: DaunceAccess;
@@ -117,10 +125,11 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
+  const scoring = await selectBackend(o.backend ?? 'auto', 'daunce: backend');
   return {
-    K, variant, access, measure, resumed, accumulator,
-    scores: (mm = measure) => accumulator.scores(mm),
-    topK: (k, mm = measure) => accumulator.topK(k, mm),
+    backend: scoring.name, K, variant, access, measure, resumed, accumulator,
+    scores: (mm = measure) => accumulator.scores(mm, scoring),
+    topK: (k, mm = measure) => accumulator.topK(k, mm, scoring),
   };
 }
 
