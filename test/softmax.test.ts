@@ -128,3 +128,22 @@ test('Daunce on softmax regression: every perturbed objective is solved exactly 
   const a = await (await daunce({ model, queries: { X: q.X, y: q.y }, K: 5, seed: 1, variant: 'fisher' })).scores();
   assert.ok(a.every(Number.isFinite));
 });
+
+test('softmax regression rejects bad arguments with the argument named', async () => {
+  const { X, y } = data(30, 3, 3, 9);
+  await assert.rejects(SoftmaxRegression.fit(X, Array.from(y, () => -1)), /y: label 0 is -1; class ids must be integers >= 0/);
+  await assert.rejects(SoftmaxRegression.fit(X, y, { classes: 2 }), /label 2 is not below options.classes = 2/);
+  await assert.rejects(SoftmaxRegression.fit(X, y, { lambda: -1 }), /options.lambda: must be in \[0/);
+  await assert.rejects(SoftmaxRegression.fit(X, y.subarray(1)), /y: has 29 entries, expected 30/);
+  await assert.rejects(SoftmaxRegression.fit(new Matrix(new Float64Array(0), 0, 3), []), /X has no rows/);
+  await assert.rejects(SoftmaxRegression.fit(X, y, { sampleWeights: new Float64Array(30) }), /sampleWeights must be >= 0 and not all 0/);
+  const m = await SoftmaxRegression.fit(X, y);
+  await assert.rejects(m.losses(X, Array.from(y, () => 5)), /the model's classes are 0..2/);
+  await assert.rejects(m.logits(Matrix.fromArrays([[1, 2]])), /X: has 2 columns, the model has 3 features/);
+  await assert.rejects(m.refit({ weights: new Float64Array(30).fill(-1) }), /weights must be >= 0/);
+  // Refit with new weights equals a fresh weighted fit.
+  const w = Float64Array.from({ length: 30 }, (_, i) => (i % 4 === 0 ? 0 : 1.5));
+  const refit = await m.refit({ weights: w });
+  const fresh = await SoftmaxRegression.fit(X, y, { sampleWeights: w });
+  assert.ok(maxAbsDiff(refit.theta, fresh.theta) < 1e-10);
+});
