@@ -76,24 +76,20 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
 
 void Objective::hessian(const double* theta, std::vector<double>& out, bool exact) const {
   const std::size_t p = problem_.p();
-  std::vector<double> c = curvatureWeights(theta);
-  if (exact && boundedCurvature()) {
-    const Design& a = problem_.design;
-    std::vector<double> z(a.n);
-    a.margins(theta, z.data());
-    for (std::size_t i = 0; i < a.n; ++i) c[i] = problem_.weight(i) * problem_.at(i, z[i]).exactCurvature;
-  }
+  const std::vector<double> c = curvatureWeights(theta, exact);
   out.resize(p * p);
   problem_.design.weightedGram(c.data(), 0.0, out.data());
   for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;
 }
 
-std::vector<double> Objective::curvatureWeights(const double* theta) const {
+std::vector<double> Objective::curvatureWeights(const double* theta, bool exact) const {
   const Design& a = problem_.design;
   std::vector<double> z(a.n), c(a.n);
   a.margins(theta, z.data());
-  for (std::size_t i = 0; i < a.n; ++i)
-    c[i] = problem_.weight(i) * problem_.at(i, z[i]).curvature;
+  for (std::size_t i = 0; i < a.n; ++i) {
+    const Pointwise pw = problem_.at(i, z[i]);
+    c[i] = problem_.weight(i) * (exact ? pw.exactCurvature : pw.curvature);
+  }
   return c;
 }
 

@@ -66,8 +66,8 @@ class Objective : public NewtonObjective {
   bool boundedCurvature() const override { return problem_.family == Family::LogisticLossSquared; }
   // Logistic: theta classifies every weighted example correctly.
   bool separated(const Evaluation& e) const override;
-  // Per-example Hessian weights w_i * l''_i at theta (the bound).
-  std::vector<double> curvatureWeights(const double* theta) const;
+  // Per-example Hessian weights w_i * l''_i at theta (the bound, or the exact curvature).
+  std::vector<double> curvatureWeights(const double* theta, bool exact = false) const;
 
  private:
   Problem problem_;

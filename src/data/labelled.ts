@@ -23,9 +23,9 @@ export async function readLabelled(path: string, label?: string | number): Promi
         })
       : await readCsv(path);
   if (label === undefined) return { X: new Matrix(table.data, table.rows, table.cols), columns: table.columns };
-  let j = typeof label === 'number' ? label : /^-?\d+$/.test(label) ? Number(label) : table.columns.indexOf(label);
-  if (j < 0 && typeof label !== 'string') j += table.cols;
-  if (typeof label === 'string' && /^-?\d+$/.test(label) && j < 0) j += table.cols;
+  const numeric = typeof label === 'number' || /^-?\d+$/.test(label);
+  const index = numeric ? Number(label) : table.columns.indexOf(label);
+  const j = numeric && index < 0 ? index + table.cols : index;
   if (j < 0 || j >= table.cols) throw new RangeError(`${path}: no label column '${label}' (columns: ${table.columns.join(', ')})`);
   const d = table.cols - 1;
   const X = new Float64Array(table.rows * d);

@@ -11,6 +11,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { MultilayerPerceptron } from '../models/mlp.ts';
 import { modelSeed, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
+import { logitStatistics } from './logit-statistics.ts';
 
 export function mlpPerturbable(o: {
   model: MultilayerPerceptron;
@@ -24,30 +25,7 @@ export function mlpPerturbable(o: {
   const arch = model.architecture();
   const n = model.X.rows, C = arch.classes;
   // Logit-space quantities at theta_0, computed once.
-  const base = (async () => {
-    const g = (await model.logits(model.X)).data;
-    const loss = new Float64Array(n), margin = new Float64Array(n);
-    const dLoss = new Float64Array(n * C), dMargin = new Float64Array(n * C);
-    for (let i = 0; i < n; i++) {
-      const y = model.y[i]!;
-      const row = g.subarray(i * C, (i + 1) * C);
-      const max = Math.max(...row);
-      let s = 0, sOthers = 0, maxOthers = -Infinity;
-      for (let c = 0; c < C; c++) if (c !== y) maxOthers = Math.max(maxOthers, row[c]!);
-      for (let c = 0; c < C; c++) {
-        s += Math.exp(row[c]! - max);
-        if (c !== y) sOthers += Math.exp(row[c]! - maxOthers);
-      }
-      const lse = max + Math.log(s), lseOthers = maxOthers + Math.log(sOthers);
-      loss[i] = lse - row[y]!;
-      margin[i] = row[y]! - lseOthers;
-      for (let c = 0; c < C; c++) {
-        dLoss[i * C + c] = Math.exp(row[c]! - lse) - (c === y ? 1 : 0);
-        dMargin[i * C + c] = c === y ? 1 : -Math.exp(row[c]! - lseOthers);
-      }
-    }
-    return { loss, margin, dLoss, dMargin };
-  })();
+  const base = model.logits(model.X).then((g) => logitStatistics(g.data, model.y, C));
   return {
     async train(p: Perturbation): Promise<Float64Array> {
       const b = await base;

@@ -11,36 +11,15 @@ import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
+import { logitStatistics } from './logit-statistics.ts';
 
 export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: Matrix; y: Float64Array }; variant: DaunceVariant; access: DaunceAccess }): PerturbableModel<Float64Array> {
   const { model, variant, access } = o;
   const backend = model.backendKernels();
   const design = model.design(model.X);
   const n = model.X.rows, C = model.options.classes, K = C - 1, p = model.blockSize;
-  const base = (async () => {
-    const z = (await model.logits(model.X)).data;
-    const loss = new Float64Array(n), margin = new Float64Array(n);
-    const dLoss = new Float64Array(n * K), dMargin = new Float64Array(n * K);
-    for (let i = 0; i < n; i++) {
-      const y = model.y[i]!;
-      const row = z.subarray(i * C, (i + 1) * C);
-      const lse = (skip: number) => {
-        let m = -Infinity;
-        for (let c = 0; c < C; c++) if (c !== skip) m = Math.max(m, row[c]!);
-        let s = 0;
-        for (let c = 0; c < C; c++) if (c !== skip) s += Math.exp(row[c]! - m);
-        return m + Math.log(s);
-      };
-      const all = lse(-1), others = lse(y);
-      loss[i] = all - row[y]!;
-      margin[i] = row[y]! - others;
-      for (let c = 0; c < K; c++) {
-        dLoss[i * K + c] = Math.exp(row[c]! - all) - (c === y ? 1 : 0);
-        dMargin[i * K + c] = (c === y ? 1 : 0) - (c === y ? 0 : Math.exp(row[c]! - others));
-      }
-    }
-    return { loss, margin, dLoss, dMargin };
-  })();
+  // Logit-space quantities at theta_0 (gradients in the C - 1 free logits), computed once.
+  const base = model.logits(model.X).then((z) => logitStatistics(z.data, model.y, C, K));
   return {
     async train(pert: Perturbation): Promise<Float64Array> {
       const b = await base;

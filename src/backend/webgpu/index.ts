@@ -81,10 +81,10 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
         }
         const bT = upload(ctx, t.subarray(0, K * b));
         const enc = ctx.device.createCommandEncoder();
-        encodeMatmul(ctx, enc, bT, bQ, bOut, { M: b, N: m, K, sAk: b, sAi: 1, sBk: m, sBj: 1, sCi: m, sCj: 1, alpha: 1 / (K - 1) });
+        const temporaries = encodeMatmul(ctx, enc, bT, bQ, bOut, { M: b, N: m, K, sAk: b, sAi: 1, sBk: m, sBj: 1, sCi: m, sCj: 1, alpha: 1 / (K - 1) });
         ctx.device.queue.submit([enc.finish()]);
         const s = await download(ctx, bOut, b * m);
-        bT.destroy();
+        for (const buffer of [bT, ...temporaries]) buffer.destroy();
         if (full) for (let x = 0; x < b * m; x++) full[first * m + x] = s[x]!;
         else for (let r = 0; r < b; r++) top!.add(first + r, s, r * m);
       }
@@ -151,7 +151,7 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
           const z = storage(ctx, rows * L.out);
           temporaries.push(z);
           // Z (rows x out, row-major) = H (rows x in) W^T + b, ReLU on the hidden layers.
-          encodeMatmul(ctx, enc, h, L.W, z, { M: rows, N: L.out, K: L.inp, sAk: 1, sAi: L.inp, sBk: L.out, sBj: 1, sCi: L.out, sCj: 1, bias: L.b, relu: l < layers.length - 1 });
+          temporaries.push(...encodeMatmul(ctx, enc, h, L.W, z, { M: rows, N: L.out, K: L.inp, sAk: 1, sAi: L.inp, sBk: L.out, sBj: 1, sCi: L.out, sCj: 1, bias: L.b, relu: l < layers.length - 1 }));
           h = z;
         });
         ctx.device.queue.submit([enc.finish()]);

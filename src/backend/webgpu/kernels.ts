@@ -187,9 +187,9 @@ async function runOnce(ctx: GpuContext, pipeline: GPUComputePipeline, buffers: G
   return result;
 }
 
-function uniform(ctx: GpuContext, values: Uint32Array): GPUBuffer {
+function uniform(ctx: GpuContext, values: Uint32Array<ArrayBuffer> | ArrayBuffer): GPUBuffer {
   const b = ctx.device.createBuffer({ size: Math.max(16, values.byteLength), usage: UNIFORM });
-  ctx.device.queue.writeBuffer(b, 0, values as Uint32Array<ArrayBuffer>);
+  ctx.device.queue.writeBuffer(b, 0, values);
   return b;
 }
 
@@ -199,15 +199,20 @@ export interface MatmulShape {
   alpha?: number; bias?: GPUBuffer; relu?: boolean;
 }
 
-/** Records C = alpha A^T B (+ bias, relu) with the strides of `s` into the encoder. */
-export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer, s: MatmulShape): void {
+/**
+ * Records C = alpha A^T B (+ bias, relu) with the strides of `s` into the encoder. Returns the
+ * buffers it created (the dimensions, a placeholder bias): the caller frees them once the
+ * encoder's work has been submitted.
+ */
+export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer, s: MatmulShape): GPUBuffer[] {
   const { matmul } = pipelinesFor(ctx);
   const u = new ArrayBuffer(48);
   new Uint32Array(u, 0, 11).set([s.M, s.N, s.K, s.sAk, s.sAi, s.sBk, s.sBj, s.sCi, s.sCj, s.bias ? 1 : 0, s.relu ? 1 : 0]);
   new Float32Array(u, 44, 1)[0] = s.alpha ?? 1;
-  const dims = ctx.device.createBuffer({ size: 48, usage: UNIFORM });
-  ctx.device.queue.writeBuffer(dims, 0, u);
+  const dims = uniform(ctx, u);
+  const created = [dims];
   const bias = s.bias ?? storage(ctx, 1);
+  if (!s.bias) created.push(bias);
   const group = ctx.device.createBindGroup({
     layout: matmul.getBindGroupLayout(0),
     entries: [A, B, C, bias, dims].map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -217,6 +222,7 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuff
   pass.setBindGroup(0, group);
   pass.dispatchWorkgroups(Math.ceil(s.M / 16), Math.ceil(s.N / 8));
   pass.end();
+  return created;
 }
 
 /** Margins, losses, slopes and curvatures of rows [first, first + rows) of X (n x d, f32). */
