@@ -7,22 +7,20 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Matrix } from '../data/matrix.ts';
-import { assertInteger, assertNumber } from '../data/validate.ts';
-import type { LabelledData } from '../datasets/mnist.ts';
-import { AbortError } from '../errors.ts';
-import { Influence } from '../influence/analysis.ts';
-import { Metric, type MetricSpec } from '../influence/metrics.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import type { Regularization } from '../models/options.ts';
-import { seededRandom } from '../random.ts';
+import { Matrix } from '../../data/matrix.ts';
+import { assertInteger, assertNumber } from '../../data/validate.ts';
+import type { LabelledData } from '../../datasets/mnist.ts';
+import { AbortError } from '../../errors.ts';
+import { Influence } from '../../influence/analysis.ts';
+import { Metric, type MetricSpec } from '../../influence/metrics.ts';
+import { LogisticRegression } from '../../models/logistic.ts';
+import type { Regularization } from '../../models/options.ts';
+import { seededRandom } from '../../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
+import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } from './names.ts';
 import { summarize, type SummaryRow } from './summary.ts';
 
-export const BENCHMARK_METRICS = ['test-prediction', 'test-loss', 'self-loss'] as const;
-export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
-export const ESTIMATES = ['if', 'rif', 'ns'] as const;
-export type Estimate = (typeof ESTIMATES)[number];
+export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
 export interface RemovalBenchmarkOptions {
   data: LabelledData;

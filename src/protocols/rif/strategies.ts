@@ -3,8 +3,8 @@
  * training indices from its own seeded generator, so a set is the same whatever ran before
  * it (what makes resumed runs identical to uninterrupted ones).
  */
-import type { Influence } from '../influence/analysis.ts';
-import type { MetricSpec } from '../influence/metrics.ts';
+import type { Influence } from '../../influence/analysis.ts';
+import type { MetricSpec } from '../../influence/metrics.ts';
 
 export const STRATEGIES = [
   'random',

@@ -3,14 +3,14 @@
  * regularisation and the number of examples, and the poisoning check.
  */
 import { join } from 'node:path';
-import { Matrix } from '../data/matrix.ts';
-import { assertInteger } from '../data/validate.ts';
-import type { LabelledData } from '../datasets/mnist.ts';
-import { pearson, slopeThroughOrigin } from '../evaluation/stats.ts';
-import { Influence } from '../influence/analysis.ts';
-import { Metric } from '../influence/metrics.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import { seededRandom } from '../random.ts';
+import { Matrix } from '../../data/matrix.ts';
+import { assertInteger } from '../../data/validate.ts';
+import type { LabelledData } from '../../datasets/mnist.ts';
+import { pearson, slopeThroughOrigin } from '../../evaluation/stats.ts';
+import { Influence } from '../../influence/analysis.ts';
+import { Metric } from '../../influence/metrics.ts';
+import { LogisticRegression } from '../../models/logistic.ts';
+import { seededRandom } from '../../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
 
 export interface SweepRow {
