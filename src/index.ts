@@ -16,7 +16,9 @@ export { NumericError, AbortError } from './errors.ts';
 export { resolveBackend, selectBackend } from './backend/index.ts';
 export type { Backend, BackendName } from './backend/index.ts';
 
-// Models.
+// Models: one contract (AttributableModel) that every algorithm below consumes.
+export { isAttributableModel } from './models/model.ts';
+export type { AttributableModel, RetrainRequest, ModelOutput } from './models/model.ts';
 export { GeneralizedLinearModel } from './models/glm.ts';
 export type { FitDiagnostics, HessianFactorization, RefitRequest, TrainingPointwise, GlmKind } from './models/glm.ts';
 export type { GlmOptions, Regularization } from './models/options.ts';
@@ -40,6 +42,8 @@ export { LossCovariance } from './daunce/accumulator.ts';
 export type { Measure, TopKScores } from './daunce/accumulator.ts';
 export type { PerturbableModel, DaunceProgress } from './daunce/runner.ts';
 export { drawPerturbation } from './daunce/perturbation.ts';
+export { registerPerturbable } from './daunce/registry.ts';
+export type { PerturbableFactory, PerturbableRequest } from './daunce/registry.ts';
 export type { Perturbation, DaunceVariant, DaunceAccess } from './daunce/perturbation.ts';
 
 // Evaluation: LDS, subset removal, TRAK, statistics.

@@ -6,19 +6,18 @@
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { selectBackend, type BackendName } from '../backend/index.ts';
-import { GeneralizedLinearModel } from '../models/glm.ts';
+import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
-import { glmPerturbable } from './glm-perturbable.ts';
-import { mlpPerturbable } from './mlp-perturbable.ts';
-import { MultilayerPerceptron } from '../models/mlp.ts';
-import { SoftmaxRegression } from '../models/softmax.ts';
-import { softmaxPerturbable } from './softmax-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
+import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
 export interface DaunceOptions {
-  /** A fitted built-in model (theta_0: binary logistic, softmax regression, or a multilayer perceptron) or an external PerturbableModel. */
-  model: GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron | PerturbableModel;
+  /**
+   * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
+   * logistic, softmax regression, the multilayer perceptron) or an external PerturbableModel.
+   */
+  model: AttributableModel | PerturbableModel;
   /** Training data: defaults to the built-in model's; { n } for an external model. */
   train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
   /** Query points: { X, y } for a built-in model; { m } for an external model. */
@@ -89,7 +88,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   let n: number, m: number;
   let fingerprint: Record<string, unknown>;
   const model = o.model;
-  if (model instanceof GeneralizedLinearModel || model instanceof SoftmaxRegression || model instanceof MultilayerPerceptron) {
+  if (isAttributableModel(model)) {
     // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
     // of everything a checkpoint depends on.
     if (o.train && 'X' in o.train && o.train.X !== model.X) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
@@ -98,11 +97,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
     const queries = { X: Xq, y: yq };
-    perturbable = (model instanceof GeneralizedLinearModel
-      ? glmPerturbable({ model, queries, variant, access })
-      : model instanceof SoftmaxRegression
-        ? softmaxPerturbable({ model, queries, variant, access })
-        : mlpPerturbable({ model, queries, variant, access, seed })) as PerturbableModel<unknown>;
+    perturbable = perturbableFor({ model, queries, variant, access, seed });
     n = model.X.rows;
     m = Xq.rows;
     fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };

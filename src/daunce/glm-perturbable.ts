@@ -28,7 +28,7 @@ export interface GlmPerturbableOptions {
 /** A PerturbableModel over a fitted built-in logistic regression; handles are parameter vectors. */
 export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float64Array> & { theta0: Float64Array } {
   const { model, variant, access } = o;
-  if (model.kind !== 'logistic') throw new RangeError('daunce: the built-in perturbable models are binary logistic regression (softmax and MLP are not available yet)');
+  if (model.kind !== 'logistic') throw new RangeError(`daunce: the perturbed GLM trainer is for binary logistic regression, not ${model.kind}`);
   const backend: Backend = model.backendKernels();
   const design = model.design(model.X);
   const n = model.X.rows;

@@ -15,17 +15,16 @@ import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { AbortError } from '../errors.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
-import type { GeneralizedLinearModel } from '../models/glm.ts';
-import { MultilayerPerceptron } from '../models/mlp.ts';
+import type { AttributableModel } from '../models/model.ts';
 import { seededRandom } from '../random.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
 export interface GroundTruthOptions {
-  /** A convex built-in model (retrained exactly) or an MLP (retrained from scratch, averaged over seeds). */
-  model: GeneralizedLinearModel | MultilayerPerceptron;
-  /** MLP only: independently initialised retrains averaged per subset. Default 3. */
+  /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
+  model: AttributableModel;
+  /** Stochastic models only: independently initialised retrains averaged per subset. Default 3. */
   seeds?: number;
   queries: { X: Matrix; y: Float64Array | readonly number[] };
   /** Number of subsets M. Default 100. */
@@ -54,28 +53,36 @@ function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Ar
   });
 }
 
-/** Query losses of an MLP trained from scratch on a subset, averaged over `seeds` initialisations. */
-async function mlpSubsetLosses(model: MultilayerPerceptron, S: Uint32Array, Xq: Matrix, yq: Float64Array, seeds: number, salt: number): Promise<Float64Array> {
+/**
+ * Query targets of the model retrained on a subset, averaged over `seeds` retrains (one for a
+ * deterministic model, whose retrain ignores the seed).
+ */
+async function subsetTargets(model: AttributableModel, S: Uint32Array, Xq: Matrix, yq: Float64Array, target: ScoreTarget, seeds: number, salt: number): Promise<Float64Array> {
+  if (seeds === 1 && !model.stochastic) return (await model.retrain({ subset: S })).output(Xq, yq, target);
   const mean = new Float64Array(Xq.rows);
   for (let s = 0; s < seeds; s++) {
-    const retrained = await model.retrain(S, (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0);
-    const l = await retrained.losses(Xq, yq);
+    const retrained = await model.retrain({ subset: S, seed: (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0 });
+    const l = await retrained.output(Xq, yq, target);
     for (let j = 0; j < l.length; j++) mean[j]! += l[j]! / seeds;
   }
   return mean;
 }
 
-/** The query targets of a model. */
-export async function queryTargets(model: GeneralizedLinearModel, X: Matrix, y: Float64Array, target: ScoreTarget): Promise<Float64Array> {
-  if (target === 'loss') return model.losses(X, y);
-  const z = await model.decisionFunction(X);
-  if (target === 'logit' || model.kind === 'ridge') return z;
-  return z.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+/**
+ * The query targets of a model.
+ * @param model - a fitted model
+ * @param X - query inputs
+ * @param y - query labels
+ * @param target - loss, logit or probability
+ * @returns one value per query
+ */
+export async function queryTargets(model: AttributableModel, X: Matrix, y: Float64Array, target: ScoreTarget): Promise<Float64Array> {
+  return model.output(X, y, target);
 }
 
-function cacheKey(model: GeneralizedLinearModel | MultilayerPerceptron, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
+function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
   const h = createHash('sha256');
-  const weights = model instanceof MultilayerPerceptron ? new Float64Array(0) : model.weights;
+  const weights = model.weights ?? new Float64Array(0);
   for (const a of [model.X.data, model.y, weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 1 }));
   return h.digest('hex').slice(0, 24);
@@ -91,12 +98,10 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const target = o.target ?? 'loss';
   if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${target}'`);
   const Xq = assertMatrix('lds: queries.X', o.queries.X);
-  const isMlp = model instanceof MultilayerPerceptron;
-  if (isMlp && target !== 'loss') throw new RangeError(`lds: target '${target}' is defined for the GLMs; an MLP is evaluated on the loss`);
-  if (isMlp && Xq.cols !== model.X.cols) throw new RangeError(`lds: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} inputs`);
-  if (!isMlp) model.design(Xq, 'lds: queries.X');
+  if (!model.outputs.includes(target)) throw new RangeError(`lds: target '${target}' is not defined for a ${model.kind} model (it defines ${model.outputs.join(', ')})`);
+  model.checkInputs(Xq, 'lds: queries.X');
   const yq = model.labels(o.queries.y, Xq.rows, 'lds: queries.y');
-  const seeds = isMlp ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;
+  const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;
   const n = model.X.rows, m = Xq.rows;
   const subsets = subsetsFor(n, M, alpha, seed);
   const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
@@ -107,14 +112,7 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const outputs = new Float64Array(M * m);
   for (const [j, S] of subsets.entries()) {
     if (o.signal?.aborted) throw new AbortError('lds: aborted');
-    if (model instanceof MultilayerPerceptron) {
-      outputs.set(await mlpSubsetLosses(model, S, Xq, yq, seeds, seed * 100003 + j), j * m);
-    } else {
-      const weights = new Float64Array(n);
-      for (const i of S) weights[i] = model.weights[i]!;
-      const refit = await model.refit({ weights }, { keepHessian: false });
-      outputs.set(await queryTargets(refit, Xq, yq, target), j * m);
-    }
+    outputs.set(await subsetTargets(model, S, Xq, yq, target, seeds, seed * 100003 + j), j * m);
     o.onProgress?.(j + 1, M);
   }
   if (file) {

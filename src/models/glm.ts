@@ -8,6 +8,8 @@ import type { Design } from '../backend/types.ts';
 import { rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
+import { sigmoid } from '../numerics.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 
 export type GlmKind = 'logistic' | 'ridge';
@@ -65,8 +67,13 @@ export interface GlmState {
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
 
-export abstract class GeneralizedLinearModel {
+export abstract class GeneralizedLinearModel implements AttributableModel {
   abstract readonly kind: GlmKind;
+  abstract readonly task: 'classification' | 'regression';
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries can be measured by loss, margin (logit) or probability (the margin for ridge). */
+  readonly outputs: readonly ModelOutput[] = ['loss', 'logit', 'probability'];
   /** Fitted parameters: feature weights, then the intercept when fitIntercept. */
   readonly theta: Float64Array;
   /** Training data the model was fitted on (kept for refits and influence analysis). */
@@ -140,6 +147,44 @@ export abstract class GeneralizedLinearModel {
     assertMatrix(name, X);
     if (X.cols !== this.nFeatures) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
+  }
+
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /** Predictions: labels for classifiers, values for regression. */
+  abstract predict(X: Matrix): Promise<Float64Array>;
+
+  /**
+   * Per-example query outputs: the loss, the margin z = a^T theta ('logit'), or the predicted
+   * probability of label 1 ('probability'; ridge has no probability and returns the margin).
+   * @param X - inputs
+   * @param y - labels (read for the loss only)
+   * @param output - which output
+   * @returns one value per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output === 'loss') return this.losses(X, y);
+    const z = await this.decisionFunction(X);
+    if (output === 'logit' || this.kind === 'ridge') return z;
+    return z.map(sigmoid);
+  }
+
+  /**
+   * The model refitted exactly on a subset of its training rows or with new example weights,
+   * warm-started at this optimum (the seed is ignored: the refit is deterministic). Unlike
+   * `refit`, it does not keep the Hessian at the new optimum.
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<this> {
+    return this.refitWithWeights(retrainWeights('retrain', request, this.weights), undefined, false);
   }
 
   /** Labels checked against X and the model's label set. */

@@ -10,6 +10,8 @@ import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import type { FitDiagnostics } from './glm.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
+import { logSumExp } from '../numerics.ts';
 
 export interface SoftmaxOptions {
   /** Default 1. */
@@ -35,8 +37,13 @@ interface Resolved {
   backend: BackendName;
 }
 
-export class SoftmaxRegression {
+export class SoftmaxRegression implements AttributableModel {
   readonly kind = 'softmax' as const;
+  readonly task = 'classification' as const;
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries are measured by their cross-entropy. */
+  readonly outputs: readonly ModelOutput[] = ['loss'];
   readonly theta: Float64Array;
   readonly X: Matrix;
   readonly y: Float64Array;
@@ -117,9 +124,39 @@ export class SoftmaxRegression {
     const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
-      const m = Math.max(...row);
-      return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) - row[labels[i]!]!;
+      return logSumExp(row) - row[labels[i]!]!;
     });
+  }
+
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /**
+   * Per-example query outputs; softmax regression defines the loss (cross-entropy).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss'
+   * @returns one loss per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output !== 'loss') throw new RangeError(`SoftmaxRegression.output: '${output}' is not defined; softmax regression is measured by its loss`);
+    return this.losses(X, y);
+  }
+
+  /**
+   * Exact refit on a subset of the training rows or with new example weights, warm-started at
+   * this optimum (the seed is ignored).
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<SoftmaxRegression> {
+    return this.solve(retrainWeights('SoftmaxRegression.retrain', request, this.weights), this.theta, 'SoftmaxRegression.retrain');
   }
 
   /** Exact refit with new example weights, warm-started at this optimum. */
