@@ -1,11 +1,12 @@
 /**
- * Daunce (the Daunce paper; methods.md section 4): train K perturbed copies of a model and
+ * Daunce (the Daunce paper; docs/methods.md section 4): train K perturbed copies of a model and
  * score training example i against query q by the covariance (or correlation) of their
  * losses across the copies.
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { selectBackend, type BackendName } from '../backend/index.ts';
+import { hashArray } from '../hash.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
@@ -100,7 +101,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     perturbable = perturbableFor({ model, queries, variant, access, seed });
     n = model.X.rows;
     m = Xq.rows;
-    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq) };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
@@ -126,12 +127,4 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     scores: (mm = measure) => accumulator.scores(mm, scoring),
     topK: (k, mm = measure) => accumulator.topK(k, mm, scoring),
   };
-}
-
-/** FNV-1a over the bytes of an array: identifies data in checkpoint configurations. */
-function hash(a: Float64Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return `${a.length}:${h.toString(16)}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Perturbed training of the built-in binary logistic regression (methods.md section 4,
+ * Perturbed training of the built-in binary logistic regression (docs/methods.md section 4,
  * step 3), solved exactly by Newton from theta_0 in the native core:
  *
  *   theta^k = argmin (1/|D|) sum_{i in D} phi_i(theta) + (lambda/(2n)) ||P theta||^2

@@ -9,7 +9,7 @@ import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { AttributableModel } from '../models/model.ts';
-import { seededRandom } from '../random.ts';
+import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
@@ -82,7 +82,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     if (method === 'if' || method === 'rif') scores = await influence!.scores(queries.X, queries.y, { method });
     else if (method === 'trak') scores = await trakScores({ model, queries, ensemble: o.trakModels ?? 1, seed });
     else if (method === 'random') {
-      const r = seededRandom(seed + 77);
+      const r = seededRandom(mixSeed(seed, 'random-scores'));
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
@@ -97,7 +97,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    const removal = (await subsetRemoval({ model, queries, scores, sizes, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
+    const removal = (await subsetRemoval({ model, queries, scores, sizes, seed, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };

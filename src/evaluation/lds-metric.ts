@@ -1,6 +1,6 @@
 /**
  * The linear datamodeling score as a pure function: scores and a ground truth in, numbers out
- * (docs/methods.md, "LDS"). Drawing the subsets and retraining on them is `groundTruth` in
+ * (docs/methods.md, section 5). Drawing the subsets and retraining on them is `groundTruth` in
  * `lds.ts`; this file does no I/O and trains nothing.
  */
 import { spearman } from './stats.ts';

@@ -1,5 +1,5 @@
 /**
- * Linear datamodeling score (methods.md section 5): retrain on M random subsets S_j of size
+ * Linear datamodeling score (docs/methods.md section 5): retrain on M random subsets S_j of size
  * ceil(alpha n); LDS(q) is the Spearman correlation over j between the actual target
  * f_q(theta_{S_j}) and the prediction -sum_{i in S_j} tau(i, q) of removal-effect scores.
  * The retrained outputs are the expensive part: they are cached on disk, keyed by the data,
@@ -16,7 +16,7 @@ import { assertInteger, assertNumber } from '../data/validate.ts';
 import { AbortError } from '../errors.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { AttributableModel } from '../models/model.ts';
-import { seededRandom } from '../random.ts';
+import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
@@ -42,26 +42,20 @@ export interface GroundTruthOptions {
 
 function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Array[] {
   const size = Math.ceil(alpha * n);
-  return Array.from({ length: M }, (_, j) => {
-    const random = seededRandom((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(j + 1, 0x85ebca6b)) >>> 0);
-    const idx = Array.from({ length: n }, (_, i) => i);
-    for (let i = 0; i < size; i++) {
-      const k = i + Math.floor(random() * (n - i));
-      [idx[i], idx[k]] = [idx[k]!, idx[i]!];
-    }
-    return Uint32Array.from(idx.slice(0, size)).sort();
-  });
+  return Array.from({ length: M }, (_, j) => sampleIndices(n, size, seededRandom(mixSeed(seed, 'lds-subset', j))));
 }
 
 /**
  * Query targets of the model retrained on a subset, averaged over `seeds` retrains (one for a
  * deterministic model, whose retrain ignores the seed).
  */
-async function subsetTargets(model: AttributableModel, S: Uint32Array, Xq: Matrix, yq: Float64Array, target: ScoreTarget, seeds: number, salt: number): Promise<Float64Array> {
+async function subsetTargets(
+  model: AttributableModel, S: Uint32Array, Xq: Matrix, yq: Float64Array, target: ScoreTarget, seeds: number, seed: number, j: number,
+): Promise<Float64Array> {
   if (seeds === 1 && !model.stochastic) return (await model.retrain({ subset: S })).output(Xq, yq, target);
   const mean = new Float64Array(Xq.rows);
   for (let s = 0; s < seeds; s++) {
-    const retrained = await model.retrain({ subset: S, seed: (Math.imul(salt + 1, 0x9e3779b1) + s) >>> 0 });
+    const retrained = await model.retrain({ subset: S, seed: mixSeed(seed, 'lds-retrain', j, s) });
     const l = await retrained.output(Xq, yq, target);
     for (let j = 0; j < l.length; j++) mean[j]! += l[j]! / seeds;
   }
@@ -84,7 +78,7 @@ function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: num
   const h = createHash('sha256');
   const weights = model.weights ?? new Float64Array(0);
   for (const a of [model.X.data, model.y, weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 1 }));
+  h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 2 }));
   return h.digest('hex').slice(0, 24);
 }
 
@@ -112,7 +106,7 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const outputs = new Float64Array(M * m);
   for (const [j, S] of subsets.entries()) {
     if (o.signal?.aborted) throw new AbortError('lds: aborted');
-    outputs.set(await subsetTargets(model, S, Xq, yq, target, seeds, seed * 100003 + j), j * m);
+    outputs.set(await subsetTargets(model, S, Xq, yq, target, seeds, seed, j), j * m);
     o.onProgress?.(j + 1, M);
   }
   if (file) {

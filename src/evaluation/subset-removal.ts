@@ -1,11 +1,12 @@
 /**
- * Most-influential-subset removal (the Daunce paper, App. C; methods.md section 5): among
+ * Most-influential-subset removal (the Daunce paper, App. C; docs/methods.md section 5): among
  * the queries the full model classifies correctly, sum every training example's score over
  * them, remove the N examples with the largest sums, retrain, and report the fraction of
  * those queries now misclassified.
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
+import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 
 export interface SubsetRemovalOptions {
@@ -18,6 +19,8 @@ export interface SubsetRemovalOptions {
   scores: Float64Array;
   /** Numbers of removed examples N. */
   sizes: number[];
+  /** Seed of the stochastic retrains. Default 0. */
+  seed?: number;
 }
 
 export interface SubsetRemovalPoint {
@@ -34,6 +37,7 @@ export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQ
   const Xq = assertMatrix('subsetRemoval: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const seeds = model.stochastic ? assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1) : 1;
+  const seed = assertInteger('subsetRemoval: seed', o.seed ?? 0, 0);
   const yq = model.labels(o.queries.y, Xq.rows, 'subsetRemoval: queries.y');
   const n = model.X.rows, m = Xq.rows;
   if (!(o.scores instanceof Float64Array) || o.scores.length !== n * m) throw new RangeError(`subsetRemoval: scores must be a Float64Array of n * m = ${n * m} values`);
@@ -50,7 +54,7 @@ export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQ
     let flipped = 0;
     const keep = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !removed.has(i)));
     for (let s = 0; s < seeds; s++) {
-      const after = await (await model.retrain({ subset: keep, seed: 7919 * (N + 1) + s })).predict(Xq);
+      const after = await (await model.retrain({ subset: keep, seed: mixSeed(seed, 'subset-removal', N, s) })).predict(Xq);
       flipped += correct.filter((j) => after[j] !== yq[j]).length / correct.length / seeds;
     }
     curve.push({ N, flipped });

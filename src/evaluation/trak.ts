@@ -16,7 +16,7 @@ import { Matrix, assertMatrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
-import { seededRandom } from '../random.ts';
+import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 
 export interface TrakOptions {
@@ -64,12 +64,12 @@ class SingularKernel extends Error {}
 async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number }): Promise<Float64Array> {
   const { model, Xq, yq, ensemble, seed } = c;
   const P = model.nParameters, n = model.X.rows, m = Xq.rows;
-  const random = seededRandom(seed + 0x5eed);
+  const random = seededRandom(mixSeed(seed, 'trak'));
   const kernels = model.backendKernels();
   const out = new Float64Array(n * m);
   for (let e = 0; e < ensemble; e++) {
     const half = ensemble > 1 ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.5)) : undefined;
-    const member = await trainMember(model, half, seed + e);
+    const member = await trainMember(model, half, mixSeed(seed, 'trak-member', e));
     // Projection (P x k, column-major), entries N(0, 1/k): a fresh draw per member.
     const proj = Float64Array.from({ length: P * k }, () => gaussian(random) / Math.sqrt(k));
     const project = async (X: Matrix, y: Float64Array): Promise<Float64Array> => {

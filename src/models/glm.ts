@@ -1,11 +1,11 @@
 /**
- * Shared machinery of the L2-regularised GLMs (methods.md section 1): fitting to machine
+ * Shared machinery of the L2-regularised GLMs (docs/methods.md section 1): fitting to machine
  * precision, per-example losses and gradients, and exact warm-started refits that reuse the
  * Hessian factorisation at the optimum.
  */
 import { resolveBackend, type Backend } from '../backend/index.ts';
 import type { Design } from '../backend/types.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
 import { sigmoid } from '../numerics.ts';
@@ -24,6 +24,16 @@ export interface FitDiagnostics {
   newtonIterations: number;
   /** Chord iterations of a refit (each one gradient, reusing the reference factorisation). */
   chordIterations: number;
+}
+
+/**
+ * The diagnostics of a native fit or refit result (the one place that maps one to the other).
+ * @param r - the backend's result
+ * @returns the diagnostics alone
+ */
+export function fitDiagnostics(r: Readonly<FitDiagnostics>): FitDiagnostics {
+  const { gradientNorm, gradientScale, newtonIterations, chordIterations } = r;
+  return { gradientNorm, gradientScale, newtonIterations, chordIterations };
 }
 
 /** The Hessian of the objective at the fitted parameters, factored once and cached. */
@@ -209,7 +219,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
 
   /**
    * Per-example gradients g_i = dl_i/dz a_i (n x p): with the per-example convention each also
-   * carries its penalty share (lambda / W) P theta, as in methods.md.
+   * carries its penalty share (lambda / W) P theta, as in docs/methods.md.
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
     const design = this.design(X);
@@ -328,22 +338,13 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       theta: r.theta,
       objective: r.objective,
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
-      diagnostics: {
-        gradientNorm: r.gradientNorm,
-        gradientScale: r.gradientScale,
-        newtonIterations: r.newtonIterations,
-        chordIterations: r.chordIterations,
-      },
+      diagnostics: fitDiagnostics(r),
     });
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */
-  protected async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`${this.constructor.name}.${operation}`, err);
-    }
+  protected call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`${this.constructor.name}.${operation}`, run);
   }
 
   /** Validates inputs, runs Newton from zero and returns the state of the fitted model. */
@@ -388,12 +389,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         penalty: opts.lambda,
         theta: r.theta,
         objective: r.objective,
-        diagnostics: {
-          gradientNorm: r.gradientNorm,
-          gradientScale: r.gradientScale,
-          newtonIterations: r.newtonIterations,
-          chordIterations: r.chordIterations,
-        },
+        diagnostics: fitDiagnostics(r),
         ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       };
     } catch (err) {

@@ -1,13 +1,13 @@
 /**
  * A multilayer perceptron classifier (ReLU hidden layers, softmax output) trained natively by
- * minibatch Adam or SGD with momentum: the network that Daunce perturbs (methods.md section
+ * minibatch Adam or SGD with momentum: the network that Daunce perturbs (docs/methods.md section
  * 4). Objective: mean cross-entropy + (lambda / (2 n)) ||W||^2 (biases unpenalised), the
  * per-example convention of the perturbed objectives.
  */
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
@@ -202,11 +202,7 @@ export class MultilayerPerceptron implements AttributableModel {
     return new Matrix(g, X.rows, this.nParameters);
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`MultilayerPerceptron.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`MultilayerPerceptron.${operation}`, run);
   }
 }

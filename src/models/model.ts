@@ -1,5 +1,5 @@
 /**
- * The one contract every attributable model implements (docs/methods.md, "Models"): its
+ * The one contract every attributable model implements (docs/methods.md section 1): its
  * training data, per-example losses and outputs on given data, a retrain on a subset or with
  * example weights (seeded where training is stochastic), and its parameters. LDS, subset
  * removal, TRAK, Daunce and `evaluateMethods` use models only through this interface, so a new

@@ -1,5 +1,5 @@
 /**
- * Multinomial (softmax) regression, fitted exactly by Newton (methods.md section 4: the
+ * Multinomial (softmax) regression, fitted exactly by Newton (docs/methods.md section 4: the
  * convex multi-class model that Daunce perturbs). The last class is the reference (logit 0),
  * so theta holds C - 1 blocks of p = d (+1) parameters, class-major. Objective:
  * sum_i w_i l_i + (lambda/2) sum_c ||P theta_c||^2.
@@ -7,9 +7,9 @@
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
-import type { FitDiagnostics } from './glm.ts';
+import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
 
@@ -172,19 +172,13 @@ export class SoftmaxRegression implements AttributableModel {
         ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
         tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
       });
-      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
-        gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
-      });
+      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r));
     } catch (err) {
       rethrowNative(where, err);
     }
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`SoftmaxRegression.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`SoftmaxRegression.${operation}`, run);
   }
 }
