@@ -7,13 +7,14 @@
  * ground truth shares one set of retrains.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
-import { AbortError } from '../errors.ts';
+import { AbortError, NumericError } from '../errors.ts';
+import { checkScores } from './scores.ts';
+import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
@@ -93,8 +94,33 @@ function cacheKey(model: GeneralizedLinearModel | MultilayerPerceptron, Xq: Matr
   const h = createHash('sha256');
   const weights = model instanceof MultilayerPerceptron ? new Float64Array(0) : model.weights;
   for (const a of [model.X.data, model.y, weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 1 }));
+  h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 2 }));
   return h.digest('hex').slice(0, 24);
+}
+
+/**
+ * A cache entry's M x m outputs, or undefined when there is none. An entry that is truncated,
+ * fails its checksum or has another shape is reported and recomputed (then overwritten).
+ */
+async function readCachedOutputs(file: string, M: number, m: number): Promise<Float64Array | undefined> {
+  let payload: Uint8Array;
+  try {
+    payload = await readSealed(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (!(err instanceof IntegrityError)) throw err;
+    process.emitWarning(`lds: cache entry ${err.message}; recomputing it`, { code: 'TDAKIT_CACHE_CORRUPT' });
+    return undefined;
+  }
+  try {
+    const { data, shape } = parseNpy(payload, file);
+    if (shape.length !== 2 || shape[0] !== M || shape[1] !== m) throw new RangeError(`${file}: shape (${shape.join(', ')}), expected (${M}, ${m})`);
+    if (!data.every(Number.isFinite)) throw new RangeError(`${file}: holds non-finite outputs`);
+    return data;
+  } catch (err) {
+    process.emitWarning(`lds: cache entry ${(err as Error).message}; recomputing it`, { code: 'TDAKIT_CACHE_CORRUPT' });
+    return undefined;
+  }
 }
 
 /** Retrains on every subset (or reads the cache) and returns the actual query targets. */
@@ -116,9 +142,9 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const n = model.X.rows, m = Xq.rows;
   const subsets = subsetsFor(n, M, alpha, seed);
   const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
-  if (file && existsSync(file)) {
-    const { data, shape } = parseNpy(new Uint8Array(await readFile(file)), file);
-    if (shape[0] === M && shape[1] === m) return { subsets, outputs: data, m, retrained: 0 };
+  if (file) {
+    const cached = await readCachedOutputs(file, M, m);
+    if (cached) return { subsets, outputs: cached, m, retrained: 0 };
   }
   const outputs = new Float64Array(M * m);
   for (const [j, S] of subsets.entries()) {
@@ -135,8 +161,7 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   }
   if (file) {
     await mkdir(o.cacheDir!, { recursive: true });
-    await writeFile(`${file}.tmp`, encodeNpy(outputs, [M, m]));
-    await rename(`${file}.tmp`, file);
+    await writeSealedAtomic(file, encodeNpy(outputs, [M, m]));
   }
   return { subsets, outputs, m, retrained: M };
 }
@@ -147,7 +172,7 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
  */
 export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: number): LdsResult {
   const { m, subsets, outputs } = truth;
-  if (!(scores instanceof Float64Array) || scores.length !== n * m) throw new RangeError(`lds: scores must be a Float64Array of n * m = ${n * m} values`);
+  checkScores('lds: scores', scores, n, m);
   const perQuery = new Float64Array(m);
   const predicted = new Float64Array(subsets.length);
   const actual = new Float64Array(subsets.length);
@@ -161,6 +186,9 @@ export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: numbe
     perQuery[q] = spearman(actual, predicted);
   }
   const valid = Array.from(perQuery).filter(Number.isFinite);
+  if (valid.length === 0) {
+    throw new NumericError('lds: no query has a defined rank correlation (every query\'s actual or predicted output is constant over the subsets)');
+  }
   const mean = valid.reduce((a, b) => a + b, 0) / valid.length;
   const sd = Math.sqrt(valid.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, valid.length - 1));
   return { mean, standardError: sd / Math.sqrt(valid.length), perQuery, retrained: truth.retrained };
@@ -168,6 +196,9 @@ export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: numbe
 
 /** Ground truth (cached) and LDS in one call. */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
+  // Checked before the (expensive) retrains.
+  const queryRows = o?.queries?.X?.rows;
+  if (o?.model?.X && typeof queryRows === 'number') checkScores('lds: scores', o.scores, o.model.X.rows, queryRows);
   const truth = await groundTruth(o);
   return ldsFromScores(truth, o.scores, o.model.X.rows);
 }

@@ -6,6 +6,7 @@
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
+import { checkScores } from './scores.ts';
 import { LogisticRegression } from '../models/logistic.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 
@@ -37,7 +38,7 @@ export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQ
   const seeds = assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1);
   const yq = model.labels(o.queries.y, Xq.rows, 'subsetRemoval: queries.y');
   const n = model.X.rows, m = Xq.rows;
-  if (!(o.scores instanceof Float64Array) || o.scores.length !== n * m) throw new RangeError(`subsetRemoval: scores must be a Float64Array of n * m = ${n * m} values`);
+  checkScores('subsetRemoval: scores', o.scores, n, m);
   const predicted = await model.predict(Xq);
   const correct = Array.from({ length: m }, (_, j) => j).filter((j) => predicted[j] === yq[j]);
   if (correct.length === 0) throw new RangeError('subsetRemoval: the model gets no query right');

@@ -77,6 +77,8 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
         if (!(g instanceof Float64Array) || g.length !== model.nParameters) {
           throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) must return a Float64Array of length ${model.nParameters}`);
         }
+        const bad = g.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) returned ${g[bad]} at index ${bad}`);
         return g;
       },
     };
