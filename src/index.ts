@@ -8,7 +8,7 @@ export { RidgeRegression } from './models/ridge.ts';
 export { GeneralizedLinearModel } from './models/glm.ts';
 export type { FitDiagnostics, HessianFactorization, RefitRequest, TrainingPointwise, GlmKind } from './models/glm.ts';
 export type { GlmOptions, Regularization } from './models/options.ts';
-export { NumericError, AbortError } from './errors.ts';
+export { NumericError, AbortError, IntegrityError, TimeoutError } from './errors.ts';
 export { resolveBackend, selectBackend } from './backend/index.ts';
 export type { Backend, BackendName } from './backend/index.ts';
 export { loadMnistPair } from './datasets/mnist.ts';

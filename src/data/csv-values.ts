@@ -23,7 +23,10 @@ export function isMissingMarker(field: string): boolean {
   return MISSING.has(field.trim().toLowerCase());
 }
 
-/** 'auto' header detection: a first line is a header when some field is a name (neither a number nor a missing-value marker). */
+/**
+ * 'auto' header detection: a first line is a header when some field is a name, that is neither
+ * a number, a missing-value marker, nor number-like to JavaScript (`0x10`, `0b101`: reported as bad values).
+ */
 export function looksLikeHeader(fields: readonly string[]): boolean {
-  return fields.some((f) => parseDecimal(f) === undefined && !isMissingMarker(f));
+  return fields.some((f) => parseDecimal(f) === undefined && !isMissingMarker(f) && Number.isNaN(Number(f)));
 }

@@ -69,7 +69,7 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   const descr = /'descr'\s*:\s*'([<>|=])(\w\d+)'/.exec(header);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 200))}`);
+  if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 80))}`);
   const reader = READERS[descr[2]!];
   if (!reader) throw new RangeError(`${source}: dtype '${descr[1]}${descr[2]}' is not numeric (supported: ${Object.keys(READERS).join(', ')})`);
   const littleEndian = descr[1] !== '>';

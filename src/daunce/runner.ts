@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { assertInteger, assertNumber } from '../data/validate.ts';
-import { AbortError, NumericError } from '../errors.ts';
+import { AbortError, NumericError, TimeoutError } from '../errors.ts';
 import { IntegrityError, readSealed, writeFileAtomic, writeSealedAtomic } from '../io/atomic.ts';
 import { LossCovariance } from './accumulator.ts';
 import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
@@ -59,15 +59,6 @@ export interface RunnerOptions {
   callTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: DaunceProgress) => void;
-}
-
-/** A call into an external model that did not settle within callTimeoutMs (retried). */
-export class TimeoutError extends Error {
-  readonly code = 'ERR_TDAKIT_TIMEOUT';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TimeoutError';
-  }
 }
 
 /** Longest wait between two attempts, whatever the backoff reaches. */

@@ -8,18 +8,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { IntegrityError } from '../errors.ts';
 
-/** A file that exists but whose content fails its checksum or its format check. */
-export class IntegrityError extends Error {
-  readonly code = 'ERR_TDAKIT_INTEGRITY';
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(`${path}: ${message}`);
-    this.name = 'IntegrityError';
-  }
-}
+export { IntegrityError };
 
 /** A temporary name next to `path` that no other process or call can choose. */
 export function temporaryName(path: string): string {
