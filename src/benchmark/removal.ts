@@ -7,7 +7,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Matrix } from '../data/matrix.ts';
-import { assertInteger, assertNumber } from '../data/validate.ts';
+import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import type { LabelledData } from '../datasets/mnist.ts';
 import { AbortError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -112,9 +112,13 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const t0 = performance.now();
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
+  toFloat64('benchmarkRemoval: data.y', data.y, data.X.rows);
   const lambda = assertNumber('benchmarkRemoval: lambda', options.lambda ?? 1e-2, 0);
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);
+  for (const key of ['sizes', 'strategies', 'metrics'] as const) {
+    if (options[key] !== undefined && !Array.isArray(options[key])) throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
+  }
   const sizes = options.sizes ?? defaultSizes();
   sizes.forEach((f, i) => assertNumber(`benchmarkRemoval: sizes[${i}]`, f, 0, 0.5));
   const strategies = options.strategies ?? [...STRATEGIES];

@@ -24,8 +24,11 @@ export interface CsvTable {
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
 
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
   const delimiter = options.delimiter ?? ',';
   const headerOpt = options.header ?? 'auto';
+  if (typeof delimiter !== 'string' || delimiter === '') throw new TypeError('readCsv: delimiter must be a non-empty string');
+  if (headerOpt !== true && headerOpt !== false && headerOpt !== 'auto') throw new TypeError("readCsv: header must be true, false or 'auto'");
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let columns: string[] | undefined;
   let cols = -1;

@@ -161,7 +161,9 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
           if (model.release) await guarded(() => model.release!(h), `release (model ${k})`, timeoutMs, o.signal);
         }
       } catch (err) {
-        if (!retryable(err) || attempt >= retries || failure !== undefined) throw err;
+        if (!retryable(err) || attempt >= retries || failure !== undefined) {
+          throw err instanceof Error ? err : new Error(`daunce: model ${k}: the external model threw ${String(err)} (not an Error)`, { cause: err });
+        }
         await sleep(Math.min(delay * 2 ** attempt, MAX_BACKOFF_MS), o.signal);
       }
     }

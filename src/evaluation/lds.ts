@@ -13,10 +13,10 @@ import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { AbortError, NumericError } from '../errors.ts';
-import { checkScores } from './scores.ts';
+import { checkQueries, checkScores } from './scores.ts';
 import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
-import type { GeneralizedLinearModel } from '../models/glm.ts';
+import { GeneralizedLinearModel } from '../models/glm.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 import { seededRandom } from '../random.ts';
 import { spearman } from './stats.ts';
@@ -125,13 +125,18 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
 
 /** Retrains on every subset (or reads the cache) and returns the actual query targets. */
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
+  if (o === null || typeof o !== 'object') throw new TypeError('lds: expects an options object');
   const { model } = o;
+  if (!(model instanceof GeneralizedLinearModel) && !(model instanceof MultilayerPerceptron)) {
+    throw new TypeError('lds: model must be a fitted LogisticRegression, RidgeRegression or MultilayerPerceptron');
+  }
+  checkQueries('lds: queries', o.queries);
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
   const alpha = assertNumber('lds: alpha', o.alpha ?? 0.5, 0, 1);
   if (alpha === 0 || alpha === 1) throw new RangeError('lds: alpha must be strictly between 0 and 1');
   const seed = assertInteger('lds: seed', o.seed ?? 0, 0);
   const target = o.target ?? 'loss';
-  if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${target}'`);
+  if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${String(target)}'`);
   const Xq = assertMatrix('lds: queries.X', o.queries.X);
   const isMlp = model instanceof MultilayerPerceptron;
   if (isMlp && target !== 'loss') throw new RangeError(`lds: target '${target}' is defined for the GLMs; an MLP is evaluated on the loss`);

@@ -10,3 +10,11 @@ export function checkScores(name: string, scores: unknown, n: number, m: number)
   assertFinite(name, scores, m);
   return scores;
 }
+
+/** The { X, y } of the queries an evaluation scores (checked before anything is read from it). */
+export function checkQueries(name: string, queries: unknown): { X: unknown; y: unknown } {
+  if (queries === null || typeof queries !== 'object' || !('X' in queries)) {
+    throw new TypeError(`${name}: must be { X: Matrix, y }`);
+  }
+  return queries as { X: unknown; y: unknown };
+}

@@ -6,7 +6,7 @@
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
-import { checkScores } from './scores.ts';
+import { checkQueries, checkScores } from './scores.ts';
 import { LogisticRegression } from '../models/logistic.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 
@@ -29,10 +29,13 @@ export interface SubsetRemovalPoint {
 }
 
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
+  if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
   const { model } = o;
   if (!(model instanceof LogisticRegression) && !(model instanceof MultilayerPerceptron)) {
     throw new TypeError('subsetRemoval: model must be a fitted LogisticRegression or MultilayerPerceptron (a classifier)');
   }
+  checkQueries('subsetRemoval: queries', o.queries);
+  if (!Array.isArray(o.sizes)) throw new TypeError('subsetRemoval: sizes must be an array of numbers of removed examples');
   const Xq = assertMatrix('subsetRemoval: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const seeds = assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1);

@@ -12,6 +12,7 @@
  * native kernels, projected in chunks so the n x P gradient matrix never exists.
  */
 import { Matrix, assertMatrix } from '../data/matrix.ts';
+import { checkQueries } from './scores.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
 import { LogisticRegression } from '../models/logistic.ts';
@@ -39,6 +40,7 @@ export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   const { model } = o;
   const isMlp = model instanceof MultilayerPerceptron;
   if (!isMlp && !(model instanceof LogisticRegression)) throw new TypeError('trakScores: model must be a fitted LogisticRegression or MultilayerPerceptron');
+  checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');

@@ -69,7 +69,7 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
       name: metric.name ?? 'custom',
       value: async (t) => {
         const v = await metric.value(t);
-        if (!Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${v}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${String(v)}, not a finite number`);
         return v;
       },
       gradient: async (t) => {

@@ -113,8 +113,8 @@ export class SoftmaxRegression {
 
   /** Cross-entropy of every example. */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const z = await this.logits(X, theta); // checks X before its rows are read
     const labels = this.labels(y, X.rows);
-    const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
       const m = Math.max(...row);
