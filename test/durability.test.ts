@@ -97,6 +97,14 @@ test('records: two runs in one directory do not interleave; a lock left by a dea
   assert.ok(!existsSync(join(held, LOCK_FILE)));
 });
 
+test('records: a records.jsonl without its config.json is refused, not appended to', async () => {
+  const out = tmp('orphan');
+  writeFileSync(join(out, 'records.jsonl'), JSON.stringify(reference.records[0]) + '\n');
+  await assert.rejects(benchmarkRemoval({ ...opts, out }), /holds records.jsonl without its config.json/);
+  assert.equal(readFileSync(join(out, 'records.jsonl'), 'utf8').split('\n').length, 2);
+  assert.ok(!existsSync(join(out, LOCK_FILE)));
+});
+
 test('records: a run killed with SIGKILL mid-way resumes to the uninterrupted result (child process)', async () => {
   const out = tmp('kill');
   const script = join(out, 'run.mts');

@@ -4,6 +4,7 @@
  * of each metric against the exact retrain. Records are appended as they complete, so an
  * interrupted run resumes without repeating a finished retrain.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Matrix } from '../data/matrix.ts';
@@ -236,6 +237,9 @@ function validRecord(v: unknown, strategies: readonly string[], metrics: readonl
 async function resumeRecords(out: string, config: Record<string, unknown> & { strategies: string[]; metrics: string[] }, sizeCount: number): Promise<RemovalRecord[]> {
   const configFile = join(out, 'config.json');
   const configText = JSON.stringify(config, null, 2);
+  if (!existsSync(configFile) && existsSync(join(out, 'records.jsonl'))) {
+    throw new RangeError(`benchmarkRemoval: ${out} holds records.jsonl without its config.json; use another out directory`);
+  }
   try {
     await writeFileAtomic(configFile, configText, { exclusive: true });
     return [];
