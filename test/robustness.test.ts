@@ -199,6 +199,18 @@ test('a pending call times out (callTimeoutMs, retried) and abort() settles the 
   assert.ok(performance.now() - t0 < 20_000);
 });
 
+test('a trained copy that arrives after its timeout is released, not leaked', async () => {
+  const released: number[] = [];
+  const late: PerturbableModel<number> = {
+    train: (p) => new Promise((res) => setTimeout(() => res(p.k + 100), 80)),
+    losses: async () => new Float64Array(0),
+    release: async (h) => { released.push(h); },
+  };
+  await assert.rejects(daunce({ model: late, train: { n }, queries: { m }, K: 2, callTimeoutMs: 20, retries: 0 }), TimeoutError);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(released, [100]);
+});
+
 test('retries and retryDelayMs are validated; user errors (RangeError included) are retried unless retryable is false', async () => {
   for (const retries of [NaN, Infinity, -1, 1.5]) {
     await assert.rejects(daunce({ model: goodModel(), train: { n }, queries: { m }, K: 2, retries }), /daunce: retries/);

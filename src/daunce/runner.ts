@@ -74,13 +74,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * Settles with `call`'s outcome, or rejects with AbortError when `signal` fires or with a
- * TimeoutError after `timeoutMs`, without waiting for `call` (whose late result is ignored).
+ * TimeoutError after `timeoutMs`, without waiting for `call`. A late result is passed to
+ * `onLate` (to release a trained copy nobody will use) and otherwise ignored.
  */
-function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, signal?: AbortSignal, onLate?: (v: T) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('daunce: aborted'));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const cleanup = () => { if (timer) clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+    let settled = false;
+    const cleanup = () => { settled = true; if (timer) clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
     const onAbort = () => { cleanup(); reject(new AbortError(`daunce: aborted while ${what} was pending`)); };
     signal?.addEventListener('abort', onAbort, { once: true });
     if (Number.isFinite(timeoutMs)) {
@@ -92,7 +94,10 @@ function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, sig
     } catch (err) {
       pending = Promise.reject(err);
     }
-    pending.then((v) => { cleanup(); resolve(v); }, (e) => { cleanup(); reject(e); });
+    pending.then(
+      (v) => { if (settled) { onLate?.(v); return; } cleanup(); resolve(v); },
+      (e) => { if (!settled) { cleanup(); reject(e); } },
+    );
   });
 }
 
@@ -150,7 +155,8 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       try {
-        const h = await guarded(() => model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio }), `train (model ${k})`, timeoutMs, o.signal);
+        const releaseLate = (late: H) => { void Promise.resolve().then(() => model.release?.(late)).catch(() => {}); };
+        const h = await guarded(() => model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio }), `train (model ${k})`, timeoutMs, o.signal, releaseLate);
         try {
           const [train, query] = await Promise.all([
             guarded(() => model.losses(h, 'train'), `losses(model ${k}, 'train')`, timeoutMs, o.signal),
