@@ -12,7 +12,7 @@ export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy.ts';
 export { readCsv } from './data/csv.ts';
 
 // Errors and backends.
-export { NumericError, AbortError } from './errors.ts';
+export { NumericError, AbortError, IntegrityError, TimeoutError } from './errors.ts';
 export { resolveBackend, selectBackend } from './backend/index.ts';
 export type { Backend, BackendName } from './backend/index.ts';
 

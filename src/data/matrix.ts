@@ -1,5 +1,5 @@
 /** Dense row-major float64 matrix: one example per row. */
-import { assertFinite, assertInteger, describe } from './validate.ts';
+import { assertFinite, assertInteger, describe, toFloat64 } from './validate.ts';
 
 export class Matrix {
   /** Row-major values, rows * cols long. Do not mutate while an async call is using it. */
@@ -31,12 +31,21 @@ export class Matrix {
 
   /** Copies any numeric array-like (number[], Float32Array, ...) into a new Matrix. */
   static from(values: ArrayLike<number>, rows: number, cols: number): Matrix {
-    return new Matrix(Float64Array.from(values), rows, cols);
+    if (!Array.isArray(values) && !(ArrayBuffer.isView(values) && !(values instanceof DataView))) {
+      throw new TypeError(`Matrix.from: values must be an array or a typed array of numbers, got ${describe(values)}`);
+    }
+    return new Matrix(toFloat64('Matrix.from: values', values), rows, cols);
   }
 
   /** From nested arrays, one inner array per row; all rows must have the same length. */
   static fromArrays(rows: readonly (readonly number[] | ArrayLike<number>)[]): Matrix {
     if (!Array.isArray(rows)) throw new TypeError(`Matrix.fromArrays: expects an array of rows, got ${describe(rows)}`);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!Array.isArray(r) && !(ArrayBuffer.isView(r) && !(r instanceof DataView))) {
+        throw new TypeError(`Matrix.fromArrays: row ${i} must be an array of numbers, got ${describe(r)}`);
+      }
+    }
     const cols = rows.length > 0 ? rows[0]!.length : 0;
     const data = new Float64Array(rows.length * cols);
     rows.forEach((r, i) => {
@@ -114,6 +123,7 @@ export async function matrixFromNpy(path: string): Promise<Matrix> {
 
 /** Reads a numeric CSV file (header detected automatically). */
 export async function matrixFromCsv(path: string, options: MatrixFileOptions = {}): Promise<Matrix> {
+  if (options === null || typeof options !== 'object') throw new TypeError('Matrix.fromCSV: options must be an object');
   const { readCsv } = await import('./csv.ts');
   const t = await readCsv(path, options);
   return new Matrix(t.data, t.rows, t.cols);

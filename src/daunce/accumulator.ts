@@ -151,7 +151,8 @@ export class LossCovariance {
     const find = (mom: Moments) => {
       const out: number[] = [];
       for (let i = 0; i < mom.m2.length; i++) {
-        if (!(mom.m2[i]! > 1e-28 * Math.max(1, mom.mean[i]! * mom.mean[i]!) * this.count)) out.push(i);
+        // Relative to the loss's own magnitude, so losses near 1e-25 that do vary are kept.
+        if (!(mom.m2[i]! > 1e-28 * mom.mean[i]! * mom.mean[i]! * this.count)) out.push(i);
       }
       return out;
     };

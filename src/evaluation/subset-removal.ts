@@ -8,6 +8,7 @@ import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
+import { checkQueries, checkScores } from './scores.ts';
 
 export interface SubsetRemovalOptions {
   /** A fitted classifier: a convex one is refitted exactly, a stochastic one (the MLP) retrained from scratch, averaged over seeds. */
@@ -30,17 +31,20 @@ export interface SubsetRemovalPoint {
 }
 
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
+  if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
   const { model } = o;
   if (!isAttributableModel(model) || model.task !== 'classification') {
     throw new TypeError('subsetRemoval: model must be a fitted classifier (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
   }
+  checkQueries('subsetRemoval: queries', o.queries);
+  if (!Array.isArray(o.sizes)) throw new TypeError('subsetRemoval: sizes must be an array of numbers of removed examples');
   const Xq = assertMatrix('subsetRemoval: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const seeds = model.stochastic ? assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1) : 1;
   const seed = assertInteger('subsetRemoval: seed', o.seed ?? 0, 0);
   const yq = model.labels(o.queries.y, Xq.rows, 'subsetRemoval: queries.y');
   const n = model.X.rows, m = Xq.rows;
-  if (!(o.scores instanceof Float64Array) || o.scores.length !== n * m) throw new RangeError(`subsetRemoval: scores must be a Float64Array of n * m = ${n * m} values`);
+  checkScores('subsetRemoval: scores', o.scores, n, m);
   const predicted = await model.predict(Xq);
   const correct = Array.from({ length: m }, (_, j) => j).filter((j) => predicted[j] === yq[j]);
   if (correct.length === 0) throw new RangeError('subsetRemoval: the model gets no query right');

@@ -13,6 +13,7 @@
  * gradient matrix never exists.
  */
 import { Matrix, assertMatrix } from '../data/matrix.ts';
+import { checkQueries } from './scores.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
@@ -41,6 +42,7 @@ export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
     throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, MultilayerPerceptron, ...)');
   }
+  checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');

@@ -128,7 +128,7 @@ export class Influence {
 
   /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */
   async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
     const rows = this.removalSet('removalEffect: T', T);
     if (method === 'retrain') {
       const refit = await this.retrain(rows);
@@ -171,7 +171,7 @@ export class Influence {
    * grad f(theta)^T H^{-1} G_i (IF), divided by 1 - h_i for RIF. One solve for all n.
    */
   async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
     const model = this.model;
     const v = await this.solve(await bindMetric(metric, model).gradient(model.theta));
     const d = model.nFeatures;
@@ -197,8 +197,8 @@ export class Influence {
 
   /** For each query, the k most positive and k most negative scores, without the n x m matrix. */
   async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
-    const k = assertInteger('topK: k', options.k ?? 10, 1);
-    const block = assertInteger('topK: queryBlock', options.queryBlock ?? 1024, 1);
+    const k = assertInteger('topK: k', options?.k ?? 10, 1);
+    const block = assertInteger('topK: queryBlock', options?.queryBlock ?? 1024, 1);
     assertMatrix('topK: Xq', Xq);
     const kk = Math.min(k, this.n);
     const out: TopKResult = {
@@ -286,8 +286,8 @@ export class Influence {
 
   /** V = H^{-1} [grad target_q] and the coefficients the native scorer combines it with. */
   private async queryOperands(where: string, Xq: Matrix, yq: Float64Array | readonly number[] | undefined, options: ScoreOptions) {
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], `${where}: method`);
-    const target = checkMethod(options.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], `${where}: method`);
+    const target = checkMethod(options?.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
     const model = this.model;
     const design = model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
     if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);

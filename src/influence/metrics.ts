@@ -68,7 +68,7 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
       name: metric.name ?? 'custom',
       value: async (t) => {
         const v = await metric.value(t);
-        if (!Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${v}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${String(v)}, not a finite number`);
         return v;
       },
       gradient: async (t) => {
@@ -76,6 +76,8 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
         if (!(g instanceof Float64Array) || g.length !== model.nParameters) {
           throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) must return a Float64Array of length ${model.nParameters}`);
         }
+        const bad = g.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) returned ${g[bad]} at index ${bad}`);
         return g;
       },
     };

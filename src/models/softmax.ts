@@ -120,8 +120,8 @@ export class SoftmaxRegression implements AttributableModel {
 
   /** Cross-entropy of every example. */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const z = await this.logits(X, theta); // checks X before its rows are read
     const labels = this.labels(y, X.rows);
-    const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
       return logSumExp(row) - row[labels[i]!]!;
