@@ -25,6 +25,12 @@ const READERS: Record<string, { size: number; get: (v: DataView, o: number, le: 
   b1: { size: 1, get: (v, o) => v.getUint8(o) },
 };
 
+/**
+ * Decodes a NumPy .npy file held in memory (float64, float32 or integers; either byte order; C or Fortran order).
+ * @param bytes - the file's bytes
+ * @param source - name of the data for error messages
+ * @returns the values as float64, C order, and the shape
+ */
 export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   const text = (a: number, b: number) => String.fromCharCode(...bytes.subarray(a, b));
   if (bytes.length < 10 || text(0, 6) !== MAGIC) throw new RangeError(`${source}: not a .npy file (bad magic string)`);
@@ -62,11 +68,21 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   return { data, shape };
 }
 
+/**
+ * Reads a NumPy .npy file (see `parseNpy`).
+ * @param path - the file
+ * @returns the values as float64, C order, and the shape
+ */
 export async function readNpy(path: string): Promise<NpyArray> {
   return parseNpy(new Uint8Array(await readFile(path)), path);
 }
 
-/** Encodes a float64 C-order array as a version 1.0 .npy file. */
+/**
+ * Encodes a float64 C-order array as a version 1.0 .npy file.
+ * @param data - float64 values in C order
+ * @param shape - the array's shape; its product must equal data.length
+ * @returns the file's bytes
+ */
 export function encodeNpy(data: Float64Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new RangeError(`encodeNpy: shape (${shape.join(', ')}) holds ${count} values, data has ${data.length}`);
@@ -84,6 +100,12 @@ export function encodeNpy(data: Float64Array, shape: readonly number[]): Uint8Ar
   return out;
 }
 
+/**
+ * Writes a float64 C-order array as a .npy file (see `encodeNpy`).
+ * @param path - the file to write
+ * @param data - float64 values in C order
+ * @param shape - the array's shape
+ */
 export async function writeNpy(path: string, data: Float64Array, shape: readonly number[]): Promise<void> {
   await writeFile(path, encodeNpy(data, shape));
 }

@@ -21,6 +21,9 @@ import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
+/**
+ * Options of `groundTruth` and `lds`.
+ */
 export interface GroundTruthOptions {
   /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -37,6 +40,9 @@ export interface GroundTruthOptions {
   /** Directory for the retrained outputs (reused across methods and runs). */
   cacheDir?: string;
   signal?: AbortSignal;
+  /**
+   * Called after each subset's retrain.
+   */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -82,7 +88,11 @@ function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: num
   return h.digest('hex').slice(0, 24);
 }
 
-/** Retrains on every subset (or reads the cache) and returns the actual query targets. */
+/**
+ * Retrains on every subset (or reads the cache) and returns the actual query targets.
+ * @param o - the model, queries, number and size of subsets, target, seed, cache directory
+ * @returns the subsets and the actual query targets after each retrain
+ */
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const { model } = o;
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
@@ -117,7 +127,11 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   return { subsets, outputs, m, retrained: M };
 }
 
-/** Ground truth (cached) and LDS in one call. */
+/**
+ * Ground truth (cached) and LDS in one call.
+ * @param o - the ground truth's options and the n x m scores
+ * @returns the mean LDS, its standard error and the per-query values
+ */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
   const truth = await groundTruth(o);
   return ldsFromScores(truth, o.scores, o.model.X.rows);
