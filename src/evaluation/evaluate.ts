@@ -7,7 +7,6 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
-import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
@@ -85,7 +84,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const { model, queries } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
-  const glm = supportsInfluence(model) ? model : undefined;
+  const glm = Influence.supports(model) ? model : undefined;
   for (const m of methods) {
     if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic or ridge regression), not ${model.kind}`);
   }
@@ -124,10 +123,4 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
-}
-
-/** Whether a model offers what `Influence.of` needs (an exact Hessian at its optimum): a capability test, not a class test. */
-function supportsInfluence(model: AttributableModel): model is AttributableModel & GeneralizedLinearModel {
-  const m = model as Partial<GeneralizedLinearModel>;
-  return typeof m.factorization === 'function' && typeof m.trainingPointwise === 'function' && typeof m.refit === 'function';
 }

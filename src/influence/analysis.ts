@@ -8,7 +8,7 @@ import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, toIndexSet } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { sigmoid } from '../numerics.ts';
-import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
+import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 
 /**
@@ -114,6 +114,18 @@ export class Influence {
   }
 
   /**
+   * Whether a model offers what the analysis needs (an exact Hessian at its optimum and exact
+   * refits): a capability test, not a class test.
+   * @param model - any value
+   * @returns true for a model `Influence.of` accepts
+   */
+  static supports(model: unknown): model is GeneralizedLinearModel {
+    const m = model as Partial<GeneralizedLinearModel> | null;
+    return typeof m === 'object' && m !== null && typeof m.factorization === 'function' &&
+      typeof m.trainingPointwise === 'function' && typeof m.refit === 'function' && typeof m.design === 'function';
+  }
+
+  /**
    * Factors the Hessian at the model's optimum and computes all leverages. X and y, when
    * given, must be the data the model was fitted on (the model keeps them).
    * @param model - a fitted LogisticRegression or RidgeRegression
@@ -122,7 +134,7 @@ export class Influence {
    * @returns the analysis
    */
   static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence> {
-    if (!(model instanceof GeneralizedLinearModel)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
+    if (!Influence.supports(model)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
     if (X !== undefined) {
       assertMatrix('Influence.of: X', X);
       if (X !== model.X && (X.rows !== model.X.rows || X.cols !== model.X.cols || X.data.some((v, k) => v !== model.X.data[k]))) {
