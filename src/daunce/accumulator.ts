@@ -10,7 +10,7 @@
 import type { Backend } from '../backend/types.ts';
 import { resolveBackend } from '../backend/index.ts';
 import { assertInteger } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative } from '../errors.ts';
 import type { TopKResult } from '../influence/analysis.ts';
 
 /**
@@ -229,8 +229,8 @@ export class LossCovariance {
     };
     const zero = this.zeroVariance();
     const kernels = backend ?? resolveBackend('auto');
-    try {
-      return await kernels.covarianceScores({
+    return callNative('LossCovariance.scores', () =>
+      kernels.covarianceScores({
         train: this.rowsTrain.subarray(0, this.count * this.n),
         n: this.n,
         query: this.rowsQuery.subarray(0, this.count * this.m),
@@ -240,9 +240,7 @@ export class LossCovariance {
         queryMean: this.query.mean,
         ...(measure === 'correlation' ? { trainScale: scale(this.train, zero.train), queryScale: scale(this.query, zero.queries) } : {}),
         ...(k !== undefined ? { k } : {}),
-      });
-    } catch (err) {
-      rethrowNative('LossCovariance.scores', err);
-    }
+      }),
+    );
   }
 }
