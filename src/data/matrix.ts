@@ -1,9 +1,7 @@
 /** Dense row-major float64 matrix: one example per row. */
 import { assertFinite, assertInteger, describe } from './validate.ts';
 
-/**
- * A dense row-major float64 matrix: one example per row (the input of every model).
- */
+/** A dense row-major float64 matrix: one example per row (the input of every model). */
 export class Matrix {
   /** Row-major values, rows * cols long. Do not mutate while an async call is using it. */
   readonly data: Float64Array;
@@ -142,9 +140,7 @@ export function assertMatrix(name: string, x: unknown): Matrix {
   return x;
 }
 
-/**
- * How `Matrix.fromCSV` reads a file.
- */
+/** How `Matrix.fromCSV` reads a file. */
 export interface MatrixFileOptions {
   /** CSV only: field separator (default ','). */
   delimiter?: string;

@@ -3,14 +3,10 @@ import { readLabelled } from '../data/labelled.ts';
 import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
 import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 
-/**
- * The dataset names `loadDataset` accepts (for help texts).
- */
+/** The dataset names `loadDataset` accepts (for help texts). */
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
-/**
- * Options of `loadDataset`.
- */
+/** Options of `loadDataset`. */
 export interface DatasetOptions {
   /** Bag-of-words size for 'spam'. Default 2000. */
   vocabulary?: number;

@@ -14,9 +14,7 @@ async function digitPixels(digit: number): Promise<Float64Array> {
   return Float64Array.from((JSON.parse(await readFile(file, 'utf8')) as { data: number[] }).data);
 }
 
-/**
- * A dataset: inputs one example per row, labels, and a name for reports.
- */
+/** A dataset: inputs one example per row, labels, and a name for reports. */
 export interface LabelledData {
   name: string;
   X: Matrix;

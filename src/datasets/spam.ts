@@ -10,9 +10,7 @@ import { Matrix } from '../data/matrix.ts';
 import type { LabelledData } from './mnist.ts';
 import { packageDir } from './package-data.ts';
 
-/**
- * Options of `loadSpamAssassin`.
- */
+/** Options of `loadSpamAssassin`. */
 export interface SpamOptions {
   /** Number of words kept. Default 2000. */
   vocabulary?: number;

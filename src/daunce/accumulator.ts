@@ -14,7 +14,8 @@ import { callNative } from '../errors.ts';
 import type { TopKResult } from '../influence/analysis.ts';
 
 /**
- * How Daunce turns loss co-variation into a score: covariance, or correlation (covariance over both standard deviations).
+ * How Daunce turns loss co-variation into a score: covariance, or correlation (covariance over
+ * both standard deviations).
  */
 export type Measure = 'covariance' | 'correlation';
 
@@ -51,9 +52,7 @@ class Moments {
   }
 }
 
-/**
- * Mergeable moments and loss rows of Daunce's perturbed models, scored block by block (docs/methods.md section 4).
- */
+/** Mergeable moments and loss rows of Daunce's perturbed models, scored block by block (docs/methods.md section 4). */
 export class LossCovariance {
   readonly n: number;
   readonly m: number;

@@ -13,9 +13,7 @@ import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
-/**
- * Options of `daunce`.
- */
+/** Options of `daunce`. */
 export interface DaunceOptions {
   /**
    * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
@@ -39,9 +37,7 @@ export interface DaunceOptions {
   /** Seed of every subset and xi. Default 0. */
   seed?: number;
   signal?: AbortSignal;
-  /**
-   * Called after each finished model.
-   */
+  /** Called after each finished model. */
   onProgress?: (p: DaunceProgress) => void;
   /** Each finished model's losses are written here; a rerun resumes from them. */
   checkpointDir?: string;
@@ -58,9 +54,7 @@ export interface DaunceOptions {
   backend?: BackendName;
 }
 
-/**
- * A finished Daunce run: its settings, the accumulator and its scores.
- */
+/** A finished Daunce run: its settings, the accumulator and its scores. */
 export interface DaunceResult {
   /** The backend that computes the scores ('cpu' or 'webgpu'). */
   backend: string;
@@ -90,7 +84,8 @@ const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
 /**
- * Trains K perturbed copies of a model (or runs an external trainer) and scores training examples against queries by the co-variation of their losses (docs/methods.md section 4).
+ * Trains K perturbed copies of a model (or runs an external trainer) and scores training examples
+ * against queries by the co-variation of their losses (docs/methods.md section 4).
  * @param o - the model, queries, K, variant, access, measure, seed, checkpoint directory, ...
  * @returns the run, with `scores` and `topK`
  */

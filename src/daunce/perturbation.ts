@@ -5,18 +5,12 @@
  */
 import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 
-/**
- * The perturbed objective: Daunce ('hessian'), Daunce-E ('fisher') or Daunce-T ('trak').
- */
+/** The perturbed objective: Daunce ('hessian'), Daunce-E ('fisher') or Daunce-T ('trak'). */
 export type DaunceVariant = 'hessian' | 'fisher' | 'trak';
-/**
- * White-box (with the first-order term) or black-box (without it) objectives.
- */
+/** White-box (with the first-order term) or black-box (without it) objectives. */
 export type DaunceAccess = 'white-box' | 'black-box';
 
-/**
- * The draws of one perturbed copy.
- */
+/** The draws of one perturbed copy. */
 export interface Perturbation {
   /** Draw index k (0-based). */
   k: number;

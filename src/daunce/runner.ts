@@ -34,9 +34,7 @@ export interface PerturbableModel<Handle = unknown> {
   release?(handle: Handle): Promise<void>;
 }
 
-/**
- * Progress of a Daunce run, reported after each finished model.
- */
+/** Progress of a Daunce run, reported after each finished model. */
 export interface DaunceProgress {
   /** Models finished (resumed ones included). */
   done: number;

@@ -14,18 +14,12 @@ import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
 import { trakScores } from './trak.ts';
 
-/**
- * The attribution methods `evaluateMethods` compares.
- */
+/** The attribution methods `evaluateMethods` compares. */
 export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-trak', 'trak', 'random'] as const;
-/**
- * One of `EVAL_METHODS`.
- */
+/** One of `EVAL_METHODS`. */
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
-/**
- * Options of `evaluateMethods`.
- */
+/** Options of `evaluateMethods`. */
 export interface EvaluateOptions {
   /** A fitted model: IF and RIF need one that `Influence` analyses (the GLMs), TRAK one with `outputGradients`. */
   model: AttributableModel;
@@ -46,15 +40,11 @@ export interface EvaluateOptions {
   removalSizes?: number[];
   seed?: number;
   cacheDir?: string;
-  /**
-   * Called with the name of each stage as it starts.
-   */
+  /** Called with the name of each stage as it starts. */
   onProgress?: (stage: string) => void;
 }
 
-/**
- * One method's LDS and subset-removal curve.
- */
+/** One method's LDS and subset-removal curve. */
 export interface MethodEvaluation {
   method: EvalMethod;
   lds: number;
@@ -63,9 +53,7 @@ export interface MethodEvaluation {
   seconds: number;
 }
 
-/**
- * The result of `evaluateMethods`.
- */
+/** The result of `evaluateMethods`. */
 export interface EvaluationReport {
   n: number;
   m: number;
@@ -76,7 +64,8 @@ export interface EvaluationReport {
 }
 
 /**
- * Which attribution to trust: LDS and subset removal of every method against one cached ground truth, and Daunce's LDS by K with the fitted scaling law.
+ * Which attribution to trust: LDS and subset removal of every method against one cached ground
+ * truth, and Daunce's LDS by K with the fitted scaling law.
  * @param o - the model, queries, methods and their settings
  * @returns one evaluation per method, and the scaling law
  */

@@ -5,9 +5,7 @@
  */
 import { spearman } from './stats.ts';
 
-/**
- * Retrained outputs: the subsets and the actual query targets after retraining on each.
- */
+/** Retrained outputs: the subsets and the actual query targets after retraining on each. */
 export interface GroundTruth {
   /** M subsets (sorted training indices). */
   subsets: Uint32Array[];
@@ -18,9 +16,7 @@ export interface GroundTruth {
   retrained: number;
 }
 
-/**
- * The LDS over the queries.
- */
+/** The LDS over the queries. */
 export interface LdsResult {
   mean: number;
   standardError: number;

@@ -21,9 +21,7 @@ import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
-/**
- * Options of `groundTruth` and `lds`.
- */
+/** Options of `groundTruth` and `lds`. */
 export interface GroundTruthOptions {
   /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -40,9 +38,7 @@ export interface GroundTruthOptions {
   /** Directory for the retrained outputs (reused across methods and runs). */
   cacheDir?: string;
   signal?: AbortSignal;
-  /**
-   * Called after each subset's retrain.
-   */
+  /** Called after each subset's retrain. */
   onProgress?: (done: number, total: number) => void;
 }
 

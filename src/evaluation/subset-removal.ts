@@ -9,9 +9,7 @@ import { assertInteger } from '../data/validate.ts';
 import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 
-/**
- * Options of `subsetRemoval`.
- */
+/** Options of `subsetRemoval`. */
 export interface SubsetRemovalOptions {
   /** A fitted classifier: a convex one is refitted exactly, a stochastic one (the MLP) retrained from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -26,9 +24,7 @@ export interface SubsetRemovalOptions {
   seed?: number;
 }
 
-/**
- * One point of the subset-removal curve.
- */
+/** One point of the subset-removal curve. */
 export interface SubsetRemovalPoint {
   N: number;
   /** Fraction of the initially correct queries that the retrained model gets wrong. */
@@ -36,7 +32,8 @@ export interface SubsetRemovalPoint {
 }
 
 /**
- * Removes the N training examples that most support the correctly classified queries, retrains, and reports the fraction of those queries that flip (docs/methods.md section 5).
+ * Removes the N training examples that most support the correctly classified queries, retrains,
+ * and reports the fraction of those queries that flip (docs/methods.md section 5).
  * @param o - the model, queries, their scores and the sizes N
  * @returns the number of initially correct queries and the flipped fraction per N
  */

@@ -19,9 +19,7 @@ import { isAttributableModel, type AttributableModel } from '../models/model.ts'
 import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 
-/**
- * Options of `trakScores`.
- */
+/** Options of `trakScores`. */
 export interface TrakOptions {
   /** A fitted model that provides `outputGradients` (LogisticRegression, MultilayerPerceptron, ...). */
   model: AttributableModel;

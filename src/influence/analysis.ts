@@ -11,20 +11,14 @@ import { sigmoid } from '../numerics.ts';
 import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 
-/**
- * How a removal's parameter change is obtained: influence function, rescaled IF, Newton step, or exact refit.
- */
+/** How a removal's parameter change is obtained: influence function, rescaled IF, Newton step, or exact refit. */
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
-/**
- * The additive estimates that give per-example scores.
- */
+/** The additive estimates that give per-example scores. */
 export type ScoreMethod = 'if' | 'rif';
 /** What a score predicts the change of: the query's loss, margin, or probability (ridge: value). */
 export type ScoreTarget = 'loss' | 'logit' | 'probability';
 
-/**
- * Options of `Influence.scores`.
- */
+/** Options of `Influence.scores`. */
 export interface ScoreOptions {
   /** Default 'rif'. */
   method?: ScoreMethod;
@@ -32,9 +26,7 @@ export interface ScoreOptions {
   target?: ScoreTarget;
 }
 
-/**
- * Options of `Influence.topK`.
- */
+/** Options of `Influence.topK`. */
 export interface TopKOptions extends ScoreOptions {
   /** Examples kept per query at each end. Default 10. */
   k?: number;
@@ -52,9 +44,7 @@ export interface TopKResult {
   bottomValue: Float64Array;
 }
 
-/**
- * A removal's effect on a metric, exact in theta (nonlinear) and to first order (linear).
- */
+/** A removal's effect on a metric, exact in theta (nonlinear) and to first order (linear). */
 export interface Effect {
   /** f(theta + Delta) - f(theta). */
   nonlinear: number;
@@ -66,7 +56,8 @@ export interface Effect {
 const LEVERAGE_ONE = 1 - 1e-10;
 
 /**
- * Influence analysis of a fitted GLM: the Hessian factored once, leverages, removal effects and scores (docs/methods.md sections 2 and 3). Create it with `Influence.of(model)`.
+ * Influence analysis of a fitted GLM: the Hessian factored once, leverages, removal effects and
+ * scores (docs/methods.md sections 2 and 3). Create it with `Influence.of(model)`.
  */
 export class Influence {
   readonly model: GeneralizedLinearModel;

@@ -32,14 +32,10 @@ type BuiltIn =
   | { kind: 'queryLogit'; x: ArrayLike<number> }
   | { kind: 'queryProbability'; x: ArrayLike<number> };
 
-/**
- * A metric for `Influence.effect` and friends: one of `Metric.*` or a `CustomMetric`.
- */
+/** A metric for `Influence.effect` and friends: one of `Metric.*` or a `CustomMetric`. */
 export type MetricSpec = (BuiltIn & { name: string }) | CustomMetric;
 
-/**
- * The built-in metrics f(theta) of docs/methods.md section 2.
- */
+/** The built-in metrics f(theta) of docs/methods.md section 2. */
 export const Metric = {
   /**
    * Sum of predictions over a test subset: probabilities (logistic) or values (ridge).

@@ -12,9 +12,7 @@ import { sigmoid } from '../numerics.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 
-/**
- * The binary GLMs: logistic regression and ridge (least squares).
- */
+/** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
 
 /** How a fit ended: the gradient norm of the full objective and the work it took. */
@@ -59,9 +57,7 @@ export interface TrainingPointwise {
   curvature: Float64Array;
 }
 
-/**
- * Either remove examples (their weight becomes 0) or set new example weights.
- */
+/** Either remove examples (their weight becomes 0) or set new example weights. */
 export type RefitRequest = { exclude: ArrayLike<number>; weights?: undefined } | { weights: Float64Array | readonly number[]; exclude?: undefined };
 
 export interface GlmState {
@@ -82,9 +78,7 @@ export interface GlmState {
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
 
-/**
- * Shared machinery of `LogisticRegression` and `RidgeRegression` (docs/methods.md section 1).
- */
+/** Shared machinery of `LogisticRegression` and `RidgeRegression` (docs/methods.md section 1). */
 export abstract class GeneralizedLinearModel implements AttributableModel {
   abstract readonly kind: GlmKind;
   abstract readonly task: 'classification' | 'regression';

@@ -4,9 +4,7 @@ import { sigmoid } from '../numerics.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 
-/**
- * Binary L2-regularised logistic regression, labels 0/1 (docs/methods.md section 1).
- */
+/** Binary L2-regularised logistic regression, labels 0/1 (docs/methods.md section 1). */
 export class LogisticRegression extends GeneralizedLinearModel {
   readonly kind = 'logistic' as const;
   readonly task = 'classification' as const;

@@ -11,9 +11,7 @@ import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
-/**
- * Options of `MultilayerPerceptron.fit`.
- */
+/** Options of `MultilayerPerceptron.fit`. */
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
   hidden?: number[];
@@ -38,9 +36,7 @@ export interface MlpOptions {
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
-/**
- * A ReLU network with a softmax output, trained natively (docs/methods.md section 1).
- */
+/** A ReLU network with a softmax output, trained natively (docs/methods.md section 1). */
 export class MultilayerPerceptron implements AttributableModel {
   readonly kind = 'mlp' as const;
   readonly task = 'classification' as const;

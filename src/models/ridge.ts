@@ -3,9 +3,7 @@ import type { Matrix } from '../data/matrix.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 
-/**
- * L2-regularised least squares (docs/methods.md section 1).
- */
+/** L2-regularised least squares (docs/methods.md section 1). */
 export class RidgeRegression extends GeneralizedLinearModel {
   readonly kind = 'ridge' as const;
   readonly task = 'regression' as const;

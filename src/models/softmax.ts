@@ -13,9 +13,7 @@ import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
 
-/**
- * Options of `SoftmaxRegression.fit`.
- */
+/** Options of `SoftmaxRegression.fit`. */
 export interface SoftmaxOptions {
   /** Default 1. */
   lambda?: number;
@@ -40,9 +38,7 @@ interface Resolved {
   backend: BackendName;
 }
 
-/**
- * Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1).
- */
+/** Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1). */
 export class SoftmaxRegression implements AttributableModel {
   readonly kind = 'softmax' as const;
   readonly task = 'classification' as const;

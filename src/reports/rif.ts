@@ -89,9 +89,7 @@ export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | '
   return lines.join('\n');
 }
 
-/**
- * An extra section of the report (sweeps, poisoning), with an optional plot.
- */
+/** An extra section of the report (sweeps, poisoning), with an optional plot. */
 export interface ExtraSection {
   title: string;
   html: string;

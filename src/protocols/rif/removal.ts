@@ -22,9 +22,7 @@ import { summarize, type SummaryRow } from './summary.ts';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
-/**
- * Options of `benchmarkRemoval`.
- */
+/** Options of `benchmarkRemoval`. */
 export interface RemovalBenchmarkOptions {
   data: LabelledData;
   /** L2 penalty of the logistic model (sum form). Default 1e-2. */
@@ -65,9 +63,7 @@ export interface RemovalRecord {
   removed: number[];
 }
 
-/**
- * The result of `benchmarkRemoval`.
- */
+/** The result of `benchmarkRemoval`. */
 export interface RemovalBenchmarkResult {
   config: Record<string, unknown>;
   records: RemovalRecord[];
@@ -135,7 +131,8 @@ export function subSeed(seed: number, ...parts: (string | number)[]): number {
 }
 
 /**
- * Runs the IF-vs-RIF protocol (docs/methods.md section 5): for every strategy and size, the exact retrain against the IF, RIF and NS estimates. Resumes from `out`.
+ * Runs the IF-vs-RIF protocol (docs/methods.md section 5): for every strategy and size, the exact
+ * retrain against the IF, RIF and NS estimates. Resumes from `out`.
  * @param options - data, penalty, sizes, strategies, metrics, seed, output directory
  * @returns the configuration, the records and their summary
  */

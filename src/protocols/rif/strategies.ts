@@ -6,9 +6,7 @@
 import type { Influence } from '../../influence/analysis.ts';
 import { shuffleInPlace } from '../../random.ts';
 
-/**
- * The removal strategies of the RIF protocol (docs/methods.md section 5).
- */
+/** The removal strategies of the RIF protocol (docs/methods.md section 5). */
 export const STRATEGIES = [
   'random',
   'feature-cluster',
@@ -19,14 +17,10 @@ export const STRATEGIES = [
   'if-test-prediction-positive',
   'if-test-prediction-negative',
 ] as const;
-/**
- * One of `STRATEGIES`.
- */
+/** One of `STRATEGIES`. */
 export type Strategy = (typeof STRATEGIES)[number];
 
-/**
- * What the strategies read: the influence analysis, training losses and IF scores.
- */
+/** What the strategies read: the influence analysis, training losses and IF scores. */
 export interface StrategyContext {
   influence: Influence;
   /** Training losses at the fit. */

@@ -13,9 +13,7 @@ import { LogisticRegression } from '../../models/logistic.ts';
 import { sampleIndices, seededRandom, shuffleInPlace } from '../../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
 
-/**
- * One row of a sweep: an estimate's self-loss agreement at one value of lambda or n.
- */
+/** One row of a sweep: an estimate's self-loss agreement at one value of lambda or n. */
 export interface SweepRow {
   parameter: 'lambda' | 'n';
   value: number;
@@ -58,9 +56,7 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
   return rows;
 }
 
-/**
- * One poison of the poisoning check.
- */
+/** One poison of the poisoning check. */
 export interface PoisonRow {
   testIndex: number;
   /** Change of the poison's own logit when it is removed again (exact). */
