@@ -49,3 +49,6 @@ export type { MlpOptions } from './models/mlp.ts';
 export { loadMnist } from './datasets/mnist.ts';
 export { SoftmaxRegression } from './models/softmax.ts';
 export type { SoftmaxOptions } from './models/softmax.ts';
+export { ArtifactError, ARTIFACT_VERSION } from './artifacts/format.ts';
+export type { Manifest as ArtifactManifest } from './artifacts/format.ts';
+export type { ArtifactLoadOptions, ArtifactSaveOptions } from './artifacts/models.ts';

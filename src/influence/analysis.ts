@@ -9,6 +9,8 @@ import { assertInteger, toIndexSet } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
+import { loadInfluence, saveInfluence } from '../artifacts/influence.ts';
+import type { ArtifactLoadOptions, ArtifactSaveOptions } from '../artifacts/models.ts';
 
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
 export type ScoreMethod = 'if' | 'rif';
@@ -123,6 +125,16 @@ export class Influence {
 
   get n(): number {
     return this.model.X.rows;
+  }
+
+  /** Saves the model and the factored state (H, its Cholesky factor, leverages, residuals) as an artifact. */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveInfluence(this, this.pointwise, dir, options);
+  }
+
+  /** Loads an artifact written by `influence.save(dir)`: scores without refitting or refactoring. */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<Influence> {
+    return loadInfluence(dir, options, (model, f, pw, leverage) => new Influence(model, f, pw, leverage));
   }
 
   /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */

@@ -9,6 +9,7 @@ import { rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
+import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
 export type GlmKind = 'logistic' | 'ridge';
 
@@ -290,6 +291,11 @@ export abstract class GeneralizedLinearModel {
         chordIterations: r.chordIterations,
       },
     });
+  }
+
+  /** Saves the fitted model as an artifact directory (see src/artifacts; load with `<Model>.load(dir)`). */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */

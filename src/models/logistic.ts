@@ -2,6 +2,7 @@
 import type { Matrix } from '../data/matrix.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
+import { loadGlm, type ArtifactLoadOptions } from '../artifacts/models.ts';
 
 export class LogisticRegression extends GeneralizedLinearModel {
   readonly kind = 'logistic' as const;
@@ -13,6 +14,11 @@ export class LogisticRegression extends GeneralizedLinearModel {
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
     return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
+  }
+
+  /** Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash. */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<LogisticRegression> {
+    return loadGlm(dir, 'logistic', 'LogisticRegression.load', options, (state) => new LogisticRegression(state));
   }
 
   protected withState(state: GlmState): this {
