@@ -193,3 +193,16 @@ test("a malformed record becomes an error record in place ('emit')", async () =>
   for await (const r of attributeQueries(influence, input.filter((_, j) => j !== 50 && j !== 120), { k: K, batchSize: 32 })) clean.push(r);
   assertSameRecords(good, clean);
 });
+
+test("a Daunce run's queries stream block by block with the run's own scores", async () => {
+  const { daunce } = await import('../src/index.ts');
+  const { daunceRecords } = await import('../src/streaming/daunce.ts');
+  const m = 23;
+  const Xq = spam.X.selectRows(queryRows.slice(0, m));
+  const yq = Float64Array.from(records.slice(0, m), (r) => r.y);
+  const run = await daunce({ model, queries: { X: Xq, y: yq }, K: 6, seed: 3, backend: 'cpu' });
+  const dense = await run.scores();
+  const out: AttributionOutput[] = [];
+  for await (const r of daunceRecords(run, { k: K, queryBlock: 5, ids: records.slice(0, m).map((r) => r.id) })) out.push(r);
+  assertSameRecords(out, records.slice(0, m).map((r, j) => ({ id: r.id, ...denseTopK(dense, m, j) })));
+});
