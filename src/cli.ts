@@ -32,8 +32,8 @@ const integer = (name: string) => (v: string) => {
 /** The input files every scoring command reads. */
 function withDataFiles(cmd: Command): Command {
   return cmd
-    .requiredOption('--train <file>', 'training data (.csv or .npy)')
-    .requiredOption('--queries <file>', 'query data (.csv or .npy), same columns as --train')
+    .requiredOption('--train <file>', 'training data (.csv, .npy, .parquet or .arrow)')
+    .requiredOption('--queries <file>', 'query data (.csv, .npy, .parquet or .arrow), same columns as --train')
     .option('--label <column>', 'label column (name or index; negative counts from the end)', '-1');
 }
 

@@ -1,6 +1,6 @@
 /** tdakit: training data attribution on a native BLAS/LAPACK core. */
 export { Matrix } from './data/matrix.ts';
-export type { MatrixFileOptions } from './data/matrix.ts';
+export type { MatrixFileOptions, ColumnarFileOptions } from './data/matrix.ts';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy.ts';
 export { readCsv } from './data/csv.ts';
 export { LogisticRegression } from './models/logistic.ts';

@@ -56,6 +56,23 @@ export class Matrix {
     return matrixFromCsv(path, options);
   }
 
+  /**
+   * Reads numeric columns of a Parquet file (float64/32, integers, booleans), optionally only
+   * `options.columns`, in that order.
+   */
+  static async fromParquet(path: string, options: ColumnarFileOptions = {}): Promise<Matrix> {
+    const { readParquet } = await import('./columnar.ts');
+    const t = await readParquet(path, options);
+    return new Matrix(t.data, t.rows, t.cols);
+  }
+
+  /** Reads numeric columns of an Arrow IPC file or stream (as fromParquet). */
+  static async fromArrow(path: string, options: ColumnarFileOptions = {}): Promise<Matrix> {
+    const { readArrow } = await import('./columnar.ts');
+    const t = await readArrow(path, options);
+    return new Matrix(t.data, t.rows, t.cols);
+  }
+
   /** Writes the matrix as a float64 .npy file. */
   async toNpy(path: string): Promise<void> {
     const { writeNpy } = await import('./npy.ts');
@@ -94,6 +111,11 @@ export function assertMatrix(name: string, x: unknown): Matrix {
     throw new TypeError(`${name}: must be a Matrix (use Matrix.fromArrays or new Matrix(Float64Array, rows, cols)), got ${describe(x)}`);
   }
   return x;
+}
+
+export interface ColumnarFileOptions {
+  /** Columns to read, by name, in this order (default every column). */
+  columns?: readonly string[];
 }
 
 export interface MatrixFileOptions {
