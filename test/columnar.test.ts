@@ -28,14 +28,14 @@ const source = {
   i64: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1_000_000_007n),
   label: Int32Array.from(spam.y),
 };
-const table = arrow.tableFromArrays({
-  f64: source.f64,
-  f32: source.f32,
-  i32: source.i32,
-  i64: source.i64,
+const table = new arrow.Table({
+  f64: arrow.makeVector(source.f64),
+  f32: arrow.makeVector(source.f32),
+  i32: arrow.makeVector(source.i32),
+  i64: arrow.makeVector(source.i64),
   flag: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => i % 3 === 0), new arrow.Bool()),
   name: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => `email ${i}`), new arrow.Utf8()),
-  label: source.label,
+  label: arrow.makeVector(source.label),
 });
 const expected = (i: number) => [source.f64[i]!, source.f32[i]!, source.i32[i]!, Number(source.i64[i]!), i % 3 === 0 ? 1 : 0];
 
@@ -80,7 +80,7 @@ test('readLabelled (the CLI loader) takes .parquet and .arrow like .csv', async 
 });
 
 test('a null in a selected column is an error naming it', async () => {
-  const withNull = arrow.tableFromArrays({ a: arrow.vectorFromArray([1.5, null, 3], new arrow.Float64()) });
+  const withNull = new arrow.Table({ a: arrow.vectorFromArray([1.5, null, 3], new arrow.Float64()) });
   const file = join(dir, 'null.arrow');
   await writeFile(file, arrow.tableToIPC(withNull, 'file'));
   await assert.rejects(Matrix.fromArrow(file), /column 'a' row 1 is null/);
