@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
+import { registerFit } from './cli/fit.ts';
+import { registerAttribute } from './cli/attribute.ts';
 import { readLabelled } from './data/labelled.ts';
 import { writeNpy } from './data/npy.ts';
 import { Influence } from './influence/analysis.ts';
@@ -188,6 +190,9 @@ async function writeTopK(top: { k: number; queries: number; topIndex: Int32Array
   }
   if (path) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
 }
+
+registerFit(program);
+registerAttribute(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tdakit: ${err.message}\n`);

@@ -61,6 +61,17 @@ export interface AttributionStreamOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Stands in for an input record that could not even be parsed (a line that is not JSON): the
+ * stream treats it as a malformed record with this message.
+ */
+export class UnparsableRecord {
+  constructor(
+    readonly problem: string,
+    readonly id?: unknown,
+  ) {}
+}
+
 /** A malformed query record (in 'fail' mode the stream fails with it). */
 export class RecordError extends Error {
   readonly code = 'ERR_TDAKIT_RECORD';
@@ -138,6 +149,7 @@ class Batcher {
 
   /** Copies a valid record into slot `slot`, or says what is wrong with it. */
   private check(record: unknown, slot: number): string | undefined {
+    if (record instanceof UnparsableRecord) return record.problem;
     if (record === null || typeof record !== 'object' || Array.isArray(record)) return `must be an object { id, x, y? }, got ${JSON.stringify(record)?.slice(0, 80)}`;
     const r = record as QueryRecord;
     const x = r.x as unknown;
