@@ -52,3 +52,7 @@ export type { SoftmaxOptions } from './models/softmax.ts';
 export { ArtifactError, ARTIFACT_VERSION } from './artifacts/format.ts';
 export type { Manifest as ArtifactManifest } from './artifacts/format.ts';
 export type { ArtifactLoadOptions, ArtifactSaveOptions } from './artifacts/models.ts';
+export { attributeQueries, attributionStream, RecordError, UnparsableRecord } from './streaming/attribution.ts';
+export type { QueryRecord, AttributionRecord, AttributionErrorRecord, AttributionOutput, AttributionStreamOptions, ScoredEntry } from './streaming/attribution.ts';
+export { daunceRecords } from './streaming/daunce.ts';
+export type { DaunceStreamOptions } from './streaming/daunce.ts';

@@ -154,7 +154,7 @@ test("a malformed record fails the stream after every record before it ('fail')"
   for (const [what, pattern] of [
     [{ x: [1, 2, 3] }, /x has 3 values, the model has 100 features/],
     [{ x: records[0]!.x.map((v, j) => (j === 7 ? 'abc' : v)) }, /x\[7\] is "abc", not a finite number/],
-    [{ y: 3 }, /label 0 is 3/],
+    [{ y: 3 }, /y is 3: logistic regression needs labels 0 or 1/],
     [{ y: undefined }, /y is required/],
   ] as const) {
     const input = bad(77, what);

@@ -165,7 +165,8 @@ class Batcher {
       try {
         this.influence.model.labels([r.y as number], 1, 'y');
       } catch (err) {
-        return (err as Error).message;
+        // The model's check speaks of "label 0" of an array; here there is one label.
+        return `y is ${JSON.stringify(r.y)}: ${(err as Error).message.replace(/^y: (label 0 is [^;]*; |element 0 is )/, '')}`;
       }
     }
     // Only now that it is valid does it enter the batch.
