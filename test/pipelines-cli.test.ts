@@ -112,3 +112,20 @@ test('a damaged or missing artifact exits 1 naming the file', async () => {
   assert.match(r.stderr, /nope: no such artifact directory/);
   assert.equal(r.stdout, '');
 });
+
+test('fit --data reference: the artifact points at the CSV and refuses it once it changed', async () => {
+  const csv = join(dir, 'train-ref.csv');
+  const text = [header, ...trainRows.map((i) => [...data.X.row(i), data.y[i]].join(','))].join('\n') + '\n';
+  await writeFile(csv, text);
+  const ref = join(dir, 'model-ref');
+  const fit = cli(['fit', '--train', csv, '--label', 'spam', '--out', ref, '--data', 'reference']);
+  assert.equal(fit.code, 0, fit.stderr);
+  const ok = cli(['attribute', '--model', ref, '--queries', '-', '--top-k', String(K)], ndjson);
+  assert.equal(ok.code, 0, ok.stderr);
+  assertMatchesDense(lines(ok.stdout), records.map((q) => q.id));
+  await writeFile(csv, text.replace(/,([01])\n/, (_, v: string) => `,${1 - Number(v)}\n`));
+  const changed = cli(['attribute', '--model', ref, '--queries', '-'], ndjson);
+  assert.equal(changed.code, 1);
+  assert.match(changed.stderr, /train-ref\.csv: does not hold the training data the model in .* was fitted on/);
+  assert.equal(changed.stdout, '');
+});
