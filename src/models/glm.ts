@@ -11,6 +11,7 @@ import { toFloat64, toIndexSet } from '../data/validate.ts';
 import { sigmoid } from '../numerics.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
+import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
 /** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
@@ -386,6 +387,11 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       diagnostics: fitDiagnostics(r),
     });
+  }
+
+  /** Saves the fitted model as an artifact directory (see src/artifacts; load with `<Model>.load(dir)`). */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */
