@@ -31,6 +31,21 @@ export function rethrowNative(operation: string, err: unknown): never {
   throw new Error(message, { cause: err });
 }
 
+/**
+ * Runs a native (backend) call and re-throws its failure with the operation named (see
+ * `rethrowNative`): the one wrapper every model and analysis uses around the core.
+ * @param operation - name for the error message, e.g. 'LogisticRegression.losses'
+ * @param run - the call
+ * @returns what the call resolves to
+ */
+export async function callNative<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    rethrowNative(operation, err);
+  }
+}
+
 /** A file tdakit wrote earlier fails its checksum or format check (names the file). */
 export class IntegrityError extends Error {
   readonly code = 'ERR_TDAKIT_INTEGRITY';
