@@ -51,7 +51,8 @@ export function shuffleInPlace<T>(a: T[], random: () => number, count = a.length
  * @returns sorted indices
  */
 export function sampleIndices(n: number, size: number, random: () => number): Uint32Array {
-  // shuffleInPlace's draws on a typed array (4 bytes per index, off the JS heap): large n fits.
+  // The loop of shuffleInPlace on a typed array (4 bytes per index rather than a JS array's
+  // boxed elements): the same draws with far less memory at large n.
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   for (let i = 0; i < Math.min(size, n - 1); i++) {

@@ -30,6 +30,8 @@ const CALL_LIMIT_MS = 20_000;
 const random = seededRandom(seed);
 const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
 const dir = mkdtempSync(join(tmpdir(), 'tdakit-fuzz-'));
+// Fuzzed relative paths (cache and checkpoint directories) land in the temporary directory, never in the repository.
+process.chdir(dir);
 
 // Valid fixtures that the cases mutate.
 const { X, y } = logisticData(40, 3, 7);

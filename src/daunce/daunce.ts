@@ -13,6 +13,7 @@ import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
+/** Options of `daunce`. */
 export interface DaunceOptions {
   /**
    * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
@@ -36,6 +37,7 @@ export interface DaunceOptions {
   /** Seed of every subset and xi (any non-negative safe integer). Default 0. */
   seed?: number;
   signal?: AbortSignal;
+  /** Called after each finished model. */
   onProgress?: (p: DaunceProgress) => void;
   /** Each finished model's losses are written here; a rerun resumes from them. */
   checkpointDir?: string;
@@ -58,6 +60,7 @@ export interface DaunceOptions {
   backend?: BackendName;
 }
 
+/** A finished Daunce run: its settings, the accumulator and its scores. */
 export interface DaunceResult {
   /** The backend that computes the scores ('cpu' or 'webgpu'). */
   backend: string;
@@ -68,15 +71,30 @@ export interface DaunceResult {
   /** Models loaded from the checkpoint instead of trained. */
   resumed: number;
   accumulator: LossCovariance;
-  /** n x m scores (row-major). */
+  /**
+   * n x m scores (row-major).
+   * @param measure - default: the run's measure
+   * @returns n x m scores, row-major
+   */
   scores(measure?: Measure): Promise<Float64Array>;
-  /** Top and bottom k per query, computed block by block. */
+  /**
+   * Top and bottom k per query, computed block by block.
+   * @param k - scores kept per query at each end
+   * @param measure - default: the run's measure
+   * @returns the top and bottom k indices and scores per query
+   */
   topK(k: number, measure?: Measure): Promise<TopKScores>;
 }
 
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
+/**
+ * Trains K perturbed copies of a model (or runs an external trainer) and scores training examples
+ * against queries by the co-variation of their losses (docs/methods.md section 4).
+ * @param o - the model, queries, K, variant, access, measure, seed, checkpoint directory, ...
+ * @returns the run, with `scores` and `topK`
+ */
 export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
   const K = assertInteger('daunce: K', o.K ?? 100, 2);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
-import { AbortError } from '../errors.ts';
+import { AbortError, NumericError } from '../errors.ts';
 import { checkQueries, checkScores } from './scores.ts';
 import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
@@ -22,6 +22,7 @@ import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
+/** Options of `groundTruth` and `lds`. */
 export interface GroundTruthOptions {
   /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -38,6 +39,7 @@ export interface GroundTruthOptions {
   /** Directory for the retrained outputs (reused across methods and runs). */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Called after each subset's retrain. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -108,11 +110,17 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
   }
 }
 
-/** Retrains on every subset (or reads the cache) and returns the actual query targets. */
+/**
+ * Retrains on every subset (or reads the cache) and returns the actual query targets.
+ * @param o - the model, queries, number and size of subsets, target, seed, cache directory
+ * @returns the subsets and the actual query targets after each retrain
+ */
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   if (o === null || typeof o !== 'object') throw new TypeError('lds: expects an options object');
   const { model } = o;
-  if (!isAttributableModel(model)) throw new TypeError('lds: model must be a fitted model (LogisticRegression, RidgeRegression, MultilayerPerceptron, ...)');
+  if (!isAttributableModel(model)) {
+    throw new TypeError('lds: model must be a fitted model (LogisticRegression, RidgeRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
+  }
   checkQueries('lds: queries', o.queries);
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
   const alpha = assertNumber('lds: alpha', o.alpha ?? 0.5, 0, 1);
@@ -145,7 +153,11 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   return { subsets, outputs, m, retrained: M };
 }
 
-/** Ground truth (cached) and LDS in one call. */
+/**
+ * Ground truth (cached) and LDS in one call.
+ * @param o - the ground truth's options and the n x m scores
+ * @returns the mean LDS, its standard error and the per-query values
+ */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
   // Checked before the (expensive) retrains.
   const queryRows = o?.queries?.X?.rows;
