@@ -246,6 +246,19 @@ console.log(JSON.stringify(await outcome(() => daunce({ model, train: { n: 1e9 }
   assert.match(out.message, /need about .* GiB for the loss rows/);
 });
 
+test('lds with an impossible number of subsets is refused before allocating (child process)', () => {
+  const r = runSnippet(`import { lds, LogisticRegression, Matrix } from 'tdakit';${CATCH}
+const X = Matrix.fromArrays([[0, 1], [1, 0], [1, 1], [0, 0], [2, 1], [1, 2]]);
+const model = await LogisticRegression.fit(X, [0, 1, 1, 0, 1, 0], { lambda: 1 });
+const queries = { X: X.selectRows([0]), y: [0] };
+console.log(JSON.stringify(await outcome(() => lds({ model, queries, subsets: 2 ** 40, scores: new Float64Array(6) }))));`, { nodeArgs: ['--max-old-space-size=256'] });
+  assert.equal(r.signal, null);
+  assert.equal(r.status, 0, r.stderr);
+  const out = report<{ name: string; message: string }>(r);
+  assert.equal(out.name, 'RangeError');
+  assert.match(out.message, /lds: subsets = 1099511627776 would need about .* GiB/);
+});
+
 test('zero query rows and out-of-range seeds are clear errors', async () => {
   const { X, y } = logisticData(30, 3, 1);
   const model = await LogisticRegression.fit(X, y);
