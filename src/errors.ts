@@ -30,3 +30,18 @@ export function rethrowNative(operation: string, err: unknown): never {
   if (err instanceof RangeError) throw new RangeError(message, { cause: err });
   throw new Error(message, { cause: err });
 }
+
+/**
+ * Runs a native (backend) call and re-throws its failure with the operation named (see
+ * `rethrowNative`): the one wrapper every model and analysis uses around the core.
+ * @param operation - name for the error message, e.g. 'LogisticRegression.losses'
+ * @param run - the call
+ * @returns what the call resolves to
+ */
+export async function callNative<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    rethrowNative(operation, err);
+  }
+}

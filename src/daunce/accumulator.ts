@@ -1,5 +1,5 @@
 /**
- * The loss covariance of Daunce (methods.md section 4). Each perturbed model contributes the
+ * The loss covariance of Daunce (docs/methods.md section 4). Each perturbed model contributes the
  * loss of every training example and every query. Per-example means and second moments are
  * kept as Welford/Chan co-moments, so two accumulators (other workers, resumed runs) merge
  * exactly. The loss rows themselves are kept model-major (K x (n + m) doubles: 162 MB at

@@ -1,24 +1,24 @@
 /**
- * Daunce (the Daunce paper; methods.md section 4): train K perturbed copies of a model and
+ * Daunce (the Daunce paper; docs/methods.md section 4): train K perturbed copies of a model and
  * score training example i against query q by the covariance (or correlation) of their
  * losses across the copies.
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { selectBackend, type BackendName } from '../backend/index.ts';
-import { GeneralizedLinearModel } from '../models/glm.ts';
+import { hashArray } from '../hash.ts';
+import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
-import { glmPerturbable } from './glm-perturbable.ts';
-import { mlpPerturbable } from './mlp-perturbable.ts';
-import { MultilayerPerceptron } from '../models/mlp.ts';
-import { SoftmaxRegression } from '../models/softmax.ts';
-import { softmaxPerturbable } from './softmax-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
+import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 
 export interface DaunceOptions {
-  /** A fitted built-in model (theta_0: binary logistic, softmax regression, or a multilayer perceptron) or an external PerturbableModel. */
-  model: GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron | PerturbableModel;
+  /**
+   * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
+   * logistic, softmax regression, the multilayer perceptron) or an external PerturbableModel.
+   */
+  model: AttributableModel | PerturbableModel;
   /** Training data: defaults to the built-in model's; { n } for an external model. */
   train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
   /** Query points: { X, y } for a built-in model; { m } for an external model. */
@@ -89,7 +89,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   let n: number, m: number;
   let fingerprint: Record<string, unknown>;
   const model = o.model;
-  if (model instanceof GeneralizedLinearModel || model instanceof SoftmaxRegression || model instanceof MultilayerPerceptron) {
+  if (isAttributableModel(model)) {
     // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
     // of everything a checkpoint depends on.
     if (o.train && 'X' in o.train && o.train.X !== model.X) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
@@ -98,14 +98,10 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
     const queries = { X: Xq, y: yq };
-    perturbable = (model instanceof GeneralizedLinearModel
-      ? glmPerturbable({ model, queries, variant, access })
-      : model instanceof SoftmaxRegression
-        ? softmaxPerturbable({ model, queries, variant, access })
-        : mlpPerturbable({ model, queries, variant, access, seed })) as PerturbableModel<unknown>;
+    perturbable = perturbableFor({ model, queries, variant, access, seed });
     n = model.X.rows;
     m = Xq.rows;
-    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq) };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
@@ -131,12 +127,4 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     scores: (mm = measure) => accumulator.scores(mm, scoring),
     topK: (k, mm = measure) => accumulator.topK(k, mm, scoring),
   };
-}
-
-/** FNV-1a over the bytes of an array: identifies data in checkpoint configurations. */
-function hash(a: Float64Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return `${a.length}:${h.toString(16)}`;
 }

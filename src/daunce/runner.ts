@@ -49,6 +49,29 @@ export interface RunnerOptions {
   onProgress?: (p: DaunceProgress) => void;
 }
 
+/**
+ * Version of the checkpoint directory. 2: perturbations are drawn from seeds derived by sha256
+ * (mixSeed) and data are identified by sha256, so a format-1 checkpoint holds other draws.
+ */
+export const CHECKPOINT_FORMAT = 2;
+
+/** Refuses, with a clear message, a checkpoint written in another format (its models were drawn differently). */
+function checkCheckpointFormat(dir: string, previousConfig: string): void {
+  let format: unknown;
+  try {
+    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
+  } catch {
+    return; // an unreadable config is reported as another run by the caller
+  }
+  if (format !== CHECKPOINT_FORMAT) {
+    throw new RangeError(
+      `daunce: checkpointDir ${dir} holds a checkpoint of format ${String(format)}, ` +
+        'written by an older tdakit whose random draws differ ' +
+        `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`,
+    );
+  }
+}
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
@@ -59,12 +82,14 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
   const t0 = performance.now();
   const done = new Map<number, { train: Float64Array; query: Float64Array }>();
   const dir = o.checkpointDir;
-  const config = JSON.stringify({ n: o.n, m: o.m, ratio: o.ratio, seed: o.seed, variant: o.variant, access: o.access, ...o.fingerprint }, null, 2);
+  const config = JSON.stringify({ format: CHECKPOINT_FORMAT, n: o.n, m: o.m, ratio: o.ratio, seed: o.seed, variant: o.variant, access: o.access, ...o.fingerprint }, null, 2);
   if (dir) {
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'config.json');
     if (existsSync(file)) {
-      if ((await readFile(file, 'utf8')) !== config) throw new RangeError(`daunce: checkpointDir ${dir} holds a run with other data or options; use another directory`);
+      const previous = await readFile(file, 'utf8');
+      checkCheckpointFormat(dir, previous);
+      if (previous !== config) throw new RangeError(`daunce: checkpointDir ${dir} holds a run with other data or options; use another directory`);
       for (const name of await readdir(dir)) {
         const m = /^model-(\d+)\.f64$/.exec(name);
         if (!m || Number(m[1]) >= o.K) continue;

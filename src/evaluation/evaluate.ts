@@ -7,9 +7,9 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import type { MultilayerPerceptron } from '../models/mlp.ts';
-import { seededRandom } from '../random.ts';
+import type { GeneralizedLinearModel } from '../models/glm.ts';
+import type { AttributableModel } from '../models/model.ts';
+import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
@@ -19,9 +19,9 @@ export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-tra
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
 export interface EvaluateOptions {
-  /** Logistic regression (every method) or an MLP (every method but IF and RIF). */
-  model: LogisticRegression | MultilayerPerceptron;
-  /** MLP ground truth: retrains averaged per subset. Default 3. */
+  /** A fitted model: IF and RIF need one that `Influence` analyses (the GLMs), TRAK one with `outputGradients`. */
+  model: AttributableModel;
+  /** Stochastic models' ground truth: retrains averaged per subset. Default 3. */
   seeds?: number;
   queries: { X: Matrix; y: Float64Array };
   methods?: EvalMethod[];
@@ -62,9 +62,9 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const { model, queries } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
-  const glm = model instanceof LogisticRegression ? model : undefined;
+  const glm = supportsInfluence(model) ? model : undefined;
   for (const m of methods) {
-    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' is available for logistic regression only`);
+    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic or ridge regression), not ${model.kind}`);
   }
   const seed = o.seed ?? 0;
   const n = model.X.rows, m = queries.X.rows;
@@ -82,7 +82,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     if (method === 'if' || method === 'rif') scores = await influence!.scores(queries.X, queries.y, { method });
     else if (method === 'trak') scores = await trakScores({ model, queries, ensemble: o.trakModels ?? 1, seed });
     else if (method === 'random') {
-      const r = seededRandom(seed + 77);
+      const r = seededRandom(mixSeed(seed, 'random-scores'));
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
@@ -97,8 +97,14 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    const removal = (await subsetRemoval({ model, queries, scores, sizes, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
+    const removal = (await subsetRemoval({ model, queries, scores, sizes, seed, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
+}
+
+/** Whether a model offers what `Influence.of` needs (an exact Hessian at its optimum): a capability test, not a class test. */
+function supportsInfluence(model: AttributableModel): model is AttributableModel & GeneralizedLinearModel {
+  const m = model as Partial<GeneralizedLinearModel>;
+  return typeof m.factorization === 'function' && typeof m.trainingPointwise === 'function' && typeof m.refit === 'function';
 }

@@ -1,12 +1,13 @@
 /**
- * Influence analysis of a fitted GLM (methods.md sections 2 and 3): factor the Hessian once,
+ * Influence analysis of a fitted GLM (docs/methods.md sections 2 and 3): factor the Hessian once,
  * compute every leverage with one triangular solve, then answer any number of removal and
  * attribution questions with IF, rescaled IF (RIF), the Newton step (NS) or an exact retrain.
  */
 import type { Backend } from '../backend/types.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, toIndexSet } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
+import { sigmoid } from '../numerics.ts';
 import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 
@@ -145,7 +146,7 @@ export class Influence {
     return this.model.refit({ exclude: this.removalSet('retrain: T', T) }, { keepHessian: false });
   }
 
-  /** {nonlinear, linear} effect of removing T on a metric (methods.md section 2). */
+  /** {nonlinear, linear} effect of removing T on a metric (docs/methods.md section 2). */
   async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
     const [e] = await this.effects(T, [metric], options);
     return e!;
@@ -299,7 +300,7 @@ export class Influence {
       else if (target === 'logit' || model.kind === 'ridge') coef[j] = 1;
       else {
         const z = pw.margin[j]!;
-        const p = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+        const p = sigmoid(z);
         coef[j] = p * (1 - p);
       }
     }
@@ -326,11 +327,7 @@ export class Influence {
   }
 
   private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      rethrowNative(`Influence.${operation}`, err);
-    }
+    return callNative(`Influence.${operation}`, fn);
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * Metrics f(theta) that turn a parameter change into an effect (methods.md section 2).
+ * Metrics f(theta) that turn a parameter change into an effect (docs/methods.md section 2).
  * Built-in metrics are descriptions bound to a model when evaluated; a user metric is any
  * { value(theta), gradient(theta) }.
  */
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
+import { sigmoid } from '../numerics.ts';
 
 /** A metric supplied by the user: its value and gradient at any theta. */
 export interface CustomMetric {
@@ -56,8 +57,6 @@ export interface BoundMetric {
   value(theta: Float64Array): Promise<number>;
   gradient(theta: Float64Array): Promise<Float64Array>;
 }
-
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
   if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');

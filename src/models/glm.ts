@@ -1,13 +1,15 @@
 /**
- * Shared machinery of the L2-regularised GLMs (methods.md section 1): fitting to machine
+ * Shared machinery of the L2-regularised GLMs (docs/methods.md section 1): fitting to machine
  * precision, per-example losses and gradients, and exact warm-started refits that reuse the
  * Hessian factorisation at the optimum.
  */
 import { resolveBackend, type Backend } from '../backend/index.ts';
 import type { Design } from '../backend/types.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
+import { sigmoid } from '../numerics.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 
 export type GlmKind = 'logistic' | 'ridge';
@@ -22,6 +24,16 @@ export interface FitDiagnostics {
   newtonIterations: number;
   /** Chord iterations of a refit (each one gradient, reusing the reference factorisation). */
   chordIterations: number;
+}
+
+/**
+ * The diagnostics of a native fit or refit result (the one place that maps one to the other).
+ * @param r - the backend's result
+ * @returns the diagnostics alone
+ */
+export function fitDiagnostics(r: Readonly<FitDiagnostics>): FitDiagnostics {
+  const { gradientNorm, gradientScale, newtonIterations, chordIterations } = r;
+  return { gradientNorm, gradientScale, newtonIterations, chordIterations };
 }
 
 /** The Hessian of the objective at the fitted parameters, factored once and cached. */
@@ -65,8 +77,13 @@ export interface GlmState {
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
 
-export abstract class GeneralizedLinearModel {
+export abstract class GeneralizedLinearModel implements AttributableModel {
   abstract readonly kind: GlmKind;
+  abstract readonly task: 'classification' | 'regression';
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries can be measured by loss, margin (logit) or probability (the margin for ridge). */
+  readonly outputs: readonly ModelOutput[] = ['loss', 'logit', 'probability'];
   /** Fitted parameters: feature weights, then the intercept when fitIntercept. */
   readonly theta: Float64Array;
   /** Training data the model was fitted on (kept for refits and influence analysis). */
@@ -142,6 +159,44 @@ export abstract class GeneralizedLinearModel {
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /** Predictions: labels for classifiers, values for regression. */
+  abstract predict(X: Matrix): Promise<Float64Array>;
+
+  /**
+   * Per-example query outputs: the loss, the margin z = a^T theta ('logit'), or the predicted
+   * probability of label 1 ('probability'; ridge has no probability and returns the margin).
+   * @param X - inputs
+   * @param y - labels (read for the loss only)
+   * @param output - which output
+   * @returns one value per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output === 'loss') return this.losses(X, y);
+    const z = await this.decisionFunction(X);
+    if (output === 'logit' || this.kind === 'ridge') return z;
+    return z.map(sigmoid);
+  }
+
+  /**
+   * The model refitted exactly on a subset of its training rows or with new example weights,
+   * warm-started at this optimum (the seed is ignored: the refit is deterministic). Unlike
+   * `refit`, it does not keep the Hessian at the new optimum.
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<this> {
+    return this.refitWithWeights(retrainWeights('retrain', request, this.weights), undefined, false);
+  }
+
   /** Labels checked against X and the model's label set. */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     const out = toFloat64(name, y, rows);
@@ -164,7 +219,7 @@ export abstract class GeneralizedLinearModel {
 
   /**
    * Per-example gradients g_i = dl_i/dz a_i (n x p): with the per-example convention each also
-   * carries its penalty share (lambda / W) P theta, as in methods.md.
+   * carries its penalty share (lambda / W) P theta, as in docs/methods.md.
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
     const design = this.design(X);
@@ -283,22 +338,13 @@ export abstract class GeneralizedLinearModel {
       theta: r.theta,
       objective: r.objective,
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
-      diagnostics: {
-        gradientNorm: r.gradientNorm,
-        gradientScale: r.gradientScale,
-        newtonIterations: r.newtonIterations,
-        chordIterations: r.chordIterations,
-      },
+      diagnostics: fitDiagnostics(r),
     });
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */
-  protected async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`${this.constructor.name}.${operation}`, err);
-    }
+  protected call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`${this.constructor.name}.${operation}`, run);
   }
 
   /** Validates inputs, runs Newton from zero and returns the state of the fitted model. */
@@ -343,12 +389,7 @@ export abstract class GeneralizedLinearModel {
         penalty: opts.lambda,
         theta: r.theta,
         objective: r.objective,
-        diagnostics: {
-          gradientNorm: r.gradientNorm,
-          gradientScale: r.gradientScale,
-          newtonIterations: r.newtonIterations,
-          chordIterations: r.chordIterations,
-        },
+        diagnostics: fitDiagnostics(r),
         ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       };
     } catch (err) {

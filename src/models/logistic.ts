@@ -1,10 +1,12 @@
 /** Binary L2-regularised logistic regression (labels 0/1). */
-import type { Matrix } from '../data/matrix.ts';
+import { Matrix } from '../data/matrix.ts';
+import { sigmoid } from '../numerics.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 
 export class LogisticRegression extends GeneralizedLinearModel {
   readonly kind = 'logistic' as const;
+  readonly task = 'classification' as const;
 
   /**
    * Fits by damped Newton with Cholesky solves to machine precision.
@@ -26,7 +28,21 @@ export class LogisticRegression extends GeneralizedLinearModel {
   /** P(y = 1 | x). */
   async predictProba(X: Matrix): Promise<Float64Array> {
     const z = await this.decisionFunction(X);
-    return z.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+    return z.map(sigmoid);
+  }
+
+  /**
+   * Gradients of the true-class margin f_i = (2 y_i - 1) a_i^T theta: (2 y_i - 1) a_i, n x p
+   * (TRAK's features).
+   * @param X - inputs
+   * @param y - labels 0/1
+   * @returns the n x p gradient matrix
+   */
+  async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    const design = this.design(X);
+    const labels = this.labels(y, X.rows);
+    const g = await this.call('outputGradients', () => this.backend.scaledRows({ ...design, coef: labels.map((v) => 2 * v - 1) }));
+    return new Matrix(g, X.rows, this.nParameters);
   }
 
   /** Predicted labels (1 where P(y = 1) >= 0.5). */

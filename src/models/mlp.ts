@@ -1,14 +1,15 @@
 /**
  * A multilayer perceptron classifier (ReLU hidden layers, softmax output) trained natively by
- * minibatch Adam or SGD with momentum: the network that Daunce perturbs (methods.md section
+ * minibatch Adam or SGD with momentum: the network that Daunce perturbs (docs/methods.md section
  * 4). Objective: mean cross-entropy + (lambda / (2 n)) ||W||^2 (biases unpenalised), the
  * per-example convention of the perturbed objectives.
  */
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
@@ -34,8 +35,13 @@ export interface MlpOptions {
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
-export class MultilayerPerceptron {
+export class MultilayerPerceptron implements AttributableModel {
   readonly kind = 'mlp' as const;
+  readonly task = 'classification' as const;
+  /** Retraining starts from a seeded random initialisation with seeded minibatches. */
+  readonly stochastic = true;
+  /** Queries are measured by their cross-entropy. */
+  readonly outputs: readonly ModelOutput[] = ['loss'];
   readonly theta: Float64Array;
   readonly X: Matrix;
   readonly y: Float64Array;
@@ -87,10 +93,20 @@ export class MultilayerPerceptron {
   }
 
   /**
-   * A network with this model's options trained from a fresh initialisation (`seed`) on the
-   * given training rows only: the retrain of LDS ground truths, ensembles and subset removal.
+   * A network with this model's options trained from a fresh initialisation on the given
+   * training rows only (weights, when given, must be 0 or 1): the retrain of LDS ground truths,
+   * ensembles and subset removal. The seed (default: the fit's) drives the initialisation and
+   * the minibatch order. The older form `retrain(subset, seed)` is still accepted.
+   * @param request - subset or 0/1 weights, and the seed
+   * @param legacySeed - the seed of the older form
+   * @returns the retrained network
    */
-  async retrain(subset: Uint32Array, seed: number): Promise<MultilayerPerceptron> {
+  async retrain(request: RetrainRequest | Uint32Array, legacySeed?: number): Promise<MultilayerPerceptron> {
+    const where = 'MultilayerPerceptron.retrain';
+    const r: RetrainRequest = request instanceof Uint32Array ? { subset: request, seed: legacySeed } : request;
+    const subset = retrainSubset(where, r, this.X.rows);
+    const seed = r?.seed ?? this.options.seed;
+    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${where}: seed must be an integer >= 0, got ${seed}`);
     const o = this.options;
     const arch = this.architecture();
     const theta = await this.call('retrain', () =>
@@ -115,6 +131,37 @@ export class MultilayerPerceptron {
   /** Class ids checked against this model. */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     return classIds(name, y, rows, this.options.classes);
+  }
+
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's inputs.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.input(X, name);
+  }
+
+  /**
+   * Per-example query outputs; the network is measured by its loss (cross-entropy).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss'
+   * @returns one loss per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output !== 'loss') throw new RangeError(`MultilayerPerceptron.output: '${output}' is not defined; the network is measured by its loss`);
+    return this.losses(X, y);
+  }
+
+  /**
+   * Gradients of the true-class margin g_y - logsumexp_{c != y} g_c (TRAK's output), n x P.
+   * @param X - inputs
+   * @param y - class ids
+   * @returns the gradient matrix
+   */
+  outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    return this.gradients(X, y, 'margin');
   }
 
   private input(X: Matrix, name = 'X'): { x: Float64Array; n: number } {
@@ -155,11 +202,7 @@ export class MultilayerPerceptron {
     return new Matrix(g, X.rows, this.nParameters);
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`MultilayerPerceptron.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`MultilayerPerceptron.${operation}`, run);
   }
 }

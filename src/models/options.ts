@@ -3,7 +3,7 @@ import type { BackendName } from '../backend/index.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 
 /**
- * How the L2 penalty behaves when examples are removed (methods.md section 1):
+ * How the L2 penalty behaves when examples are removed (docs/methods.md section 1):
  * - 'fixed': the penalty (lambda/2)||P theta||^2 stays.
  * - 'per-example': every example carries a share w_i/W of it (W the fit's total weight, so
  *   1/n with unit weights); removing examples removes their shares (Koh & Liang 2017).

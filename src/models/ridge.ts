@@ -5,6 +5,7 @@ import type { GlmOptions } from './options.ts';
 
 export class RidgeRegression extends GeneralizedLinearModel {
   readonly kind = 'ridge' as const;
+  readonly task = 'regression' as const;
 
   /** Fits exactly (one Newton step is the normal equations, solved by Cholesky). */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<RidgeRegression> {

@@ -1,5 +1,5 @@
 /**
- * Multinomial (softmax) regression, fitted exactly by Newton (methods.md section 4: the
+ * Multinomial (softmax) regression, fitted exactly by Newton (docs/methods.md section 4: the
  * convex multi-class model that Daunce perturbs). The last class is the reference (logit 0),
  * so theta holds C - 1 blocks of p = d (+1) parameters, class-major. Objective:
  * sum_i w_i l_i + (lambda/2) sum_c ||P theta_c||^2.
@@ -7,9 +7,11 @@
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
-import type { FitDiagnostics } from './glm.ts';
+import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
+import { logSumExp } from '../numerics.ts';
 
 export interface SoftmaxOptions {
   /** Default 1. */
@@ -35,8 +37,13 @@ interface Resolved {
   backend: BackendName;
 }
 
-export class SoftmaxRegression {
+export class SoftmaxRegression implements AttributableModel {
   readonly kind = 'softmax' as const;
+  readonly task = 'classification' as const;
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries are measured by their cross-entropy. */
+  readonly outputs: readonly ModelOutput[] = ['loss'];
   readonly theta: Float64Array;
   readonly X: Matrix;
   readonly y: Float64Array;
@@ -117,9 +124,39 @@ export class SoftmaxRegression {
     const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
-      const m = Math.max(...row);
-      return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) - row[labels[i]!]!;
+      return logSumExp(row) - row[labels[i]!]!;
     });
+  }
+
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /**
+   * Per-example query outputs; softmax regression defines the loss (cross-entropy).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss'
+   * @returns one loss per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output !== 'loss') throw new RangeError(`SoftmaxRegression.output: '${output}' is not defined; softmax regression is measured by its loss`);
+    return this.losses(X, y);
+  }
+
+  /**
+   * Exact refit on a subset of the training rows or with new example weights, warm-started at
+   * this optimum (the seed is ignored).
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<SoftmaxRegression> {
+    return this.solve(retrainWeights('SoftmaxRegression.retrain', request, this.weights), this.theta, 'SoftmaxRegression.retrain');
   }
 
   /** Exact refit with new example weights, warm-started at this optimum. */
@@ -135,19 +172,13 @@ export class SoftmaxRegression {
         ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
         tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
       });
-      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
-        gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
-      });
+      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r));
     } catch (err) {
       rethrowNative(where, err);
     }
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`SoftmaxRegression.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`SoftmaxRegression.${operation}`, run);
   }
 }

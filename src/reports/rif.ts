@@ -6,8 +6,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RemovalBenchmarkResult, RemovalRecord } from './removal.ts';
-import type { SummaryRow } from './summary.ts';
+import type { RemovalBenchmarkResult, RemovalRecord } from '../protocols/rif/removal.ts';
+import type { SummaryRow } from '../protocols/rif/summary.ts';
 
 const METHOD_LABEL = { if: 'IF', rif: 'RIF', ns: 'NS' } as const;
 

@@ -1,6 +1,6 @@
 /** Agreement of each estimate with the actual effect, per metric (the benchmark's table). */
-import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../evaluation/stats.ts';
-import type { BenchmarkMetric, Estimate, RemovalRecord } from './removal.ts';
+import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../../evaluation/stats.ts';
+import type { BenchmarkMetric, Estimate, EstimateRecord } from './names.ts';
 
 export interface SummaryRow {
   metric: BenchmarkMetric;
@@ -13,7 +13,7 @@ export interface SummaryRow {
   medianRelativeError: number;
 }
 
-export function summarize(records: readonly RemovalRecord[]): SummaryRow[] {
+export function summarize(records: readonly EstimateRecord[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const metrics = [...new Set(records.map((r) => r.metric))];
   for (const metric of metrics) {

@@ -1,10 +1,10 @@
 /**
- * Removal strategies of the RIF paper (App. C; methods.md section 5). Each draws a set of k
+ * Removal strategies of the RIF paper (App. C; docs/methods.md section 5). Each draws a set of k
  * training indices from its own seeded generator, so a set is the same whatever ran before
  * it (what makes resumed runs identical to uninterrupted ones).
  */
-import type { Influence } from '../influence/analysis.ts';
-import type { MetricSpec } from '../influence/metrics.ts';
+import type { Influence } from '../../influence/analysis.ts';
+import { shuffleInPlace } from '../../random.ts';
 
 export const STRATEGIES = [
   'random',
@@ -26,11 +26,6 @@ export interface StrategyContext {
   ifScores(metric: 'test-loss' | 'test-prediction'): Promise<Float64Array>;
 }
 
-export interface MetricsForStrategies {
-  testLoss: MetricSpec;
-  testPrediction: MetricSpec;
-}
-
 /** Indices of the k smallest keys; ties broken by a random rank so clusters are not index-biased. */
 function smallest(keys: Float64Array, k: number, random: () => number): number[] {
   const tie = Float64Array.from(keys, () => random());
@@ -41,12 +36,7 @@ function smallest(keys: Float64Array, k: number, random: () => number): number[]
 
 /** k random distinct indices of `pool` (partial Fisher-Yates). */
 function sample(pool: number[], k: number, random: () => number): number[] {
-  const a = pool.slice();
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(random() * (a.length - i));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a.slice(0, k);
+  return shuffleInPlace(pool.slice(), random, k).slice(0, k);
 }
 
 export async function removalSet(strategy: Strategy, k: number, ctx: StrategyContext, random: () => number): Promise<number[]> {

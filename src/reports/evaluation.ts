@@ -2,8 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg } from '../benchmark/report.ts';
-import type { EvaluationReport } from './evaluate.ts';
+import { renderSvg } from './rif.ts';
+import type { EvaluationReport } from '../evaluation/evaluate.ts';
 
 export function evaluationTable(r: EvaluationReport): string {
   const sizes = r.methods[0]?.subsetRemoval.map((p) => p.N) ?? [];

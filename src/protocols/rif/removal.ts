@@ -1,5 +1,5 @@
 /**
- * The IF-vs-RIF benchmark (the RIF paper's experiments, methods.md section 5 "Predicted vs
+ * The IF-vs-RIF benchmark (the RIF paper's experiments, docs/methods.md section 5 "Predicted vs
  * actual"): for every removal strategy and size, the IF, RIF and NS predictions of the change
  * of each metric against the exact retrain. Records are appended as they complete, so an
  * interrupted run resumes without repeating a finished retrain.
@@ -7,22 +7,20 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Matrix } from '../data/matrix.ts';
-import { assertInteger, assertNumber } from '../data/validate.ts';
-import type { LabelledData } from '../datasets/mnist.ts';
-import { AbortError } from '../errors.ts';
-import { Influence } from '../influence/analysis.ts';
-import { Metric, type MetricSpec } from '../influence/metrics.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import type { Regularization } from '../models/options.ts';
-import { seededRandom } from '../random.ts';
+import { Matrix } from '../../data/matrix.ts';
+import { assertInteger, assertNumber } from '../../data/validate.ts';
+import type { LabelledData } from '../../datasets/mnist.ts';
+import { AbortError } from '../../errors.ts';
+import { Influence } from '../../influence/analysis.ts';
+import { Metric, type MetricSpec } from '../../influence/metrics.ts';
+import { LogisticRegression } from '../../models/logistic.ts';
+import type { Regularization } from '../../models/options.ts';
+import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
+import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } from './names.ts';
 import { summarize, type SummaryRow } from './summary.ts';
 
-export const BENCHMARK_METRICS = ['test-prediction', 'test-loss', 'self-loss'] as const;
-export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
-export const ESTIMATES = ['if', 'rif', 'ns'] as const;
-export type Estimate = (typeof ESTIMATES)[number];
+export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
 export interface RemovalBenchmarkOptions {
   data: LabelledData;
@@ -73,27 +71,43 @@ export interface RemovalBenchmarkResult {
   seconds: number;
 }
 
+/**
+ * Version of records.jsonl/config.json. 2: every random set (split, test subset, removal sets)
+ * is drawn from seeds derived by sha256 (mixSeed), so records of format 1 describe other sets.
+ */
+export const RECORD_FORMAT = 2;
+
+/** Refuses, with a clear message, to resume records written in another format (they describe other random sets). */
+function checkRecordFormat(out: string, previousConfig: string): void {
+  let format: unknown;
+  try {
+    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
+  } catch {
+    return; // an unreadable config is reported as a different run below
+  }
+  if (format !== RECORD_FORMAT) {
+    throw new RangeError(
+      `benchmarkRemoval: ${out} holds records of format ${String(format)}, ` +
+        'written by an older tdakit whose random sets differ ' +
+        `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`,
+    );
+  }
+}
+
 export function defaultSizes(count = 40, from = 0.001, to = 0.05): number[] {
   return Array.from({ length: count }, (_, s) => from * Math.pow(to / from, count === 1 ? 0 : s / (count - 1)));
 }
 
 /** Seeded train/test split of row indices. */
 export function splitIndices(rows: number, testFraction: number, seed: number): { trainIdx: number[]; testIdx: number[] } {
-  const random = seededRandom(subSeed(seed, 'split'));
-  const order = Array.from({ length: rows }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), seededRandom(subSeed(seed, 'split')));
   const nTest = Math.round(testFraction * rows);
   return { trainIdx: order.slice(nTest), testIdx: order.slice(0, nTest) };
 }
 
 /** A seed for each (strategy, size): sets do not depend on what ran before them. */
 export function subSeed(seed: number, ...parts: (string | number)[]): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const ch of parts.join('|')) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
+  return mixSeed(seed, 'rif-protocol', ...parts);
 }
 
 export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promise<RemovalBenchmarkResult> {
@@ -112,6 +126,7 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
   const highest = assertInteger('benchmarkRemoval: testHighestLoss', options.testHighestLoss ?? 50, 0);
   const randomCount = assertInteger('benchmarkRemoval: testRandom', options.testRandom ?? 50, 0);
   const config = {
+    format: RECORD_FORMAT,
     dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
     testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
   };
@@ -159,6 +174,7 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
     const configFile = join(options.out, 'config.json');
     if (existsSync(configFile)) {
       const previous = await readFile(configFile, 'utf8');
+      checkRecordFormat(options.out, previous);
       if (previous !== JSON.stringify(config, null, 2)) {
         throw new RangeError(`benchmarkRemoval: ${options.out} holds a run with different options; use another out directory`);
       }

@@ -1,7 +1,7 @@
 /** Dataset names the removal benchmark accepts, or a path to a CSV/.npy file. */
 import { readLabelled } from '../data/labelled.ts';
-import { loadMnist, loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
-import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
+import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
+import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
