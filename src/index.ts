@@ -69,3 +69,7 @@ export { writeReport } from './reports/rif.ts';
 // Dataset loaders, kept here for compatibility; new code imports them from 'tdakit/datasets'.
 export { loadMnist, loadMnistPair, loadSpamAssassin, loadSpamEmbeddings, loadDataset } from './datasets/index.ts';
 export type { LabelledData, SpamOptions } from './datasets/index.ts';
+
+// Distributed runs: workers over Redis (BullMQ) and the coordinators' `queue` option.
+export { startWorker, RedisUnavailableError, ResultRefusedError, DataRefusedError, SchemaError } from './distributed/index.ts';
+export type { WorkerOptions, RunningWorker, QueueOptions, RedisConnection } from './distributed/index.ts';
