@@ -87,12 +87,14 @@ export async function probeRedis(where: string, connection: ResolvedConnection, 
   const client = new Redis({
     ...connection.options,
     lazyConnect: true,
+    enableReadyCheck: false, // our PING below reports NOAUTH itself
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
     retryStrategy: () => null,
   });
-  client.on('error', () => {}); // reported through the rejected promise below
+  let lastError: Error | undefined;
+  client.on('error', (e: Error) => (lastError = e)); // an AUTH failure arrives here, the command only sees a closed stream
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -107,9 +109,10 @@ export async function probeRedis(where: string, connection: ResolvedConnection, 
     return client;
   } catch (err) {
     client.disconnect();
-    const raw = redact((err as Error)?.message ?? String(err), connection);
+    const cause = lastError && /NOAUTH|WRONGPASS|invalid username-password/i.test(lastError.message) ? lastError : err;
+    const raw = redact((cause as Error)?.message ?? String(cause), connection);
     let hint = '';
-    if (/NOAUTH/i.test(raw)) hint = ': the server requires a password (give it in the URL, redis://user:password@host:port, or --redis-password)';
+    if (/NOAUTH/i.test(raw)) hint = ': the server requires a password (give it in the URL, redis://user:password@host:port, or TDAKIT_REDIS_PASSWORD for the command line)';
     else if (/WRONGPASS|invalid username-password/i.test(raw)) hint = ': the user name or password is wrong';
     else if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|no answer|Connection is closed/i.test(raw)) hint = ': is redis-server running there and reachable?';
     throw new RedisUnavailableError(`${where}: cannot use Redis at ${connection.address} (${raw})${hint}`);

@@ -71,8 +71,10 @@ export function encodeBundle(bundle: Bundle): Uint8Array {
  * @param where - for error messages
  * @returns named arrays (copies)
  */
-export function decodeBundle(bytes: Uint8Array, where: string): Bundle {
+export function decodeBundle(given: Uint8Array, where: string): Bundle {
   checkLittleEndian();
+  // A Buffer's slice is a view into a shared pool: work on a plain Uint8Array, whose slice copies.
+  const bytes = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
   const bad = (why: string) => new RangeError(`${where}: not a tdakit data bundle (${why})`);
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw bad('no magic');
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
