@@ -142,8 +142,8 @@ withQueueOptions(withDataFiles(program
 
 registerWorkerCommand(program);
 
-program
-  .command('eval')
+withQueueOptions(program
+  .command('eval'))
   .description('LDS and most-influential-subset removal of IF, RIF, Daunce variants, TRAK and random scores on a logistic regression')
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
   .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, EVAL_METHODS.join(','))
@@ -175,7 +175,7 @@ program
     process.stderr.write(`${data.name}: ${tr.length} training examples x ${data.X.cols} features, ${te.length} queries\n`);
     const report = await evaluateMethods({
       model, queries, methods: o.methods.split(',') as EvalMethod[], subsets: o.subsets, K: o.K, trakModels: o.trakModels, seed: o.seed, seeds: o.seeds,
-      cacheDir: `${o.out}/cache`, onProgress: (stage) => process.stderr.write(`  ${stage}...\n`),
+      cacheDir: `${o.out}/cache`, onProgress: (stage) => process.stderr.write(`  ${stage}...\n`), ...queueFrom(o),
     });
     console.log(evaluationTable(report));
     await writeEvaluationReport(o.out, report, `tdakit evaluation: ${data.name}`);

@@ -5,11 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { LogisticRegression, benchmarkRemoval, daunce, groundTruth, type RemovalRecord } from '../src/index.ts';
+import { LogisticRegression, MultilayerPerceptron, benchmarkRemoval, daunce, groundTruth, type RemovalRecord } from '../src/index.ts';
 import { encodeBundle, jobId, queueName, QueueRun, RedisUnavailableError, ResultRefusedError, runsKey, sha256, startWorker } from '../src/distributed/index.ts';
 import { probeRedis, resolveConnection } from '../src/distributed/connection.ts';
 import { EXTERNAL_M, EXTERNAL_N, models } from './fixtures/distributed-models.ts';
@@ -77,6 +78,26 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const remote = await groundTruth({ ...options, queue: { connection: redis.url, dataDir: dataRoot } });
     sameBits(remote.outputs, local.outputs, 'LDS outputs');
     assert.deepEqual(remote.subsets, local.subsets);
+  });
+
+  test('LDS ground truth of a stochastic model (MLP, seeds averaged) on the queue: the same outputs', async () => {
+    const { X, y } = logisticData(40, 3, 33);
+    const model = await MultilayerPerceptron.fit(X, y, { hidden: [4], epochs: 2, batchSize: 8, seed: 1 });
+    const q = logisticData(4, 3, 34);
+    const options = { model, queries: { X: q.X, y: q.y }, subsets: 3, seeds: 2, seed: 2 };
+    sameBits((await groundTruth({ ...options, queue: { connection: redis.url } })).outputs, (await groundTruth(options)).outputs, 'MLP LDS outputs');
+  });
+
+  test('tdakit daunce --queue writes the same top-k as without', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdakit-cli-queue-'));
+    const csv = (d: { X: { rows: number; cols: number; data: Float64Array }; y: Float64Array }) =>
+      Array.from({ length: d.X.rows }, (_, i) => [...d.X.data.subarray(i * d.X.cols, (i + 1) * d.X.cols), d.y[i]].join(',')).join('\n') + '\n';
+    writeFileSync(join(dir, 'train.csv'), csv(logisticData(50, 3, 71)));
+    writeFileSync(join(dir, 'queries.csv'), csv(logisticData(4, 3, 72)));
+    const run = (extra: string[], out: string) => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'daunce', '--train', join(dir, 'train.csv'), '--queries', join(dir, 'queries.csv'), '--K', '5', '--top-k', '3', '--out', join(dir, out), ...extra], { stdio: 'pipe', timeout: 60_000 });
+    run([], 'local.jsonl');
+    run(['--queue', redis.url], 'remote.jsonl');
+    assert.equal(readFileSync(join(dir, 'remote.jsonl'), 'utf8'), readFileSync(join(dir, 'local.jsonl'), 'utf8'));
   });
 
   test('external models by name; kill -9 of a worker mid-job loses nothing', async () => {
