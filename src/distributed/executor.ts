@@ -101,6 +101,9 @@ export class QueueRun {
     const events = new QueueEvents(queueName(runId), { connection: bullConnection, prefix });
     queue.on('error', () => {});
     events.on('error', () => {});
+    // Every unit in flight waits on these emitters (BullMQ's waitUntilFinished): thousands are expected.
+    queue.setMaxListeners(0);
+    events.setMaxListeners(0);
     try {
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       await redis.sadd(runsKey(prefix), runId);
