@@ -23,6 +23,12 @@ export interface CsvTable {
 
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
 
+/**
+ * Reads a numeric CSV file, streamed line by line.
+ * @param path - the CSV file
+ * @param options - delimiter and header detection
+ * @returns column names, size and the row-major values
+ */
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
   if (options === null || typeof options !== 'object') throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
   const delimiter = options.delimiter ?? ',';

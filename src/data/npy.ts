@@ -50,6 +50,12 @@ function elementCount(shape: readonly number[], source: string): number {
   return count;
 }
 
+/**
+ * Decodes a NumPy .npy file held in memory (float64, float32 or integers; either byte order; C or Fortran order).
+ * @param bytes - the file's bytes
+ * @param source - name of the data for error messages
+ * @returns the values as float64, C order, and the shape
+ */
 export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${source}: expected the bytes of a .npy file as a Uint8Array`);
   const latin1 = (a: number, b: number) => Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
@@ -95,6 +101,11 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   return { data, shape };
 }
 
+/**
+ * Reads a NumPy .npy file (see `parseNpy`).
+ * @param path - the file
+ * @returns the values as float64, C order, and the shape
+ */
 export async function readNpy(path: string): Promise<NpyArray> {
   return parseNpy(new Uint8Array(await readFile(path)), path);
 }
@@ -131,9 +142,10 @@ function checkShape(name: string, shape: unknown): number[] {
 }
 
 /**
- * Encodes an array as a float64 C-order .npy file (version 1.0, or 2.0 when the header needs
- * more than 64 KiB). `data` may be a Float64Array, another numeric typed array or a number[];
- * its length must equal the product of `shape`.
+ * Encodes an array as a version 1.0 (or 2.0 for long headers) float64 C-order .npy file.
+ * @param data - values in C order: a Float64Array, any numeric typed array or an array of numbers (converted to float64)
+ * @param shape - the array's shape: non-negative integers whose product equals the number of values
+ * @returns the file's bytes
  */
 export function encodeNpy(data: NpyValues, shape: readonly number[]): Uint8Array {
   const dims = checkShape('encodeNpy', shape);
@@ -160,7 +172,12 @@ export function encodeNpy(data: NpyValues, shape: readonly number[]): Uint8Array
   return out;
 }
 
-/** Writes `data` (see encodeNpy) with the given shape, atomically. */
+/**
+ * Writes an array as a float64 C-order .npy file (see `encodeNpy`), atomically.
+ * @param path - the file to write
+ * @param data - values in C order (see `encodeNpy`)
+ * @param shape - the array's shape
+ */
 export async function writeNpy(path: string, data: NpyValues, shape: readonly number[]): Promise<void> {
   const bytes = encodeNpy(data, shape);
   await writeFileAtomic(path, bytes);

@@ -15,6 +15,7 @@ import { runPerturbations, type DaunceProgress, type PerturbableModel } from './
 import { RemoteDaunceModels } from '../distributed/coordinators.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
 
+/** Options of `daunce`. */
 export interface DaunceOptions {
   /**
    * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
@@ -38,6 +39,7 @@ export interface DaunceOptions {
   /** Seed of every subset and xi: an integer in [0, 2^32). Default 0. */
   seed?: number;
   signal?: AbortSignal;
+  /** Called after each finished model. */
   onProgress?: (p: DaunceProgress) => void;
   /** Each finished model's losses are written here; a rerun resumes from them. */
   checkpointDir?: string;
@@ -66,6 +68,7 @@ export interface DaunceOptions {
   queue?: QueueOptions & { externalModel?: string };
 }
 
+/** A finished Daunce run: its settings, the accumulator and its scores. */
 export interface DaunceResult {
   /** The backend that computes the scores ('cpu' or 'webgpu'). */
   backend: string;
@@ -76,15 +79,30 @@ export interface DaunceResult {
   /** Models loaded from the checkpoint instead of trained. */
   resumed: number;
   accumulator: LossCovariance;
-  /** n x m scores (row-major). */
+  /**
+   * n x m scores (row-major).
+   * @param measure - default: the run's measure
+   * @returns n x m scores, row-major
+   */
   scores(measure?: Measure): Promise<Float64Array>;
-  /** Top and bottom k per query, computed block by block. */
+  /**
+   * Top and bottom k per query, computed block by block.
+   * @param k - scores kept per query at each end
+   * @param measure - default: the run's measure
+   * @returns the top and bottom k indices and scores per query
+   */
   topK(k: number, measure?: Measure): Promise<TopKScores>;
 }
 
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
+/**
+ * Trains K perturbed copies of a model (or runs an external trainer) and scores training examples
+ * against queries by the co-variation of their losses (docs/methods.md section 4).
+ * @param o - the model, queries, K, variant, access, measure, seed, checkpoint directory, ...
+ * @returns the run, with `scores` and `topK`
+ */
 export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
   const K = assertInteger('daunce: K', o.K ?? 100, 2);

@@ -23,14 +23,28 @@ import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbat
  * with a RangeError/NumericError naming the model, before anything is checkpointed.
  */
 export interface PerturbableModel<Handle = unknown> {
-  /** Trains one perturbed copy on D^k with xi^k under the variant's objective. */
+  /**
+   * Trains one perturbed copy on D^k with xi^k under the variant's objective.
+   * @param perturbation - the subset D^k and the xi^k of copy k
+   * @param objective - the variant, access and ratio of the run
+   * @returns a handle to the trained copy
+   */
   train(perturbation: Perturbation, objective: { variant: DaunceVariant; access: DaunceAccess; ratio: number }): Promise<Handle>;
-  /** Losses of every training example or every query under a trained copy (copied on return). */
+  /**
+   * Losses of every training example or every query under a trained copy (the runner copies them on return).
+   * @param handle - a trained copy
+   * @param which - the training examples or the queries
+   * @returns one loss per example (n or m)
+   */
   losses(handle: Handle, which: 'train' | 'queries'): Promise<Float64Array>;
-  /** Frees a trained copy (optional). */
+  /**
+   * Frees a trained copy (optional).
+   * @param handle - a trained copy
+   */
   release?(handle: Handle): Promise<void>;
 }
 
+/** Progress of a Daunce run, reported after each finished model. */
 export interface DaunceProgress {
   /** Models finished (resumed ones included). */
   done: number;

@@ -7,6 +7,7 @@ import { NumericError } from '../errors.ts';
 import { checkScores } from './scores.ts';
 import { spearman } from './stats.ts';
 
+/** Retrained outputs: the subsets and the actual query targets after retraining on each. */
 export interface GroundTruth {
   /** M subsets (sorted training indices). */
   subsets: Uint32Array[];
@@ -17,6 +18,7 @@ export interface GroundTruth {
   retrained: number;
 }
 
+/** The LDS over the queries. */
 export interface LdsResult {
   mean: number;
   standardError: number;
@@ -28,6 +30,10 @@ export interface LdsResult {
 /**
  * LDS of removal-effect scores (n x m row-major: tau(i, q), the predicted change of the
  * query's target when i is removed) against a ground truth.
+ * @param truth - the subsets and retrained outputs
+ * @param scores - n x m removal-effect scores, row-major
+ * @param n - number of training examples
+ * @returns the mean LDS, its standard error and the per-query values
  */
 export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: number): LdsResult {
   const { m, subsets, outputs } = truth;

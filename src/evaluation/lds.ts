@@ -24,6 +24,7 @@ import type { QueueOptions } from '../distributed/executor.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
+/** Options of `groundTruth` and `lds`. */
 export interface GroundTruthOptions {
   /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -40,6 +41,7 @@ export interface GroundTruthOptions {
   /** Directory for the retrained outputs (reused across methods and runs). */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Called after each subset's retrain. */
   onProgress?: (done: number, total: number) => void;
   /** Run the retrains on tdakit workers over Redis (README "Running across machines"); outputs are identical. */
   queue?: QueueOptions;
@@ -112,7 +114,11 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
   }
 }
 
-/** Retrains on every subset (or reads the cache) and returns the actual query targets. */
+/**
+ * Retrains on every subset (or reads the cache) and returns the actual query targets.
+ * @param o - the model, queries, number and size of subsets, target, seed, cache directory
+ * @returns the subsets and the actual query targets after each retrain
+ */
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   if (o === null || typeof o !== 'object') throw new TypeError('lds: expects an options object');
   const { model } = o;
@@ -160,7 +166,11 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   return { subsets, outputs, m, retrained: M };
 }
 
-/** Ground truth (cached) and LDS in one call. */
+/**
+ * Ground truth (cached) and LDS in one call.
+ * @param o - the ground truth's options and the n x m scores
+ * @returns the mean LDS, its standard error and the per-query values
+ */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
   // Checked before the (expensive) retrains.
   const queryRows = o?.queries?.X?.rows;

@@ -10,6 +10,7 @@ import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { checkQueries, checkScores } from './scores.ts';
 
+/** Options of `subsetRemoval`. */
 export interface SubsetRemovalOptions {
   /** A fitted classifier: a convex one is refitted exactly, a stochastic one (the MLP) retrained from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -24,12 +25,19 @@ export interface SubsetRemovalOptions {
   seed?: number;
 }
 
+/** One point of the subset-removal curve. */
 export interface SubsetRemovalPoint {
   N: number;
   /** Fraction of the initially correct queries that the retrained model gets wrong. */
   flipped: number;
 }
 
+/**
+ * Removes the N training examples that most support the correctly classified queries, retrains,
+ * and reports the fraction of those queries that flip (docs/methods.md section 5).
+ * @param o - the model, queries, their scores and the sizes N
+ * @returns the number of initially correct queries and the flipped fraction per N
+ */
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
   if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
   const { model } = o;

@@ -20,6 +20,7 @@ import { isAttributableModel, type AttributableModel } from '../models/model.ts'
 import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 
+/** Options of `trakScores`. */
 export interface TrakOptions {
   /** A fitted model that provides `outputGradients` (LogisticRegression, MultilayerPerceptron, ...). */
   model: AttributableModel;
@@ -37,6 +38,11 @@ export interface TrakOptions {
 
 const CHUNK = 256;
 
+/**
+ * TRAK scores of every training example for every query (docs/methods.md section 5).
+ * @param o - the model, queries, projection dimension, ensemble size and seed
+ * @returns n x m scores, row-major
+ */
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   const { model } = o;
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {

@@ -90,13 +90,20 @@ export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | '
   return lines.join('\n');
 }
 
+/** An extra section of the report (sweeps, poisoning), with an optional plot. */
 export interface ExtraSection {
   title: string;
   html: string;
   svg?: { file: string; content: string };
 }
 
-/** Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone). */
+/**
+ * Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone).
+ * @param out - the output directory
+ * @param result - the protocol's result
+ * @param extra - extra sections
+ * @returns the plot files written
+ */
 export async function writeReport(out: string, result: RemovalBenchmarkResult, extra: ExtraSection[] = []): Promise<string[]> {
   await mkdir(join(out, 'plots'), { recursive: true });
   const metrics = [...new Set(result.records.map((r) => r.metric))];

@@ -27,6 +27,7 @@ import type { QueueOptions } from '../../distributed/executor.ts';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
+/** Options of `benchmarkRemoval`. */
 export interface RemovalBenchmarkOptions {
   data: LabelledData;
   /** L2 penalty of the logistic model (sum form). Default 1e-2. */
@@ -69,6 +70,7 @@ export interface RemovalRecord {
   removed: number[];
 }
 
+/** The result of `benchmarkRemoval`. */
 export interface RemovalBenchmarkResult {
   config: Record<string, unknown>;
   records: RemovalRecord[];
@@ -101,22 +103,46 @@ function checkRecordFormat(out: string, previousConfig: string): void {
   }
 }
 
+/**
+ * Removal sizes as fractions of n, log-spaced (the protocol's 40 sizes from 0.1% to 5% by default).
+ * @param count - number of sizes
+ * @param from - smallest fraction
+ * @param to - largest fraction
+ * @returns the fractions
+ */
 export function defaultSizes(count = 40, from = 0.001, to = 0.05): number[] {
   return Array.from({ length: count }, (_, s) => from * Math.pow(to / from, count === 1 ? 0 : s / (count - 1)));
 }
 
-/** Seeded train/test split of row indices. */
+/**
+ * Seeded train/test split of row indices.
+ * @param rows - number of rows
+ * @param testFraction - fraction of rows in the test split
+ * @param seed - the protocol's seed
+ * @returns training and test row indices
+ */
 export function splitIndices(rows: number, testFraction: number, seed: number): { trainIdx: number[]; testIdx: number[] } {
   const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), seededRandom(subSeed(seed, 'split')));
   const nTest = Math.round(testFraction * rows);
   return { trainIdx: order.slice(nTest), testIdx: order.slice(0, nTest) };
 }
 
-/** A seed for each (strategy, size): sets do not depend on what ran before them. */
+/**
+ * A seed for each (strategy, size): sets do not depend on what ran before them.
+ * @param seed - the protocol's seed
+ * @param parts - what the stream is for
+ * @returns a 32-bit seed
+ */
 export function subSeed(seed: number, ...parts: (string | number)[]): number {
   return mixSeed(seed, 'rif-protocol', ...parts);
 }
 
+/**
+ * Runs the IF-vs-RIF protocol (docs/methods.md section 5): for every strategy and size, the exact
+ * retrain against the IF, RIF and NS estimates. Resumes from `out`.
+ * @param options - data, penalty, sizes, strategies, metrics, seed, output directory
+ * @returns the configuration, the records and their summary
+ */
 export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promise<RemovalBenchmarkResult> {
   const held: { lock?: DirectoryLock; remote?: RemoteRifRetrains } = {};
   let succeeded = false;
