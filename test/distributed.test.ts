@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
@@ -78,6 +78,10 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const remote = await groundTruth({ ...options, queue: { connection: redis.url, dataDir: dataRoot } });
     sameBits(remote.outputs, local.outputs, 'LDS outputs');
     assert.deepEqual(remote.subsets, local.subsets);
+    // Results through files in the shared directory (forced for these small ones), removed after the run.
+    const viaFiles = await groundTruth({ ...options, queue: { connection: redis.url, dataDir: dataRoot, fileResultBytes: 0 } });
+    sameBits(viaFiles.outputs, local.outputs, 'LDS outputs through result files');
+    assert.deepEqual(readdirSync(join(dataRoot, 'tdakit-results')), [], 'result files are removed after the run');
   });
 
   test('LDS ground truth of a stochastic model (MLP, seeds averaged) on the queue: the same outputs', async () => {
@@ -249,6 +253,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const forgeries: Record<string, (job: { data: { runId: string; unit: number; kind: string } }) => unknown> = {
       short: (j) => ({ runId: j.data.runId, unit: j.data.unit, kind: j.data.kind, values: Buffer.from(new Float64Array(3).buffer).toString('base64') }),
       nan: (j) => ({ runId: j.data.runId, unit: j.data.unit, kind: j.data.kind, values: Buffer.from(new Float64Array(EXTERNAL_N + EXTERNAL_M).fill(NaN).buffer).toString('base64') }),
+      file: (j) => ({ runId: j.data.runId, unit: j.data.unit, kind: j.data.kind, file: '../../etc/passwd', sha256: 'a'.repeat(64) }),
       other: (j) => ({ runId: 'someone-else', unit: j.data.unit, kind: j.data.kind, values: Buffer.from(new Float64Array(EXTERNAL_N + EXTERNAL_M).buffer).toString('base64') }),
     };
     for (const [name, forge] of Object.entries(forgeries)) {

@@ -12,7 +12,9 @@ import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortError } from '../errors.ts';
 import { probeRedis, redact, resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
-import { encodeBundle, publishData, type Bundle, type DatasetRef } from './dataset.ts';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeBundle, pathInsideRoot, publishData, type Bundle, type DatasetRef } from './dataset.ts';
 import { checkResult, RUN_ID, type JobKind, type UnitJob } from './schema.ts';
 import { DEFAULT_PREFIX, jobId, queueName, runsKey } from './names.ts';
 
@@ -31,6 +33,11 @@ export interface QueueOptions {
    * (at most 64 MiB).
    */
   dataDir?: string;
+  /**
+   * With `dataDir`: results larger than this many bytes are written by the workers into
+   * `dataDir/tdakit-results/<run>/` instead of travelling through Redis. Default 1 MiB.
+   */
+  fileResultBytes?: number;
   /** Key prefix shared with the workers. Default 'tdakit'. */
   prefix?: string;
   /** Attempts per unit (retries on failure, with backoff). Default 3. */
@@ -89,7 +96,7 @@ export class QueueRun {
     const connection = resolveConnection(`${where}: queue`, options.connection);
     const runId = options.runId ?? createHash('sha256').update(fingerprint).digest('hex').slice(0, 32);
     if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RangeError(`${where}: queue.runId must be 1-64 letters, digits, '_' or '-'`);
-    for (const key of ['attempts', 'backoffMs'] as const) {
+    for (const key of ['attempts', 'backoffMs', 'fileResultBytes'] as const) {
       const v = options[key];
       if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'attempts' ? 1 : 0))) throw new RangeError(`${where}: queue.${key} must be a ${key === 'attempts' ? 'positive' : 'non-negative'} integer`);
     }
@@ -132,7 +139,8 @@ export class QueueRun {
    */
   async submit(job: DistributiveJob, length: number): Promise<{ values: Float64Array; iterations: number; seconds: number }> {
     if (this.signal?.aborted) throw new AbortError(`${this.where}: aborted`);
-    const payload = { ...job, runId: this.runId } as UnitJob;
+    const toFile = this.options.dataDir !== undefined && 8 * length > (this.options.fileResultBytes ?? 2 ** 20);
+    const payload = { ...job, runId: this.runId, ...(toFile ? { resultTo: 'data-root' } : {}) } as UnitJob;
     const id = jobId(this.runId, job.unit);
     this.submitted++;
     const wait = (async () => {
@@ -153,7 +161,9 @@ export class QueueRun {
       }
     })();
     const value = await Promise.race([wait, this.aborted]);
-    const checked = checkResult(value, { runId: this.runId, unit: job.unit, kind: job.kind, length });
+    const dataDir = this.options.dataDir;
+    const readShared = dataDir ? async (relative: string) => readFile(await pathInsideRoot(dataDir, relative)) : undefined;
+    const checked = await checkResult(value, { runId: this.runId, unit: job.unit, kind: job.kind, length }, readShared);
     this.options.onJob?.({ unit: job.unit, done: ++this.finished, total: this.submitted });
     return checked;
   }
@@ -176,6 +186,7 @@ export class QueueRun {
     if (succeeded) {
       await this.redis.srem(runsKey(this.prefix), this.runId).catch(() => {});
       await this.queue.obliterate({ force: true }).catch(() => {});
+      if (this.options.dataDir) await rm(join(this.options.dataDir, 'tdakit-results', this.runId), { recursive: true, force: true });
     } else {
       await this.cancel();
     }

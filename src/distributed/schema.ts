@@ -4,6 +4,7 @@
  * fitting options and parameter hash (or an external model by the name a worker registered),
  * and the unit's inputs. Everything is validated before any work; anything else is refused.
  */
+import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { DatasetRef } from './dataset.ts';
 
@@ -25,6 +26,8 @@ export interface ModelSpec {
 interface JobBase {
   runId: string;
   unit: number;
+  /** Where the values go: the job's return value in Redis (default), or a file in the shared data root (large results). */
+  resultTo?: 'redis' | 'data-root';
 }
 
 /** RIF protocol: exact retrain of the benchmark's logistic model without the rows `removed`. */
@@ -67,7 +70,11 @@ export interface UnitResult {
   runId: string;
   unit: number;
   kind: JobKind;
-  values: string;
+  /** base64 values (results through Redis). */
+  values?: string;
+  /** Or: the values' file, relative to the shared data root, and its sha256. */
+  file?: string;
+  sha256?: string;
   /** Newton/chord iterations and seconds of a retrain (informational). */
   iterations?: number;
   seconds?: number;
@@ -143,13 +150,14 @@ export function validateJob(value: unknown): UnitJob {
   const kind = oneOf(`${where}.kind`, value.kind, JOB_KINDS);
   if (typeof value.runId !== 'string' || !RUN_ID.test(value.runId)) throw new SchemaError(`${where}.runId must be 1-64 letters, digits, _ or -`);
   int(`${where}.unit`, value.unit, 0, MAX_UNITS);
+  if (value.resultTo !== undefined) oneOf(`${where}.resultTo`, value.resultTo, ['redis', 'data-root']);
   if (kind === 'rif-retrain') {
-    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'removed']);
+    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'removed', 'resultTo']);
     dataRef(`${where}.data`, value.data);
     modelSpec(`${where}.model`, value.model, false);
     indexList(`${where}.removed`, value.removed);
   } else if (kind === 'lds-retrain') {
-    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'subset', 'target', 'seeds', 'seed']);
+    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'subset', 'target', 'seeds', 'seed', 'resultTo']);
     dataRef(`${where}.data`, value.data);
     modelSpec(`${where}.model`, value.model, false);
     indexList(`${where}.subset`, value.subset);
@@ -157,7 +165,7 @@ export function validateJob(value: unknown): UnitJob {
     int(`${where}.seeds`, value.seeds, 1, 10_000);
     int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
   } else {
-    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'n', 'm', 'ratio', 'seed', 'variant', 'access']);
+    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'n', 'm', 'ratio', 'seed', 'variant', 'access', 'resultTo']);
     const spec = modelSpec(`${where}.model`, value.model, true);
     if ('external' in spec) {
       if (value.data !== undefined) dataRef(`${where}.data`, value.data);
@@ -177,6 +185,11 @@ export function encodeValues(values: Float64Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
+/** The file a worker writes a large result to, relative to the shared data root. */
+export function resultFile(runId: string, unit: number): string {
+  return `tdakit-results/${runId}/${unit}.f64`;
+}
+
 /** A result the coordinator will not use: another run, unit or kind, the wrong length, non-finite values. */
 export class ResultRefusedError extends Error {
   readonly code = 'ERR_TDAKIT_RESULT_REFUSED';
@@ -192,17 +205,29 @@ export class ResultRefusedError extends Error {
  * @param expected - run, unit, kind and number of values
  * @returns the values and the retrain's iterations/seconds when given
  */
-export function checkResult(value: unknown, expected: { runId: string; unit: number; kind: JobKind; length: number }): { values: Float64Array; iterations: number; seconds: number } {
+export async function checkResult(
+  value: unknown, expected: { runId: string; unit: number; kind: JobKind; length: number }, readShared?: (relative: string) => Promise<Uint8Array>,
+): Promise<{ values: Float64Array; iterations: number; seconds: number }> {
   const refuse = (why: string) => new ResultRefusedError(`distributed: ${expected.kind} unit ${expected.unit} of run ${expected.runId}: result refused (${why})`);
   if (!isObject(value)) throw refuse('not an object');
   if (value.runId !== expected.runId) throw refuse(`it belongs to run ${String(value.runId).slice(0, 70)}`);
   if (value.unit !== expected.unit) throw refuse(`it is for unit ${String(value.unit).slice(0, 20)}`);
   if (value.kind !== expected.kind) throw refuse(`it is a ${String(value.kind).slice(0, 20)} result`);
-  if (typeof value.values !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value.values)) throw refuse('values are not base64');
-  const bytes = Buffer.from(value.values, 'base64');
+  let bytes: Uint8Array;
+  if (typeof value.file === 'string') {
+    // Only the file this unit's result must be in, inside the shared directory, with its hash.
+    if (value.file !== resultFile(expected.runId, expected.unit)) throw refuse(`it names the file ${value.file.slice(0, 100)}`);
+    if (!readShared) throw refuse('it is a file, and this coordinator has no shared directory');
+    if (typeof value.sha256 !== 'string') throw refuse('its file has no sha256');
+    bytes = await readShared(value.file).catch((err: Error) => { throw refuse(`its file cannot be read: ${err.message}`); });
+    if (createHash('sha256').update(bytes).digest('hex') !== value.sha256) throw refuse('its file does not match its sha256');
+  } else {
+    if (typeof value.values !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value.values)) throw refuse('values are not base64');
+    bytes = Buffer.from(value.values, 'base64');
+  }
   if (bytes.length !== 8 * expected.length) throw refuse(`${bytes.length / 8} values, expected ${expected.length}`);
   const values = new Float64Array(expected.length);
-  new Uint8Array(values.buffer).set(bytes);
+  new Uint8Array(values.buffer).set(bytes.subarray(0, 8 * expected.length));
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw refuse(`value ${i} is ${values[i]}`);
   const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   return { values, iterations: count(value.iterations), seconds: count(value.seconds) };

@@ -9,8 +9,11 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import type { Redis } from 'ioredis';
 import type { PerturbableModel } from '../daunce/runner.ts';
 import { probeRedis, redact, resolveConnection, type RedisConnection } from './connection.ts';
-import { DataRefusedError, fetchData } from './dataset.ts';
-import { encodeValues, SchemaError, validateJob, type UnitJob, type UnitResult } from './schema.ts';
+import { DataRefusedError, fetchData, sha256 } from './dataset.ts';
+import { mkdir, realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { encodeValues, resultFile, SchemaError, validateJob, type UnitJob, type UnitResult } from './schema.ts';
 import { UnitContext } from './units.ts';
 import { DEFAULT_PREFIX, jobId, queueName, runsKey } from './names.ts';
 
@@ -82,10 +85,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         throw new SchemaError(`job ${String(job.id).slice(0, 80)} in queue ${job.queueName} does not match its run and unit`);
       }
       const out = await context.run(payload);
+      const where = payload.resultTo === 'data-root' ? await writeSharedResult(payload, out.values) : { values: encodeValues(out.values) };
       completed++;
       o.onJob?.({ runId: payload.runId, unit: payload.unit, kind: payload.kind, ok: true, seconds: (performance.now() - t0) / 1000 });
       return {
-        runId: payload.runId, unit: payload.unit, kind: payload.kind, values: encodeValues(out.values),
+        runId: payload.runId, unit: payload.unit, kind: payload.kind, ...where,
         ...(out.iterations !== undefined ? { iterations: out.iterations } : {}),
         ...(out.seconds !== undefined ? { seconds: out.seconds } : {}),
       };
@@ -97,6 +101,17 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       if (err instanceof SchemaError || err instanceof DataRefusedError || err instanceof TypeError || err instanceof RangeError) throw new UnrecoverableError(message);
       throw err instanceof Error ? err : new Error(message);
     }
+  };
+
+  /** A large result goes to the shared data root (atomically), and only its name and hash through Redis. */
+  const writeSharedResult = async (job: UnitJob, values: Float64Array) => {
+    if (!o.dataRoot) throw new DataRefusedError('the job asks for its result in the data root, and this worker has none');
+    const file = resultFile(job.runId, job.unit);
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const path = join(await realpath(o.dataRoot), file);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, bytes);
+    return { file, sha256: sha256(bytes) };
   };
 
   const workerFor = (runId: string) => {
