@@ -75,5 +75,5 @@ export { loadMnist, loadMnistPair, loadSpamAssassin, loadSpamEmbeddings, loadDat
 export type { LabelledData, SpamOptions } from './datasets/index.ts';
 
 // Distributed runs: workers over Redis (BullMQ) and the coordinators' `queue` option.
-export { startWorker, RedisUnavailableError, ResultRefusedError, DataRefusedError, SchemaError } from './distributed/index.ts';
-export type { WorkerOptions, RunningWorker, QueueOptions, RedisConnection } from './distributed/index.ts';
+export { startWorker, RedisUnavailableError, ResultRefusedError, DataRefusedError, SchemaError } from './distributed/lazy.ts';
+export type { WorkerOptions, RunningWorker, QueueOptions, RedisConnection } from './distributed/lazy.ts';

@@ -9,7 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { PerturbableModel } from '../daunce/runner.ts';
 import type { RedisConnection } from '../distributed/connection.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
-import { startWorker } from '../distributed/worker.ts';
+
 
 /** The connection of a command: the URL, with the password from TDAKIT_REDIS_PASSWORD (kept off the command line) and a CA file for rediss://. */
 export function connectionFrom(url: string, tlsCa?: string): RedisConnection {
@@ -63,6 +63,7 @@ export function registerWorkerCommand(program: Command): void {
         models = mod.models;
       }
       const controller = new AbortController();
+      const { startWorker } = await import('../distributed/worker.ts');
       const worker = await startWorker({
         connection: connectionFrom(o.redis, o.tlsCa),
         concurrency: o.concurrency,

@@ -4,7 +4,7 @@
  * that fails in bounded time with a clear message (unreachable, password needed, wrong
  * password), and a redacted form of the URL for every message: credentials are never logged.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 
 /** Where Redis is: a URL, or a URL with credentials and TLS options given apart. */
 export type RedisConnection =
@@ -84,6 +84,7 @@ export function redact(message: string, connection: ResolvedConnection): string 
  * @returns a connected client (the caller closes it)
  */
 export async function probeRedis(where: string, connection: ResolvedConnection, timeoutMs = 5000): Promise<Redis> {
+  const { Redis } = await import('ioredis'); // loaded only by distributed runs
   const client = new Redis({
     ...connection.options,
     lazyConnect: true,

@@ -10,7 +10,10 @@ import { hashArray } from '../hash.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { AttributableModel } from '../models/model.ts';
 import type { Bundle } from './dataset.ts';
-import { prefetched, QueueRun, type QueueOptions } from './executor.ts';
+import type { QueueOptions, QueueRun } from './executor.ts';
+
+/** BullMQ is loaded only when a coordinator is given a queue. */
+const openRun = async (...args: Parameters<typeof QueueRun.open>) => (await import('./executor.ts')).QueueRun.open(...args);
 import { MODEL_KINDS, type BuiltinModelKind, type ModelSpec } from './schema.ts';
 
 function specOf(where: string, model: AttributableModel): ModelSpec {
@@ -40,7 +43,9 @@ class RemoteUnits<T> {
   private readonly results = new Map<number, Promise<T>>();
   constructor(readonly run: QueueRun) {}
   start(unit: number, make: () => Promise<T>): void {
-    this.results.set(unit, prefetched([make])[0]!);
+    const result = make();
+    result.catch(() => {}); // held until the coordinator reaches this unit, not an unhandled rejection
+    this.results.set(unit, result);
   }
   result(unit: number): Promise<T> {
     const r = this.results.get(unit);
@@ -58,7 +63,7 @@ export class RemoteRifRetrains extends RemoteUnits<{ theta: Float64Array; iterat
   static async open(queue: QueueOptions, model: AttributableModel, fingerprint: string, signal?: AbortSignal): Promise<RemoteRifRetrains> {
     const where = 'benchmarkRemoval';
     const spec = specOf(where, model);
-    const run = await QueueRun.open(where, queue, `rif:${fingerprint}:${spec.theta}`, signal);
+    const run = await openRun(where, queue, `rif:${fingerprint}:${spec.theta}`, signal);
     try {
       const data = await run.publish(bundleOf(model));
       return new RemoteRifRetrains(run, data, spec, model.nParameters);
@@ -89,7 +94,7 @@ export class RemoteLdsRetrains extends RemoteUnits<Float64Array> {
     queue: QueueOptions, model: AttributableModel, queries: { X: Matrix; y: Float64Array }, job: { target: ScoreTarget; seeds: number; seed: number }, fingerprint: string, signal?: AbortSignal,
   ): Promise<RemoteLdsRetrains> {
     const spec = specOf('lds', model);
-    const run = await QueueRun.open('lds', queue, `lds:${fingerprint}`, signal);
+    const run = await openRun('lds', queue, `lds:${fingerprint}`, signal);
     try {
       const data = await run.publish(bundleOf(model, queries));
       return new RemoteLdsRetrains(run, data, spec, job, queries.X.rows);
@@ -121,7 +126,7 @@ export class RemoteDaunceModels {
     fingerprint: string, signal?: AbortSignal,
   ): Promise<RemoteDaunceModels> {
     const spec = 'model' in source ? specOf('daunce', source.model) : { external: source.external };
-    const run = await QueueRun.open('daunce', queue, `daunce:${fingerprint}:${JSON.stringify(spec)}`, signal);
+    const run = await openRun('daunce', queue, `daunce:${fingerprint}:${JSON.stringify(spec)}`, signal);
     try {
       const data = 'model' in source ? await run.publish(bundleOf(source.model, source.queries)) : undefined;
       const n = 'model' in source ? source.model.X.rows : source.n, m = 'model' in source ? source.queries.X.rows : source.m;

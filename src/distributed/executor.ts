@@ -221,17 +221,4 @@ export async function withQueueRun<T>(where: string, options: QueueOptions, fing
   }
 }
 
-/**
- * Starts every unit at once and hands back their results in unit order, whatever order the
- * workers finish them in: `next()` resolves with unit i's result only after units 0..i-1.
- * Unawaited failures are held (not reported as unhandled) until their turn.
- */
-export function prefetched<T>(starts: (() => Promise<T>)[]): Promise<T>[] {
-  return starts.map((start) => {
-    const p = start();
-    p.catch(() => {});
-    return p;
-  });
-}
-
 export type { JobKind };
