@@ -3,7 +3,8 @@
  * with persistence off, and `tdakit worker` processes; everything started here is killed by
  * `stopAll()`, and every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -50,14 +51,17 @@ export interface RedisServer {
   process: ChildProcess;
 }
 
-/** redis-server on 127.0.0.1, no RDB/AOF, optionally with a password. */
-export async function startRedis(password?: string): Promise<RedisServer> {
+/** redis-server on 127.0.0.1, no RDB/AOF, optionally with a password or TLS only (given its certificate files). */
+export async function startRedis(password?: string, tls?: { cert: string; key: string; ca: string }): Promise<RedisServer> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])];
+  const args = [
+    '--port', tls ? '0' : String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : []),
+    ...(tls ? ['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : []),
+  ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   await waitForOutput(child, /Ready to accept connections/, 10_000, 'redis-server');
-  return { url: `redis://127.0.0.1:${port}`, port, process: child };
+  return { url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, port, process: child };
 }
 
 export interface WorkerProcess {
@@ -78,6 +82,17 @@ export async function startWorkerProcess(url: string, dataRoot: string, env: Rec
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitForOutput(child, /tdakit worker: ready/, 60_000, 'tdakit worker');
   return { process: child, output: () => out };
+}
+
+/** A throw-away CA and a server certificate for 127.0.0.1 (openssl), in `dir`. */
+export function makeCertificates(dir: string): { cert: string; key: string; ca: string } {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 20_000 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=tdakit test CA');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.cnf');
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
 }
 
 /** Kills everything this harness started. */

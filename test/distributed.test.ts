@@ -14,7 +14,7 @@ import { LogisticRegression, MultilayerPerceptron, benchmarkRemoval, daunce, gro
 import { encodeBundle, jobId, queueName, QueueRun, RedisUnavailableError, ResultRefusedError, runsKey, sha256, startWorker } from '../src/distributed/index.ts';
 import { probeRedis, resolveConnection } from '../src/distributed/connection.ts';
 import { EXTERNAL_M, EXTERNAL_N, models } from './fixtures/distributed-models.ts';
-import { startRedis, startWorkerProcess, stopAll, type RedisServer, type WorkerProcess } from './distributed-harness.ts';
+import { makeCertificates, startRedis, startWorkerProcess, stopAll, type RedisServer, type WorkerProcess } from './distributed-harness.ts';
 import { logisticData } from './helpers.ts';
 import { drawPerturbation } from '../src/daunce/perturbation.ts';
 import { hashArray } from '../src/hash.ts';
@@ -286,6 +286,23 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
       const remote = await daunce({ ...external, queue: { connection: { url: `redis://127.0.0.1:${locked.port}`, password }, externalModel: 'deterministic' } });
       sameBits(await remote.scores(), await (await daunce(external)).scores(), 'scores through a protected Redis');
       assert.equal(worker.stats().completed, 4);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  test('TLS (rediss://): works with the server\'s CA, refused clearly without it', async () => {
+    const certs = makeCertificates(mkdtempSync(join(tmpdir(), 'tdakit-tls-')));
+    const secure = await startRedis(undefined, certs);
+    await assert.rejects(startWorker({ connection: secure.url, connectTimeoutMs: 3000 }), (err: Error) =>
+      err instanceof RedisUnavailableError && /rediss:\/\/127.0.0.1/.test(err.message));
+    const connection = { url: secure.url, tls: { ca: readFileSync(certs.ca) } };
+    const worker = await startWorker({ connection, models, pollMs: 100 });
+    try {
+      const external = { model: models.deterministic!, train: { n: EXTERNAL_N }, queries: { m: EXTERNAL_M }, K: 3, seed: 9 };
+      const remote = await daunce({ ...external, queue: { connection, externalModel: 'deterministic' } });
+      sameBits(await remote.scores(), await (await daunce(external)).scores(), 'scores over TLS');
+      assert.equal(worker.stats().completed, 3);
     } finally {
       await worker.close();
     }
