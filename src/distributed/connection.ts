@@ -110,7 +110,8 @@ export async function probeRedis(where: string, connection: ResolvedConnection, 
     return client;
   } catch (err) {
     client.disconnect();
-    const cause = lastError && /NOAUTH|WRONGPASS|invalid username-password/i.test(lastError.message) ? lastError : err;
+    // The connection's own error (refused, AUTH failed, TLS) says more than "Connection is closed".
+    const cause = lastError && /Connection is closed|Stream isn't writeable/i.test((err as Error)?.message ?? '') ? lastError : err;
     const raw = redact((cause as Error)?.message ?? String(cause), connection);
     let hint = '';
     if (/NOAUTH/i.test(raw)) hint = ': the server requires a password (give it in the URL, redis://user:password@host:port, or TDAKIT_REDIS_PASSWORD for the command line)';
