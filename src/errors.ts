@@ -45,3 +45,24 @@ export async function callNative<T>(operation: string, run: () => Promise<T>): P
     rethrowNative(operation, err);
   }
 }
+
+/** A file tdakit wrote earlier fails its checksum or format check (names the file). */
+export class IntegrityError extends Error {
+  readonly code = 'ERR_TDAKIT_INTEGRITY';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** A call into user code (an external model) did not settle within its time limit. */
+export class TimeoutError extends Error {
+  readonly code = 'ERR_TDAKIT_TIMEOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TimeoutError';
+  }
+}

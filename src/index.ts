@@ -12,7 +12,7 @@ export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy.ts';
 export { readCsv } from './data/csv.ts';
 
 // Errors and backends.
-export { NumericError, AbortError } from './errors.ts';
+export { NumericError, AbortError, IntegrityError, TimeoutError } from './errors.ts';
 export { resolveBackend, selectBackend } from './backend/index.ts';
 export type { Backend, BackendName } from './backend/index.ts';
 
@@ -31,7 +31,9 @@ export type { MlpOptions } from './models/mlp.ts';
 
 // Influence functions (IF, RIF, NS, retrain).
 export { Influence } from './influence/analysis.ts';
-export type { RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect } from './influence/analysis.ts';
+export type {
+  RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect,
+} from './influence/analysis.ts';
 export { Metric } from './influence/metrics.ts';
 export type { MetricSpec, CustomMetric } from './influence/metrics.ts';
 
@@ -58,7 +60,9 @@ export { pearson, spearman, slopeThroughOrigin, medianRelativeError } from './ev
 
 // The IF-vs-RIF protocol (the RIF paper's experiments).
 export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS } from './protocols/rif/removal.ts';
-export type { RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric } from './protocols/rif/removal.ts';
+export type {
+  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric,
+} from './protocols/rif/removal.ts';
 export { STRATEGIES } from './protocols/rif/strategies.ts';
 export type { Strategy } from './protocols/rif/strategies.ts';
 export { summarize } from './protocols/rif/summary.ts';

@@ -3,8 +3,10 @@ import { readLabelled } from '../data/labelled.ts';
 import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
 import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 
+/** The dataset names `loadDataset` accepts (for help texts). */
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
+/** Options of `loadDataset`. */
 export interface DatasetOptions {
   /** Bag-of-words size for 'spam'. Default 2000. */
   vocabulary?: number;
@@ -14,6 +16,12 @@ export interface DatasetOptions {
   label?: string;
 }
 
+/**
+ * Loads a dataset by name: 'spam', 'spam-embeddings', 'mnist', 'mnist-A-B', or a CSV/.npy file.
+ * @param name - the dataset name or a file path
+ * @param o - vocabulary size, row limit, label column
+ * @returns the labelled data
+ */
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});

@@ -5,9 +5,12 @@
  */
 import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 
+/** The perturbed objective: Daunce ('hessian'), Daunce-E ('fisher') or Daunce-T ('trak'). */
 export type DaunceVariant = 'hessian' | 'fisher' | 'trak';
+/** White-box (with the first-order term) or black-box (without it) objectives. */
 export type DaunceAccess = 'white-box' | 'black-box';
 
+/** The draws of one perturbed copy. */
 export interface Perturbation {
   /** Draw index k (0-based). */
   k: number;
@@ -27,6 +30,14 @@ export function modelSeed(seed: number, k: number): number {
   return mixSeed(seed, 'daunce-model', k);
 }
 
+/**
+ * The subset D^k and the xi^k of copy k (docs/methods.md section 4), from (seed, k) alone.
+ * @param n - number of training examples
+ * @param ratio - fraction of them in D^k
+ * @param seed - the run's seed
+ * @param k - the copy's index
+ * @returns the copy's draws
+ */
 export function drawPerturbation(n: number, ratio: number, seed: number, k: number): Perturbation {
   const random = seededRandom(modelSeed(seed, k));
   const subset = sampleIndices(n, Math.ceil(ratio * n), random);

@@ -24,7 +24,9 @@ export interface PerturbableRequest<M extends AttributableModel = AttributableMo
 }
 
 /** Builds the PerturbableModel that trains perturbed copies of one kind of model. */
-export type PerturbableFactory<M extends AttributableModel = AttributableModel> = (request: PerturbableRequest<M>) => PerturbableModel<unknown>;
+export type PerturbableFactory<M extends AttributableModel = AttributableModel> = (
+  request: PerturbableRequest<M>,
+) => PerturbableModel<unknown>;
 
 const factories = new Map<string, PerturbableFactory>();
 
@@ -34,7 +36,9 @@ const factories = new Map<string, PerturbableFactory>();
  * @param factory - builds a PerturbableModel for a fitted model of that kind
  */
 export function registerPerturbable<M extends AttributableModel>(kind: string, factory: PerturbableFactory<M>): void {
-  if (typeof kind !== 'string' || kind === '') throw new TypeError('registerPerturbable: kind must be a non-empty string');
+  if (typeof kind !== 'string' || kind === '') {
+    throw new TypeError('registerPerturbable: kind must be a non-empty string');
+  }
   if (typeof factory !== 'function') throw new TypeError('registerPerturbable: factory must be a function');
   factories.set(kind, factory as PerturbableFactory);
 }
@@ -47,7 +51,11 @@ export function registerPerturbable<M extends AttributableModel>(kind: string, f
 export function perturbableFor(request: PerturbableRequest): PerturbableModel<unknown> {
   const factory = factories.get(request.model.kind);
   if (!factory) {
-    throw new RangeError(`daunce: no perturbed trainer is registered for '${request.model.kind}' models (built in: ${[...factories.keys()].join(', ')}); register one with registerPerturbable`);
+    const known = [...factories.keys()].join(', ');
+    throw new RangeError(
+      `daunce: no perturbed trainer is registered for '${request.model.kind}' models (registered: ${known}); ` +
+        'register one with registerPerturbable',
+    );
   }
   return factory(request);
 }

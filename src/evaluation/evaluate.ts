@@ -7,7 +7,6 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
-import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
@@ -15,9 +14,12 @@ import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
 import { trakScores } from './trak.ts';
 
+/** The attribution methods `evaluateMethods` compares. */
 export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-trak', 'trak', 'random'] as const;
+/** One of `EVAL_METHODS`. */
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
+/** Options of `evaluateMethods`. */
 export interface EvaluateOptions {
   /** A fitted model: IF and RIF need one that `Influence` analyses (the GLMs), TRAK one with `outputGradients`. */
   model: AttributableModel;
@@ -38,9 +40,11 @@ export interface EvaluateOptions {
   removalSizes?: number[];
   seed?: number;
   cacheDir?: string;
+  /** Called with the name of each stage as it starts. */
   onProgress?: (stage: string) => void;
 }
 
+/** One method's LDS and subset-removal curve. */
 export interface MethodEvaluation {
   method: EvalMethod;
   lds: number;
@@ -49,6 +53,7 @@ export interface MethodEvaluation {
   seconds: number;
 }
 
+/** The result of `evaluateMethods`. */
 export interface EvaluationReport {
   n: number;
   m: number;
@@ -58,11 +63,17 @@ export interface EvaluationReport {
   scaling?: { K: number[]; lds: number[]; fit: ScalingFit | null };
 }
 
+/**
+ * Which attribution to trust: LDS and subset removal of every method against one cached ground
+ * truth, and Daunce's LDS by K with the fitted scaling law.
+ * @param o - the model, queries, methods and their settings
+ * @returns one evaluation per method, and the scaling law
+ */
 export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationReport> {
   const { model, queries } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
-  const glm = supportsInfluence(model) ? model : undefined;
+  const glm = Influence.supports(model) ? model : undefined;
   for (const m of methods) {
     if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic or ridge regression), not ${model.kind}`);
   }
@@ -101,10 +112,4 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
-}
-
-/** Whether a model offers what `Influence.of` needs (an exact Hessian at its optimum): a capability test, not a class test. */
-function supportsInfluence(model: AttributableModel): model is AttributableModel & GeneralizedLinearModel {
-  const m = model as Partial<GeneralizedLinearModel>;
-  return typeof m.factorization === 'function' && typeof m.trainingPointwise === 'function' && typeof m.refit === 'function';
 }

@@ -7,20 +7,22 @@
  * ground truth shares one set of retrains.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
-import { AbortError } from '../errors.ts';
+import { AbortError, NumericError } from '../errors.ts';
+import { checkQueries, checkScores } from './scores.ts';
+import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
-import type { AttributableModel } from '../models/model.ts';
+import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
+/** Options of `groundTruth` and `lds`. */
 export interface GroundTruthOptions {
   /** Any attributable model: a convex one is retrained exactly, a stochastic one (the MLP) from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -37,6 +39,7 @@ export interface GroundTruthOptions {
   /** Directory for the retrained outputs (reused across methods and runs). */
   cacheDir?: string;
   signal?: AbortSignal;
+  /** Called after each subset's retrain. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -82,15 +85,49 @@ function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: num
   return h.digest('hex').slice(0, 24);
 }
 
-/** Retrains on every subset (or reads the cache) and returns the actual query targets. */
+/**
+ * A cache entry's M x m outputs, or undefined when there is none. An entry that is truncated,
+ * fails its checksum or has another shape is reported and recomputed (then overwritten).
+ */
+async function readCachedOutputs(file: string, M: number, m: number): Promise<Float64Array | undefined> {
+  let payload: Uint8Array;
+  try {
+    payload = await readSealed(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (!(err instanceof IntegrityError)) throw err;
+    process.emitWarning(`lds: cache entry ${err.message}; recomputing it`, { code: 'TDAKIT_CACHE_CORRUPT' });
+    return undefined;
+  }
+  try {
+    const { data, shape } = parseNpy(payload, file);
+    if (shape.length !== 2 || shape[0] !== M || shape[1] !== m) throw new RangeError(`${file}: shape (${shape.join(', ')}), expected (${M}, ${m})`);
+    if (!data.every(Number.isFinite)) throw new RangeError(`${file}: holds non-finite outputs`);
+    return data;
+  } catch (err) {
+    process.emitWarning(`lds: cache entry ${(err as Error).message}; recomputing it`, { code: 'TDAKIT_CACHE_CORRUPT' });
+    return undefined;
+  }
+}
+
+/**
+ * Retrains on every subset (or reads the cache) and returns the actual query targets.
+ * @param o - the model, queries, number and size of subsets, target, seed, cache directory
+ * @returns the subsets and the actual query targets after each retrain
+ */
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
+  if (o === null || typeof o !== 'object') throw new TypeError('lds: expects an options object');
   const { model } = o;
+  if (!isAttributableModel(model)) {
+    throw new TypeError('lds: model must be a fitted model (LogisticRegression, RidgeRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
+  }
+  checkQueries('lds: queries', o.queries);
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
   const alpha = assertNumber('lds: alpha', o.alpha ?? 0.5, 0, 1);
   if (alpha === 0 || alpha === 1) throw new RangeError('lds: alpha must be strictly between 0 and 1');
   const seed = assertInteger('lds: seed', o.seed ?? 0, 0);
   const target = o.target ?? 'loss';
-  if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${target}'`);
+  if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${String(target)}'`);
   const Xq = assertMatrix('lds: queries.X', o.queries.X);
   if (!model.outputs.includes(target)) throw new RangeError(`lds: target '${target}' is not defined for a ${model.kind} model (it defines ${model.outputs.join(', ')})`);
   model.checkInputs(Xq, 'lds: queries.X');
@@ -99,9 +136,9 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const n = model.X.rows, m = Xq.rows;
   const subsets = subsetsFor(n, M, alpha, seed);
   const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
-  if (file && existsSync(file)) {
-    const { data, shape } = parseNpy(new Uint8Array(await readFile(file)), file);
-    if (shape[0] === M && shape[1] === m) return { subsets, outputs: data, m, retrained: 0 };
+  if (file) {
+    const cached = await readCachedOutputs(file, M, m);
+    if (cached) return { subsets, outputs: cached, m, retrained: 0 };
   }
   const outputs = new Float64Array(M * m);
   for (const [j, S] of subsets.entries()) {
@@ -111,14 +148,20 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   }
   if (file) {
     await mkdir(o.cacheDir!, { recursive: true });
-    await writeFile(`${file}.tmp`, encodeNpy(outputs, [M, m]));
-    await rename(`${file}.tmp`, file);
+    await writeSealedAtomic(file, encodeNpy(outputs, [M, m]));
   }
   return { subsets, outputs, m, retrained: M };
 }
 
-/** Ground truth (cached) and LDS in one call. */
+/**
+ * Ground truth (cached) and LDS in one call.
+ * @param o - the ground truth's options and the n x m scores
+ * @returns the mean LDS, its standard error and the per-query values
+ */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
+  // Checked before the (expensive) retrains.
+  const queryRows = o?.queries?.X?.rows;
+  if (o?.model?.X && typeof queryRows === 'number') checkScores('lds: scores', o.scores, o.model.X.rows, queryRows);
   const truth = await groundTruth(o);
   return ldsFromScores(truth, o.scores, o.model.X.rows);
 }

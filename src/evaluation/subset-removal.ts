@@ -8,7 +8,9 @@ import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
+import { checkQueries, checkScores } from './scores.ts';
 
+/** Options of `subsetRemoval`. */
 export interface SubsetRemovalOptions {
   /** A fitted classifier: a convex one is refitted exactly, a stochastic one (the MLP) retrained from scratch, averaged over seeds. */
   model: AttributableModel;
@@ -23,24 +25,34 @@ export interface SubsetRemovalOptions {
   seed?: number;
 }
 
+/** One point of the subset-removal curve. */
 export interface SubsetRemovalPoint {
   N: number;
   /** Fraction of the initially correct queries that the retrained model gets wrong. */
   flipped: number;
 }
 
+/**
+ * Removes the N training examples that most support the correctly classified queries, retrains,
+ * and reports the fraction of those queries that flip (docs/methods.md section 5).
+ * @param o - the model, queries, their scores and the sizes N
+ * @returns the number of initially correct queries and the flipped fraction per N
+ */
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
+  if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
   const { model } = o;
   if (!isAttributableModel(model) || model.task !== 'classification') {
     throw new TypeError('subsetRemoval: model must be a fitted classifier (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
   }
+  checkQueries('subsetRemoval: queries', o.queries);
+  if (!Array.isArray(o.sizes)) throw new TypeError('subsetRemoval: sizes must be an array of numbers of removed examples');
   const Xq = assertMatrix('subsetRemoval: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const seeds = model.stochastic ? assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1) : 1;
   const seed = assertInteger('subsetRemoval: seed', o.seed ?? 0, 0);
   const yq = model.labels(o.queries.y, Xq.rows, 'subsetRemoval: queries.y');
   const n = model.X.rows, m = Xq.rows;
-  if (!(o.scores instanceof Float64Array) || o.scores.length !== n * m) throw new RangeError(`subsetRemoval: scores must be a Float64Array of n * m = ${n * m} values`);
+  checkScores('subsetRemoval: scores', o.scores, n, m);
   const predicted = await model.predict(Xq);
   const correct = Array.from({ length: m }, (_, j) => j).filter((j) => predicted[j] === yq[j]);
   if (correct.length === 0) throw new RangeError('subsetRemoval: the model gets no query right');

@@ -13,12 +13,14 @@
  * gradient matrix never exists.
  */
 import { Matrix, assertMatrix } from '../data/matrix.ts';
+import { checkQueries } from './scores.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 
+/** Options of `trakScores`. */
 export interface TrakOptions {
   /** A fitted model that provides `outputGradients` (LogisticRegression, MultilayerPerceptron, ...). */
   model: AttributableModel;
@@ -36,11 +38,17 @@ export interface TrakOptions {
 
 const CHUNK = 256;
 
+/**
+ * TRAK scores of every training example for every query (docs/methods.md section 5).
+ * @param o - the model, queries, projection dimension, ensemble size and seed
+ * @returns n x m scores, row-major
+ */
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   const { model } = o;
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
     throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, MultilayerPerceptron, ...)');
   }
+  checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');

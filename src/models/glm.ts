@@ -13,6 +13,7 @@ import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainR
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
+/** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
 
 /** How a fit ended: the gradient norm of the full objective and the work it took. */
@@ -78,6 +79,7 @@ export interface GlmState {
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
 
+/** Shared machinery of `LogisticRegression` and `RidgeRegression` (docs/methods.md section 1). */
 export abstract class GeneralizedLinearModel implements AttributableModel {
   abstract readonly kind: GlmKind;
   abstract readonly task: 'classification' | 'regression';
@@ -123,7 +125,10 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   /** Throws for labels outside the model's set. */
   protected abstract checkLabels(name: string, y: Float64Array): void;
 
-  /** The kernels this model runs on (for analyses built on top of it). */
+  /**
+   * The kernels this model runs on (for analyses built on top of it).
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
@@ -148,12 +153,20 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return FAMILY[this.kind];
   }
 
-  /** F(theta) = sum_i w_i l_i + (penalty/2)||P theta||^2 at the fitted parameters. */
+  /**
+   * F(theta) = sum_i w_i l_i + (penalty/2)||P theta||^2 at the fitted parameters.
+   * @returns F(theta^)
+   */
   objective(): number {
     return this.objectiveValue;
   }
 
-  /** The design [X, 1?] of a data matrix checked against this model. */
+  /**
+   * The design [X, 1?] of a data matrix checked against this model.
+   * @param X - data matrix with the model's features
+   * @param name - argument name for error messages
+   * @returns the native design description of X
+   */
   design(X: Matrix, name = 'X'): Design {
     assertMatrix(name, X);
     if (X.cols !== this.nFeatures) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
@@ -169,7 +182,11 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     this.design(X, name);
   }
 
-  /** Predictions: labels for classifiers, values for regression. */
+  /**
+   * Predictions: labels for classifiers, values for regression.
+   * @param X - inputs
+   * @returns one prediction per row
+   */
   abstract predict(X: Matrix): Promise<Float64Array>;
 
   /**
@@ -198,19 +215,34 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return this.refitWithWeights(retrainWeights('retrain', request, this.weights), undefined, false);
   }
 
-  /** Labels checked against X and the model's label set. */
+  /**
+   * Labels checked against X and the model's label set.
+   * @param y - labels
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     const out = toFloat64(name, y, rows);
     this.checkLabels(name, out);
     return out;
   }
 
-  /** Margins z = a^T theta. */
+  /**
+   * Margins z = a^T theta.
+   * @param X - inputs
+   * @returns one margin per row
+   */
   async decisionFunction(X: Matrix): Promise<Float64Array> {
     return (await this.call('decisionFunction', () => this.backend.pointwise({ ...this.design(X), family: this.familyCode, theta: this.theta }))).margin;
   }
 
-  /** Per-example losses l(a_i^T theta; y_i) (unweighted, no penalty). */
+  /**
+   * Per-example losses l(a_i^T theta; y_i) (unweighted, no penalty).
+   * @param X - inputs
+   * @param y - labels
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[]): Promise<Float64Array> {
     const design = this.design(X);
     const labels = this.labels(y, X.rows);
@@ -221,6 +253,9 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   /**
    * Per-example gradients g_i = dl_i/dz a_i (n x p): with the per-example convention each also
    * carries its penalty share (lambda / W) P theta, as in docs/methods.md.
+   * @param X - inputs
+   * @param y - labels
+   * @returns the n x p gradient matrix
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
     const design = this.design(X);
@@ -234,6 +269,8 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   /**
    * The gradient of the penalty share carried by an example of weight w under the per-example
    * convention, (lambda w / W) P theta; undefined under 'fixed'.
+   * @param w - the example's weight
+   * @returns the gradient, or undefined under 'fixed'
    */
   penaltyShareGradient(w: number): Float64Array | undefined {
     if (this.options.regularization !== 'per-example') return undefined;
@@ -243,7 +280,10 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return g;
   }
 
-  /** Losses, residuals and curvatures of the training data at theta (cached). */
+  /**
+   * Losses, residuals and curvatures of the training data at theta (cached).
+   * @returns margins, losses, slopes and curvatures of the training examples
+   */
   trainingPointwise(): Promise<TrainingPointwise> {
     this.pointwiseCache ??= this.call('trainingPointwise', () =>
       this.backend.pointwise({ ...this.design(this.X), family: this.familyCode, theta: this.theta, y: this.y }),
@@ -251,7 +291,10 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return this.pointwiseCache;
   }
 
-  /** H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached). */
+  /**
+   * H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached).
+   * @returns the Hessian, its Cholesky factor and a condition estimate
+   */
   factorization(): Promise<HessianFactorization> {
     this.factorizationCache ??= (async () => {
       const built = this.hessianAtFit;
@@ -271,6 +314,9 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    * Refits exactly after removing examples or changing weights, warm-started at this optimum.
    * The reference Hessian is corrected for the changed examples (Woodbury when few change), so
    * its first step is the Newton-step estimate and later steps reuse the factorisation.
+   * @param request - `{ exclude: indices }` or `{ weights }`
+   * @param options - `start` (warm start, default theta) and `keepHessian`
+   * @returns the refitted model
    */
   async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
     if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');

@@ -5,6 +5,7 @@ import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 import { loadGlm, type ArtifactLoadOptions } from '../artifacts/models.ts';
 
+/** Binary L2-regularised logistic regression, labels 0/1 (docs/methods.md section 1). */
 export class LogisticRegression extends GeneralizedLinearModel {
   readonly kind = 'logistic' as const;
   readonly task = 'classification' as const;
@@ -13,6 +14,10 @@ export class LogisticRegression extends GeneralizedLinearModel {
    * Fits by damped Newton with Cholesky solves to machine precision.
    * Rejects labels outside {0, 1}, single-class data with an intercept (or lambda = 0), and
    * reports separable data when lambda = 0 (set lambda > 0).
+   * @param X - training inputs, one example per row
+   * @param y - labels 0 or 1
+   * @param options - penalty, intercept, weights, convergence (see `GlmOptions`)
+   * @returns the fitted model
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
     return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
@@ -31,7 +36,11 @@ export class LogisticRegression extends GeneralizedLinearModel {
     checkBinary()(name, y);
   }
 
-  /** P(y = 1 | x). */
+  /**
+   * P(y = 1 | x).
+   * @param X - inputs
+   * @returns one probability per row
+   */
   async predictProba(X: Matrix): Promise<Float64Array> {
     const z = await this.decisionFunction(X);
     return z.map(sigmoid);
@@ -51,7 +60,11 @@ export class LogisticRegression extends GeneralizedLinearModel {
     return new Matrix(g, X.rows, this.nParameters);
   }
 
-  /** Predicted labels (1 where P(y = 1) >= 0.5). */
+  /**
+   * Predicted labels (1 where P(y = 1) >= 0.5).
+   * @param X - inputs
+   * @returns one label per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return (await this.decisionFunction(X)).map((v) => (v >= 0 ? 1 : 0));
   }

@@ -12,6 +12,7 @@ import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify
 import { loadMlp, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
+/** Options of `MultilayerPerceptron.fit`. */
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
   hidden?: number[];
@@ -36,6 +37,7 @@ export interface MlpOptions {
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
+/** A ReLU network with a softmax output, trained natively (docs/methods.md section 1). */
 export class MultilayerPerceptron implements AttributableModel {
   readonly kind = 'mlp' as const;
   readonly task = 'classification' as const;
@@ -57,6 +59,13 @@ export class MultilayerPerceptron implements AttributableModel {
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
 
+  /**
+   * Trains from a seeded initialisation by minibatch Adam or SGD.
+   * @param X - training inputs, one example per row
+   * @param y - class ids 0..C-1
+   * @param options - layers, optimiser, epochs, penalty, seed
+   * @returns the trained network
+   */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
     const { labels, maxLabel } = classTrainingData(where, X, y);
@@ -130,16 +139,29 @@ export class MultilayerPerceptron implements AttributableModel {
     return new MultilayerPerceptron(theta, this.X, this.y, o);
   }
 
-  /** The layer sizes the native kernels need. */
+  /**
+   * The layer sizes the native kernels need.
+   * @returns inputs, hidden layer sizes and classes
+   */
   architecture(): { d: number; hidden: Uint32Array; classes: number } {
     return { d: this.X.cols, hidden: Uint32Array.from(this.options.hidden), classes: this.options.classes };
   }
 
+  /**
+   * The kernels this model runs on.
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
 
-  /** Class ids checked against this model. */
+  /**
+   * Class ids checked against this model.
+   * @param y - class ids
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     return classIds(name, y, rows, this.options.classes);
   }
@@ -181,21 +203,42 @@ export class MultilayerPerceptron implements AttributableModel {
     return { x: X.data, n: X.rows };
   }
 
-  /** Logits (n x classes). */
+  /**
+   * Logits (n x classes).
+   * @param X - inputs
+   * @param theta - parameters (default the trained ones)
+   * @returns the n x C logits
+   */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const g = await this.call('logits', () => this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }));
     return new Matrix(g, X.rows, this.options.classes);
   }
 
+  /**
+   * Class probabilities (softmax of the logits).
+   * @param X - inputs
+   * @returns the n x C probabilities
+   */
   async predictProba(X: Matrix): Promise<Matrix> {
     return softmaxRows(await this.logits(X));
   }
 
+  /**
+   * The most probable class of each row.
+   * @param X - inputs
+   * @returns one class id per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return argmaxRows(await this.logits(X));
   }
 
-  /** Cross-entropy of every example. */
+  /**
+   * Cross-entropy of every example.
+   * @param X - inputs
+   * @param y - class ids
+   * @param theta - parameters (default the trained ones)
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
     const input = this.input(X);
     const labels = this.labels(y, X.rows);
@@ -205,6 +248,10 @@ export class MultilayerPerceptron implements AttributableModel {
   /**
    * Per-example gradients with respect to every parameter (n x P): of the cross-entropy, or
    * with output 'margin' of the true-class margin g_y - logsumexp_{c != y} g_c (TRAK's output).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss' (default) or 'margin'
+   * @returns the n x P gradient matrix
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[], output: 'loss' | 'margin' = 'loss'): Promise<Matrix> {
     const input = this.input(X);

@@ -108,7 +108,8 @@ export interface AttributableModel {
 export function isAttributableModel(value: unknown): value is AttributableModel {
   const m = value as Partial<AttributableModel> | null;
   return typeof m === 'object' && m !== null && typeof m.retrain === 'function' && typeof m.losses === 'function' &&
-    typeof m.labels === 'function' && typeof m.kind === 'string' && m.X !== undefined && m.theta instanceof Float64Array;
+    typeof m.labels === 'function' && typeof m.kind === 'string' && m.X !== undefined &&
+    m.theta instanceof Float64Array;
 }
 
 /**
@@ -121,19 +122,27 @@ export function isAttributableModel(value: unknown): value is AttributableModel 
  */
 export function retrainWeights(where: string, request: RetrainRequest, current: Float64Array): Float64Array {
   const n = current.length;
-  if (request === null || typeof request !== 'object') throw new TypeError(`${where}: expects { subset } or { weights }`);
-  if (request.subset !== undefined && request.weights !== undefined) throw new TypeError(`${where}: give either subset or weights, not both`);
+  if (request === null || typeof request !== 'object') {
+    throw new TypeError(`${where}: expects { subset } or { weights }`);
+  }
+  if (request.subset !== undefined && request.weights !== undefined) {
+    throw new TypeError(`${where}: give either subset or weights, not both`);
+  }
   if (request.subset !== undefined) {
     const weights = new Float64Array(n);
     for (const i of toIndexSet(`${where}: subset`, request.subset, n)) weights[i] = current[i]!;
-    if (!weights.some((w) => w > 0)) throw new RangeError(`${where}: no training examples are left (all weights are 0)`);
+    if (!weights.some((w) => w > 0)) {
+      throw new RangeError(`${where}: no training examples are left (all weights are 0)`);
+    }
     return weights;
   }
   if (request.weights === undefined) throw new TypeError(`${where}: expects { subset } or { weights }`);
   const weights = toFloat64(`${where}: weights`, request.weights, n).slice();
   let total = 0;
   for (let i = 0; i < n; i++) {
-    if (!(weights[i]! >= 0)) throw new RangeError(`${where}: weights: weight ${i} is ${weights[i]}; weights must be >= 0`);
+    if (!(weights[i]! >= 0)) {
+      throw new RangeError(`${where}: weights: weight ${i} is ${weights[i]}; weights must be >= 0`);
+    }
     total += weights[i]!;
   }
   if (!(total > 0)) throw new RangeError(`${where}: all weights are 0; nothing to fit`);
@@ -150,6 +159,8 @@ export function retrainWeights(where: string, request: RetrainRequest, current: 
  */
 export function retrainSubset(where: string, request: RetrainRequest, n: number): Uint32Array {
   const weights = retrainWeights(where, request, new Float64Array(n).fill(1));
-  if (weights.some((w) => w !== 0 && w !== 1)) throw new RangeError(`${where}: weights must be 0 or 1 for this model (it trains on whole examples)`);
+  if (weights.some((w) => w !== 0 && w !== 1)) {
+    throw new RangeError(`${where}: weights must be 0 or 1 for this model (it trains on whole examples)`);
+  }
   return Uint32Array.from(weights.keys()).filter((i) => weights[i] === 1);
 }

@@ -10,6 +10,7 @@ import { assertInteger, assertNumber } from '../data/validate.ts';
  */
 export type Regularization = 'fixed' | 'per-example';
 
+/** Options of `LogisticRegression.fit` and `RidgeRegression.fit`, with their defaults. */
 export interface GlmOptions {
   /** Coefficient of (lambda/2)||P theta||^2 in the summed objective (sklearn's 1/C). Default 1. */
   lambda?: number;

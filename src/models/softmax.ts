@@ -14,6 +14,7 @@ import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
 
+/** Options of `SoftmaxRegression.fit`. */
 export interface SoftmaxOptions {
   /** Default 1. */
   lambda?: number;
@@ -38,6 +39,7 @@ interface Resolved {
   backend: BackendName;
 }
 
+/** Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1). */
 export class SoftmaxRegression implements AttributableModel {
   readonly kind = 'softmax' as const;
   readonly task = 'classification' as const;
@@ -63,6 +65,13 @@ export class SoftmaxRegression implements AttributableModel {
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
 
+  /**
+   * Fits by Newton with Cholesky solves to machine precision.
+   * @param X - training inputs, one example per row
+   * @param y - class ids 0..C-1
+   * @param options - penalty, intercept, classes, weights, convergence
+   * @returns the fitted model
+   */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
     const where = 'SoftmaxRegression.fit';
     const { labels, maxLabel } = classTrainingData(where, X, y);
@@ -100,39 +109,77 @@ export class SoftmaxRegression implements AttributableModel {
     return (this.options.classes - 1) * this.blockSize;
   }
 
+  /**
+   * The kernels this model runs on.
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
 
+  /**
+   * The design [X, 1?] of a data matrix checked against this model.
+   * @param X - data matrix with the model's features
+   * @param name - argument name for error messages
+   * @returns the native design description of X
+   */
   design(X: Matrix, name = 'X') {
     assertMatrix(name, X);
     if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
+  /**
+   * Class ids checked against this model.
+   * @param y - class ids
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     return classIds(name, y, rows, this.options.classes);
   }
 
-  /** Logits (n x C; the reference class's is 0). */
+  /**
+   * Logits (n x C; the reference class's is 0).
+   * @param X - inputs
+   * @param theta - parameters (default the fitted ones)
+   * @returns the n x C logits
+   */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const design = this.design(X);
     const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
     return new Matrix(z, X.rows, this.options.classes);
   }
 
+  /**
+   * Class probabilities (softmax of the logits).
+   * @param X - inputs
+   * @returns the n x C probabilities
+   */
   async predictProba(X: Matrix): Promise<Matrix> {
     return softmaxRows(await this.logits(X));
   }
 
+  /**
+   * The most probable class of each row.
+   * @param X - inputs
+   * @returns one class id per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return argmaxRows(await this.logits(X));
   }
 
-  /** Cross-entropy of every example. */
+  /**
+   * Cross-entropy of every example.
+   * @param X - inputs
+   * @param y - class ids
+   * @param theta - parameters (default the fitted ones)
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const z = await this.logits(X, theta); // checks X before its rows are read
     const labels = this.labels(y, X.rows);
-    const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
       return logSumExp(row) - row[labels[i]!]!;
@@ -170,7 +217,11 @@ export class SoftmaxRegression implements AttributableModel {
     return this.solve(retrainWeights('SoftmaxRegression.retrain', request, this.weights), this.theta, 'SoftmaxRegression.retrain');
   }
 
-  /** Exact refit with new example weights, warm-started at this optimum. */
+  /**
+   * Exact refit with new example weights, warm-started at this optimum.
+   * @param request - `{ weights }`, one non-negative weight per training example
+   * @returns the refitted model
+   */
   async refit(request: { weights: Float64Array | readonly number[] }): Promise<SoftmaxRegression> {
     const w = toFloat64('refit: weights', request.weights, this.X.rows).slice();
     if (w.some((v) => v < 0) || !(w.reduce((a, b) => a + b, 0) > 0)) throw new RangeError('refit: weights must be >= 0 and not all 0');

@@ -1,6 +1,8 @@
 /** `tdakit/protocols/rif`: the IF-vs-RIF removal protocol (the RIF paper's experiments). */
 export { benchmarkRemoval, defaultSizes, splitIndices, BENCHMARK_METRICS, ESTIMATES } from './removal.ts';
-export type { RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric, Estimate } from './removal.ts';
+export type {
+  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric, Estimate,
+} from './removal.ts';
 export { STRATEGIES, removalSet } from './strategies.ts';
 export type { Strategy } from './strategies.ts';
 export { summarize } from './summary.ts';

@@ -6,6 +6,7 @@
 import type { Influence } from '../../influence/analysis.ts';
 import { shuffleInPlace } from '../../random.ts';
 
+/** The removal strategies of the RIF protocol (docs/methods.md section 5). */
 export const STRATEGIES = [
   'random',
   'feature-cluster',
@@ -16,8 +17,10 @@ export const STRATEGIES = [
   'if-test-prediction-positive',
   'if-test-prediction-negative',
 ] as const;
+/** One of `STRATEGIES`. */
 export type Strategy = (typeof STRATEGIES)[number];
 
+/** What the strategies read: the influence analysis, training losses and IF scores. */
 export interface StrategyContext {
   influence: Influence;
   /** Training losses at the fit. */
@@ -39,6 +42,14 @@ function sample(pool: number[], k: number, random: () => number): number[] {
   return shuffleInPlace(pool.slice(), random, k).slice(0, k);
 }
 
+/**
+ * Draws the removed set of one strategy.
+ * @param strategy - the strategy
+ * @param k - the set's size
+ * @param ctx - influence analysis, losses and IF scores
+ * @param random - the set's own seeded generator
+ * @returns k distinct training indices
+ */
 export async function removalSet(strategy: Strategy, k: number, ctx: StrategyContext, random: () => number): Promise<number[]> {
   const X = ctx.influence.model.X;
   const n = X.rows;

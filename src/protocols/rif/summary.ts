@@ -2,6 +2,7 @@
 import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../../evaluation/stats.ts';
 import type { BenchmarkMetric, Estimate, EstimateRecord } from './names.ts';
 
+/** One row of the protocol's table: how one estimate agrees with the actual effect on one metric. */
 export interface SummaryRow {
   metric: BenchmarkMetric;
   method: Estimate;
@@ -13,6 +14,12 @@ export interface SummaryRow {
   medianRelativeError: number;
 }
 
+/**
+ * Pearson, Spearman, slope through the origin and median relative error of every estimate against
+ * the actual nonlinear effect, per metric.
+ * @param records - the protocol's records
+ * @returns one row per metric, estimate and effect (nonlinear, linear)
+ */
 export function summarize(records: readonly EstimateRecord[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const metrics = [...new Set(records.map((r) => r.metric))];

@@ -13,6 +13,7 @@ import { LogisticRegression } from '../../models/logistic.ts';
 import { sampleIndices, seededRandom, shuffleInPlace } from '../../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
 
+/** One row of a sweep: an estimate's self-loss agreement at one value of lambda or n. */
 export interface SweepRow {
   parameter: 'lambda' | 'n';
   value: number;
@@ -24,6 +25,10 @@ export interface SweepRow {
 /**
  * Runs a reduced protocol (default: random and highest-loss removals, 10 sizes, self-loss)
  * for each value of lambda or of n (a seeded subsample), each in its own resumable directory.
+ * @param parameter - 'lambda' or 'n'
+ * @param values - the values
+ * @param base - the protocol's options (`out` is extended per value)
+ * @returns slope and Pearson correlation per value and estimate
  */
 export async function sweep(parameter: 'lambda' | 'n', values: number[], base: RemovalBenchmarkOptions): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
@@ -51,6 +56,7 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
   return rows;
 }
 
+/** One poison of the poisoning check. */
 export interface PoisonRow {
   testIndex: number;
   /** Change of the poison's own logit when it is removed again (exact). */
@@ -65,6 +71,8 @@ export interface PoisonRow {
  * IF and RIF the effect of removing it on its own logit. Removing it restores the clean
  * model, so the actual effect is exact without another retrain. All candidate poisons enter
  * one fit with weight 0; each is switched on by a warm refit.
+ * @param options - data, penalty, number of poisons, seed, test fraction
+ * @returns actual, IF and RIF effects and the leverage of each poison
  */
 export async function poisoningCheck(options: { data: LabelledData; lambda?: number; count?: number; seed?: number; testFraction?: number }): Promise<PoisonRow[]> {
   const { data } = options;
