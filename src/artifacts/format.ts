@@ -55,6 +55,7 @@ export type DataEntry =
       fileSha256: string;
     };
 
+/** The JSON manifest of an artifact directory: format version, kind, options and each array's shape and sha256. */
 export interface Manifest {
   format: typeof ARTIFACT_FORMAT;
   version: number;

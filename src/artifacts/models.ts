@@ -29,6 +29,7 @@ import {
 /** Every model type that saves itself. */
 export type SavableModel = GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron;
 
+/** How `save(dir)` writes an artifact. */
 export interface ArtifactSaveOptions {
   /**
    * Training data: 'embed' (default) stores X and y in the artifact; `{ path, label }` stores
@@ -38,6 +39,7 @@ export interface ArtifactSaveOptions {
   data?: 'embed' | { path: string; label?: string | number };
 }
 
+/** What `load(dir)` needs besides the artifact (the training data when it is referenced, not embedded). */
 export interface ArtifactLoadOptions {
   /** The training data in memory (checked by hash) instead of the artifact's copy or reference. */
   data?: { X: Matrix; y: Float64Array | readonly number[] };

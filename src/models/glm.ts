@@ -389,7 +389,12 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     });
   }
 
-  /** Saves the fitted model as an artifact directory (see src/artifacts; load with `<Model>.load(dir)`). */
+  /**
+   * Saves the fitted model as an artifact directory (a versioned manifest and checksummed .npy arrays; load with `<Model>.load(dir)`).
+   * @param dir - the artifact directory (written to a temporary directory, then renamed)
+   * @param options - embed the training data or reference it by path and hash; overwrite an existing artifact
+   * @returns a promise that settles when the artifact is in place
+   */
   save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
     return saveModel(this, dir, options);
   }

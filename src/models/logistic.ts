@@ -23,7 +23,12 @@ export class LogisticRegression extends GeneralizedLinearModel {
     return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
   }
 
-  /** Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash. */
+  /**
+   * Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<LogisticRegression> {
     return loadGlm(dir, 'logistic', 'LogisticRegression.load', options, (state) => new LogisticRegression(state));
   }

@@ -20,7 +20,12 @@ export class RidgeRegression extends GeneralizedLinearModel {
     return new RidgeRegression(await this.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
   }
 
-  /** Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash. */
+  /**
+   * Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<RidgeRegression> {
     return loadGlm(dir, 'ridge', 'RidgeRegression.load', options, (state) => new RidgeRegression(state));
   }

@@ -90,12 +90,22 @@ export class SoftmaxRegression implements AttributableModel {
     return model.solve(weights, undefined, where);
   }
 
-  /** Loads a model saved by `model.save(dir)`, checked by hash. */
+  /**
+   * Loads a model saved by `model.save(dir)`, checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
     return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d));
   }
 
-  /** Saves the fitted model as an artifact directory (src/artifacts). */
+  /**
+   * Saves the fitted model as an artifact directory (load with `SoftmaxRegression.load(dir)`).
+   * @param dir - the artifact directory (written to a temporary directory, then renamed)
+   * @param options - embed the training data or reference it by path and hash; overwrite an existing artifact
+   * @returns a promise that settles when the artifact is in place
+   */
   save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
     return saveModel(this, dir, options);
   }

@@ -15,6 +15,7 @@ import { AbortError } from '../errors.ts';
 import type { Influence, ScoreMethod, ScoreTarget, TopKResult } from '../influence/analysis.ts';
 import { assertInteger } from '../data/validate.ts';
 
+/** One query of a stream: an id echoed in the result, its features and (for loss targets) its label. */
 export interface QueryRecord {
   /** Any JSON value identifying the query; echoed in its output. */
   id?: unknown;
@@ -24,11 +25,13 @@ export interface QueryRecord {
   y?: number;
 }
 
+/** A training example and its score for one query. */
 export interface ScoredEntry {
   index: number;
   score: number;
 }
 
+/** The result for one query: its k most supportive (top) and most opposing (bottom) training examples. */
 export interface AttributionRecord {
   id: unknown;
   /** The k training examples with the largest scores (they helped the query most), largest first. */
@@ -44,8 +47,10 @@ export interface AttributionErrorRecord {
   error: string;
 }
 
+/** What a stream yields per query: a result, or an error record when malformed records are reported rather than fatal. */
 export type AttributionOutput = AttributionRecord | AttributionErrorRecord;
 
+/** Options of `attributeQueries` and `attributionStream`. */
 export interface AttributionStreamOptions {
   /** Examples kept per query at each end. Default 10. */
   k?: number;
@@ -205,6 +210,10 @@ function checkAbort(signal?: AbortSignal): void {
 /**
  * Attributes every query of `source` (any iterable or async iterable of records), yielding
  * results in input order. Pull-based: nothing is read ahead of the consumer beyond one batch.
+ * @param influence - a factored influence analysis (fitted or loaded from an artifact)
+ * @param source - query records `{ id, x, y? }`
+ * @param options - k, method, target, batch size, per-record error handling, AbortSignal
+ * @returns an async generator of `{ id, top, bottom }` (or error records when configured)
  */
 export async function* attributeQueries(
   influence: Influence,
@@ -236,6 +245,9 @@ export async function* attributeQueries(
 /**
  * The same as an object-mode Transform (records in, results out), for `pipeline(...)`. Write
  * callbacks wait while the readable side is full, so a slow consumer stops the producer.
+ * @param influence - a factored influence analysis (fitted or loaded from an artifact)
+ * @param options - as for `attributeQueries`, plus the stream's `highWaterMark` (records)
+ * @returns an object-mode Transform from query records to results
  */
 export function attributionStream(influence: Influence, options: AttributionStreamOptions & { highWaterMark?: number } = {}): Transform {
   const o = resolve(options);

@@ -16,6 +16,7 @@ import { assertInteger } from '../data/validate.ts';
 import { AbortError } from '../errors.ts';
 import type { AttributionRecord } from './attribution.ts';
 
+/** Options of `daunceRecords`. */
 export interface DaunceStreamOptions {
   /** Examples per query at each end. Default 10. */
   k?: number;
@@ -28,7 +29,12 @@ export interface DaunceStreamOptions {
   signal?: AbortSignal;
 }
 
-/** Yields `{ id, top, bottom }` for every query of a finished Daunce run, in query order. */
+/**
+ * Yields `{ id, top, bottom }` for every query of a finished Daunce run, in query order.
+ * @param result - a finished Daunce run
+ * @param options - k, measure, query block size, query ids, AbortSignal
+ * @returns an async generator of one record per query
+ */
 export async function* daunceRecords(result: DaunceResult, options: DaunceStreamOptions = {}): AsyncGenerator<AttributionRecord> {
   const k = assertInteger('daunceRecords: k', options.k ?? 10, 1);
   const block = assertInteger('daunceRecords: queryBlock', options.queryBlock ?? 256, 1);
