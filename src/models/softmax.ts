@@ -137,6 +137,7 @@ export class SoftmaxRegression {
       });
       return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
         gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
+        stoppedBy: r.stoppedBy, roundingFloor: r.roundingFloor,
       });
     } catch (err) {
       rethrowNative(where, err);
