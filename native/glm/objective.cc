@@ -15,8 +15,8 @@ constexpr double kSparseDensity = 0.2;
 
 Objective::Objective(const Problem& problem)
     : problem_(problem),
-      rowNorms_(problem.design.rowNorms()),
-      sparse_(SparseRows::build(problem.design, kSparseDensity)) {
+      sparse_(SparseRows::build(problem.design, kSparseDensity)),
+      rowNorms_(sparse_ ? sparse_->rowNorms() : problem.design.rowNorms()) {
   checkMagnitudes(problem_.design, rowNorms_, problem_.weights);
 }
 

@@ -93,8 +93,8 @@ class Objective : public NewtonObjective {
 
  private:
   Problem problem_;
-  std::vector<double> rowNorms_;
   std::shared_ptr<const SparseRows> sparse_;  // X's nonzeros when X is sparse, else null
+  std::vector<double> rowNorms_;
   double penalty(const double* theta) const;
   void allMargins(const double* theta, double* z) const;
 };

@@ -16,6 +16,8 @@ class SparseRows {
   // Null when more than maxDensity of X's entries are nonzero (the dense BLAS path is faster).
   static std::shared_ptr<const SparseRows> build(const Design& a, double maxDensity);
 
+  // ||a_i||_2 for every example (as Design::rowNorms, from the nonzeros).
+  std::vector<double> rowNorms() const;
   // a_i^T v (the intercept included).
   double rowDot(std::size_t i, const double* v) const {
     double s = intercept_ ? v[d_] : 0.0;
