@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
+import { registerFit } from './cli/fit.ts';
+import { registerAttribute } from './cli/attribute.ts';
 import { queueFrom, registerWorkerCommand, withQueueOptions } from './cli/worker.ts';
 import { readLabelled } from './data/labelled.ts';
 import { writeNpy } from './data/npy.ts';
@@ -34,8 +36,8 @@ const integer = (name: string) => (v: string) => {
 /** The input files every scoring command reads. */
 function withDataFiles(cmd: Command): Command {
   return cmd
-    .requiredOption('--train <file>', 'training data (.csv or .npy)')
-    .requiredOption('--queries <file>', 'query data (.csv or .npy), same columns as --train')
+    .requiredOption('--train <file>', 'training data (.csv, .npy, .parquet or .arrow)')
+    .requiredOption('--queries <file>', 'query data (.csv, .npy, .parquet or .arrow), same columns as --train')
     .option('--label <column>', 'label column (name or index; negative counts from the end)', '-1');
 }
 
@@ -212,6 +214,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.stderr.write(`tdakit: stdout: ${err.message}\n`);
   process.exit(1);
 });
+
+registerFit(program);
+registerAttribute(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tdakit: ${err.message}\n`);

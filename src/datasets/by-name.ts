@@ -28,7 +28,7 @@ export async function loadDataset(name: string, o: DatasetOptions = {}): Promise
   if (name === 'mnist') return loadMnist();
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
-  if (/\.(csv|npy)$/i.test(name)) {
+  if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {
     const f = await readLabelled(name, o.label ?? '-1');
     return { name, X: f.X, y: f.y!, featureNames: f.columns };
   }
