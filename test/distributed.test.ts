@@ -308,6 +308,25 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     }
   });
 
+  test('Redis going away mid-run: the run fails with a clear error in bounded time', async () => {
+    const doomed = await startRedis();
+    const worker = await startWorker({ connection: doomed.url, models: { slow: { ...models.deterministic!, train: async (p) => { await new Promise((r) => setTimeout(r, 200)); return p; } } }, pollMs: 100 });
+    const started = performance.now();
+    try {
+      await assert.rejects(
+        daunce({
+          model: models.deterministic!, train: { n: EXTERNAL_N }, queries: { m: EXTERNAL_M }, K: 40, seed: 1,
+          queue: { connection: doomed.url, externalModel: 'slow', unavailableMs: 2000 },
+          onProgress: (p) => { if (p.done === 2) doomed.process.kill('SIGKILL'); },
+        }),
+        (err: Error) => err instanceof RedisUnavailableError && /has not answered for 2 s/.test(err.message),
+      );
+      assert.ok(performance.now() - started < 20_000, 'bounded');
+    } finally {
+      await Promise.race([worker.close(), new Promise((r) => setTimeout(r, 3000))]);
+    }
+  });
+
   test('Redis unreachable: a clear error in bounded time', async () => {
     const started = performance.now();
     await assert.rejects(

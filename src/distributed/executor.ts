@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortError } from '../errors.ts';
-import { probeRedis, redact, resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { probeRedis, redact, RedisUnavailableError, resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBundle, pathInsideRoot, publishData, type Bundle, type DatasetRef } from './dataset.ts';
@@ -46,6 +46,8 @@ export interface QueueOptions {
   backoffMs?: number;
   /** Bound on connecting to Redis. Default 5000. */
   connectTimeoutMs?: number;
+  /** Redis unreachable this long during the run fails it with RedisUnavailableError. Default 60000. */
+  unavailableMs?: number;
   /** Called as each job's result arrives (completion order). */
   onJob?: (event: { unit: number; done: number; total: number }) => void;
 }
@@ -60,6 +62,7 @@ export class QueueRun {
   private closed = false;
   private readonly aborted: Promise<never>;
   private readonly onAbort: () => void;
+  private readonly watchdog: ReturnType<typeof setInterval>;
 
   private constructor(
     readonly where: string,
@@ -81,6 +84,17 @@ export class QueueRun {
     };
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener('abort', this.onAbort, { once: true });
+    // A run whose Redis went away fails after unavailableMs instead of waiting for ever.
+    const limit = options.unavailableMs ?? 60_000;
+    let lastAnswer = Date.now();
+    this.watchdog = setInterval(() => {
+      if (Date.now() - lastAnswer > limit) {
+        reject(new RedisUnavailableError(`${where}: Redis at ${connection.address} has not answered for ${Math.round(limit / 1000)} s; the run stops (finished units are kept: records, checkpoints, results in Redis)`));
+        return;
+      }
+      void Promise.race([redis.ping(), new Promise((_, r) => setTimeout(r, Math.min(limit, 5000)))]).then(() => (lastAnswer = Date.now()), () => {});
+    }, Math.min(1000, limit / 4));
+    this.watchdog.unref();
   }
 
   /**
@@ -101,7 +115,10 @@ export class QueueRun {
       if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'attempts' ? 1 : 0))) throw new RangeError(`${where}: queue.${key} must be a ${key === 'attempts' ? 'positive' : 'non-negative'} integer`);
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
-    const redis = await probeRedis(`${where}: queue`, connection, options.connectTimeoutMs ?? 5000);
+    // The probe fails fast and clearly; the run then uses a client that reconnects after a blip.
+    (await probeRedis(`${where}: queue`, connection, options.connectTimeoutMs ?? 5000)).disconnect();
+    const { Redis } = await import('ioredis');
+    const redis = new Redis({ ...connection.options, maxRetriesPerRequest: 2 });
     redis.on('error', () => {});
     const bullConnection = { ...connection.options, maxRetriesPerRequest: null } as unknown as ConnectionOptions;
     const queue = new Queue(queueName(runId), { connection: bullConnection, prefix });
@@ -171,8 +188,8 @@ export class QueueRun {
   /** Removes the run's queued (waiting and delayed) jobs; jobs already running finish, unused. */
   async cancel(): Promise<void> {
     if (this.closed) return;
-    await this.queue.drain(true).catch(() => {});
-    await this.redis.srem(runsKey(this.prefix), this.runId).catch(() => {});
+    await bounded(this.queue.drain(true));
+    await bounded(this.redis.srem(runsKey(this.prefix), this.runId));
   }
 
   /**
@@ -182,18 +199,28 @@ export class QueueRun {
    */
   async close(succeeded: boolean): Promise<void> {
     if (this.closed) return;
+    clearInterval(this.watchdog);
     this.signal?.removeEventListener('abort', this.onAbort);
     if (succeeded) {
-      await this.redis.srem(runsKey(this.prefix), this.runId).catch(() => {});
-      await this.queue.obliterate({ force: true }).catch(() => {});
+      await bounded(this.redis.srem(runsKey(this.prefix), this.runId));
+      await bounded(this.queue.obliterate({ force: true }));
       if (this.options.dataDir) await rm(join(this.options.dataDir, 'tdakit-results', this.runId), { recursive: true, force: true });
     } else {
       await this.cancel();
     }
     this.closed = true;
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await bounded(Promise.allSettled([this.events.close(), this.queue.close()]));
+    // If Redis is gone, closing could not finish: drop the connections so nothing keeps reconnecting.
+    await bounded(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 1000);
     this.redis.disconnect();
   }
+}
+
+/** Waits for a clean-up step at most `ms` (Redis may be gone), never failing. */
+async function bounded(step: Promise<unknown>, ms = 5000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([step.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** A unit's job as a coordinator builds it (the run id is added by the queue). */

@@ -173,7 +173,7 @@ export function validateJob(value: unknown): UnitJob {
     int(`${where}.n`, value.n, 2, MAX_UNITS);
     int(`${where}.m`, value.m, 1, MAX_UNITS);
     if (typeof value.ratio !== 'number' || !(value.ratio > 0 && value.ratio <= 1)) throw new SchemaError(`${where}.ratio must be in (0, 1]`);
-    int(`${where}.seed`, value.seed, 0, 2 ** 32 - 1);
+    int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
     oneOf(`${where}.variant`, value.variant, ['hessian', 'fisher', 'trak']);
     oneOf(`${where}.access`, value.access, ['white-box', 'black-box']);
   }
