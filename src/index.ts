@@ -16,6 +16,7 @@ export type { LabelledData } from './datasets/mnist.ts';
 export { loadSpamAssassin } from './datasets/spam.ts';
 export type { SpamOptions } from './datasets/spam.ts';
 export { Influence } from './influence/analysis.ts';
+export { MulticlassInfluence } from './influence/multiclass.ts';
 export type { RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect } from './influence/analysis.ts';
 export { Metric } from './influence/metrics.ts';
 export type { MetricSpec, CustomMetric } from './influence/metrics.ts';

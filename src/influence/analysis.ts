@@ -8,7 +8,9 @@ import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, toIndexSet } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
+import type { SoftmaxRegression } from '../models/softmax.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
+import { MulticlassInfluence } from './multiclass.ts';
 
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
 export type ScoreMethod = 'if' | 'rif';
@@ -98,7 +100,11 @@ export class Influence {
    * Factors the Hessian at the model's optimum and computes all leverages. X and y, when
    * given, must be the data the model was fitted on (the model keeps them).
    */
-  static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence> {
+  static async of(model: SoftmaxRegression): Promise<MulticlassInfluence>;
+  static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence>;
+  static async of(model: GeneralizedLinearModel | SoftmaxRegression, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence | MulticlassInfluence> {
+    // Softmax regression: the multiclass analysis (leverage blocks), the same API.
+    if ((model as { kind?: unknown } | null)?.kind === 'softmax') return MulticlassInfluence.of(model as SoftmaxRegression);
     if (!(model instanceof GeneralizedLinearModel)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
     if (X !== undefined) {
       assertMatrix('Influence.of: X', X);

@@ -10,6 +10,7 @@ import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import type { FitDiagnostics } from './glm.ts';
+import type { Regularization } from './options.ts';
 
 export interface SoftmaxOptions {
   /** Default 1. */
@@ -19,6 +20,12 @@ export interface SoftmaxOptions {
   /** Number of classes. Default max(y) + 1. */
   classes?: number;
   sampleWeights?: Float64Array | readonly number[];
+  /**
+   * 'fixed' (default): the penalty stays (lambda/2) sum_c ||P theta_c||^2 after removals.
+   * 'per-example': example i carries the share w_i / W of it, so a refit with weights w'
+   * uses lambda * sum(w') / W (W = the total weight of the original fit).
+   */
+  regularization?: Regularization;
   /** Default 1e-14 (relative to the gradient terms' magnitudes, as for the binary GLMs). */
   tol?: number;
   /** Default 100. */
@@ -28,6 +35,7 @@ export interface SoftmaxOptions {
 
 interface Resolved {
   lambda: number;
+  regularization: Regularization;
   fitIntercept: boolean;
   classes: number;
   tol: number;
@@ -42,15 +50,18 @@ export class SoftmaxRegression {
   readonly y: Float64Array;
   readonly weights: Float64Array;
   readonly options: Readonly<Resolved>;
+  /** Total weight W of the original fit (the per-example penalty shares are w_i / W). */
+  readonly totalWeight: number;
   readonly diagnostics: Readonly<FitDiagnostics>;
   private readonly backend: Backend;
 
-  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics) {
+  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics, totalWeight: number) {
     this.theta = theta;
     this.X = X;
     this.y = y;
     this.weights = weights;
     this.options = Object.freeze({ ...options });
+    this.totalWeight = totalWeight;
     this.diagnostics = Object.freeze({ ...diagnostics });
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
@@ -60,16 +71,20 @@ export class SoftmaxRegression {
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: Resolved = {
       lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1, 0),
+      regularization: options.regularization ?? 'fixed',
       fitIntercept: options.fitIntercept ?? true,
       classes: assertInteger(`${where}: options.classes`, options.classes ?? maxLabel + 1, 2),
       tol: assertNumber(`${where}: options.tol`, options.tol ?? 1e-14, 0, 1),
       maxIter: assertInteger(`${where}: options.maxIter`, options.maxIter ?? 100, 1),
       backend: options.backend ?? 'auto',
     };
+    if (o.regularization !== 'fixed' && o.regularization !== 'per-example') {
+      throw new RangeError(`${where}: options.regularization must be 'fixed' or 'per-example', got '${String(o.regularization)}'`);
+    }
     if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
     const weights = options.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
     if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
-    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 });
+    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 }, weights.reduce((a, b) => a + b, 0));
     return model.solve(weights, undefined, where);
   }
 
@@ -129,15 +144,21 @@ export class SoftmaxRegression {
     return this.solve(w, this.theta, 'SoftmaxRegression.refit');
   }
 
+  /** The penalty coefficient of a fit with these example weights (methods.md section 1). */
+  penaltyFor(weights: Float64Array): number {
+    if (this.options.regularization === 'fixed') return this.options.lambda;
+    return (this.options.lambda * weights.reduce((a, b) => a + b, 0)) / this.totalWeight;
+  }
+
   private async solve(weights: Float64Array, theta0: Float64Array | undefined, where: string): Promise<SoftmaxRegression> {
     try {
       const r = await this.backend.multinomialFit({
-        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
+        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.penaltyFor(weights),
         tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
       });
       return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
         gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
-      });
+      }, this.totalWeight);
     } catch (err) {
       rethrowNative(where, err);
     }
