@@ -276,3 +276,14 @@ test('softmax influence rejects bad input with the argument named', async () => 
   const removed = await model.refit({ weights: Float64Array.from({ length: 30 }, (_, i) => (i === 2 ? 0 : 1)) });
   await assert.rejects((await Influence.of(removed)).removalEffect([2]), /example 2 has weight 0/);
 });
+
+test('evaluate: IF and RIF scores of a softmax model rank LDS retrains far above random', async () => {
+  const { evaluateMethods } = await import('../src/evaluation/evaluate.ts');
+  const { X, y } = data(120, 3, 3, 21);
+  const model = await SoftmaxRegression.fit(X, y, { lambda: 1 });
+  const q = data(6, 3, 3, 22);
+  const report = await evaluateMethods({ model, queries: { X: q.X, y: q.y }, methods: ['if', 'rif', 'random'], subsets: 20, removalSizes: [5], seed: 1 });
+  const lds = Object.fromEntries(report.methods.map((m) => [m.method, m.lds]));
+  assert.ok(lds.if! > 0.8 && lds.rif! > 0.8, JSON.stringify(lds));
+  assert.ok(Math.abs(lds.random!) < 0.5, JSON.stringify(lds));
+});
