@@ -212,6 +212,10 @@ Napi::Object fitResultToJs(Napi::Env env, const glm::FitResult& r) {
   o.Set("gradientScale", r.gradientScale);
   o.Set("newtonIterations", r.newtonIterations);
   o.Set("chordIterations", r.chordIterations);
+  o.Set("krylovIterations", r.krylovIterations);
+  static const char* const kStopReasons[] = {"tolerance", "rounding-floor", "stalled"};
+  o.Set("stoppedBy", kStopReasons[static_cast<int>(r.stoppedBy)]);
+  o.Set("roundingFloor", r.roundingFloor);
   if (!r.hessian.empty()) o.Set("hessian", toJs(env, r.hessian));
   return o;
 }

@@ -6,6 +6,7 @@ import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
 import { registerFit } from './cli/fit.ts';
 import { registerAttribute } from './cli/attribute.ts';
+import { queueFrom, registerWorkerCommand, withQueueOptions } from './cli/worker.ts';
 import { readLabelled } from './data/labelled.ts';
 import { writeNpy } from './data/npy.ts';
 import { checkWritable, writeFileAtomic } from './io/atomic.ts';
@@ -54,8 +55,8 @@ program
   .action(async (o) => runDemo(o));
 
 const bench = program.command('bench').description('benchmarks that tell whether to trust attribution scores');
-bench
-  .command('rif')
+withQueueOptions(bench
+  .command('rif'))
   .description('IF vs RIF vs NS against exact retraining (the RIF paper protocol): records, summary, plots, HTML report')
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file (label column last unless --label)', 'spam')
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1e-2)
@@ -98,7 +99,7 @@ withDataFiles(program
     if (o.full) await writeNpy(o.full, await inf.scores(queries.X, queries.y, opts), [train.X.rows, queries.X.rows]);
   });
 
-withDataFiles(program
+withQueueOptions(withDataFiles(program
   .command('daunce')
   .description('Daunce attribution: K perturbed copies of a logistic regression, scores from the covariance of their losses'))
   .option('--model <kind>', 'logistic | softmax | mlp', 'logistic')
@@ -114,7 +115,7 @@ withDataFiles(program
   .option('--checkpoint <dir>', 'write each finished model here; rerunning resumes')
   .option('--top-k <k>', 'examples per query at each end', integer('--top-k'), 10)
   .option('--full <file.npy>', 'also write the full n x m score matrix')
-  .option('--out <file>', 'JSON lines output (default stdout)')
+  .option('--out <file>', 'JSON lines output (default stdout)'))
   .action(async (o) => {
     if (!['logistic', 'softmax', 'mlp'].includes(o.model)) throw new InvalidArgumentError(`--model ${o.model} is not available; use logistic, softmax or mlp`);
     await checkOutputs(o);
@@ -129,7 +130,7 @@ withDataFiles(program
     const result = await daunce({
       model, queries: { X: queries.X, y: queries.y! }, K: o.K, ratio: o.ratio, variant: o.variant, access: o.access,
       measure: o.measure, seed: o.seed, ...(o.checkpoint ? { checkpointDir: o.checkpoint } : {}),
-      onProgress: (p) => bar.tick(`model ${p.k}`),
+      onProgress: (p) => bar.tick(`model ${p.k}`), ...queueFrom(o),
     });
     bar.stop();
     if (result.resumed > 0) process.stderr.write(`resumed ${result.resumed} models from ${o.checkpoint}\n`);
@@ -141,8 +142,10 @@ withDataFiles(program
     if (o.full) await writeNpy(o.full, await result.scores(), [train.X.rows, queries.X.rows]);
   });
 
-program
-  .command('eval')
+registerWorkerCommand(program);
+
+withQueueOptions(program
+  .command('eval'))
   .description('LDS and most-influential-subset removal of IF, RIF, Daunce variants, TRAK and random scores on a logistic regression')
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
   .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, EVAL_METHODS.join(','))
@@ -176,7 +179,7 @@ program
     process.stderr.write(`${data.name}: ${tr.length} training examples x ${data.X.cols} features, ${te.length} queries\n`);
     const report = await evaluateMethods({
       model, queries, methods: o.methods.split(',') as EvalMethod[], subsets: o.subsets, K: o.K, trakModels: o.trakModels, seed: o.seed, seeds: o.seeds,
-      cacheDir: `${o.out}/cache`, onProgress: (stage) => process.stderr.write(`  ${stage}...\n`),
+      cacheDir: `${o.out}/cache`, onProgress: (stage) => process.stderr.write(`  ${stage}...\n`), ...queueFrom(o),
     });
     console.log(evaluationTable(report));
     await writeEvaluationReport(o.out, report, `tdakit evaluation: ${data.name}`);

@@ -83,3 +83,7 @@ export { attributeQueries, attributionStream, RecordError, UnparsableRecord } fr
 export type { QueryRecord, AttributionRecord, AttributionErrorRecord, AttributionOutput, AttributionStreamOptions, ScoredEntry } from './streaming/attribution.ts';
 export { daunceRecords } from './streaming/daunce.ts';
 export type { DaunceStreamOptions } from './streaming/daunce.ts';
+
+// Distributed runs: workers over Redis (BullMQ) and the coordinators' `queue` option.
+export { startWorker, RedisUnavailableError, ResultRefusedError, DataRefusedError, SchemaError } from './distributed/lazy.ts';
+export type { WorkerOptions, RunningWorker, QueueOptions, RedisConnection } from './distributed/lazy.ts';

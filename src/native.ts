@@ -33,6 +33,12 @@ export interface NativeFitResult {
   gradientScale: number;
   newtonIterations: number;
   chordIterations: number;
+  /** Hessian-vector products of a Newton-Krylov refit. */
+  krylovIterations: number;
+  /** Which test ended the iteration (see FitDiagnostics.stoppedBy). */
+  stoppedBy: 'tolerance' | 'rounding-floor' | 'stalled';
+  /** Rounding error of the computed gradient at theta. */
+  roundingFloor: number;
   /** Hessian at theta (p x p, column-major) when the fit's last evaluation built it. */
   hessian?: Float64Array;
 }

@@ -119,8 +119,8 @@ print(json.dumps({'sums': out, 'theta': theta.tolist()}))
   assert.deepEqual(Float64Array.from(res.theta), logistic.theta);
   assert.ok(['X', 'y', 'theta', 'weights', 'factor', 'hessian', 'leverage', 'slope'].every((k) => k in res.sums));
   // No temporary files are left behind by the atomic writes.
-  assert.deepEqual((await readdir(root)).filter((f) => f.includes('.tmp-')), []);
-  assert.deepEqual((await readdir(influenceDir)).filter((f) => f.includes('.tmp-')), []);
+  assert.deepEqual((await readdir(root)).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual((await readdir(influenceDir)).filter((f) => f.endsWith('.tmp')), []);
 });
 
 /** A fresh copy of the influence artifact to damage. */

@@ -70,7 +70,9 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
 }
 
 MultinomialObjective::MultinomialObjective(const MultinomialProblem& problem)
-    : problem_(problem), rowNorms_(problem.design.rowNorms()) {}
+    : problem_(problem), rowNorms_(problem.design.rowNorms()) {
+  checkMagnitudes(problem_.design, rowNorms_, problem_.weights);
+}
 
 std::vector<double> MultinomialObjective::logits(const double* theta) const {
   const Design& a = problem_.design;

@@ -1,11 +1,13 @@
 #include "newton.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <sstream>
 
 #include "../common/error.h"
 #include "../linalg/dense.h"
+#include "krylov.h"
 
 namespace tdakit::glm {
 
@@ -21,11 +23,54 @@ bool converged(const Evaluation& e, double gn, double tol) {
   return gn <= tol * std::fmax(e.gradientScale, DBL_MIN);
 }
 
+// The rounding error of the computed gradient: each component sums terms whose magnitudes add
+// up to at most gradientScale (error ~ eps * gradientScale), and the margins it is built from
+// carry a relative error eps (error ~ eps * marginRounding). A gradient below this is zero as far
+// as float64 can tell; kFloorUlps leaves room for the log-depth growth of blocked sums.
+double roundingFloor(const Evaluation& e) {
+  constexpr double kFloorUlps = 8.0;
+  return kFloorUlps * DBL_EPSILON * (e.gradientScale + e.marginRounding);
+}
+
+// Non-finite arithmetic is never convergence: Inf <= tol * Inf would otherwise accept it.
+void requireFinite(const Evaluation& e, double gn, bool atStart) {
+  if (std::isfinite(e.value) && std::isfinite(gn) && std::isfinite(e.gradientScale)) return;
+  std::ostringstream msg;
+  msg << "the objective is not finite in float64 (value " << e.value << ", gradient norm " << gn
+      << ", gradient scale " << e.gradientScale << ")";
+  if (atStart)
+    msg << " at the starting point: X, y, the weights, lambda or the start are too large for float64 arithmetic; "
+           "rescale them";
+  else
+    msg << ": the Newton iteration diverged";
+  throw NumericError(msg.str());
+}
+
+// A Hessian whose diagonal spans more than float64 can resolve (lambda = 1e300 against the
+// data's curvature, or features on wildly different scales) is not "singular": say why.
+[[noreturn]] void badlyScaled(double smallest, double largest, double rcond) {
+  std::ostringstream msg;
+  msg << "the Hessian is too badly scaled for float64 (its diagonal spans " << smallest << " to " << largest
+      << ", reciprocal condition number " << rcond
+      << "): lambda is out of proportion to the data's curvature, or the features are on very different scales; "
+         "use a lambda comparable to the data (sum of example weights) or standardise the features";
+  throw NumericError(msg.str());
+}
+
 std::vector<double> newtonDirection(const NewtonObjective& obj, Evaluation& e) {
   const std::size_t p = obj.parameters();
+  double smallest = INFINITY, largest = 0.0;
+  for (std::size_t k = 0; k < p; ++k) {
+    smallest = std::fmin(smallest, e.hessian[k + k * p]);
+    largest = std::fmax(largest, e.hessian[k + k * p]);
+  }
   double rcond = 0.0;
   const bool ok = linalg::cholesky(e.hessian.data(), p, &rcond);
-  if (!ok || rcond < linalg::singularRcond(p)) obj.diagnose(e, rcond);
+  if (!ok || rcond < linalg::singularRcond(p)) {
+    if (smallest > 0.0 && smallest < largest * linalg::singularRcond(p) && !obj.separated(e))
+      badlyScaled(smallest, largest, rcond);
+    obj.diagnose(e, rcond);
+  }
   std::vector<double> dir(e.gradient);
   for (double& v : dir) v = -v;
   linalg::choleskySolve(e.hessian.data(), p, dir.data(), 1);
@@ -38,6 +83,7 @@ FitResult finish(std::vector<double> theta, const Evaluation& e, double gn) {
   r.objective = e.value;
   r.gradientNorm = gn;
   r.gradientScale = e.gradientScale;
+  r.roundingFloor = roundingFloor(e);
   return r;
 }
 
@@ -50,18 +96,19 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   Evaluation e;
   obj.evaluate(theta.data(), false, e);
   double gn = norm2(e.gradient);
+  requireFinite(e, gn, true);
   // Cholesky factor of the Hessian at the iterate of the last Newton step. Once Newton is in
   // its quadratic phase the Hessian hardly changes, so chord steps with this factor (one
   // gradient each, O(n p)) replace Hessian builds (O(n p^2)) while each gains kChordGain.
   std::vector<double> factor;
   constexpr double kChordGain = 0.25;
-  constexpr double kFloor = 1e-10;
   bool chordOk = false;
   int newton = 0, chord = 0, stalls = 0;
-  auto done = [&]() {
+  auto done = [&](StopReason why = StopReason::Tolerance) {
     FitResult r = finish(theta, e, gn);
     r.newtonIterations = newton;
     r.chordIterations = chord;
+    r.stoppedBy = why;
     if (options.keepHessian) obj.hessian(theta.data(), r.hessian);  // exact at the optimum
     return r;
   };
@@ -84,10 +131,12 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
         gn = nextNorm;
         if (fast) continue;
         if (converged(e, gn, options.tol)) return done();
-      } else if (gn <= kFloor * e.gradientScale) {
-        return done();  // no step can improve a gradient that is zero up to rounding
+      } else if (gn <= roundingFloor(e)) {
+        return done(StopReason::RoundingFloor);  // no step can improve a gradient that is zero up to rounding
       }
-      chordOk = false;  // slow or failed: a fresh Newton step from here
+      // Slow or failed above the rounding floor: the chord's factor is too old, so a fresh
+      // Newton step from here (never "no improvement" taken as convergence).
+      chordOk = false;
     }
     e.hessian.clear();
     std::vector<double> dir;
@@ -126,7 +175,8 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
       if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) break;
       t *= 0.5;
       if (t < 1e-12) {
-        if (gn <= 1e-7 * e.gradientScale) return done();  // at the precision floor of this problem
+        if (gn <= 1e-7 * e.gradientScale)
+          return done(gn <= roundingFloor(e) ? StopReason::RoundingFloor : StopReason::Stalled);  // the line search cannot resolve F
         if (obj.separated(e)) obj.diagnose(e, 0.0);
         std::ostringstream msg;
         msg << "Newton line search failed at gradient norm " << gn << " (scale " << e.gradientScale << ")";
@@ -137,10 +187,16 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     const double previous = gn;
     obj.evaluate(theta.data(), false, e);
     gn = norm2(e.gradient);
-    if (!std::isfinite(gn)) throw NumericError("the Newton iteration diverged (non-finite gradient)");
-    // Rounding floor reached before tol: two steps without progress at a tiny gradient.
+    requireFinite(e, gn, false);
+    // A full Newton step that did not halve a gradient already at its rounding floor: float64
+    // cannot do better. (Progress below the floor continues: separable data with lambda = 0 drive
+    // the gradient and its floor to zero together, and must reach the separation diagnosis.)
+    if (!converged(e, gn, options.tol) && gn <= roundingFloor(e) && gn >= 0.5 * previous)
+      return done(StopReason::RoundingFloor);
+    // Two full Newton steps without progress at a tiny gradient: the Hessian solve itself has
+    // reached its rounding (an ill-conditioned Hessian), reported as such.
     stalls = gn >= 0.5 * previous ? stalls + 1 : 0;
-    if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) return done();
+    if (stalls >= 2 && gn <= 1e-7 * e.gradientScale) return done(StopReason::Stalled);
     chordOk = t == 1.0 && gn <= kChordGain * previous;
   }
   if (obj.separated(e)) obj.diagnose(e, 0.0);
@@ -150,6 +206,71 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   throw NumericError(msg.str());
 }
 
+namespace {
+
+// Newton-Krylov from theta; returns false (theta, e at the best point so far) when a full Newton
+// step would be cheaper or CG stops making progress.
+bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evaluation& e, double& gn,
+                  const InverseApply& applyInverse, const FitOptions& options, FitResult& stats) {
+  const std::size_t p = obj.parameters();
+  // Inexact Newton: each CG solve cuts the residual by `forcing`, or to a quarter of the
+  // tolerance (a finer solve would not be measurable in the next gradient).
+  // The forcing term follows the last step's gain (Eisenstat-Walker, choice 2): loose solves
+  // far from the optimum where Newton gains little anyway, tight ones in the quadratic phase.
+  double forcing = 1e-2, previous = gn;
+  for (int outer = 0; outer < options.maxIter; ++outer) {
+    if (converged(e, gn, options.tol)) return true;
+    if (outer > 0) forcing = std::clamp(0.9 * (gn / previous) * (gn / previous), 1e-10, 1e-2);
+    previous = gn;
+    std::unique_ptr<HessianOperator> h = obj.hessianOperator(theta.data());
+    if (!h) return false;
+    const int budget = krylovBudget(h->activeRows(), p);
+    const double target = std::fmax(forcing * gn, 0.25 * options.tol * e.gradientScale);
+    KrylovStep step = conjugateGradients(*h, applyInverse, e.gradient, target, budget);
+    stats.krylovIterations += step.iterations;
+    // Unsolved within the cost of a Newton step and not even a 10x residual cut: Newton is cheaper.
+    if (!step.solved && !(step.residual <= 0.1 * gn)) return false;
+    double slope = 0.0;
+    for (std::size_t k = 0; k < p; ++k) slope += e.gradient[k] * step.direction[k];
+    if (!(slope < 0.0)) return false;
+    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    std::vector<double> trial(p);
+    double t = 1.0;
+    for (;;) {
+      for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * step.direction[k];
+      if (roundingRegime) break;
+      const double f = obj.value(trial.data());
+      if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) break;
+      t *= 0.5;
+      if (t < 1e-8) return false;  // no descent along this direction: Newton's own line search
+    }
+    Evaluation next;
+    obj.evaluate(trial.data(), false, next);
+    const double nextNorm = norm2(next.gradient);
+    requireFinite(next, nextNorm, false);
+    // Far from the optimum the line search judges by F (the gradient may grow on the way); in
+    // the rounding regime only the gradient can tell progress.
+    if (roundingRegime && !(nextNorm < gn)) {
+      if (gn <= roundingFloor(e)) {
+        stats.stoppedBy = StopReason::RoundingFloor;
+        return true;
+      }
+      return false;
+    }
+    theta.swap(trial);
+    e = std::move(next);
+    gn = nextNorm;
+    ++stats.chordIterations;  // one preconditioned step (its CG products in krylovIterations)
+  }
+  return converged(e, gn, options.tol);
+}
+
+}  // namespace
+
+// Chord steps theta <- theta - M^{-1} g (objectives without a Hessian operator), below.
+FitResult refitChordSteps(const NewtonObjective& obj, std::vector<double> theta, Evaluation e, double gn,
+                          const InverseApply& applyInverse, const FitOptions& options);
+
 FitResult refitChord(const NewtonObjective& obj, const double* theta0, const InverseApply& applyInverse,
                      const FitOptions& options) {
   const std::size_t p = obj.parameters();
@@ -157,12 +278,31 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
   Evaluation e;
   obj.evaluate(theta.data(), false, e);
   double gn = norm2(e.gradient);
+  requireFinite(e, gn, true);
+  FitResult stats;
+  if (obj.hessianOperator(theta.data())) {
+    if (newtonKrylov(obj, theta, e, gn, applyInverse, options, stats)) {
+      FitResult r = finish(theta, e, gn);
+      r.chordIterations = stats.chordIterations;
+      r.krylovIterations = stats.krylovIterations;
+      r.stoppedBy = stats.stoppedBy;
+      return r;
+    }
+    FitResult r = fitNewton(obj, theta.data(), options);
+    r.chordIterations += stats.chordIterations;
+    r.krylovIterations = stats.krylovIterations;
+    return r;
+  }
+  return refitChordSteps(obj, theta, e, gn, applyInverse, options);
+}
+
+FitResult refitChordSteps(const NewtonObjective& obj, std::vector<double> theta, Evaluation e, double gn,
+                          const InverseApply& applyInverse, const FitOptions& options) {
+  const std::size_t p = obj.parameters();
   int chord = 0;
   // A chord step costs one gradient, a Newton step a Hessian build (~p times more): linear
   // convergence pays while each step at least halves the gradient.
   constexpr double kMinGain = 0.5;
-  // Below this relative gradient a step that gains nothing means rounding has won.
-  constexpr double kFloor = 1e-10;
   while (chord < options.maxIter) {
     if (converged(e, gn, options.tol)) {
       FitResult r = finish(theta, e, gn);
@@ -187,16 +327,17 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
       if (!slow) continue;
     }
     // No progress at a gradient that is already zero up to rounding: the precision floor.
-    if (!improved && gn <= kFloor * e.gradientScale) break;
+    if (!improved && gn <= roundingFloor(e)) break;
     // Slow or failed: finish with Newton from the best point so far.
     if (converged(e, gn, options.tol)) break;
     FitResult r = fitNewton(obj, theta.data(), options);
     r.chordIterations = chord;
     return r;
   }
-  if (converged(e, gn, options.tol) || gn <= kFloor * e.gradientScale) {
+  if (converged(e, gn, options.tol) || gn <= roundingFloor(e)) {
     FitResult r = finish(theta, e, gn);
     r.chordIterations = chord;
+    if (!converged(e, gn, options.tol)) r.stoppedBy = StopReason::RoundingFloor;
     return r;
   }
   FitResult r = fitNewton(obj, theta.data(), options);

@@ -17,6 +17,13 @@ struct FitOptions {
   bool keepHessian = true;
 };
 
+// Which test ended an iteration (FitResult::stoppedBy).
+enum class StopReason {
+  Tolerance = 0,      // ||grad F|| <= tol * gradientScale
+  RoundingFloor = 1,  // no step improves a gradient that is zero up to its own rounding (roundingFloor)
+  Stalled = 2,        // full Newton steps stopped reducing a gradient already below 1e-7 * gradientScale
+};
+
 struct FitResult {
   std::vector<double> theta;
   double objective = 0.0;
@@ -24,6 +31,12 @@ struct FitResult {
   double gradientScale = 0.0;
   int newtonIterations = 0;
   int chordIterations = 0;
+  // Hessian-vector products of Newton-Krylov refits (conjugate-gradient iterations).
+  int krylovIterations = 0;
+  StopReason stoppedBy = StopReason::Tolerance;
+  // The rounding error of the computed gradient at theta (order eps * (gradientScale + margin
+  // rounding)): below it, a smaller ||grad F|| is not measurable.
+  double roundingFloor = 0.0;
   // The Hessian at theta (p x p, column-major) when the last evaluation built it (Newton fits):
   // influence analysis then only factors it instead of rebuilding it. Empty otherwise.
   std::vector<double> hessian;
@@ -38,11 +51,13 @@ FitResult fitNewton(const NewtonObjective& objective, const double* theta0, cons
 // Applies M^{-1} in place, M a fixed SPD approximation of the Hessian (p-vector).
 using InverseApply = std::function<void(double*)>;
 
-// Chord iterations theta <- theta - M^{-1} grad F(theta) from theta0. When M is the exact
-// Hessian of the reduced problem at the old optimum, the first step is the Newton-step
-// estimate and the rest converge linearly at a rate of order ||Delta||, each costing one
-// gradient (O(n p)) instead of a Hessian build (O(n p^2)). Falls back to fitNewton when
-// progress is slow.
+// Refit from theta0 with M (the exact Hessian of the reduced problem at the old optimum) as a
+// preconditioner. Newton-Krylov: each step solves H d = -g by conjugate gradients on exact
+// Hessian-vector products preconditioned by M^{-1}, so it costs a few O(n p) products instead of
+// a Hessian build (O(n p^2)); the first CG iterate is the Newton-step estimate. When the
+// objective has no Hessian operator, chord steps theta <- theta - M^{-1} g. Falls back to
+// fitNewton (counted in newtonIterations) when CG needs more products than a Newton step costs
+// (krylovBudget) or makes no progress.
 FitResult refitChord(const NewtonObjective& objective, const double* theta0, const InverseApply& applyInverse,
                      const FitOptions& options);
 

@@ -8,7 +8,46 @@
 
 namespace tdakit::glm {
 
-Objective::Objective(const Problem& problem) : problem_(problem), rowNorms_(problem.design.rowNorms()) {}
+namespace {
+// Above this fraction of nonzeros the dense BLAS kernels beat row-wise sparse loops.
+constexpr double kSparseDensity = 0.2;
+}  // namespace
+
+Objective::Objective(const Problem& problem)
+    : problem_(problem),
+      sparse_(SparseRows::build(problem.design, kSparseDensity)),
+      rowNorms_(sparse_ ? sparse_->rowNorms() : problem.design.rowNorms()) {
+  checkMagnitudes(problem_.design, rowNorms_, problem_.weights);
+}
+
+void Objective::allMargins(const double* theta, double* z) const {
+  const Design& a = problem_.design;
+  if (!sparse_) return a.margins(theta, z);
+  for (std::size_t i = 0; i < a.n; ++i) z[i] = sparse_->rowDot(i, theta);
+}
+
+void checkMagnitudes(const Design& a, const std::vector<double>& rowNorms, const double* weights) {
+  for (std::size_t i = 0; i < a.n; ++i) {
+    if (std::isfinite(rowNorms[i])) continue;
+    double largest = 0.0;
+    for (std::size_t k = 0; k < a.d; ++k) largest = std::fmax(largest, std::fabs(a.row(i)[k]));
+    std::ostringstream msg;
+    msg << "X: row " << i << " is too large for float64 arithmetic (its norm overflows; largest |x| = " << largest
+        << ", a missing-value sentinel such as Number.MAX_VALUE?): impute or rescale X";
+    throw NumericError(msg.str());
+  }
+  if (!weights) return;
+  double total = 0.0, largest = 0.0;
+  for (std::size_t i = 0; i < a.n; ++i) {
+    total += weights[i];
+    largest = std::fmax(largest, weights[i]);
+  }
+  if (!std::isfinite(total)) {
+    std::ostringstream msg;
+    msg << "weights: their sum overflows float64 (largest weight " << largest << "): rescale the weights";
+    throw NumericError(msg.str());
+  }
+}
 
 double Objective::penalty(const double* theta) const {
   const std::size_t d = problem_.design.d;  // the intercept (index d) is never penalised
@@ -23,7 +62,7 @@ double Objective::penalty(const double* theta) const {
 double Objective::value(const double* theta) const {
   const Design& a = problem_.design;
   std::vector<double> z(a.n);
-  a.margins(theta, z.data());
+  allMargins(theta, z.data());
   double v = 0.0;
   for (std::size_t i = 0; i < a.n; ++i) {
     const double w = problem_.weight(i);
@@ -38,22 +77,32 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
   out.margins.resize(a.n);
   out.gradient.assign(p, 0.0);
   std::vector<double> slope(a.n), curv(withHessian ? a.n : 0);
-  double v = 0.0, scale = 0.0;
+  double v = 0.0, scale = 0.0, curvatureMass = 0.0;
   // One pass over X per row block: the margins read the block, the gradient reads it again
   // while it is still in cache (the evaluation is memory-bound, not flop-bound).
   constexpr std::size_t kRows = 128;
   for (std::size_t first = 0; first < a.n; first += kRows) {
     const std::size_t count = std::min(kRows, a.n - first);
-    a.marginsRange(first, count, theta, out.margins.data() + first);
+    if (sparse_)
+      for (std::size_t i = first; i < first + count; ++i) out.margins[i] = sparse_->rowDot(i, theta);
+    else
+      a.marginsRange(first, count, theta, out.margins.data() + first);
     for (std::size_t i = first; i < first + count; ++i) {
       const double w = problem_.weight(i);
       const Pointwise pw = problem_.at(i, out.margins[i]);
       v += w == 0.0 ? 0.0 : w * pw.loss;
       slope[i] = w * pw.slope;
       scale += std::fabs(slope[i]) * rowNorms_[i];
+      const double spread = w * pw.curvature * rowNorms_[i] * rowNorms_[i];
+      curvatureMass += spread * spread;
       if (withHessian) curv[i] = w * pw.curvature;
     }
-    a.addTransposeTimesRange(first, count, slope.data(), out.gradient.data());
+    if (sparse_)
+      for (std::size_t i = first; i < first + count; ++i) {
+        if (slope[i] != 0.0) sparse_->addRow(i, slope[i], out.gradient.data());
+      }
+    else
+      a.addTransposeTimesRange(first, count, slope.data(), out.gradient.data());
   }
   out.value = v + penalty(theta);
   double pen = 0.0, lin = 0.0;
@@ -67,6 +116,9 @@ void Objective::evaluate(const double* theta, bool withHessian, Evaluation& out)
       lin += problem_.linear[k] * problem_.linear[k];
     }
   out.gradientScale = scale + problem_.lambda * std::sqrt(pen) + std::sqrt(lin);
+  double thetaNorm = 0.0;
+  for (std::size_t k = 0; k < p; ++k) thetaNorm += theta[k] * theta[k];
+  out.marginRounding = std::sqrt(curvatureMass * thetaNorm);
   if (withHessian) {
     out.hessian.resize(p * p);
     a.weightedGram(curv.data(), 0.0, out.hessian.data());
@@ -85,7 +137,7 @@ void Objective::hessian(const double* theta, std::vector<double>& out, bool exac
 std::vector<double> Objective::curvatureWeights(const double* theta, bool exact) const {
   const Design& a = problem_.design;
   std::vector<double> z(a.n), c(a.n);
-  a.margins(theta, z.data());
+  allMargins(theta, z.data());
   for (std::size_t i = 0; i < a.n; ++i) {
     const Pointwise pw = problem_.at(i, z[i]);
     c[i] = problem_.weight(i) * (exact ? pw.exactCurvature : pw.curvature);

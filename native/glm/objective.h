@@ -3,10 +3,12 @@
 // (the linear term carries the first-order perturbation of Daunce objectives).
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "design.h"
 #include "family.h"
+#include "sparse_rows.h"
 
 namespace tdakit::glm {
 
@@ -30,8 +32,21 @@ struct Evaluation {
   // Size of the terms the gradient sums (sum_i w_i |dl_i| ||a_i|| + lambda ||P theta|| + ||c||):
   // the scale against which "zero up to rounding" is judged.
   double gradientScale = 0.0;
+  // sqrt(sum_i (w_i l''_i ||a_i||^2)^2) ||theta||: how far the rounding of the margins a_i^T theta
+  // (relative error eps, independent between examples, so root-sum-square) moves the gradient,
+  // per unit eps. 0 when an objective omits it.
+  double marginRounding = 0.0;
   std::vector<double> hessian;   // p x p column-major, filled only when asked for
   std::vector<double> margins;   // n
+};
+
+// v -> H v for the Hessian H at a fixed theta, without forming H (O(n p) per product).
+class HessianOperator {
+ public:
+  virtual ~HessianOperator() = default;
+  virtual void apply(const double* v, double* out) const = 0;
+  // Examples with nonzero curvature weight (what one product reads).
+  virtual std::size_t activeRows() const = 0;
 };
 
 // What the Newton and chord solvers need of an objective (binary GLMs, the multinomial).
@@ -48,11 +63,17 @@ class NewtonObjective {
   virtual void hessian(const double* theta, std::vector<double>& out, bool exact = false) const = 0;
   // Whether the exact curvature can differ from the bound (a family that is not convex).
   virtual bool boundedCurvature() const { return false; }
+  // Products with the Hessian at theta (the one hessian() builds); null when not provided.
+  virtual std::unique_ptr<HessianOperator> hessianOperator(const double*) const { return nullptr; }
   // Whether the iterate shows that no minimiser exists (separable data).
   virtual bool separated(const Evaluation&) const { return false; }
   // Throws the NumericError that explains a singular Newton system.
   [[noreturn]] virtual void diagnose(const Evaluation& e, double rcond) const;
 };
+
+// Throws NumericError when the data are too large for float64 arithmetic: a row of X whose
+// norm overflows (a sentinel such as Number.MAX_VALUE) or weights whose sum overflows.
+void checkMagnitudes(const Design& design, const std::vector<double>& rowNorms, const double* weights);
 
 class Objective : public NewtonObjective {
  public:
@@ -64,6 +85,7 @@ class Objective : public NewtonObjective {
   void evaluate(const double* theta, bool withHessian, Evaluation& out) const override;
   void hessian(const double* theta, std::vector<double>& out, bool exact = false) const override;
   bool boundedCurvature() const override { return problem_.family == Family::LogisticLossSquared; }
+  std::unique_ptr<HessianOperator> hessianOperator(const double* theta) const override;  // krylov.cc
   // Logistic: theta classifies every weighted example correctly.
   bool separated(const Evaluation& e) const override;
   // Per-example Hessian weights w_i * l''_i at theta (the bound, or the exact curvature).
@@ -71,8 +93,10 @@ class Objective : public NewtonObjective {
 
  private:
   Problem problem_;
+  std::shared_ptr<const SparseRows> sparse_;  // X's nonzeros when X is sparse, else null
   std::vector<double> rowNorms_;
   double penalty(const double* theta) const;
+  void allMargins(const double* theta, double* z) const;
 };
 
 }  // namespace tdakit::glm

@@ -1,45 +1,11 @@
 /**
- * Atomic writes for artifacts: every file goes to a unique temporary name and is renamed into
- * place after an fsync, and a whole artifact directory is built beside its destination and
- * renamed onto it, so a reader sees either the old artifact or the complete new one.
- * (A project-wide helper may replace this module; its contract is the same.)
+ * Atomic artifact directories: each file is written by the project's atomic writer
+ * (src/io/atomic.ts: unique temporary name, fsync, rename), and the whole directory is built
+ * beside its destination and renamed onto it, so a reader never sees a partial artifact.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-
-/** A name next to `path` that no other writer picks. */
-export function temporaryName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-}
-
-/** Writes the chunks to `path` through a temporary file, fsync and rename. */
-export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const tmp = temporaryName(path);
-  const fh = await open(tmp, 'wx');
-  try {
-    for (const chunk of chunks) {
-      // fh.write takes at most 2 GiB at once: write large arrays piecewise.
-      for (let at = 0; at < chunk.byteLength; ) {
-        const piece = chunk.subarray(at, Math.min(chunk.byteLength, at + (1 << 30)));
-        const { bytesWritten } = await fh.write(piece);
-        at += bytesWritten;
-      }
-    }
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => {});
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+import { dirname, resolve } from 'node:path';
+import { temporaryName } from '../io/atomic.ts';
 
 /**
  * Builds a directory with `fill(tmpDir)` and renames it onto `dir`. An existing `dir` is

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpyHeader } from '../data/npy.ts';
 import { readNpyFile } from '../data/npy-file.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 
 export const ARTIFACT_FORMAT = 'tdakit-artifact' as const;
 /** Bumped whenever a reader of the previous version would misread a new artifact. */
@@ -131,7 +131,7 @@ export class ArtifactWriter {
       data: body.data,
     };
     const manifest: Manifest = { ...unsigned, checksum: sha256Hex(new TextEncoder().encode(manifestText(unsigned))) };
-    await writeFileAtomic(join(this.dir, MANIFEST_FILE), [new TextEncoder().encode(manifestText(manifest))]);
+    await writeFileAtomic(join(this.dir, MANIFEST_FILE), manifestText(manifest));
     return manifest;
   }
 }

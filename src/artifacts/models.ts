@@ -9,7 +9,7 @@ import type { BackendName } from '../backend/index.ts';
 import { readLabelled } from '../data/labelled.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64 } from '../data/validate.ts';
-import type { GeneralizedLinearModel, GlmState } from '../models/glm.ts';
+import type { FitDiagnostics, GeneralizedLinearModel, GlmState } from '../models/glm.ts';
 import type { MultilayerPerceptron, ResolvedMlpOptions } from '../models/mlp.ts';
 import { resolveGlmOptions } from '../models/options.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
@@ -82,6 +82,7 @@ function modelParts(model: SavableModel): { options: Record<string, unknown>; sc
         scalars: {
           totalWeight: m.totalWeight, penalty: m.penalty, objective: m.objective(), gradientNorm: d.gradientNorm,
           gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
+          ...optionalDiagnosticScalars(d),
         },
         arrays: { theta: m.theta, weights: m.weights },
       };
@@ -91,7 +92,10 @@ function modelParts(model: SavableModel): { options: Record<string, unknown>; sc
       const d = m.diagnostics;
       return {
         options: { ...m.options },
-        scalars: { gradientNorm: d.gradientNorm, gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations },
+        scalars: {
+          gradientNorm: d.gradientNorm, gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
+          ...optionalDiagnosticScalars(d),
+        },
         arrays: { theta: m.theta, weights: m.weights },
       };
     }
@@ -214,13 +218,30 @@ export async function loadGlm<T>(dir: string, kind: 'logistic' | 'ridge', who: s
   });
 }
 
-export function diagnostics(parts: LoadedModelParts) {
+export function diagnostics(parts: LoadedModelParts): FitDiagnostics {
+  const extra = parts.manifest.scalars;
+  const stop = extra.stoppedBy;
   return {
     gradientNorm: scalar(parts, 'gradientNorm'),
     gradientScale: scalar(parts, 'gradientScale'),
     newtonIterations: scalar(parts, 'newtonIterations'),
     chordIterations: scalar(parts, 'chordIterations'),
+    ...(extra.krylovIterations !== undefined ? { krylovIterations: scalar(parts, 'krylovIterations') } : {}),
+    ...(stop !== undefined ? { stoppedBy: STOP_REASONS[scalar(parts, 'stoppedBy')] ?? 'tolerance' } : {}),
+    ...(extra.roundingFloor !== undefined ? { roundingFloor: scalar(parts, 'roundingFloor') } : {}),
   };
+}
+
+// Manifest scalars are finite numbers: stoppedBy is stored as its index here.
+const STOP_REASONS = ['tolerance', 'rounding-floor', 'stalled'] as const;
+
+/** The optional fit diagnostics (newer fits) as manifest scalars. */
+function optionalDiagnosticScalars(d: Readonly<FitDiagnostics>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (d.krylovIterations !== undefined) out.krylovIterations = d.krylovIterations;
+  if (d.stoppedBy !== undefined) out.stoppedBy = STOP_REASONS.indexOf(d.stoppedBy);
+  if (d.roundingFloor !== undefined) out.roundingFloor = d.roundingFloor;
+  return out;
 }
 
 /** SoftmaxRegression.load: arguments of its constructor. */

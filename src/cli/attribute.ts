@@ -16,7 +16,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { temporaryName } from '../artifacts/atomic.ts';
+import { temporaryName } from '../io/atomic.ts';
 import { readLabelled } from '../data/labelled.ts';
 import { Influence } from '../influence/analysis.ts';
 import { attributeQueries, RecordError, UnparsableRecord, type AttributionOutput } from '../streaming/attribution.ts';

@@ -6,6 +6,7 @@ import { renderSvg, summaryText, sweepSpec, writeReport, type ExtraSection } fro
 import { STRATEGIES, type Strategy } from '../protocols/rif/strategies.ts';
 import { poisoningCheck, poisonSummary, sweep } from '../protocols/rif/variations.ts';
 import { progressBar } from './progress.ts';
+import { queueFrom } from './worker.ts';
 
 export interface BenchRifOptions {
   dataset: string;
@@ -21,6 +22,9 @@ export interface BenchRifOptions {
   lambdaSweep?: string;
   nSweep?: string;
   poison?: number;
+  queue?: string;
+  queueDataDir?: string;
+  tlsCa?: string;
 }
 
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
@@ -38,7 +42,7 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
   const bar = progressBar(total, 'retrains');
   const result = await benchmarkRemoval({
     data, lambda: o.lambda, seed: o.seed, sizes: defaultSizes(o.sizes), strategies, metrics, out: o.out,
-    onProgress: (_done, _total, latest) => bar.tick(`${latest[0]!.strategy} |T| = ${latest[0]!.size}`),
+    onProgress: (_done, _total, latest) => bar.tick(`${latest[0]!.strategy} |T| = ${latest[0]!.size}`), ...queueFrom(o),
   });
   bar.stop();
   log(`${result.records.length / metrics.length} removal sets (${result.retrainsRun} retrained now, the rest resumed) in ${result.seconds.toFixed(1)} s`);

@@ -12,6 +12,8 @@ import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
+import { RemoteDaunceModels } from '../distributed/coordinators.ts';
+import type { QueueOptions } from '../distributed/executor.ts';
 
 /** Options of `daunce`. */
 export interface DaunceOptions {
@@ -58,6 +60,12 @@ export interface DaunceOptions {
    * takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter; 'cpu' is float64.
    */
   backend?: BackendName;
+  /**
+   * Train the perturbed models on tdakit workers over Redis (README "Running across machines");
+   * scores are identical. For an external model, `externalModel` is the name the workers
+   * registered it under.
+   */
+  queue?: QueueOptions & { externalModel?: string };
 }
 
 /** A finished Daunce run: its settings, the accumulator and its scores. */
@@ -113,6 +121,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   let perturbable: PerturbableModel<unknown>;
   let n: number, m: number;
   let fingerprint: Record<string, unknown>;
+  let remoteSource: Parameters<typeof RemoteDaunceModels.open>[1] | undefined;
   const model = o.model;
   if (isAttributableModel(model)) {
     // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
@@ -127,6 +136,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     perturbable = perturbableFor({ model, queries, variant, access, seed });
     n = model.X.rows;
     m = Xq.rows;
+    remoteSource = { model, queries };
     fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq) };
   } else {
     const ext = o.model as PerturbableModel;
@@ -139,7 +149,15 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     m = assertInteger('daunce: queries.m', o.queries.m, 1);
     perturbable = ext;
     fingerprint = { external: true };
+    if (o.queue) {
+      if (typeof o.queue.externalModel !== 'string') throw new TypeError('daunce: queue.externalModel must name the external model as the workers registered it');
+      remoteSource = { external: o.queue.externalModel, n, m };
+    }
   }
+  const remote = o.queue
+    ? await RemoteDaunceModels.open(o.queue, remoteSource!, { ratio, seed, variant, access }, JSON.stringify({ n, m, ratio, seed, variant, access, ...fingerprint }), o.signal)
+    : undefined;
+  let trained = false;
   const { accumulator, resumed } = await runPerturbations(perturbable, {
     n, m, K, ratio, seed, variant, access, fingerprint, concurrency,
     ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
@@ -148,7 +166,8 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.callTimeoutMs !== undefined ? { callTimeoutMs: o.callTimeoutMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-  });
+    ...(remote ? { remote: (k: number) => remote.model(k) } : {}),
+  }).then((r) => { trained = true; return r; }).finally(() => remote?.close(trained));
   const scoring = await selectBackend(o.backend ?? 'auto', 'daunce: backend');
   return {
     backend: scoring.name, K, variant, access, measure, resumed, accumulator,

@@ -73,6 +73,8 @@ export interface RunnerOptions {
   callTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: DaunceProgress) => void;
+  /** Trains model k elsewhere (a queue of workers) instead of calling `model`; all models are then in flight at once. */
+  remote?: (k: number) => Promise<{ train: Float64Array; query: Float64Array }>;
 }
 
 /**
@@ -216,7 +218,7 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
     while (todo.length > 0 && failure === undefined) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       const k = todo.shift()!;
-      const r = await one(k);
+      const r = o.remote ? await o.remote(k) : await one(k);
       if (dir) {
         const all = new Float64Array(o.n + o.m);
         all.set(r.train);
@@ -227,7 +229,8 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
       o.onProgress?.({ done: ++finished, total: o.K, k, resumed, seconds: (performance.now() - t0) / 1000 });
     }
   };
-  const results = await Promise.allSettled(Array.from({ length: concurrency }, () => worker().catch((e) => { failure ??= e; throw e; })));
+  const lanes = o.remote ? Math.max(1, todo.length) : concurrency;
+  const results = await Promise.allSettled(Array.from({ length: lanes }, () => worker().catch((e) => { failure ??= e; throw e; })));
   if (failure !== undefined) throw failure;
   void results;
   // Rows enter in model order, so the scores do not depend on completion order.

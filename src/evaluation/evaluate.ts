@@ -13,6 +13,7 @@ import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
+import type { QueueOptions } from '../distributed/executor.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
 import { trakScores } from './trak.ts';
@@ -45,6 +46,8 @@ export interface EvaluateOptions {
   cacheDir?: string;
   /** Called with the name of each stage as it starts. */
   onProgress?: (stage: string) => void;
+  /** Run the ground-truth retrains and Daunce models on tdakit workers over Redis (same results). */
+  queue?: QueueOptions;
 }
 
 /** One method's LDS and subset-removal curve. */
@@ -85,7 +88,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const n = model.X.rows, m = queries.X.rows;
   const K = o.K ?? 100;
   o.onProgress?.('ground truth retrains');
-  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.queue ? { queue: o.queue } : {}) });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
   const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await influenceOf(glm) : undefined;
   const out: MethodEvaluation[] = [];
@@ -101,7 +104,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
-      const run = await daunce({ model, queries, K, variant, seed });
+      const run = await daunce({ model, queries, K, variant, seed, ...(o.queue ? { queue: o.queue } : {}) });
       scores = await run.scores('correlation');
       if (method === 'daunce') {
         const grid = [5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600];

@@ -20,6 +20,8 @@ import type { ScoreTarget } from '../influence/analysis.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
+import { RemoteLdsRetrains } from '../distributed/coordinators.ts';
+import type { QueueOptions } from '../distributed/executor.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
@@ -42,6 +44,8 @@ export interface GroundTruthOptions {
   signal?: AbortSignal;
   /** Called after each subset's retrain. */
   onProgress?: (done: number, total: number) => void;
+  /** Run the retrains on tdakit workers over Redis (README "Running across machines"); outputs are identical. */
+  queue?: QueueOptions;
 }
 
 function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Array[] {
@@ -53,7 +57,7 @@ function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Ar
  * Query targets of the model retrained on a subset, averaged over `seeds` retrains (one for a
  * deterministic model, whose retrain ignores the seed).
  */
-async function subsetTargets(
+export async function subsetTargets(
   model: AttributableModel, S: Uint32Array, Xq: Matrix, yq: Float64Array, target: ScoreTarget, seeds: number, seed: number, j: number,
 ): Promise<Float64Array> {
   if (seeds === 1 && !model.stochastic) return (await model.retrain({ subset: S })).output(Xq, yq, target);
@@ -147,10 +151,19 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
     if (cached) return { subsets, outputs: cached, m, retrained: 0 };
   }
   const outputs = new Float64Array(M * m);
-  for (const [j, S] of subsets.entries()) {
-    if (o.signal?.aborted) throw new AbortError('lds: aborted');
-    outputs.set(await subsetTargets(model, S, Xq, yq, target, seeds, seed, j), j * m);
-    o.onProgress?.(j + 1, M);
+  // With a queue, every subset is enqueued at once and merged here in subset order.
+  const remote = o.queue ? await RemoteLdsRetrains.open(o.queue, model, { X: Xq, y: yq }, { target, seeds, seed }, cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`), o.signal) : undefined;
+  let merged = false;
+  try {
+    subsets.forEach((S, j) => remote?.retrain(j, S));
+    for (const [j, S] of subsets.entries()) {
+      if (o.signal?.aborted) throw new AbortError('lds: aborted');
+      outputs.set(remote ? await remote.result(j) : await subsetTargets(model, S, Xq, yq, target, seeds, seed, j), j * m);
+      o.onProgress?.(j + 1, M);
+    }
+    merged = true;
+  } finally {
+    await remote?.close(merged);
   }
   if (file) {
     await mkdir(o.cacheDir!, { recursive: true });

@@ -27,7 +27,11 @@ export interface AtomicWriteOptions {
  * With `exclusive`, the file is linked into place instead of renamed, which fails if another
  * writer got there first.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string | Iterable<string>, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string | Iterable<string | Uint8Array>,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const tmp = temporaryName(path);
   const handle = await open(tmp, 'wx');
   try {
@@ -50,11 +54,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string | 
   }
 }
 
-/** Writes text chunks in batches of about 1 MiB (output too large for one string). */
-async function writeChunks(handle: FileHandle, chunks: Iterable<string>): Promise<void> {
+/**
+ * Writes text chunks in batches of about 1 MiB (output too large for one string); byte chunks
+ * (an array file's header and data) are written as they are, without a copy.
+ */
+async function writeChunks(handle: FileHandle, chunks: Iterable<string | Uint8Array>): Promise<void> {
   let batch: string[] = [];
   let size = 0;
   for (const chunk of chunks) {
+    if (chunk instanceof Uint8Array) {
+      if (batch.length > 0) await handle.write(batch.join(''));
+      batch = [];
+      size = 0;
+      // One write takes at most 2 GiB.
+      for (let at = 0; at < chunk.byteLength; ) at += (await handle.write(chunk.subarray(at, at + (1 << 30)))).bytesWritten;
+      continue;
+    }
     batch.push(chunk);
     size += chunk.length;
     if (size >= 1 << 20) {

@@ -24,8 +24,23 @@ export interface FitDiagnostics {
   gradientScale: number;
   /** Full Newton iterations (each builds and factors a Hessian). */
   newtonIterations: number;
-  /** Chord iterations of a refit (each one gradient, reusing the reference factorisation). */
+  /**
+   * Preconditioned steps of a refit, each one gradient plus krylovIterations' share of
+   * Hessian-vector products, reusing the reference factorisation (no Hessian build). A refit that
+   * reports newtonIterations > 0 fell back to full Newton steps because they were cheaper there.
+   */
   chordIterations: number;
+  /** Hessian-vector products (conjugate-gradient iterations, O(n p) each) of a Newton-Krylov refit. */
+  krylovIterations?: number;
+  /**
+   * Which test ended the iteration: 'tolerance' (gradientNorm <= tol * gradientScale),
+   * 'rounding-floor' (no step improves a gradient already at its own rounding error, roundingFloor;
+   * only when tol asks for more than float64 can resolve) or 'stalled' (full Newton steps stopped
+   * reducing a gradient below 1e-7 * gradientScale: an ill-conditioned Hessian's rounding).
+   */
+  stoppedBy?: 'tolerance' | 'rounding-floor' | 'stalled';
+  /** Rounding error of the computed gradient at theta (about 8 eps x (gradientScale + margin rounding)). */
+  roundingFloor?: number;
 }
 
 /**
@@ -34,8 +49,16 @@ export interface FitDiagnostics {
  * @returns the diagnostics alone
  */
 export function fitDiagnostics(r: Readonly<FitDiagnostics>): FitDiagnostics {
-  const { gradientNorm, gradientScale, newtonIterations, chordIterations } = r;
-  return { gradientNorm, gradientScale, newtonIterations, chordIterations };
+  const { gradientNorm, gradientScale, newtonIterations, chordIterations, krylovIterations, stoppedBy, roundingFloor } = r;
+  return {
+    gradientNorm,
+    gradientScale,
+    newtonIterations,
+    chordIterations,
+    ...(krylovIterations !== undefined ? { krylovIterations } : {}),
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
+    ...(roundingFloor !== undefined ? { roundingFloor } : {}),
+  };
 }
 
 /** The Hessian of the objective at the fitted parameters, factored once and cached. */

@@ -81,16 +81,16 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'npy-ignores-fortran-order',
     bug: 'readNpy ignores fortran_order and returns column-major data as row-major',
-    edits: [{ find: "if (fortran[1] === 'True' && shape.length === 2) {", replace: "if (fortran[1] === 'Never' && shape.length === 2) {" }],
+    edits: [{ find: 'if (!h.fortranOrder || h.shape.length !== 2) return data;', replace: 'if (h.shape.length >= 0) return data;' }],
   },
   {
     id: 'npy-ignores-byte-order',
     bug: "readNpy reads big-endian ('>') arrays as little-endian",
-    edits: [{ find: "const littleEndian = descr[1] !== '>';", replace: 'const littleEndian = true;' }],
+    edits: [{ find: "littleEndian: descr[1] !== '>',", replace: 'littleEndian: true,' }],
   },
   {
     id: 'csv-header-as-data',
     bug: 'the CSV reader takes a numeric-looking first row as a header (loses a data row)',
-    edits: [{ find: "const numeric = fields.every((f) => f !== '' && Number.isFinite(Number(f)));", replace: 'const numeric = false;' }],
+    edits: [{ find: "if (headerOpt === true || (headerOpt === 'auto' && looksLikeHeader(fields))) {", replace: "if (headerOpt === true || headerOpt === 'auto') {" }],
   },
 ];

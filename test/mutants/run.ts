@@ -5,6 +5,7 @@
  *   npm run test:mutants                       # every mutant, the full `npm test` each time
  *   npm run test:mutants -- --only spearman-min-rank,woodbury-sign
  *   npm run test:mutants -- --tests "test/references.test.ts test/influence.test.ts"
+ *   npm run test:mutants -- --check            # only check that every snippet still applies (fast)
  *
  * Source files are always restored (also on Ctrl-C) and the addon rebuilt after a native
  * mutant. The report goes to bench/results/mutants.json (atomically); the exit code is 1 if
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     tests: { type: 'string' },
     out: { type: 'string', default: 'bench/results/mutants.json' },
     'timeout-min': { type: 'string', default: '20' },
+    check: { type: 'boolean', default: false },
   },
 });
 
@@ -90,6 +92,14 @@ function testCommand(): [string, string[]] {
 const selected = args.only ? MUTANTS.filter((m) => args.only!.split(',').includes(m.id)) : MUTANTS;
 if (args.only && selected.length !== args.only.split(',').length) throw new Error(`--only: unknown mutant id in '${args.only}'`);
 const timeoutMs = Number(args['timeout-min']) * 60_000;
+if (args.check) {
+  // Every edit must still find its snippet exactly once: a refactoring that moved or changed it
+  // makes the mutant stale (this mode runs in the test suite, so a stale list fails fast).
+  const stale = selected.flatMap((m) => m.edits.map((e) => ({ id: m.id, ...locate(e.find) })).filter((r) => !r.file));
+  for (const s of stale) console.log(`stale    ${s.id}: ${s.problem}`);
+  console.log(`${selected.length - new Set(stale.map((s) => s.id)).size} of ${selected.length} mutants apply`);
+  process.exit(stale.length ? 1 : 0);
+}
 const outcomes: Outcome[] = [];
 for (const m of selected) {
   const started = Date.now();

@@ -22,6 +22,8 @@ import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
 import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } from './names.ts';
 import { summarize, type SummaryRow } from './summary.ts';
+import { RemoteRifRetrains } from '../../distributed/coordinators.ts';
+import type { QueueOptions } from '../../distributed/executor.ts';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
@@ -47,6 +49,8 @@ export interface RemovalBenchmarkOptions {
   signal?: AbortSignal;
   /** Called after every finished (strategy, size) with the number done and the total. */
   onProgress?: (done: number, total: number, latest: RemovalRecord[]) => void;
+  /** Run the exact retrains on tdakit workers over Redis (README "Running across machines"); records are identical. */
+  queue?: QueueOptions;
 }
 
 /** One line of records.jsonl: one metric of one removal set. */
@@ -140,16 +144,20 @@ export function subSeed(seed: number, ...parts: (string | number)[]): number {
  * @returns the configuration, the records and their summary
  */
 export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promise<RemovalBenchmarkResult> {
-  const held: { lock?: DirectoryLock } = {};
+  const held: { lock?: DirectoryLock; remote?: RemoteRifRetrains } = {};
+  let succeeded = false;
   try {
-    return await runBenchmarkRemoval(options, held);
+    const result = await runBenchmarkRemoval(options, held);
+    succeeded = true;
+    return result;
   } finally {
+    await held.remote?.close(succeeded);
     await held.lock?.release();
   }
 }
 
 /** The run itself; the lock it takes on `out` is left in `held` for the caller to release. */
-async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { lock?: DirectoryLock }): Promise<RemovalBenchmarkResult> {
+async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { lock?: DirectoryLock; remote?: RemoteRifRetrains }): Promise<RemovalBenchmarkResult> {
   const t0 = performance.now();
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
@@ -224,24 +232,36 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const total = strategies.length * sizes.length;
   let done = finished.size;
   let retrainsRun = 0;
+  const setSize = (fraction: number) => Math.max(1, Math.min(n - 1, Math.round(fraction * n)));
+  const unitOf = (strategy: Strategy, sizeIndex: number) => strategies.indexOf(strategy) * sizes.length + sizeIndex;
+  if (options.queue) {
+    // Every pending retrain is enqueued at once; results are merged below in the local order.
+    const remote = (held.remote = await RemoteRifRetrains.open(options.queue, model, JSON.stringify(config), options.signal));
+    for (const strategy of strategies) {
+      for (const [sizeIndex, fraction] of sizes.entries()) {
+        if (finished.has(`${strategy}:${sizeIndex}`)) continue;
+        remote.retrain(unitOf(strategy, sizeIndex), await removalSet(strategy, setSize(fraction), ctx, seededRandom(subSeed(seed, strategy, sizeIndex))));
+      }
+    }
+  }
   for (const strategy of strategies) {
     for (const [sizeIndex, fraction] of sizes.entries()) {
       if (finished.has(`${strategy}:${sizeIndex}`)) continue;
       if (options.signal?.aborted) throw new AbortError('benchmarkRemoval: aborted');
-      const k = Math.max(1, Math.min(n - 1, Math.round(fraction * n)));
-      const T = await removalSet(strategy, k, ctx, seededRandom(subSeed(seed, strategy, sizeIndex)));
-      const tr = performance.now();
-      const refit = await influence.retrain(T);
-      const retrainSeconds = (performance.now() - tr) / 1000;
+      const k = setSize(fraction);
+      const T = held.remote?.removed(unitOf(strategy, sizeIndex)) ?? await removalSet(strategy, k, ctx, seededRandom(subSeed(seed, strategy, sizeIndex)));
+      const { theta: refitTheta, iterations: retrainIterations, seconds: retrainSeconds } = held.remote
+        ? await held.remote.result(unitOf(strategy, sizeIndex))
+        : await retrainLocally(influence, T);
       retrainsRun++;
-      const actualDelta = refit.theta.map((t, j) => t - model.theta[j]!);
+      const actualDelta = refitTheta.map((t, j) => t - model.theta[j]!);
       const actual = await Promise.all(specs.map((m) => influence.effectOfChange(actualDelta, m)));
       const predicted = {} as Record<Estimate, { nonlinear: number; linear: number }[]>;
       for (const e of ESTIMATES) predicted[e] = await influence.effects(T, specs, { method: e });
       const latest = metricNames.map((metric, j): RemovalRecord => ({
         strategy, sizeIndex, size: k, fraction, metric,
         actual: actual[j]!, if: predicted.if[j]!, rif: predicted.rif[j]!, ns: predicted.ns[j]!,
-        retrainSeconds, retrainIterations: refit.diagnostics.chordIterations + refit.diagnostics.newtonIterations,
+        retrainSeconds, retrainIterations,
         removed: T,
       }));
       if (recordsFile) await appendJsonLines(recordsFile, latest);
@@ -250,6 +270,14 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
     }
   }
   return { config, records, summary: summarize(records), retrainsRun, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The exact retrain of one unit in this process (what a worker runs for a queued unit). */
+async function retrainLocally(influence: Influence, T: number[]): Promise<{ theta: Float64Array; iterations: number; seconds: number }> {
+  const t0 = performance.now();
+  const refit = await influence.retrain(T);
+  const iterations = refit.diagnostics.chordIterations + refit.diagnostics.newtonIterations;
+  return { theta: refit.theta, iterations, seconds: (performance.now() - t0) / 1000 };
 }
 
 const ESTIMATE_KEYS = ['actual', 'if', 'rif', 'ns'] as const;
