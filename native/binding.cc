@@ -716,7 +716,10 @@ Napi::Value DgemmRate(const Napi::CallbackInfo& info) {
       [out](Napi::Env env) { return Napi::Number::New(env, *out); });
 }
 
+void RegisterMulticlass(Napi::Env env, Napi::Object exports);
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  RegisterMulticlass(env, exports);
   exports.Set("multinomialFit", Napi::Function::New(env, MultinomialFit, "multinomialFit"));
   exports.Set("multinomialLogits", Napi::Function::New(env, MultinomialLogits, "multinomialLogits"));
   exports.Set("mlpInit", Napi::Function::New(env, MlpInit, "mlpInit"));

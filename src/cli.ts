@@ -150,7 +150,7 @@ withQueueOptions(program
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
   .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, EVAL_METHODS.join(','))
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
-  .option('--model <kind>', 'logistic | mlp (MLP: every method but if/rif; retrains averaged over --seeds)', 'logistic')
+  .option('--model <kind>', 'logistic | softmax | mlp (MLP: every method but if/rif; retrains averaged over --seeds)', 'logistic')
   .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', '128')
   .option('--epochs <count>', 'MLP epochs', integer('--epochs'), 10)
   .option('--seeds <count>', 'MLP ground-truth retrains per subset', integer('--seeds'), 3)
@@ -169,10 +169,12 @@ withQueueOptions(program
     const tr = o.train ? trainIdx.slice(0, o.train) : trainIdx;
     const te = testIdx.slice(0, o.queries);
     const Xtr = data.X.selectRows(tr), ytr = tr.map((i) => data.y[i]!);
-    if (o.model !== 'logistic' && o.model !== 'mlp') throw new InvalidArgumentError(`--model must be logistic or mlp, got ${o.model}`);
+    if (!['logistic', 'softmax', 'mlp'].includes(o.model)) throw new InvalidArgumentError(`--model must be logistic, softmax or mlp, got ${o.model}`);
     const model = o.model === 'mlp'
       ? await MultilayerPerceptron.fit(Xtr, ytr, { lambda: o.lambda, hidden: String(o.hidden).split(',').map(Number), epochs: o.epochs, seed: o.seed })
-      : await LogisticRegression.fit(Xtr, ytr, { lambda: o.lambda });
+      : o.model === 'softmax'
+        ? await SoftmaxRegression.fit(Xtr, ytr, { lambda: o.lambda, classes: data.y.reduce((a, b) => Math.max(a, b), 0) + 1 })
+        : await LogisticRegression.fit(Xtr, ytr, { lambda: o.lambda });
     const queries = { X: data.X.selectRows(te), y: Float64Array.from(te, (i) => data.y[i]!) };
     process.stderr.write(`${data.name}: ${tr.length} training examples x ${data.X.cols} features, ${te.length} queries\n`);
     const report = await evaluateMethods({

@@ -31,6 +31,7 @@ export type { MlpOptions } from './models/mlp.ts';
 
 // Influence functions (IF, RIF, NS, retrain).
 export { Influence } from './influence/analysis.ts';
+export { MulticlassInfluence } from './influence/multiclass.ts';
 export type {
   RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect,
 } from './influence/analysis.ts';

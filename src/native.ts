@@ -101,6 +101,14 @@ export interface NativeAddon {
     objective?: 0 | 1 | 2; theta0?: Float64Array; tol: number; maxIter: number; keepHessian?: boolean;
   }): Promise<NativeFitResult>;
   multinomialLogits(o: NativeDesign & { classes: number; theta: Float64Array }): Promise<Float64Array>;
+  /** Exact softmax Hessian at theta (K p x K p, column-major) and its lower Cholesky factor; throws when singular. */
+  multinomialHessian(o: NativeDesign & { classes: number; y: Float64Array; weights?: Float64Array; lambda: number; theta: Float64Array }): Promise<{
+    hessian: Float64Array;
+    factor: Float64Array;
+    rcond: number;
+  }>;
+  /** J_i H^{-1} J_i^T for every example: n row-major (C - 1) x (C - 1) blocks. */
+  multinomialLeverageBlocks(o: NativeDesign & { classes: number; factor: Float64Array }): Promise<Float64Array>;
   mlpInit(o: MlpArchitecture & { seed: number }): Float64Array;
   mlpTrain(o: MlpArchitecture & {
     x: Float64Array; n: number; y: Float64Array; theta0: Float64Array; objective: 0 | 1 | 2; offset?: Float64Array; linear?: Float64Array;

@@ -25,6 +25,8 @@ export function createCpuBackend(): Backend {
     transposeTimes: (o) => a.transposeTimes(o),
     multinomialFit: (o) => a.multinomialFit(o),
     multinomialLogits: (o) => a.multinomialLogits(o),
+    multinomialHessian: (o) => a.multinomialHessian(o),
+    multinomialLeverageBlocks: (o) => a.multinomialLeverageBlocks(o),
     mlpInit: (o) => a.mlpInit(o),
     mlpTrain: (o) => a.mlpTrain(o),
     mlpLogits: (o) => a.mlpLogits(o),

@@ -7,6 +7,9 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
+import type { MulticlassInfluence } from '../influence/multiclass.ts';
+import type { GeneralizedLinearModel } from '../models/glm.ts';
+import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
@@ -76,9 +79,10 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const { model, queries } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
-  const glm = Influence.supports(model) ? model : undefined;
+  // Influence analyses the GLMs and softmax regression (leverage blocks).
+  const glm = Influence.supports(model) || model.kind === 'softmax' ? model : undefined;
   for (const m of methods) {
-    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic or ridge regression), not ${model.kind}`);
+    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic, ridge or softmax regression), not ${model.kind}`);
   }
   const seed = o.seed ?? 0;
   const n = model.X.rows, m = queries.X.rows;
@@ -86,7 +90,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   o.onProgress?.('ground truth retrains');
   const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.queue ? { queue: o.queue } : {}) });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
-  const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await Influence.of(glm) : undefined;
+  const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await influenceOf(glm) : undefined;
   const out: MethodEvaluation[] = [];
   let scaling: EvaluationReport['scaling'];
   for (const method of methods) {
@@ -115,4 +119,9 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
+}
+
+/** The analysis of a GLM or, through the same entry point, of a softmax regression. */
+function influenceOf(model: AttributableModel): Promise<Influence | MulticlassInfluence> {
+  return model.kind === 'softmax' ? Influence.of(model as SoftmaxRegression) : Influence.of(model as GeneralizedLinearModel);
 }

@@ -9,7 +9,9 @@ import { assertInteger, toIndexSet } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { sigmoid } from '../numerics.ts';
 import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
+import type { SoftmaxRegression } from '../models/softmax.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
+import { MulticlassInfluence } from './multiclass.ts';
 import { loadInfluence, saveInfluence } from '../artifacts/influence.ts';
 import type { ArtifactLoadOptions, ArtifactSaveOptions } from '../artifacts/models.ts';
 
@@ -126,7 +128,11 @@ export class Influence {
    * @param y - optional check: must be the model's training labels
    * @returns the analysis
    */
-  static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence> {
+  static async of(model: SoftmaxRegression): Promise<MulticlassInfluence>;
+  static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence>;
+  static async of(model: GeneralizedLinearModel | SoftmaxRegression, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence | MulticlassInfluence> {
+    // Softmax regression: the multiclass analysis (leverage blocks), the same API.
+    if ((model as { kind?: unknown } | null)?.kind === 'softmax') return MulticlassInfluence.of(model as SoftmaxRegression);
     if (!Influence.supports(model)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
     if (X !== undefined) {
       assertMatrix('Influence.of: X', X);

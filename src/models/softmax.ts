@@ -13,6 +13,7 @@ import { loadSoftmax, saveModel, type ArtifactLoadOptions, type ArtifactSaveOpti
 import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
+import type { Regularization } from './options.ts';
 
 /** Options of `SoftmaxRegression.fit`. */
 export interface SoftmaxOptions {
@@ -23,6 +24,12 @@ export interface SoftmaxOptions {
   /** Number of classes. Default max(y) + 1. */
   classes?: number;
   sampleWeights?: Float64Array | readonly number[];
+  /**
+   * 'fixed' (default): the penalty stays (lambda/2) sum_c ||P theta_c||^2 after removals.
+   * 'per-example': example i carries the share w_i / W of it, so a refit with weights w'
+   * uses lambda * sum(w') / W (W = the total weight of the original fit).
+   */
+  regularization?: Regularization;
   /** Default 1e-14 (relative to the gradient terms' magnitudes, as for the binary GLMs). */
   tol?: number;
   /** Default 100. */
@@ -32,6 +39,7 @@ export interface SoftmaxOptions {
 
 interface Resolved {
   lambda: number;
+  regularization: Regularization;
   fitIntercept: boolean;
   classes: number;
   tol: number;
@@ -52,15 +60,18 @@ export class SoftmaxRegression implements AttributableModel {
   readonly y: Float64Array;
   readonly weights: Float64Array;
   readonly options: Readonly<Resolved>;
+  /** Total weight W of the original fit (the per-example penalty shares are w_i / W). */
+  readonly totalWeight: number;
   readonly diagnostics: Readonly<FitDiagnostics>;
   private readonly backend: Backend;
 
-  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics) {
+  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics, totalWeight: number) {
     this.theta = theta;
     this.X = X;
     this.y = y;
     this.weights = weights;
     this.options = Object.freeze({ ...options });
+    this.totalWeight = totalWeight;
     this.diagnostics = Object.freeze({ ...diagnostics });
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
@@ -77,16 +88,20 @@ export class SoftmaxRegression implements AttributableModel {
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: Resolved = {
       lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1, 0),
+      regularization: options.regularization ?? 'fixed',
       fitIntercept: options.fitIntercept ?? true,
       classes: assertInteger(`${where}: options.classes`, options.classes ?? maxLabel + 1, 2),
       tol: assertNumber(`${where}: options.tol`, options.tol ?? 1e-14, 0, 1),
       maxIter: assertInteger(`${where}: options.maxIter`, options.maxIter ?? 100, 1),
       backend: options.backend ?? 'auto',
     };
+    if (o.regularization !== 'fixed' && o.regularization !== 'per-example') {
+      throw new RangeError(`${where}: options.regularization must be 'fixed' or 'per-example', got '${String(o.regularization)}'`);
+    }
     if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
     const weights = options.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
     if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
-    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 });
+    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 }, weights.reduce((a, b) => a + b, 0));
     return model.solve(weights, undefined, where);
   }
 
@@ -97,7 +112,7 @@ export class SoftmaxRegression implements AttributableModel {
    * @returns the model, bit-identical to the one saved
    */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
-    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d));
+    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d, w.reduce((a, b) => a + b, 0)));
   }
 
   /**
@@ -238,13 +253,20 @@ export class SoftmaxRegression implements AttributableModel {
     return this.solve(w, this.theta, 'SoftmaxRegression.refit');
   }
 
+  /** The penalty coefficient of a fit with these example weights (methods.md section 1). */
+  penaltyFor(weights: Float64Array): number {
+    // Artifacts saved before the option existed have none: the fixed convention.
+    if (this.options.regularization !== 'per-example') return this.options.lambda;
+    return (this.options.lambda * weights.reduce((a, b) => a + b, 0)) / this.totalWeight;
+  }
+
   private async solve(weights: Float64Array, theta0: Float64Array | undefined, where: string): Promise<SoftmaxRegression> {
     try {
       const r = await this.backend.multinomialFit({
-        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
+        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.penaltyFor(weights),
         tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
       });
-      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r));
+      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r), this.totalWeight);
     } catch (err) {
       rethrowNative(where, err);
     }
