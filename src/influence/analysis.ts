@@ -121,6 +121,12 @@ export class Influence {
   }
 
   /**
+   * Multiclass influence: leverage blocks, IF, RIF, NS and retrains for softmax regression.
+   * @param model - a fitted SoftmaxRegression
+   * @returns the multiclass analysis
+   */
+  static async of(model: SoftmaxRegression): Promise<MulticlassInfluence>;
+  /**
    * Factors the Hessian at the model's optimum and computes all leverages. X and y, when
    * given, must be the data the model was fitted on (the model keeps them).
    * @param model - a fitted LogisticRegression or RidgeRegression
@@ -128,7 +134,6 @@ export class Influence {
    * @param y - optional check: must be the model's training labels
    * @returns the analysis
    */
-  static async of(model: SoftmaxRegression): Promise<MulticlassInfluence>;
   static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence>;
   static async of(model: GeneralizedLinearModel | SoftmaxRegression, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence | MulticlassInfluence> {
     // Softmax regression: the multiclass analysis (leverage blocks), the same API.

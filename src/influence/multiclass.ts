@@ -31,6 +31,11 @@ export interface MulticlassHessianFactorization {
   rcond: number;
 }
 
+/**
+ * Influence analysis of a fitted softmax regression (docs/methods.md): (C - 1) x (C - 1) leverage
+ * blocks in place of the binary h_i, with IF, RIF (the exact single-removal Newton step), NS and
+ * exact retrains, and the same scoring API as `Influence`.
+ */
 export class MulticlassInfluence {
   readonly model: SoftmaxRegression;
   /** C - 1: the free classes (the last class is the reference). */
@@ -145,7 +150,11 @@ export class MulticlassInfluence {
     this.warnings = warnings;
   }
 
-  /** Builds and factors the exact Hessian at the model's optimum and computes every leverage block. */
+  /**
+   * Builds and factors the exact Hessian at the model's optimum and computes every leverage block.
+   * @param model - a fitted SoftmaxRegression
+   * @returns the analysis
+   */
   static async of(model: SoftmaxRegression): Promise<MulticlassInfluence> {
     if (model === null || typeof model !== 'object' || model.kind !== 'softmax') throw new TypeError('MulticlassInfluence.of: model must be a fitted SoftmaxRegression');
     const backend = model.backendKernels();
@@ -167,11 +176,20 @@ export class MulticlassInfluence {
     }
   }
 
+  /**
+   * Number of training examples.
+   * @returns n
+   */
   get n(): number {
     return this.model.X.rows;
   }
 
-  /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */
+  /**
+   * Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed.
+   * @param T - indices of the removed training examples
+   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
+   * @returns Delta_T, one entry per parameter
+   */
   async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
     const rows = this.removalSet('removalEffect: T', T);
@@ -183,7 +201,11 @@ export class MulticlassInfluence {
     return this.influenceStep(rows, method === 'rif');
   }
 
-  /** The exact refit without T (warm-started at the optimum; per-example: with the reduced penalty). */
+  /**
+   * The exact refit without T (warm-started at the optimum; per-example: with the reduced penalty).
+   * @param T - indices of the removed training examples
+   * @returns the refitted model
+   */
   async retrain(T: ArrayLike<number>): Promise<SoftmaxRegression> {
     const rows = this.removalSet('retrain: T', T);
     const weights = this.model.weights.slice();
@@ -191,13 +213,24 @@ export class MulticlassInfluence {
     return this.model.refit({ weights });
   }
 
-  /** {nonlinear, linear} effect of removing T on a metric. */
+  /**
+   * {nonlinear, linear} effect of removing T on a metric.
+   * @param T - indices of the removed training examples
+   * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
+   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
+   * @returns f(theta + Delta) - f(theta) and grad f(theta)^T Delta
+   */
   async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
     const [e] = await this.effects(T, [metric], options);
     return e!;
   }
 
-  /** {nonlinear, linear} effect of a given parameter change (for example an actual retrain's). */
+  /**
+   * {nonlinear, linear} effect of a given parameter change (for example an actual retrain's).
+   * @param delta - the parameter change
+   * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
+   * @returns f(theta + delta) - f(theta) and grad f(theta)^T delta
+   */
   async effectOfChange(delta: Float64Array, metric: MetricSpec): Promise<Effect> {
     if (!(delta instanceof Float64Array) || delta.length !== this.model.nParameters) {
       throw new RangeError(`effectOfChange: delta must be a Float64Array of length ${this.model.nParameters}`);
@@ -205,13 +238,24 @@ export class MulticlassInfluence {
     return effectOf(bindSoftmaxMetric(metric, this.model), this.model.theta, delta);
   }
 
-  /** The same for several metrics, sharing one Delta_T. */
+  /**
+   * The same for several metrics, sharing one Delta_T.
+   * @param T - indices of the removed training examples
+   * @param metrics - the metrics
+   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
+   * @returns one effect per metric
+   */
   async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
     const delta = await this.removalEffect(T, options);
     return Promise.all(metrics.map((m) => effectOf(bindSoftmaxMetric(m, this.model), this.model.theta, delta)));
   }
 
-  /** The linearised effect of removing each single example on a metric: grad f^T IF_i or grad f^T RIF_i. One solve for all n. */
+  /**
+   * The linearised effect of removing each single example on a metric: grad f^T IF_i or grad f^T RIF_i. One solve for all n.
+   * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
+   * @param options - `method`: 'if' | 'rif' (default 'rif')
+   * @returns one score per training example
+   */
   async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
     const g = await bindSoftmaxMetric(metric, this.model).gradient(this.model.theta);
@@ -219,14 +263,26 @@ export class MulticlassInfluence {
     return this.scoreColumns(v, 1, method === 'rif');
   }
 
-  /** Full n x m score matrix (row-major): tau(i, q), the predicted change of query q's target when i is removed. */
+  /**
+   * Full n x m score matrix (row-major): tau(i, q), the predicted change of query q's target when i is removed.
+   * @param Xq - query inputs (one per row)
+   * @param yq - query labels (needed for the 'loss' target)
+   * @param options - `method` ('if' | 'rif') and `target`
+   * @returns the n x m scores
+   */
   async scores(Xq: Matrix, yq?: Float64Array | readonly number[], options: ScoreOptions = {}): Promise<Float64Array> {
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'scores: method');
     const v = await this.queryDirections('scores', Xq, yq, options);
     return this.scoreColumns(v, Xq.rows, method === 'rif');
   }
 
-  /** For each query, the k most positive and k most negative scores; one block of queries in memory at a time. */
+  /**
+   * For each query, the k most positive and k most negative scores; one block of queries in memory at a time.
+   * @param Xq - query inputs (one per row)
+   * @param yq - query labels (needed for the 'loss' target)
+   * @param options - `k`, `method`, `target` and `queryBlock`
+   * @returns top and bottom indices and scores per query
+   */
   async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
     const k = assertInteger('topK: k', options.k ?? 10, 1);
     const block = assertInteger('topK: queryBlock', options.queryBlock ?? 256, 1);

@@ -253,7 +253,11 @@ export class SoftmaxRegression implements AttributableModel {
     return this.solve(w, this.theta, 'SoftmaxRegression.refit');
   }
 
-  /** The penalty coefficient of a fit with these example weights (methods.md section 1). */
+  /**
+   * The penalty coefficient of a fit with these example weights (docs/methods.md section 1).
+   * @param weights - example weights
+   * @returns lambda, or its remaining share under the per-example convention
+   */
   penaltyFor(weights: Float64Array): number {
     // Artifacts saved before the option existed have none: the fixed convention.
     if (this.options.regularization !== 'per-example') return this.options.lambda;
