@@ -9,6 +9,7 @@
 #include "binding/args.h"
 #include "binding/job.h"
 #include "binding/register.h"
+#include "common/checked.h"
 #include "daunce/covariance.h"
 #include "linalg/topk.h"
 
@@ -24,12 +25,13 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
   in.m = r.count("m");
   in.models = r.count("models");
   if (in.models < 2) r.fail<Napi::RangeError>("'models' must be >= 2 (a covariance needs two models)");
-  in.train = r.f64("train", in.models * in.n);
-  in.query = r.f64("query", in.models * in.m);
+  in.train = r.f64("train", r.product(in.models, in.n, "'train' (models x n)"));
+  in.query = r.f64("query", r.product(in.models, in.m, "'query' (models x m)"));
   in.trainMean = r.f64("trainMean", in.n);
   in.queryMean = r.f64("queryMean", in.m);
   in.trainScale = r.f64("trainScale", in.n, true);
   in.queryScale = r.f64("queryScale", in.m, true);
+  const std::size_t size = r.product(in.n, in.m, "the scores (n x m)");
   if (r.has("k")) {
     const std::size_t k = r.count("k");
     auto out = std::make_shared<linalg::TopK>();
@@ -40,7 +42,8 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
   return Job::start(
       r, info.Env(),
       [=] {
-        out->resize(in.n * in.m);
+        checkAllocation(size, sizeof(double), "covarianceScores' result");
+        out->resize(size);
         daunce::covarianceMatrix(in, out->data());
       },
       [out](Napi::Env env) { return toJs(env, *out); });
@@ -49,7 +52,7 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterDaunce(Napi::Env env, Napi::Object exports) {
-  exports.Set("covarianceScores", Napi::Function::New(env, CovarianceScores, "covarianceScores"));
+  TDAKIT_EXPORT(exports, env, "covarianceScores", CovarianceScores);
 }
 
 }  // namespace tdakit::binding

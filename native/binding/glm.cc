@@ -14,12 +14,13 @@
 #include "glm/multinomial.h"
 #include "glm/newton.h"
 #include "glm/objective.h"
+#include "glm/per_example.h"
+#include "common/checked.h"
+#include "binding/codes.h"
 #include "influence/reduced_hessian.h"
 
 namespace tdakit::binding {
 namespace {
-
-// ---- exports -------------------------------------------------------------------------------
 
 // fit({family, x, n, d, intercept, y, weights?, lambda, linear?, theta0?, tol, maxIter})
 Napi::Value Fit(const Napi::CallbackInfo& info) {
@@ -56,7 +57,7 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
       });
 }
 
-// pointwise({family, x, n, d, intercept, theta, y?}) -> {margin, loss?, slope?, curvature?}
+// pointwise({family, x, n, d, intercept, theta, y?, offset?}) -> {margin, loss?, slope?, curvature?}
 Napi::Value Pointwise(const Napi::CallbackInfo& info) {
   Reader r(info, "pointwise");
   const glm::Design a = r.design();
@@ -64,27 +65,16 @@ Napi::Value Pointwise(const Napi::CallbackInfo& info) {
   const double* theta = r.f64("theta", a.p());
   const double* y = r.f64("y", a.n, true);
   const double* offset = r.f64("offset", a.n, true);
-  struct Out { std::vector<double> z, loss, slope, curv; };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<glm::ExampleTerms>();
   return Job::start(
-      r, info.Env(),
-      [=] {
-        out->z.resize(a.n);
-        a.margins(theta, out->z.data());
-        if (!y) return;
-        out->loss.resize(a.n); out->slope.resize(a.n); out->curv.resize(a.n);
-        for (std::size_t i = 0; i < a.n; ++i) {
-          const glm::Pointwise pw = glm::pointwise(fam, out->z[i], y[i], offset ? offset[i] : 0.0);
-          out->loss[i] = pw.loss; out->slope[i] = pw.slope; out->curv[i] = pw.curvature;
-        }
-      },
+      r, info.Env(), [=] { *out = glm::exampleTerms(a, fam, theta, y, offset); },
       [out, y](Napi::Env env) {
         Napi::Object o = Napi::Object::New(env);
-        o.Set("margin", toJs(env, out->z));
+        o.Set("margin", toJs(env, out->margin));
         if (y) {
           o.Set("loss", toJs(env, out->loss));
           o.Set("slope", toJs(env, out->slope));
-          o.Set("curvature", toJs(env, out->curv));
+          o.Set("curvature", toJs(env, out->curvature));
         }
         return o;
       });
@@ -96,18 +86,14 @@ Napi::Value ScaledRows(const Napi::CallbackInfo& info) {
   const glm::Design a = r.design();
   const double* c = r.f64("coef", a.n);
   const double* off = r.f64("offset", a.p(), true);
+  const std::size_t size = r.product(a.n, a.p(), "the result (n x p)");
   auto out = std::make_shared<std::vector<double>>();
   return Job::start(
       r, info.Env(),
       [=] {
-        const std::size_t p = a.p();
-        out->resize(a.n * p);
-        std::vector<std::size_t> all(a.n);
-        for (std::size_t i = 0; i < a.n; ++i) all[i] = i;
-        a.gatherColumns(all.data(), a.n, c, out->data());
-        if (off)
-          for (std::size_t i = 0; i < a.n; ++i)
-            for (std::size_t k = 0; k < p; ++k) (*out)[i * p + k] += off[k];
+        checkAllocation(size, sizeof(double), "scaledRows' result");
+        out->resize(size);
+        glm::scaledRows(a, c, off, out->data());
       },
       [out](Napi::Env env) { return toJs(env, *out); });
 }
@@ -127,15 +113,16 @@ glm::MultinomialProblem readMultinomial(const Reader& r) {
   pr.design = r.design();
   pr.classes = r.count("classes");
   if (pr.classes < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
+  r.product(r.product(pr.classes, pr.design.p(), "'theta' (classes x p)"), pr.design.n, "the logits (n x classes)");
   pr.y = r.f64("y", pr.design.n);
   for (std::size_t i = 0; i < pr.design.n; ++i)
     if (!(pr.y[i] >= 0 && pr.y[i] < static_cast<double>(pr.classes) && pr.y[i] == std::floor(pr.y[i])))
       r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(pr.classes) + ")");
   pr.weights = r.f64("weights", pr.design.n, true);
   pr.lambda = r.number("lambda", 0, 1e300);
-  pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);
+  pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);  // no overflow: checked above
   pr.offset = r.f64("offset", pr.design.n, true);
-  pr.objective = static_cast<glm::LogitObjective>(static_cast<int>(r.has("objective") ? r.number("objective", 0, 2) : 0));
+  pr.objective = static_cast<glm::LogitObjective>(r.has("objective") ? r.code("objective", objectiveNames()) : 0);
   return pr;
 }
 
@@ -151,22 +138,21 @@ Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {
                     [out](Napi::Env env) { return fitResultToJs(env, *out); });
 }
 
-// multinomialLogits({x, n, d, intercept, classes, theta}) -> n x classes logits (reference class 0)
+// multinomialLogits({x, n, d, intercept, classes, theta}) -> n x classes logits (reference class last, 0)
 Napi::Value MultinomialLogits(const Napi::CallbackInfo& info) {
   Reader r(info, "multinomialLogits");
   const glm::Design a = r.design();
   const std::size_t C = r.count("classes");
   if (C < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
-  const double* theta = r.f64("theta", (C - 1) * a.p());
-  auto out = std::make_shared<std::vector<double>>(a.n * C, 0.0);
+  const double* theta = r.f64("theta", r.product(C - 1, a.p(), "'theta' ((classes - 1) x p)"));
+  const std::size_t size = r.product(a.n, C, "the logits (n x classes)");
+  auto out = std::make_shared<std::vector<double>>();
   return Job::start(
       r, info.Env(),
       [=] {
-        std::vector<double> col(a.n);
-        for (std::size_t c = 0; c + 1 < C; ++c) {
-          a.margins(theta + c * a.p(), col.data());
-          for (std::size_t i = 0; i < a.n; ++i) (*out)[i * C + c] = col[i];
-        }
+        checkAllocation(size, sizeof(double), "multinomialLogits' result");
+        out->resize(size);
+        glm::referenceLogits(a, C, theta, out->data());
       },
       [out](Napi::Env env) { return toJs(env, *out); });
 }
@@ -174,13 +160,13 @@ Napi::Value MultinomialLogits(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterGlm(Napi::Env env, Napi::Object exports) {
-  exports.Set("fit", Napi::Function::New(env, Fit, "fit"));
-  exports.Set("refit", Napi::Function::New(env, Refit, "refit"));
-  exports.Set("pointwise", Napi::Function::New(env, Pointwise, "pointwise"));
-  exports.Set("scaledRows", Napi::Function::New(env, ScaledRows, "scaledRows"));
-  exports.Set("transposeTimes", Napi::Function::New(env, TransposeTimes, "transposeTimes"));
-  exports.Set("multinomialFit", Napi::Function::New(env, MultinomialFit, "multinomialFit"));
-  exports.Set("multinomialLogits", Napi::Function::New(env, MultinomialLogits, "multinomialLogits"));
+  TDAKIT_EXPORT(exports, env, "fit", Fit);
+  TDAKIT_EXPORT(exports, env, "refit", Refit);
+  TDAKIT_EXPORT(exports, env, "pointwise", Pointwise);
+  TDAKIT_EXPORT(exports, env, "scaledRows", ScaledRows);
+  TDAKIT_EXPORT(exports, env, "transposeTimes", TransposeTimes);
+  TDAKIT_EXPORT(exports, env, "multinomialFit", MultinomialFit);
+  TDAKIT_EXPORT(exports, env, "multinomialLogits", MultinomialLogits);
 }
 
 }  // namespace tdakit::binding

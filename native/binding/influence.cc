@@ -9,8 +9,10 @@
 #include "binding/args.h"
 #include "binding/job.h"
 #include "binding/register.h"
+#include "common/checked.h"
 #include "common/error.h"
 #include "glm/design.h"
+#include "influence/hessian.h"
 #include "influence/leverage.h"
 #include "influence/reduced_hessian.h"
 #include "influence/scores.h"
@@ -43,41 +45,22 @@ Napi::Value ReducedSolve(const Napi::CallbackInfo& info) {
       });
 }
 
-// {hessian, factor, rcond} of a factorised Hessian.
-struct Factorization {
-  std::vector<double> h, l;
-  double rcond = 0;
-};
-
-Napi::Object factorizationToJs(Napi::Env env, const Factorization& f) {
+Napi::Object factorizationToJs(Napi::Env env, const influence::Factorization& f) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("hessian", toJs(env, f.h));
-  o.Set("factor", toJs(env, f.l));
+  o.Set("hessian", toJs(env, f.hessian));
+  o.Set("factor", toJs(env, f.factor));
   o.Set("rcond", f.rcond);
   return o;
-}
-
-// Cholesky factor (lower triangle only) of an SPD Hessian; throws NumericError when singular.
-std::vector<double> factorHessian(const std::vector<double>& h, std::size_t p, double* rcond) {
-  std::vector<double> l(h);
-  const bool ok = linalg::cholesky(l.data(), p, rcond);
-  if (!ok || *rcond < linalg::singularRcond(p))
-    throw NumericError("the Hessian at the fit is singular (reciprocal condition number " + std::to_string(*rcond) +
-                       "); set lambda > 0");
-  for (std::size_t j = 0; j < p; ++j)
-    for (std::size_t i = 0; i < j; ++i) l[i + j * p] = 0.0;
-  return l;
 }
 
 // factor({hessian, p}) -> {hessian, factor, rcond}: factors a Hessian the fit already built.
 Napi::Value Factor(const Napi::CallbackInfo& info) {
   Reader r(info, "factor");
   const std::size_t p = r.count("p");
-  const double* h = r.f64("hessian", p * p);
-  auto out = std::make_shared<Factorization>();
-  out->h.assign(h, h + p * p);
+  const double* h = r.f64("hessian", r.product(p, p, "'hessian' (p x p)"));
+  auto out = std::make_shared<influence::Factorization>();
   return Job::start(
-      r, info.Env(), [=] { out->l = factorHessian(out->h, p, &out->rcond); },
+      r, info.Env(), [=] { *out = influence::factorHessian(std::vector<double>(h, h + p * p), p); },
       [out](Napi::Env env) { return factorizationToJs(env, *out); });
 }
 
@@ -89,16 +72,10 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
   const double lambda = r.number("lambda", 0, 1e300);
   for (std::size_t i = 0; i < a.n; ++i)
     if (!(c[i] >= 0)) r.fail<Napi::RangeError>("'coef' must be non-negative (Hessian weights)");
-  auto out = std::make_shared<Factorization>();
+  r.product(a.p(), a.p(), "the Hessian (p x p)");
+  auto out = std::make_shared<influence::Factorization>();
   return Job::start(
-      r, info.Env(),
-      [=] {
-        const std::size_t p = a.p();
-        out->h.resize(p * p);
-        a.weightedGram(c, 0.0, out->h.data());
-        for (std::size_t k = 0; k < a.d; ++k) out->h[k + k * p] += lambda;
-        out->l = factorHessian(out->h, p, &out->rcond);
-      },
+      r, info.Env(), [=] { *out = influence::factorHessian(influence::penalizedHessian(a, c, lambda), a.p()); },
       [out](Napi::Env env) { return factorizationToJs(env, *out); });
 }
 
@@ -106,7 +83,7 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
 Napi::Value Leverage(const Napi::CallbackInfo& info) {
   Reader r(info, "leverage");
   const glm::Design a = r.design();
-  const double* l = r.f64("factor", a.p() * a.p());
+  const double* l = r.f64("factor", r.product(a.p(), a.p(), "'factor' (p x p)"));
   const double* c = r.f64("coef", a.n);
   auto out = std::make_shared<std::vector<double>>();
   return Job::start(r, info.Env(), [=] { *out = influence::leverage(a, l, c); },
@@ -117,7 +94,8 @@ influence::ScoreInputs readScores(const Reader& r) {
   influence::ScoreInputs in;
   in.train = r.design();
   in.m = r.count("m");
-  in.v = r.f64("v", in.train.p() * in.m);
+  in.v = r.f64("v", r.product(in.train.p(), in.m, "'v' (p x m)"));
+  r.product(in.train.n, in.m, "the scores (n x m)");
   in.rowCoef = r.f64("rowCoef", in.train.n);
   in.rowFactor = r.f64("rowFactor", in.train.n, true);
   in.rowShift = r.f64("rowShift", in.train.n, true);
@@ -133,6 +111,7 @@ Napi::Value ScoreMatrix(const Napi::CallbackInfo& info) {
   return Job::start(
       r, info.Env(),
       [=] {
+        checkAllocation(in.train.n * in.m, sizeof(double), "scoreMatrix's result");
         out->resize(in.train.n * in.m);
         influence::scoreMatrix(in, out->data());
       },
@@ -152,12 +131,12 @@ Napi::Value ScoreTopK(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterInfluence(Napi::Env env, Napi::Object exports) {
-  exports.Set("reducedSolve", Napi::Function::New(env, ReducedSolve, "reducedSolve"));
-  exports.Set("hessian", Napi::Function::New(env, Hessian, "hessian"));
-  exports.Set("factor", Napi::Function::New(env, Factor, "factor"));
-  exports.Set("leverage", Napi::Function::New(env, Leverage, "leverage"));
-  exports.Set("scoreMatrix", Napi::Function::New(env, ScoreMatrix, "scoreMatrix"));
-  exports.Set("scoreTopK", Napi::Function::New(env, ScoreTopK, "scoreTopK"));
+  TDAKIT_EXPORT(exports, env, "reducedSolve", ReducedSolve);
+  TDAKIT_EXPORT(exports, env, "hessian", Hessian);
+  TDAKIT_EXPORT(exports, env, "factor", Factor);
+  TDAKIT_EXPORT(exports, env, "leverage", Leverage);
+  TDAKIT_EXPORT(exports, env, "scoreMatrix", ScoreMatrix);
+  TDAKIT_EXPORT(exports, env, "scoreTopK", ScoreTopK);
 }
 
 }  // namespace tdakit::binding

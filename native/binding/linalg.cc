@@ -23,8 +23,8 @@ Napi::Value CholeskySolve(const Napi::CallbackInfo& info) {
   Reader r(info, "choleskySolve");
   const std::size_t p = r.count("p");
   const std::size_t nrhs = r.count("nrhs");
-  const double* l = r.f64("factor", p * p);
-  const double* b = r.f64("rhs", p * nrhs);
+  const double* l = r.f64("factor", r.product(p, p, "'factor' (p x p)"));
+  const double* b = r.f64("rhs", r.product(p, nrhs, "'rhs' (p x nrhs)"));
   auto out = std::make_shared<std::vector<double>>(b, b + p * nrhs);
   return Job::start(r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); },
                     [out](Napi::Env env) { return toJs(env, *out); });
@@ -54,9 +54,9 @@ Napi::Value DgemmRate(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterLinalg(Napi::Env env, Napi::Object exports) {
-  exports.Set("choleskySolve", Napi::Function::New(env, CholeskySolve, "choleskySolve"));
-  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
-  exports.Set("dgemmRate", Napi::Function::New(env, DgemmRate, "dgemmRate"));
+  TDAKIT_EXPORT(exports, env, "choleskySolve", CholeskySolve);
+  TDAKIT_EXPORT(exports, env, "blasInfo", BlasInfo);
+  TDAKIT_EXPORT(exports, env, "dgemmRate", DgemmRate);
 }
 
 }  // namespace tdakit::binding

@@ -9,6 +9,8 @@
 #include "binding/args.h"
 #include "binding/job.h"
 #include "binding/register.h"
+#include "binding/codes.h"
+#include "common/checked.h"
 #include "common/error.h"
 #include "mlp/mlp.h"
 
@@ -28,13 +30,21 @@ mlp::Architecture readArchitecture(const Reader& r) {
     if (sizes[l] < 1) r.fail<Napi::RangeError>("'hidden' layer sizes must be >= 1");
     a.hidden.push_back(sizes[l]);
   }
+  std::size_t parameters = 0;
+  try {
+    parameters = a.parameters();
+  } catch (const MemoryError&) {
+    parameters = Reader::kMaxElements + 1;
+  }
+  if (parameters > Reader::kMaxElements)
+    r.fail<Napi::RangeError>("'d', 'hidden' and 'classes' give more parameters than an array can hold");
   return a;
 }
 
 mlp::Data readMlpData(const Reader& r, const mlp::Architecture& a, bool labels) {
   mlp::Data data;
   data.n = r.count("n");
-  data.x = r.f64("x", data.n * a.inputs);
+  data.x = r.f64("x", r.product(data.n, a.inputs, "'x' (n x d)"));
   if (labels) {
     data.y = r.f64("y", data.n);
     for (std::size_t i = 0; i < data.n; ++i)
@@ -48,6 +58,7 @@ mlp::Data readMlpData(const Reader& r, const mlp::Architecture& a, bool labels) 
 Napi::Value MlpInit(const Napi::CallbackInfo& info) {
   Reader r(info, "mlpInit");
   const mlp::Architecture a = readArchitecture(r);
+  checkAllocation(a.parameters(), sizeof(double), "mlpInit's parameters");
   std::vector<double> theta(a.parameters());
   mlp::initialize(a, static_cast<std::uint64_t>(r.number("seed", 0, 9007199254740991.0)), theta.data());
   return toJs(info.Env(), theta);
@@ -61,9 +72,9 @@ Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
   const mlp::Data data = readMlpData(r, a, true);
   const double* theta0 = r.f64("theta0", a.parameters());
   mlp::TrainOptions o;
-  o.objective = static_cast<mlp::Objective>(static_cast<int>(r.number("objective", 0, 2)));
+  o.objective = static_cast<mlp::Objective>(r.code("objective", objectiveNames()));
   o.offset = r.f64("offset", data.n, true);
-  o.linear = r.f64("linear", data.n * a.classes, true);
+  o.linear = r.f64("linear", r.product(data.n, a.classes, "'linear' (n x classes)"), true);
   std::vector<std::size_t> subset;
   std::vector<std::uint32_t> subset32;
   if (r.has("subset")) {
@@ -85,8 +96,6 @@ Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
       [=]() mutable {
         if (!subset32.empty()) { o.subset = subset32.data(); o.subsetSize = subset32.size(); }
         mlp::train(a, data, o, out->data());
-        for (double v : *out)
-          if (!std::isfinite(v)) throw NumericError("MLP training diverged (non-finite parameters): lower the learning rate");
       },
       [out](Napi::Env env) { return toJs(env, *out); });
 }
@@ -97,8 +106,14 @@ Napi::Value MlpLogits(const Napi::CallbackInfo& info) {
   const mlp::Architecture a = readArchitecture(r);
   const mlp::Data data = readMlpData(r, a, false);
   const double* theta = r.f64("theta", a.parameters());
-  auto out = std::make_shared<std::vector<double>>(data.n * a.classes);
-  return Job::start(r, info.Env(), [=] { mlp::logits(a, theta, data.x, data.n, out->data()); },
+  const std::size_t size = r.product(data.n, a.classes, "the logits (n x classes)");
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(r, info.Env(),
+                    [=] {
+                      checkAllocation(size, sizeof(double), "mlpLogits' result");
+                      out->resize(size);
+                      mlp::logits(a, theta, data.x, data.n, out->data());
+                    },
                     [out](Napi::Env env) { return toJs(env, *out); });
 }
 
@@ -120,19 +135,25 @@ Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
   const mlp::Data data = readMlpData(r, a, true);
   const double* theta = r.f64("theta", a.parameters());
   const bool margin = r.has("margin") && r.flag("margin");
-  auto out = std::make_shared<std::vector<double>>(data.n * a.parameters());
-  return Job::start(r, info.Env(), [=] { mlp::exampleGradients(a, theta, data, out->data(), margin); },
+  const std::size_t size = r.product(data.n, a.parameters(), "the gradients (n x parameters)");
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(r, info.Env(),
+                    [=] {
+                      checkAllocation(size, sizeof(double), "mlpGradients' result");
+                      out->resize(size);
+                      mlp::exampleGradients(a, theta, data, out->data(), margin);
+                    },
                     [out](Napi::Env env) { return toJs(env, *out); });
 }
 
 }  // namespace
 
 void RegisterMlp(Napi::Env env, Napi::Object exports) {
-  exports.Set("mlpInit", Napi::Function::New(env, MlpInit, "mlpInit"));
-  exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain, "mlpTrain"));
-  exports.Set("mlpLogits", Napi::Function::New(env, MlpLogits, "mlpLogits"));
-  exports.Set("mlpLosses", Napi::Function::New(env, MlpLosses, "mlpLosses"));
-  exports.Set("mlpGradients", Napi::Function::New(env, MlpGradients, "mlpGradients"));
+  TDAKIT_EXPORT(exports, env, "mlpInit", MlpInit);
+  TDAKIT_EXPORT(exports, env, "mlpTrain", MlpTrain);
+  TDAKIT_EXPORT(exports, env, "mlpLogits", MlpLogits);
+  TDAKIT_EXPORT(exports, env, "mlpLosses", MlpLosses);
+  TDAKIT_EXPORT(exports, env, "mlpGradients", MlpGradients);
 }
 
 }  // namespace tdakit::binding
