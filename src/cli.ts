@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
+import { registerFit } from './cli/fit.ts';
+import { registerAttribute } from './cli/attribute.ts';
 import { readLabelled } from './data/labelled.ts';
 import { writeNpy } from './data/npy.ts';
+import { checkWritable, writeFileAtomic } from './io/atomic.ts';
 import { Influence } from './influence/analysis.ts';
 import { daunce } from './daunce/daunce.ts';
-import { loadDataset } from './benchmark/datasets.ts';
-import { splitIndices } from './benchmark/removal.ts';
+import { loadDataset } from './datasets/by-name.ts';
+import { splitIndices } from './protocols/rif/removal.ts';
 import { EVAL_METHODS, evaluateMethods, type EvalMethod } from './evaluation/evaluate.ts';
-import { evaluationTable, writeEvaluationReport } from './evaluation/report.ts';
+import { evaluationTable, writeEvaluationReport } from './reports/evaluation.ts';
 import { progressBar } from './cli/progress.ts';
 import { LogisticRegression } from './models/logistic.ts';
 import { RidgeRegression } from './models/ridge.ts';
@@ -32,8 +35,8 @@ const integer = (name: string) => (v: string) => {
 /** The input files every scoring command reads. */
 function withDataFiles(cmd: Command): Command {
   return cmd
-    .requiredOption('--train <file>', 'training data (.csv or .npy)')
-    .requiredOption('--queries <file>', 'query data (.csv or .npy), same columns as --train')
+    .requiredOption('--train <file>', 'training data (.csv, .npy, .parquet or .arrow)')
+    .requiredOption('--queries <file>', 'query data (.csv, .npy, .parquet or .arrow), same columns as --train')
     .option('--label <column>', 'label column (name or index; negative counts from the end)', '-1');
 }
 
@@ -82,6 +85,7 @@ withDataFiles(program
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
+    await checkOutputs(o);
     const train = await readLabelled(o.train, o.label);
     const queries = await readLabelled(o.queries, o.label);
     if (o.model !== 'logistic' && o.model !== 'ridge') throw new InvalidArgumentError(`--model must be logistic or ridge, got ${o.model}`);
@@ -113,6 +117,7 @@ withDataFiles(program
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
     if (!['logistic', 'softmax', 'mlp'].includes(o.model)) throw new InvalidArgumentError(`--model ${o.model} is not available; use logistic, softmax or mlp`);
+    await checkOutputs(o);
     const train = await readLabelled(o.train, o.label);
     const queries = await readLabelled(o.queries, o.label);
     const model = o.model === 'mlp'
@@ -155,6 +160,7 @@ program
   .option('--vocabulary <words>', 'bag-of-words size for spam', integer('--vocabulary'))
   .option('--out <dir>', 'output directory (JSON, plots, report; the retrain cache lives here)', 'tdakit-eval')
   .action(async (o) => {
+    await mkdir(o.out, { recursive: true }); // fails now, not after the work, if --out cannot be a directory
     const data = await loadDataset(o.dataset, o.vocabulary ? { vocabulary: o.vocabulary } : {});
     const { trainIdx, testIdx } = splitIndices(data.X.rows, 0.2, o.seed);
     const tr = o.train ? trainIdx.slice(0, o.train) : trainIdx;
@@ -175,19 +181,39 @@ program
     console.log(`\nwrote ${o.out}/evaluation.json and ${o.out}/report.html`);
   });
 
-/** Top-k per query as JSON lines. */
-async function writeTopK(top: { k: number; queries: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array }, path?: string) {
-  const out = path ? createWriteStream(path) : process.stdout;
-  for (let j = 0; j < top.queries; j++) {
-    const s = j * top.k, e = s + top.k;
-    out.write(JSON.stringify({
-      query: j,
-      top: Array.from(top.topIndex.subarray(s, e), (i, r) => ({ index: i, score: top.topValue[s + r] })),
-      bottom: Array.from(top.bottomIndex.subarray(s, e), (i, r) => ({ index: i, score: top.bottomValue[s + r] })),
-    }) + '\n');
+type TopK = { k: number; queries: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array };
+
+/** Top-k per query as JSON lines: to a file atomically (a failed write leaves no partial file), or stdout. */
+async function writeTopK(top: TopK, path?: string) {
+  function* lines() {
+    for (let j = 0; j < top.queries; j++) {
+      const s = j * top.k, e = s + top.k;
+      yield JSON.stringify({
+        query: j,
+        top: Array.from(top.topIndex.subarray(s, e), (i, r) => ({ index: i, score: top.topValue[s + r] })),
+        bottom: Array.from(top.bottomIndex.subarray(s, e), (i, r) => ({ index: i, score: top.bottomValue[s + r] })),
+      }) + '\n';
+    }
   }
-  if (path) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+  if (path) return writeFileAtomic(path, lines());
+  for (const line of lines()) process.stdout.write(line);
 }
+
+/** Fails before any work when an output file cannot be written. */
+async function checkOutputs(o: { out?: string; full?: string }) {
+  if (o.out) await checkWritable(o.out, '--out');
+  if (o.full) await checkWritable(o.full, '--full');
+}
+
+// A closed reader (`tdakit ... | head`) ends the output, not in a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`tdakit: stdout: ${err.message}\n`);
+  process.exit(1);
+});
+
+registerFit(program);
+registerAttribute(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tdakit: ${err.message}\n`);

@@ -30,8 +30,8 @@ type WithCode<T, K extends string> = Omit<T, K> & { [P in K]: NativeCode };
 export interface NativeAddon {
   codes: NativeCodes;
   fit(o: WithCode<GlmProblem, 'family'> & { theta0?: Float64Array }): Promise<FitResult>;
-  refit(o: WithCode<GlmProblem, 'family'> & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult & { woodbury: boolean }>;
-  reducedSolve(o: Design & ReducedHessianSpec & { rhs: Float64Array }): Promise<{ solution: Float64Array; woodbury: boolean }>;
+  refit(o: WithCode<GlmProblem, 'family'> & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
+  reducedSolve(o: Design & ReducedHessianSpec & { rhs: Float64Array }): Promise<{ solution: Float64Array }>;
   pointwise(o: Design & { family: NativeCode; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
   hessian(o: Design & { coef: Float64Array; lambda: number }): Promise<Factorization>;
   factor(o: { hessian: Float64Array; p: number }): Promise<Factorization>;

@@ -42,19 +42,13 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
   const ReducedSpec s = readReduced(r, pr.design);
   const glm::FitOptions opt = r.fitOptions();
   auto out = std::make_shared<glm::FitResult>();
-  auto woodbury = std::make_shared<bool>(false);
   return Job::start(
       r, info.Env(),
       [=] {
         influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
-        *woodbury = m.usesWoodbury();
         *out = glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
       },
-      [out, woodbury](Napi::Env env) {
-        Napi::Object o = fitResultToJs(env, *out);
-        o.Set("woodbury", *woodbury);
-        return o;
-      });
+      [out](Napi::Env env) { return fitResultToJs(env, *out); });
 }
 
 // pointwise({family, x, n, d, intercept, theta, y?, offset?}) -> {margin, loss?, slope?, curvature?}

@@ -29,18 +29,15 @@ Napi::Value ReducedSolve(const Napi::CallbackInfo& info) {
   const ReducedSpec s = readReduced(r, a);
   const double* rhs = r.f64("rhs", a.p());
   auto out = std::make_shared<std::vector<double>>(rhs, rhs + a.p());
-  auto woodbury = std::make_shared<bool>(false);
   return Job::start(
       r, info.Env(),
       [=] {
         influence::ReducedHessian m(a, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
-        *woodbury = m.usesWoodbury();
         m.apply(out->data());
       },
-      [out, woodbury](Napi::Env env) {
+      [out](Napi::Env env) {
         Napi::Object o = Napi::Object::New(env);
         o.Set("solution", toJs(env, *out));
-        o.Set("woodbury", *woodbury);
         return o;
       });
 }

@@ -156,8 +156,8 @@ export interface MlpTrainOptions extends MlpArchitecture {
 /** The kernels every backend implements. */
 export interface Kernels {
   fit(o: GlmProblem & { theta0?: Float64Array }): Promise<FitResult>;
-  refit(o: GlmProblem & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult & { woodbury: boolean }>;
-  reducedSolve(o: Design & ReducedHessianSpec & { rhs: Float64Array }): Promise<{ solution: Float64Array; woodbury: boolean }>;
+  refit(o: GlmProblem & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
+  reducedSolve(o: Design & ReducedHessianSpec & { rhs: Float64Array }): Promise<{ solution: Float64Array }>;
   pointwise(o: Design & { family: GlmFamily; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
   hessian(o: Design & { coef: Float64Array; lambda: number }): Promise<Factorization>;
   factor(o: { hessian: Float64Array; p: number }): Promise<Factorization>;

