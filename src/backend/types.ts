@@ -153,32 +153,137 @@ export interface MlpTrainOptions extends MlpArchitecture {
   seed: number;
 }
 
-/** The kernels every backend implements. */
+/** The kernels every backend implements (each validates its arguments and names the one at fault). */
 export interface Kernels {
+  /**
+   * Damped Newton fit of a penalised binary GLM from `theta0` (zeros when absent).
+   * @param o the problem and solver settings
+   * @returns the optimum and its diagnostics
+   */
   fit(o: GlmProblem & { theta0?: Float64Array }): Promise<FitResult>;
+  /**
+   * Chord refit from `thetaStart` with the exact reduced Hessian at the reference optimum.
+   * @param o the reduced problem and the reference factorisation
+   * @returns the refit optimum
+   */
   refit(o: GlmProblem & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
+  /**
+   * Solves M x = rhs for M = H + sum_j coef_j a_j a_j^T - shift P (Woodbury or refactorisation).
+   * @param o the design, reduced-Hessian spec and right-hand side
+   * @returns the solution
+   */
   reducedSolve(o: Design & ReducedHessianSpec & { rhs: Float64Array }): Promise<{ solution: Float64Array }>;
+  /**
+   * Margins at theta and, with labels, per-example losses, slopes and curvatures.
+   * @param o the design, family, parameters and optional labels/offsets
+   * @returns the per-example terms
+   */
   pointwise(o: Design & { family: GlmFamily; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
+  /**
+   * Builds and factors H = sum_i coef_i a_i a_i^T + lambda P; throws when singular.
+   * @param o the design, Hessian weights and lambda
+   * @returns the Hessian, its Cholesky factor and condition estimate
+   */
   hessian(o: Design & { coef: Float64Array; lambda: number }): Promise<Factorization>;
+  /**
+   * Factors a Hessian the fit already built; throws when singular.
+   * @param o the p x p Hessian (column-major)
+   * @returns the Hessian, its Cholesky factor and condition estimate
+   */
   factor(o: { hessian: Float64Array; p: number }): Promise<Factorization>;
+  /**
+   * Leverages h_i = coef_i a_i^T H^{-1} a_i from the Cholesky factor.
+   * @param o the design, factor and per-example coefficients
+   * @returns one leverage per example
+   */
   leverage(o: Design & { factor: Float64Array; coef: Float64Array }): Promise<Float64Array>;
+  /**
+   * Solves (L L^T) X = B.
+   * @param o the factor, size p and right-hand sides (p x nrhs, column-major)
+   * @returns X (column-major)
+   */
   choleskySolve(o: { factor: Float64Array; p: number; rhs: Float64Array; nrhs: number }): Promise<Float64Array>;
+  /**
+   * The full attribution score matrix.
+   * @param o the score inputs
+   * @returns n x m scores, row-major
+   */
   scoreMatrix(o: ScoreInputs): Promise<Float64Array>;
+  /**
+   * The k largest and k most negative scores per query, streamed over row blocks.
+   * @param o the score inputs and k
+   * @returns the top-k and bottom-k per query
+   */
   scoreTopK(o: ScoreInputs & { k: number }): Promise<TopK>;
+  /**
+   * Daunce covariance (or correlation) scores of perturbed-model losses.
+   * @param o the loss matrices, means, optional scales and optional k
+   * @returns n x m scores, or top-k per query when k is given
+   */
   covarianceScores(o: CovarianceInputs): Promise<Float64Array | TopK>;
+  /**
+   * Rows coef_i a_i + offset (per-example gradients of a GLM).
+   * @param o the design, coefficients and optional offset
+   * @returns n x p, row-major
+   */
   scaledRows(o: Design & { coef: Float64Array; offset?: Float64Array }): Promise<Float64Array>;
+  /**
+   * A^T v.
+   * @param o the design and v (n)
+   * @returns p values
+   */
   transposeTimes(o: Design & { v: Float64Array }): Promise<Float64Array>;
+  /**
+   * Newton fit of penalised softmax regression (reference class last).
+   * @param o the problem and solver settings
+   * @returns the optimum and its diagnostics
+   */
   multinomialFit(o: MultinomialProblem): Promise<FitResult>;
+  /**
+   * All class logits of softmax regression (reference column 0).
+   * @param o the design, classes and parameters
+   * @returns n x classes, row-major
+   */
   multinomialLogits(o: Design & { classes: number; theta: Float64Array }): Promise<Float64Array>;
+  /**
+   * Seeded He-uniform initialisation of an MLP (synchronous).
+   * @param o the architecture and seed
+   * @returns the flat parameter vector
+   */
   mlpInit(o: MlpArchitecture & { seed: number }): Float64Array;
+  /**
+   * Minibatch Adam/SGD training of an MLP; rejects a diverging run.
+   * @param o the architecture, data, objective and optimiser settings
+   * @returns the trained parameters
+   */
   mlpTrain(o: MlpTrainOptions): Promise<Float64Array>;
+  /**
+   * Logits of an MLP.
+   * @param o the architecture, data and parameters
+   * @returns n x classes, row-major
+   */
   mlpLogits(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array }): Promise<Float64Array>;
+  /**
+   * Per-example cross-entropy of an MLP.
+   * @param o the architecture, data, labels and parameters
+   * @returns one loss per example
+   */
   mlpLosses(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
+  /**
+   * Per-example parameter gradients of an MLP (of the loss, or of the true-class margin).
+   * @param o the architecture, data, labels, parameters and output
+   * @returns n x parameters, row-major
+   */
   mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array; margin?: boolean }): Promise<Float64Array>;
 }
 
+/** A backend: the kernels, its name and a description (see `selectBackend`). */
 export interface Backend extends Kernels {
+  /** Which backend this is. */
   readonly name: Exclude<BackendName, 'auto'>;
-  /** One line describing the implementation (BLAS build, device). */
+  /**
+   * One line describing the implementation (BLAS build, device).
+   * @returns the description
+   */
   describe(): string;
 }
