@@ -57,7 +57,7 @@ test('GLM margins, losses, slopes, curvatures and per-example gradients on WebGP
   const gpu = await selectBackend('webgpu'), cpu = await selectBackend('cpu');
   for (const Model of [LogisticRegression, RidgeRegression]) {
     const model = await Model.fit(data.X, data.y, { lambda: 1 });
-    const args = { x: data.X.data, n: data.X.rows, d: data.X.cols, intercept: true, family: (Model === LogisticRegression ? 0 : 1) as 0 | 1, theta: model.theta, y: data.y };
+    const args = { x: data.X.data, n: data.X.rows, d: data.X.cols, intercept: true, family: (Model === LogisticRegression ? 'logistic' : 'squared') as 'logistic' | 'squared', theta: model.theta, y: data.y };
     const a = await cpu.pointwise(args), b = await gpu.pointwise(args);
     for (const key of ['margin', 'loss', 'slope', 'curvature'] as const) {
       assert.ok(relErr(b[key]!, a[key]!) < 1e-5, `${Model.name} ${key}: ${relErr(b[key]!, a[key]!)}`);

@@ -17,4 +17,10 @@ struct ArgumentError : std::invalid_argument {
   explicit ArgumentError(const std::string& what) : std::invalid_argument(what) {}
 };
 
+// A size that overflows or cannot be allocated (the binding turns it into a RangeError with
+// code ERR_TDAKIT_MEMORY, like std::bad_alloc).
+struct MemoryError : std::runtime_error {
+  explicit MemoryError(const std::string& what) : std::runtime_error(what) {}
+};
+
 }  // namespace tdakit

@@ -164,4 +164,13 @@ void MultinomialObjective::hessian(const double* theta, std::vector<double>& out
   }
 }
 
+void referenceLogits(const Design& a, std::size_t classes, const double* theta, double* out) {
+  std::vector<double> column(a.n);
+  for (std::size_t i = 0; i < a.n * classes; ++i) out[i] = 0.0;
+  for (std::size_t c = 0; c + 1 < classes; ++c) {
+    a.margins(theta + c * a.p(), column.data());
+    for (std::size_t i = 0; i < a.n; ++i) out[i * classes + c] = column[i];
+  }
+}
+
 }  // namespace tdakit::glm

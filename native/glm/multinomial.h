@@ -54,4 +54,8 @@ class MultinomialObjective : public NewtonObjective {
   std::vector<double> rowNorms_;
 };
 
+// All C logits (n x classes, row-major) of theta ((classes - 1) blocks of p): column c < C - 1
+// is A theta_c, the reference column C - 1 is 0.
+void referenceLogits(const Design& a, std::size_t classes, const double* theta, double* out);
+
 }  // namespace tdakit::glm

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "../common/checked.h"
+#include "../common/error.h"
 #include "../linalg/blas.h"
 
 namespace tdakit::mlp {
@@ -18,7 +20,9 @@ std::vector<std::size_t> Architecture::sizes() const {
 std::size_t Architecture::parameters() const {
   const auto s = sizes();
   std::size_t p = 0;
-  for (std::size_t l = 1; l < s.size(); ++l) p += s[l] * s[l - 1] + s[l];
+  for (std::size_t l = 1; l < s.size(); ++l)
+    p = checkedAdd(p, checkedAdd(checkedMul(s[l], s[l - 1], "the MLP's weights"), s[l], "the MLP's weights"),
+                   "the MLP's parameters");
   return p;
 }
 
@@ -142,6 +146,7 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
   std::vector<std::uint32_t> pool;
   if (o.subset) pool.assign(o.subset, o.subset + o.subsetSize);
   else { pool.resize(data.n); std::iota(pool.begin(), pool.end(), 0u); }
+  if (pool.empty()) throw ArgumentError("MLP training needs at least one example");
   // Penalised coordinates: the weights, not the biases.
   std::vector<char> penalised(P, 0);
   for (std::size_t l = 1; l < s.size(); ++l) std::fill(penalised.begin() + off[l], penalised.begin() + off[l] + s[l] * s[l - 1], 1);
@@ -150,7 +155,13 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
   std::vector<double> xb, dz;
   Pass pass;
   std::size_t step = 0;
+  // Divergence: the mean cross-entropy of an epoch's batches (before each update) against that of
+  // the very first batch. Healthy training keeps it within a small multiple; a learning rate far
+  // too large drives logits (and so the loss) up by orders of magnitude, or to non-finite values.
+  double initialLoss = -1.0;
+  constexpr double kDivergenceFactor = 1e3;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    double epochLoss = 0.0;
     for (std::size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[rng.next() % i]);
     for (std::size_t first = 0; first < pool.size(); first += o.batchSize) {
       const std::size_t batch = std::min(o.batchSize, pool.size() - first);
@@ -159,12 +170,16 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
       forwardBatch(s, off, theta, xb.data(), batch, pass);
       dz.assign(C * batch, 0.0);
       const auto& g = pass.z.back();
+      double batchLoss = 0.0;
       for (std::size_t j = 0; j < batch; ++j) {
         const std::size_t i = pool[first + j];
+        batchLoss += logSumExp(g.data() + j * C, C) - g[j * C + static_cast<std::size_t>(data.y[i])];
         logitGradient(o.objective, g.data() + j * C, C, static_cast<std::size_t>(data.y[i]), o.offset ? o.offset[i] : 0.0, dz.data() + j * C);
         if (o.linear) for (std::size_t c = 0; c < C; ++c) dz[j * C + c] += o.linear[i * C + c];
         for (std::size_t c = 0; c < C; ++c) dz[j * C + c] /= static_cast<double>(batch);
       }
+      if (initialLoss < 0.0) initialLoss = batchLoss / static_cast<double>(batch);
+      epochLoss += batchLoss;
       std::fill(grad.begin(), grad.end(), 0.0);
       backwardBatch(s, off, theta, pass, dz, batch, grad.data());
       ++step;
@@ -182,7 +197,15 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
         }
       }
     }
+    epochLoss /= static_cast<double>(pool.size());
+    if (!std::isfinite(epochLoss) || epochLoss > kDivergenceFactor * std::max(1.0, initialLoss))
+      throw NumericError("MLP training diverged (mean training loss " + std::to_string(epochLoss) + " in epoch " +
+                         std::to_string(epoch + 1) + ", " + std::to_string(initialLoss) +
+                         " at the start): lower the learning rate");
   }
+  for (std::size_t k = 0; k < P; ++k)
+    if (!std::isfinite(theta[k]))
+      throw NumericError("MLP training diverged (non-finite parameters): lower the learning rate");
 }
 
 void logits(const Architecture& a, const double* theta, const double* x, std::size_t n, double* out) {

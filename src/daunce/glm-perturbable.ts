@@ -12,7 +12,7 @@
  * black-box (Table 2): l_i, l_i^2 / 2, f_i^2 / 2 = z_i^2 / 2.
  * Constants of phi (terms without theta) are dropped: they do not move the minimiser.
  */
-import type { Backend } from '../backend/types.ts';
+import type { Backend, GlmFamily } from '../backend/types.ts';
 import { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
@@ -33,9 +33,9 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
   const design = model.design(model.X);
   const n = model.X.rows;
   const theta0 = model.theta;
-  const base = backend.pointwise({ ...design, family: 0, theta: theta0, y: model.y });
+  const base = backend.pointwise({ ...design, family: 'logistic', theta: theta0, y: model.y });
   const lossOf = async (X: Matrix, y: Float64Array, theta: Float64Array) =>
-    (await backend.pointwise({ ...model.design(X), family: 0, theta, y })).loss!;
+    (await backend.pointwise({ ...model.design(X), family: 'logistic', theta, y })).loss!;
   return {
     theta0,
     async train(p: Perturbation): Promise<Float64Array> {
@@ -43,7 +43,7 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
       const size = p.subset.length;
       const weights = new Float64Array(n);
       const coef = new Float64Array(n); // the linear term is sum_i coef_i a_i
-      let family: 0 | 1 | 2 = 0;
+      let family: GlmFamily = 'logistic';
       let y = model.y;
       let offset: Float64Array | undefined;
       p.subset.forEach((i, j) => {
@@ -56,10 +56,10 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
         }
       });
       if (variant === 'fisher') {
-        family = 2;
+        family = 'logisticLossSquared';
         offset = access === 'white-box' ? b.loss! : new Float64Array(n);
       } else if (variant === 'trak') {
-        family = 1;
+        family = 'squared';
         y = access === 'white-box' ? b.margin : new Float64Array(n);
       }
       const linear = access === 'white-box' ? await backend.transposeTimes({ ...design, v: coef }) : undefined;

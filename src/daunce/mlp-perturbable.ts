@@ -7,6 +7,7 @@
  *   trak:    (f_i - f(g0_i))^2 / 2 - (2 xi_i - 1) grad_g f(g0_i)^T g_i, f the true-class margin
  * black-box: l_i, l_i^2 / 2, f_i^2 / 2 (no first-order term).
  */
+import type { LogitObjective } from '../backend/types.ts';
 import type { Matrix } from '../data/matrix.ts';
 import type { MultilayerPerceptron } from '../models/mlp.ts';
 import { modelSeed, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
@@ -29,7 +30,7 @@ export function mlpPerturbable(o: {
   return {
     async train(p: Perturbation): Promise<Float64Array> {
       const b = await base;
-      const objective: 0 | 1 | 2 = variant === 'hessian' ? 0 : variant === 'fisher' ? 1 : 2;
+      const objective: LogitObjective = variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
       let linear: Float64Array | undefined;
       if (access === 'white-box') {
         linear = new Float64Array(n * C);
@@ -40,7 +41,7 @@ export function mlpPerturbable(o: {
           for (let c = 0; c < C; c++) linear![i * C + c] = coef * d[i * C + c]!;
         });
       }
-      const offset = objective === 0 || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
+      const offset = objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
       return backend.mlpTrain({
         ...arch, x: model.X.data, n, y: model.y, theta0: model.theta, objective,
         ...(offset ? { offset } : {}), ...(linear ? { linear } : {}), subset: p.subset,

@@ -7,6 +7,7 @@
  *   trak:    (f_i - f0_i)^2 / 2 - (2 xi_i - 1) grad_z f(z0_i)^T z_i
  * black-box: l_i, l_i^2 / 2, f_i^2 / 2.
  */
+import type { LogitObjective } from '../backend/types.ts';
 import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
@@ -39,8 +40,8 @@ export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: 
           linear.set(await backend.transposeTimes({ ...design, v: coef }), c * p);
         }
       }
-      const objective: 0 | 1 | 2 = variant === 'hessian' ? 0 : variant === 'fisher' ? 1 : 2;
-      const offset = objective === 0 || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
+      const objective: LogitObjective = variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
+      const offset = objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
       const r = await backend.multinomialFit({
         ...design, classes: C, y: model.y, weights, lambda: model.options.lambda / n, objective,
         ...(linear ? { linear } : {}), ...(offset ? { offset } : {}), theta0: model.theta,

@@ -393,7 +393,7 @@ export class Influence {
     const design = model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
     if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
     const labels = yq === undefined ? undefined : model.labels(yq, Xq.rows, `${where}: yq`);
-    const family = model.kind === 'logistic' ? 0 : 1;
+    const family = model.kind === 'logistic' ? 'logistic' : 'squared';
     const pw = await this.run(where, () => this.backend.pointwise({ ...design, family, theta: model.theta, ...(labels ? { y: labels } : {}) }));
     const coef = new Float64Array(Xq.rows);
     for (let j = 0; j < Xq.rows; j++) {

@@ -152,7 +152,7 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
   }
   const design = model.design(X, `${metric.name}: X`);
   const backend = model.backendKernels();
-  const family = model.kind === 'logistic' ? 0 : 1;
+  const family = model.kind === 'logistic' ? 'logistic' : 'squared';
   const penalty = metric.kind === 'selfLoss' ? model.penalty : 0;
   const d = model.nFeatures;
   const pointwise = (theta: Float64Array) => backend.pointwise({ ...design, family, theta, ...(y ? { y } : {}) });

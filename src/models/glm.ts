@@ -4,7 +4,7 @@
  * Hessian factorisation at the optimum.
  */
 import { resolveBackend, type Backend } from '../backend/index.ts';
-import type { Design } from '../backend/types.ts';
+import type { Design, GlmFamily } from '../backend/types.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
@@ -100,7 +100,7 @@ export interface GlmState {
   hessianAtFit?: Float64Array;
 }
 
-const FAMILY = { logistic: 0, ridge: 1 } as const;
+const FAMILY = { logistic: 'logistic', ridge: 'squared' } as const satisfies Record<string, GlmFamily>;
 
 /** Shared machinery of `LogisticRegression` and `RidgeRegression` (docs/methods.md section 1). */
 export abstract class GeneralizedLinearModel implements AttributableModel {
@@ -172,7 +172,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   get iterations(): number {
     return this.diagnostics.newtonIterations;
   }
-  protected get familyCode(): 0 | 1 {
+  protected get familyCode(): GlmFamily {
     return FAMILY[this.kind];
   }
 

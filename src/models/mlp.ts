@@ -81,7 +81,7 @@ export class MultilayerPerceptron implements AttributableModel {
       seed: assertInteger(`${where}: options.seed`, options.seed ?? 0, 0),
       backend: options.backend ?? 'auto',
     };
-    if (!Array.isArray(o.hidden) || o.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new RangeError(`${where}: options.hidden must be an array of positive layer sizes`);
+    if (!Array.isArray(o.hidden) || o.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 0xffffffff)) throw new RangeError(`${where}: options.hidden must be an array of positive layer sizes below 2^32`);
     if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new RangeError(`${where}: options.optimizer must be 'adam' or 'sgd'`);
     if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
     const backend = resolveBackend(o.backend, `${where}: options.backend`);
@@ -89,7 +89,7 @@ export class MultilayerPerceptron implements AttributableModel {
     try {
       const theta0 = backend.mlpInit({ ...arch, seed: o.seed });
       const theta = await backend.mlpTrain({
-        ...arch, x: X.data, n: X.rows, y: labels, theta0, objective: 0, penalty: o.lambda / X.rows,
+        ...arch, x: X.data, n: X.rows, y: labels, theta0, objective: 'crossEntropy', penalty: o.lambda / X.rows,
         epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, adam: o.optimizer === 'adam', momentum: o.momentum, seed: o.seed,
       });
       return new MultilayerPerceptron(theta, X, labels, o);
@@ -141,7 +141,7 @@ export class MultilayerPerceptron implements AttributableModel {
     const arch = this.architecture();
     const theta = await this.call('retrain', () =>
       this.backend.mlpTrain({
-        ...arch, x: this.X.data, n: this.X.rows, y: this.y, theta0: this.backend.mlpInit({ ...arch, seed }), objective: 0, subset,
+        ...arch, x: this.X.data, n: this.X.rows, y: this.y, theta0: this.backend.mlpInit({ ...arch, seed }), objective: 'crossEntropy', subset,
         penalty: o.lambda / this.X.rows, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
         adam: o.optimizer === 'adam', momentum: o.momentum, seed,
       }),

@@ -4,7 +4,8 @@
  * the CPU backend's.
  * Centring and scaling stay in float64 on the CPU; only the products run in f32.
  */
-import type { Backend } from '../types.ts';
+import { checkArchitecture, checkCount, checkDesign, checkFloat64, checkOneOf } from '../check.ts';
+import { GLM_FAMILIES, type Backend } from '../types.ts';
 import type { GpuContext } from './device.ts';
 import { download, encodeMatmul, pointwiseRows, scaledRowsChunk, storage, upload } from './kernels.ts';
 
@@ -78,8 +79,17 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
     name: 'webgpu',
     describe: () => `webgpu (${ctx.description}; ${ctx.hardware ? 'hardware' : 'software'} adapter${ctx.compatibility ? ', compatibility mode' : ''})`,
 
-    covarianceScores: (o) => guard('covarianceScores', async () => {
-      const { n, m, models: K } = o;
+    covarianceScores: (o) => {
+      const n = checkCount('covarianceScores', 'n', o.n), m = checkCount('covarianceScores', 'm', o.m);
+      const K = checkCount('covarianceScores', 'models', o.models, 2);
+      checkFloat64('covarianceScores', 'train', o.train, K * n);
+      checkFloat64('covarianceScores', 'query', o.query, K * m);
+      checkFloat64('covarianceScores', 'trainMean', o.trainMean, n);
+      checkFloat64('covarianceScores', 'queryMean', o.queryMean, m);
+      checkFloat64('covarianceScores', 'trainScale', o.trainScale, n, true);
+      checkFloat64('covarianceScores', 'queryScale', o.queryScale, m, true);
+      if (o.k !== undefined) checkCount('covarianceScores', 'k', o.k);
+      return guard('covarianceScores', async () => {
       // Centred (and scaled) values in float64, then each training example's and each query's
       // K-vector normalised by a power of two to a largest magnitude in [0.5, 1): f32 can then
       // neither overflow (losses near 1e20) nor underflow (near 1e-25), and the float64 result
@@ -123,13 +133,18 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
       bQ.destroy();
       bOut.destroy();
       return full ?? top!.result();
-    }),
+      });
+    },
 
     pointwise: (o) => {
-      if (o.family === 2 || o.offset) return cpu.pointwise(o); // the squared-loss family stays on the CPU
+      const family = checkOneOf('pointwise', 'family', o.family, GLM_FAMILIES);
+      // The squared-loss family stays on the CPU.
+      if (family === 'logisticLossSquared' || o.offset) return cpu.pointwise(o);
+      const p = checkDesign('pointwise', o);
+      checkFloat64('pointwise', 'theta', o.theta, p);
+      checkFloat64('pointwise', 'y', o.y, o.n, true);
       return guard('pointwise', async () => {
         const { n, d } = o;
-        const p = d + (o.intercept ? 1 : 0);
         const rowsPerChunk = Math.max(1, Math.floor(MAX_BUFFER_BYTES / 4 / Math.max(1, d)));
         const margin = new Float64Array(n), loss = new Float64Array(n), slope = new Float64Array(n), curvature = new Float64Array(n);
         const theta = Float32Array.from(o.theta.subarray(0, p));
@@ -137,7 +152,7 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
           const rows = Math.min(rowsPerChunk, n - first);
           const x = Float32Array.from(o.x.subarray(first * d, (first + rows) * d));
           const y = o.y ? Float32Array.from(o.y.subarray(first, first + rows)) : new Float32Array(rows);
-          const out = await pointwiseRows(ctx, x, rows, d, theta, y, o.intercept, o.family as 0 | 1);
+          const out = await pointwiseRows(ctx, x, rows, d, theta, y, o.intercept, family);
           for (let r = 0; r < rows; r++) {
             margin[first + r] = out[4 * r]!; loss[first + r] = out[4 * r + 1]!; slope[first + r] = out[4 * r + 2]!; curvature[first + r] = out[4 * r + 3]!;
           }
@@ -146,9 +161,12 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
       });
     },
 
-    scaledRows: (o) => guard('scaledRows', async () => {
+    scaledRows: (o) => {
+      const p = checkDesign('scaledRows', o);
+      checkFloat64('scaledRows', 'coef', o.coef, o.n);
+      checkFloat64('scaledRows', 'offset', o.offset, p, true);
+      return guard('scaledRows', async () => {
       const { n, d } = o;
-      const p = d + (o.intercept ? 1 : 0);
       // Rows per chunk: the output (rows x p) under the buffer cap and within one dispatch dimension.
       const chunk = Math.max(1, Math.min(65535, Math.floor(MAX_BUFFER_BYTES / 4 / p)));
       const out = new Float64Array(n * p);
@@ -159,9 +177,15 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
         for (let x = 0; x < r.length; x++) out[first * p + x] = r[x]!;
       }
       return out;
-    }),
+      });
+    },
 
-    mlpLogits: (o) => guard('mlpLogits', async () => {
+    mlpLogits: (o) => {
+      const parameters = checkArchitecture('mlpLogits', o);
+      checkCount('mlpLogits', 'n', o.n);
+      checkFloat64('mlpLogits', 'x', o.x, o.n * o.d);
+      checkFloat64('mlpLogits', 'theta', o.theta, parameters);
+      return guard('mlpLogits', async () => {
       const sizes = [o.d, ...o.hidden, o.classes];
       // Upload each layer's W (out x in, column-major) and b once.
       const layers: { W: GPUBuffer; b: GPUBuffer; out: number; inp: number }[] = [];
@@ -193,6 +217,7 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
       }
       for (const L of layers) { L.W.destroy(); L.b.destroy(); }
       return logits;
-    }),
+      });
+    },
   };
 }

@@ -226,9 +226,9 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuff
 }
 
 /** Margins, losses, slopes and curvatures of rows [first, first + rows) of X (n x d, f32). */
-export async function pointwiseRows(ctx: GpuContext, X: Float32Array, rows: number, d: number, theta: Float32Array, y: Float32Array, intercept: boolean, family: 0 | 1): Promise<Float32Array> {
+export async function pointwiseRows(ctx: GpuContext, X: Float32Array, rows: number, d: number, theta: Float32Array, y: Float32Array, intercept: boolean, family: 'logistic' | 'squared'): Promise<Float32Array> {
   const out = storage(ctx, 4 * rows);
-  const buffers = [upload(ctx, X), upload(ctx, theta), upload(ctx, y), out, uniform(ctx, new Uint32Array([rows, d, intercept ? 1 : 0, family]))];
+  const buffers = [upload(ctx, X), upload(ctx, theta), upload(ctx, y), out, uniform(ctx, new Uint32Array([rows, d, intercept ? 1 : 0, family === 'logistic' ? 0 : 1]))]  // the shader's family code;
   return runOnce(ctx, pipelinesFor(ctx).pointwise, buffers, [Math.ceil(rows / 128), 1], out, 4 * rows);
 }
 

@@ -1,0 +1,166 @@
+// GLM exports: Newton fits, chord refits, per-example quantities, design products.
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding/args.h"
+#include "binding/job.h"
+#include "binding/register.h"
+#include "glm/design.h"
+#include "glm/family.h"
+#include "glm/multinomial.h"
+#include "glm/newton.h"
+#include "glm/objective.h"
+#include "glm/per_example.h"
+#include "common/checked.h"
+#include "binding/codes.h"
+#include "influence/reduced_hessian.h"
+
+namespace tdakit::binding {
+namespace {
+
+// fit({family, x, n, d, intercept, y, weights?, lambda, linear?, theta0?, tol, maxIter})
+Napi::Value Fit(const Napi::CallbackInfo& info) {
+  Reader r(info, "fit");
+  const glm::Problem pr = r.problem();
+  const double* theta0 = r.f64("theta0", pr.p(), true);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::Objective(pr), theta0, opt); },
+                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+}
+
+// refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter}):
+// chord iterations with the exact reduced Hessian at the reference optimum.
+Napi::Value Refit(const Napi::CallbackInfo& info) {
+  Reader r(info, "refit");
+  const glm::Problem pr = r.problem();
+  const double* start = r.f64("thetaStart", pr.p());
+  const ReducedSpec s = readReduced(r, pr.design);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+        *out = glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+      },
+      [out](Napi::Env env) { return fitResultToJs(env, *out); });
+}
+
+// pointwise({family, x, n, d, intercept, theta, y?, offset?}) -> {margin, loss?, slope?, curvature?}
+Napi::Value Pointwise(const Napi::CallbackInfo& info) {
+  Reader r(info, "pointwise");
+  const glm::Design a = r.design();
+  const glm::Family fam = r.family();
+  const double* theta = r.f64("theta", a.p());
+  const double* y = r.f64("y", a.n, true);
+  const double* offset = r.f64("offset", a.n, true);
+  auto out = std::make_shared<glm::ExampleTerms>();
+  return Job::start(
+      r, info.Env(), [=] { *out = glm::exampleTerms(a, fam, theta, y, offset); },
+      [out, y](Napi::Env env) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("margin", toJs(env, out->margin));
+        if (y) {
+          o.Set("loss", toJs(env, out->loss));
+          o.Set("slope", toJs(env, out->slope));
+          o.Set("curvature", toJs(env, out->curvature));
+        }
+        return o;
+      });
+}
+
+// scaledRows({x, n, d, intercept, coef, offset?}) -> n x p row-major, row i = coef_i a_i + offset
+Napi::Value ScaledRows(const Napi::CallbackInfo& info) {
+  Reader r(info, "scaledRows");
+  const glm::Design a = r.design();
+  const double* c = r.f64("coef", a.n);
+  const double* off = r.f64("offset", a.p(), true);
+  const std::size_t size = r.product(a.n, a.p(), "the result (n x p)");
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        checkAllocation(size, sizeof(double), "scaledRows' result");
+        out->resize(size);
+        glm::scaledRows(a, c, off, out->data());
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+// transposeTimes({x, n, d, intercept, v}) -> A^T v (p)
+Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
+  Reader r(info, "transposeTimes");
+  const glm::Design a = r.design();
+  const double* v = r.f64("v", a.n);
+  auto out = std::make_shared<std::vector<double>>(a.p());
+  return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); },
+                    [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+glm::MultinomialProblem readMultinomial(const Reader& r) {
+  glm::MultinomialProblem pr;
+  pr.design = r.design();
+  pr.classes = r.count("classes");
+  if (pr.classes < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
+  r.product(r.product(pr.classes, pr.design.p(), "'theta' (classes x p)"), pr.design.n, "the logits (n x classes)");
+  pr.y = r.f64("y", pr.design.n);
+  for (std::size_t i = 0; i < pr.design.n; ++i)
+    if (!(pr.y[i] >= 0 && pr.y[i] < static_cast<double>(pr.classes) && pr.y[i] == std::floor(pr.y[i])))
+      r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(pr.classes) + ")");
+  pr.weights = r.f64("weights", pr.design.n, true);
+  pr.lambda = r.number("lambda", 0, 1e300);
+  pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);  // no overflow: checked above
+  pr.offset = r.f64("offset", pr.design.n, true);
+  pr.objective = static_cast<glm::LogitObjective>(r.has("objective") ? r.code("objective", objectiveNames()) : 0);
+  return pr;
+}
+
+// multinomialFit({x, n, d, intercept, classes, y, weights?, lambda, linear?, offset?, objective?, theta0?,
+//                 tol, maxIter, keepHessian?}) -> fit result
+Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {
+  Reader r(info, "multinomialFit");
+  const glm::MultinomialProblem pr = readMultinomial(r);
+  const double* theta0 = r.f64("theta0", pr.blocks() * pr.design.p(), true);
+  const glm::FitOptions opt = r.fitOptions();
+  auto out = std::make_shared<glm::FitResult>();
+  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::MultinomialObjective(pr), theta0, opt); },
+                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+}
+
+// multinomialLogits({x, n, d, intercept, classes, theta}) -> n x classes logits (reference class last, 0)
+Napi::Value MultinomialLogits(const Napi::CallbackInfo& info) {
+  Reader r(info, "multinomialLogits");
+  const glm::Design a = r.design();
+  const std::size_t C = r.count("classes");
+  if (C < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
+  const double* theta = r.f64("theta", r.product(C - 1, a.p(), "'theta' ((classes - 1) x p)"));
+  const std::size_t size = r.product(a.n, C, "the logits (n x classes)");
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(
+      r, info.Env(),
+      [=] {
+        checkAllocation(size, sizeof(double), "multinomialLogits' result");
+        out->resize(size);
+        glm::referenceLogits(a, C, theta, out->data());
+      },
+      [out](Napi::Env env) { return toJs(env, *out); });
+}
+
+}  // namespace
+
+void RegisterGlm(Napi::Env env, Napi::Object exports) {
+  TDAKIT_EXPORT(exports, env, "fit", Fit);
+  TDAKIT_EXPORT(exports, env, "refit", Refit);
+  TDAKIT_EXPORT(exports, env, "pointwise", Pointwise);
+  TDAKIT_EXPORT(exports, env, "scaledRows", ScaledRows);
+  TDAKIT_EXPORT(exports, env, "transposeTimes", TransposeTimes);
+  TDAKIT_EXPORT(exports, env, "multinomialFit", MultinomialFit);
+  TDAKIT_EXPORT(exports, env, "multinomialLogits", MultinomialLogits);
+}
+
+}  // namespace tdakit::binding
