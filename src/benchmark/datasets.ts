@@ -2,6 +2,7 @@
 import { readLabelled } from '../data/labelled.ts';
 import { loadMnist, loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
 import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
@@ -15,6 +16,7 @@ export interface DatasetOptions {
 }
 
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
+  assertKnownOptions('loadDataset', o, optionKeys<DatasetOptions>({ vocabulary: true, limit: true, label: true }));
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
   if (name === 'mnist') return loadMnist();

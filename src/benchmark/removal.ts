@@ -18,6 +18,7 @@ import type { Regularization } from '../models/options.ts';
 import { seededRandom } from '../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
 import { summarize, type SummaryRow } from './summary.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export const BENCHMARK_METRICS = ['test-prediction', 'test-loss', 'self-loss'] as const;
 export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
@@ -46,6 +47,11 @@ export interface RemovalBenchmarkOptions {
   /** Called after every finished (strategy, size) with the number done and the total. */
   onProgress?: (done: number, total: number, latest: RemovalRecord[]) => void;
 }
+
+export const REMOVAL_BENCHMARK_OPTION_KEYS = optionKeys<RemovalBenchmarkOptions>({
+  data: true, lambda: true, regularization: true, testFraction: true, sizes: true, strategies: true, metrics: true,
+  testHighestLoss: true, testRandom: true, seed: true, out: true, signal: true, onProgress: true,
+});
 
 /** One line of records.jsonl: one metric of one removal set. */
 export interface RemovalRecord {
@@ -100,6 +106,7 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
   const t0 = performance.now();
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
+  assertKnownOptions('benchmarkRemoval', options, REMOVAL_BENCHMARK_OPTION_KEYS);
   const lambda = assertNumber('benchmarkRemoval: lambda', options.lambda ?? 1e-2, 0);
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);

@@ -4,14 +4,15 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { RemovalBenchmarkResult, RemovalRecord } from './removal.ts';
 import type { SummaryRow } from './summary.ts';
 
 const METHOD_LABEL = { if: 'IF', rif: 'RIF', ns: 'NS' } as const;
 
+/** vega and vega-lite load on the first plot only: they take most of tdakit's import time. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

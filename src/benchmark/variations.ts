@@ -12,6 +12,7 @@ import { Metric } from '../influence/metrics.ts';
 import { LogisticRegression } from '../models/logistic.ts';
 import { seededRandom } from '../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 export interface SweepRow {
   parameter: 'lambda' | 'n';
@@ -72,6 +73,7 @@ export interface PoisonRow {
  * one fit with weight 0; each is switched on by a warm refit.
  */
 export async function poisoningCheck(options: { data: LabelledData; lambda?: number; count?: number; seed?: number; testFraction?: number }): Promise<PoisonRow[]> {
+  assertKnownOptions('poisoningCheck', options, ['data', 'lambda', 'count', 'seed', 'testFraction']);
   const { data } = options;
   const lambda = options.lambda ?? 1e-2;
   const count = assertInteger('poisoningCheck: count', options.count ?? 20, 1);

@@ -1,5 +1,6 @@
 /** Dense row-major float64 matrix: one example per row. */
 import { assertFinite, assertInteger, describe } from './validate.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 export class Matrix {
   /** Row-major values, rows * cols long. Do not mutate while an async call is using it. */
@@ -52,7 +53,8 @@ export class Matrix {
   }
 
   /** Reads a numeric CSV file, one example per line; a non-numeric first line is the header. */
-  static fromCSV(path: string, options: MatrixFileOptions = {}): Promise<Matrix> {
+  static async fromCSV(path: string, options: MatrixFileOptions = {}): Promise<Matrix> {
+    assertKnownOptions('Matrix.fromCSV', options, ['delimiter', 'header']);
     return matrixFromCsv(path, options);
   }
 

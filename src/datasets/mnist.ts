@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Matrix } from '../data/matrix.ts';
 import { packageDir } from './package-data.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 const PIXELS = 784;
 
@@ -23,6 +24,7 @@ export interface LabelledData {
 
 /** A binary digit pair: label 1 for `positive`, 0 for `negative` (4 vs 9 gives 1958 x 784). */
 export async function loadMnistPair(options: { negative?: number; positive?: number } = {}): Promise<LabelledData> {
+  assertKnownOptions('loadMnistPair', options, ['negative', 'positive']);
   const negative = options.negative ?? 4;
   const positive = options.positive ?? 9;
   for (const [k, v] of Object.entries({ negative, positive })) {

@@ -15,6 +15,7 @@ import { SoftmaxRegression } from '../models/softmax.ts';
 import { softmaxPerturbable } from './softmax-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface DaunceOptions {
   /** A fitted built-in model (theta_0: binary logistic, softmax regression, or a multilayer perceptron) or an external PerturbableModel. */
@@ -46,8 +47,8 @@ export interface DaunceOptions {
   /** First backoff delay in ms. Default 1000. */
   retryDelayMs?: number;
   /**
-   * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'auto' (default)
-   * takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter; 'cpu' is float64.
+   * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'cpu' (default) is
+   * float64; 'auto' takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter.
    */
   backend?: BackendName;
 }
@@ -68,11 +69,17 @@ export interface DaunceResult {
   topK(k: number, measure?: Measure): Promise<TopKScores>;
 }
 
+const DAUNCE_OPTION_KEYS = optionKeys<DaunceOptions>({
+  model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, seed: true,
+  signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, backend: true,
+});
+
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
 export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
+  assertKnownOptions('daunce', o, DAUNCE_OPTION_KEYS);
   const K = assertInteger('daunce: K', o.K ?? 100, 2);
   const ratio = assertNumber('daunce: ratio', o.ratio ?? 0.3, 0, 1);
   if (ratio === 0) throw new RangeError('daunce: ratio must be > 0');
@@ -125,7 +132,8 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
-  const scoring = await selectBackend(o.backend ?? 'auto', 'daunce: backend');
+  // WebGPU (and the optional `webgpu` package) is probed only when asked for: 'auto' or 'webgpu'.
+  const scoring = await selectBackend(o.backend ?? 'cpu', 'daunce: backend');
   return {
     backend: scoring.name, K, variant, access, measure, resumed, accumulator,
     scores: (mm = measure) => accumulator.scores(mm, scoring),

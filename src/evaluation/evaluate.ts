@@ -14,6 +14,8 @@ import { groundTruth, ldsFromScores } from './lds.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
 import { trakScores } from './trak.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { AbortError } from '../errors.ts';
 
 export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-trak', 'trak', 'random'] as const;
 export type EvalMethod = (typeof EVAL_METHODS)[number];
@@ -39,7 +41,14 @@ export interface EvaluateOptions {
   seed?: number;
   cacheDir?: string;
   onProgress?: (stage: string) => void;
+  /** Aborts between retrains and between methods (the promise rejects with an AbortError). */
+  signal?: AbortSignal;
 }
+
+const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>({
+  model: true, seeds: true, queries: true, methods: true, subsets: true, alpha: true, K: true, scalingK: true, trakModels: true,
+  removalSizes: true, seed: true, cacheDir: true, onProgress: true, signal: true,
+});
 
 export interface MethodEvaluation {
   method: EvalMethod;
@@ -59,7 +68,8 @@ export interface EvaluationReport {
 }
 
 export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationReport> {
-  const { model, queries } = o;
+  assertKnownOptions('evaluateMethods', o, EVALUATE_OPTION_KEYS);
+  const { model, queries, signal } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
   const glm = model instanceof LogisticRegression ? model : undefined;
@@ -70,12 +80,13 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const n = model.X.rows, m = queries.X.rows;
   const K = o.K ?? 100;
   o.onProgress?.('ground truth retrains');
-  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}) });
+  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(signal ? { signal } : {}) });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
   const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await Influence.of(glm) : undefined;
   const out: MethodEvaluation[] = [];
   let scaling: EvaluationReport['scaling'];
   for (const method of methods) {
+    if (signal?.aborted) throw new AbortError('evaluateMethods: aborted');
     o.onProgress?.(method);
     const t0 = performance.now();
     let scores: Float64Array;
@@ -86,7 +97,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
-      const run = await daunce({ model, queries, K, variant, seed });
+      const run = await daunce({ model, queries, K, variant, seed, ...(signal ? { signal } : {}) });
       scores = await run.scores('correlation');
       if (method === 'daunce') {
         const grid = [5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600];

@@ -19,6 +19,7 @@ import type { GeneralizedLinearModel } from '../models/glm.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 import { seededRandom } from '../random.ts';
 import { spearman } from './stats.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface GroundTruthOptions {
   /** A convex built-in model (retrained exactly) or an MLP (retrained from scratch, averaged over seeds). */
@@ -98,7 +99,13 @@ function cacheKey(model: GeneralizedLinearModel | MultilayerPerceptron, Xq: Matr
 }
 
 /** Retrains on every subset (or reads the cache) and returns the actual query targets. */
+const GROUND_TRUTH_OPTION_KEYS = optionKeys<GroundTruthOptions>({
+  model: true, seeds: true, queries: true, subsets: true, alpha: true, target: true, seed: true, cacheDir: true, signal: true,
+  onProgress: true,
+});
+
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
+  assertKnownOptions('groundTruth', o, GROUND_TRUTH_OPTION_KEYS);
   const { model } = o;
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
   const alpha = assertNumber('lds: alpha', o.alpha ?? 0.5, 0, 1);
@@ -168,6 +175,8 @@ export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: numbe
 
 /** Ground truth (cached) and LDS in one call. */
 export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Promise<LdsResult> {
-  const truth = await groundTruth(o);
-  return ldsFromScores(truth, o.scores, o.model.X.rows);
+  assertKnownOptions('lds', o, [...GROUND_TRUTH_OPTION_KEYS, 'scores']);
+  const { scores, ...rest } = o;
+  const truth = await groundTruth(rest);
+  return ldsFromScores(truth, scores, o.model.X.rows);
 }

@@ -8,6 +8,7 @@ import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { LogisticRegression } from '../models/logistic.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface SubsetRemovalOptions {
   /** Logistic regression (exact refits) or an MLP (retrained from scratch, averaged over seeds). */
@@ -28,6 +29,7 @@ export interface SubsetRemovalPoint {
 }
 
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
+  assertKnownOptions('subsetRemoval', o, optionKeys<SubsetRemovalOptions>({ model: true, seeds: true, queries: true, scores: true, sizes: true }));
   const { model } = o;
   if (!(model instanceof LogisticRegression) && !(model instanceof MultilayerPerceptron)) {
     throw new TypeError('subsetRemoval: model must be a fitted LogisticRegression or MultilayerPerceptron (a classifier)');

@@ -18,6 +18,7 @@ import { LogisticRegression } from '../models/logistic.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 import { seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface TrakOptions {
   model: LogisticRegression | MultilayerPerceptron;
@@ -36,6 +37,7 @@ export interface TrakOptions {
 const CHUNK = 256;
 
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
+  assertKnownOptions('trakScores', o, optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }));
   const { model } = o;
   const isMlp = model instanceof MultilayerPerceptron;
   if (!isMlp && !(model instanceof LogisticRegression)) throw new TypeError('trakScores: model must be a fitted LogisticRegression or MultilayerPerceptron');

@@ -9,6 +9,7 @@ import { assertInteger, toIndexSet } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
 export type ScoreMethod = 'if' | 'rif';
@@ -28,6 +29,9 @@ export interface TopKOptions extends ScoreOptions {
   /** Queries scored per native call (bounds memory at p x queryBlock). Default 1024. */
   queryBlock?: number;
 }
+
+const SCORE_OPTION_KEYS = optionKeys<ScoreOptions>({ method: true, target: true });
+const TOPK_OPTION_KEYS = optionKeys<TopKOptions>({ method: true, target: true, k: true, queryBlock: true });
 
 /** Per query j, entries j*k .. j*k+k-1: largest scores first / most negative first. */
 export interface TopKResult {
@@ -127,6 +131,7 @@ export class Influence {
 
   /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */
   async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
+    assertKnownOptions('removalEffect', options, ['method']);
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
     const rows = this.removalSet('removalEffect: T', T);
     if (method === 'retrain') {
@@ -170,6 +175,7 @@ export class Influence {
    * grad f(theta)^T H^{-1} G_i (IF), divided by 1 - h_i for RIF. One solve for all n.
    */
   async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
+    assertKnownOptions('metricScores', options, ['method']);
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
     const model = this.model;
     const v = await this.solve(await bindMetric(metric, model).gradient(model.theta));
@@ -190,12 +196,14 @@ export class Influence {
 
   /** Full n x m score matrix (row-major, one row per training example). */
   async scores(Xq: Matrix, yq?: Float64Array | readonly number[], options: ScoreOptions = {}): Promise<Float64Array> {
+    assertKnownOptions('scores', options, SCORE_OPTION_KEYS);
     const q = await this.queryOperands('scores', Xq, yq, options);
     return this.run('scores', () => this.backend.scoreMatrix(q));
   }
 
   /** For each query, the k most positive and k most negative scores, without the n x m matrix. */
   async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
+    assertKnownOptions('topK', options, TOPK_OPTION_KEYS);
     const k = assertInteger('topK: k', options.k ?? 10, 1);
     const block = assertInteger('topK: queryBlock', options.queryBlock ?? 1024, 1);
     assertMatrix('topK: Xq', Xq);

@@ -9,6 +9,7 @@ import { rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 export type GlmKind = 'logistic' | 'ridge';
 
@@ -218,6 +219,8 @@ export abstract class GeneralizedLinearModel {
    */
   async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
     if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
+    assertKnownOptions('refit', request, ['exclude', 'weights']);
+    assertKnownOptions('refit', options, ['start', 'keepHessian']);
     const n = this.X.rows;
     let weights: Float64Array;
     if (request.exclude !== undefined && request.weights !== undefined) {

@@ -9,6 +9,7 @@ import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
@@ -32,6 +33,11 @@ export interface MlpOptions {
   backend?: BackendName;
 }
 
+const MLP_OPTION_KEYS = optionKeys<MlpOptions>({
+  hidden: true, classes: true, epochs: true, batchSize: true, learningRate: true, optimizer: true, momentum: true,
+  lambda: true, seed: true, backend: true,
+});
+
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
 export class MultilayerPerceptron {
@@ -52,6 +58,7 @@ export class MultilayerPerceptron {
 
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
+    assertKnownOptions(where, options, MLP_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: ResolvedMlpOptions = {
       hidden: options.hidden ?? [128],

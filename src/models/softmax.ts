@@ -10,6 +10,7 @@ import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import type { FitDiagnostics } from './glm.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface SoftmaxOptions {
   /** Default 1. */
@@ -25,6 +26,10 @@ export interface SoftmaxOptions {
   maxIter?: number;
   backend?: BackendName;
 }
+
+const SOFTMAX_OPTION_KEYS = optionKeys<SoftmaxOptions>({
+  lambda: true, fitIntercept: true, classes: true, sampleWeights: true, tol: true, maxIter: true, backend: true,
+});
 
 interface Resolved {
   lambda: number;
@@ -57,6 +62,7 @@ export class SoftmaxRegression {
 
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
     const where = 'SoftmaxRegression.fit';
+    assertKnownOptions(where, options, SOFTMAX_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: Resolved = {
       lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1, 0),
