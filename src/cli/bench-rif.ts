@@ -18,6 +18,8 @@ export interface BenchRifOptions {
   vocabulary?: number;
   limit?: number;
   label?: string;
+  delimiter?: string;
+  positive?: string;
   lambdaSweep?: string;
   nSweep?: string;
   poison?: number;
@@ -30,7 +32,12 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     ...(o.vocabulary ? { vocabulary: o.vocabulary } : {}),
     ...(o.limit ? { limit: o.limit } : {}),
     ...(o.label ? { label: o.label } : {}),
+    ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+    ...(o.positive !== undefined ? { positive: o.positive } : {}),
   });
+  if (data.classes && o.positive === undefined) {
+    throw new RangeError(`${o.dataset}: the labels are strings (${data.classes.join(', ')}); name the positive class with --positive`);
+  }
   log(`dataset ${data.name}: ${data.X.rows} x ${data.X.cols}; lambda ${o.lambda}; out ${o.out}`);
   const strategies = (list(o.strategies) ?? [...STRATEGIES]) as Strategy[];
   const metrics = (list(o.metrics) ?? [...BENCHMARK_METRICS]) as BenchmarkMetric[];

@@ -20,6 +20,8 @@ export interface LabelledData {
   X: Matrix;
   y: Float64Array;
   featureNames?: string[];
+  /** Class names by class id, when the labels were strings. */
+  classes?: string[];
 }
 
 /** A binary digit pair: label 1 for `positive`, 0 for `negative` (4 vs 9 gives 1958 x 784). */
