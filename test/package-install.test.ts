@@ -86,4 +86,12 @@ test('the packed tarball installs without scripts and fits and scores with its s
   const { stdout: help } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), '--help'], { cwd: app });
   assert.match(help, /influence/);
   assert.ok(readdirSync(join(installed, 'dist')).includes('index.js'));
+  // The demo runs on the dataset shipped in the package (the corpus package is not installed there).
+  assert.ok(!existsSync(join(app, 'node_modules', '@stdlib', 'datasets-spam-assassin')));
+  const { stdout: demo } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--sets', '4'], { cwd: app });
+  assert.match(demo, /data: spam-assassin-bow-1000, 1200 training emails x 1000 words, 300 test emails/);
+  assert.match(demo, /self-loss\s+RIF/);
+  // A subset that is not shipped names the package to add.
+  await assert.rejects(run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--limit', '100'], { cwd: app }),
+    /npm install @stdlib\/datasets-spam-assassin/);
 });
