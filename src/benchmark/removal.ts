@@ -19,6 +19,7 @@ import { seededRandom } from '../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
 import { summarize, type SummaryRow } from './summary.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { createHash } from 'node:crypto';
 
 export const BENCHMARK_METRICS = ['test-prediction', 'test-loss', 'self-loss'] as const;
 export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
@@ -102,6 +103,15 @@ export function subSeed(seed: number, ...parts: (string | number)[]): number {
   return h;
 }
 
+/** SHA-256 of the features and labels (their float64 bytes). */
+function dataHash(X: Float64Array, y: ArrayLike<number>): string {
+  const h = createHash('sha256');
+  h.update(new Uint8Array(X.buffer, X.byteOffset, X.byteLength));
+  const labels = Float64Array.from(y);
+  h.update(new Uint8Array(labels.buffer));
+  return h.digest('hex');
+}
+
 export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promise<RemovalBenchmarkResult> {
   const t0 = performance.now();
   const { data } = options;
@@ -121,6 +131,8 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
   const config = {
     dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
     testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
+    // The data's content: an edited file with the same name must not resume the old records.
+    dataHash: dataHash(data.X.data, data.y),
   };
 
   const { trainIdx, testIdx } = splitIndices(data.X.rows, testFraction, seed);
@@ -166,6 +178,19 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
     const configFile = join(options.out, 'config.json');
     if (existsSync(configFile)) {
       const previous = await readFile(configFile, 'utf8');
+      const previousHash = (() => {
+        try {
+          return (JSON.parse(previous) as { dataHash?: string }).dataHash;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (previousHash !== config.dataHash) {
+        throw new RangeError(
+          `benchmarkRemoval: the data differ from those of the run in ${options.out} (content hash ${String(previousHash).slice(0, 12)} there, ` +
+            `${config.dataHash.slice(0, 12)} now): its records do not apply; use another out directory or remove this one`,
+        );
+      }
       if (previous !== JSON.stringify(config, null, 2)) {
         throw new RangeError(`benchmarkRemoval: ${options.out} holds a run with different options; use another out directory`);
       }

@@ -6,6 +6,7 @@ import { renderSvg, summaryText, sweepSpec, writeReport, type ExtraSection } fro
 import { STRATEGIES, type Strategy } from '../benchmark/strategies.ts';
 import { poisoningCheck, poisonSummary, sweep } from '../benchmark/variations.ts';
 import { progressBar } from './progress.ts';
+import { poisonTable } from '../benchmark/poison-table.ts';
 
 export interface BenchRifOptions {
   dataset: string;
@@ -68,7 +69,7 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     const text = `${rows.length} flipped-label test points: effect of removing each on its own logit\n` +
       `IF  slope ${s.if.slope.toFixed(3)}, Pearson ${s.if.pearson.toFixed(3)}\nRIF slope ${s.rif.slope.toFixed(3)}, Pearson ${s.rif.pearson.toFixed(3)}`;
     log(`\npoisoning check:\n${text}`);
-    extra.push({ title: 'Poisoning check', html: `<pre>${text}\n\n${JSON.stringify(rows, null, 1)}</pre>` });
+    extra.push({ title: 'Poisoning check', html: poisonTable(rows, s) });
   }
   const files = await writeReport(o.out, result, extra);
   log(`\nwrote ${join(o.out, 'records.jsonl')}, ${join(o.out, 'summary.json')}, ${join(o.out, 'report.html')} and ${files.length} plots`);
