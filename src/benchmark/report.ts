@@ -138,7 +138,7 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
   await writeFile(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${escapeHtml(result.config.dataset)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
 </head><body>
 <h1>IF vs RIF vs NS against exact retraining</h1>
 <p>Dataset <b>${escapeHtml(result.config.dataset)}</b> (${escapeHtml(result.config.rows)} x ${escapeHtml(result.config.cols)}), lambda = ${escapeHtml(result.config.lambda)},
