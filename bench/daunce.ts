@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { daunce, loadDataset, LogisticRegression, LossCovariance, Matrix, MultilayerPerceptron, SoftmaxRegression, selectBackend, writeNpy } from '../src/index.ts';
-import { splitIndices } from '../src/benchmark/removal.ts';
+import { splitIndices } from '../src/protocols/rif/removal.ts';
 import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
 

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchmarkRemoval, loadDataset, LogisticRegression, writeNpy } from '../src/index.ts';
-import { splitIndices } from '../src/benchmark/removal.ts';
+import { splitIndices } from '../src/protocols/rif/removal.ts';
 import { nativeAddon } from '../src/native.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

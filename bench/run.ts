@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Influence, LogisticRegression, Matrix, readNpy, writeNpy } from '../src/index.ts';
 import { nativeAddon } from '../src/native.ts';
-import { gaussian, rng } from '../test/helpers.ts';
+import { gaussian, rng } from './fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({

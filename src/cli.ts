@@ -4,19 +4,20 @@ import { Command, InvalidArgumentError } from 'commander';
 import { choice, delimiterValue, listOf, positiveIntegers } from './cli/options.ts';
 import { readTrainAndQueries, withDataFiles } from './cli/data-files.ts';
 import { selectBackend } from './backend/index.ts';
-import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
 import { writeNpy } from './data/npy.ts';
+import { checkWritable, writeFileAtomic } from './io/atomic.ts';
 import { Influence } from './influence/analysis.ts';
 import { daunce } from './daunce/daunce.ts';
-import { loadDataset } from './benchmark/datasets.ts';
-import { splitIndices } from './benchmark/removal.ts';
+import { loadDataset } from './datasets/by-name.ts';
+import { splitIndices } from './protocols/rif/removal.ts';
 import { EVAL_METHODS, evaluateMethods, type EvalMethod } from './evaluation/evaluate.ts';
-import { evaluationTable, writeEvaluationReport } from './evaluation/report.ts';
+import { evaluationTable, writeEvaluationReport } from './reports/evaluation.ts';
 import { progressBar } from './cli/progress.ts';
-import { STRATEGIES } from './benchmark/strategies.ts';
-import { BENCHMARK_METRICS } from './benchmark/removal.ts';
+import { STRATEGIES } from './protocols/rif/strategies.ts';
+import { BENCHMARK_METRICS } from './protocols/rif/removal.ts';
 import { LogisticRegression } from './models/logistic.ts';
 import { RidgeRegression } from './models/ridge.ts';
 import { MultilayerPerceptron } from './models/mlp.ts';
@@ -80,6 +81,7 @@ withDataFiles(program
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
+    await checkOutputs(o);
     const { train, queries, classes } = await readTrainAndQueries(o, { queryLabels: o.target === 'loss' ? 'required' : 'optional', binary: true });
     if (classes) process.stderr.write(`classes: ${classes.map((c, k) => `${k} = ${c}`).join(', ')}\n`);
     const Model = o.model === 'logistic' ? LogisticRegression : RidgeRegression;
@@ -110,6 +112,7 @@ withDataFiles(program
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
+    await checkOutputs(o);
     const { train, queries, classes } = await readTrainAndQueries(o, { queryLabels: 'required', binary: o.model === 'logistic' });
     if (classes) process.stderr.write(`classes: ${classes.map((c, k) => `${k} = ${c}`).join(', ')}\n`);
     // Probe WebGPU (when asked for) before the progress bar, so Dawn's messages on stderr come first.
@@ -162,6 +165,7 @@ program
       if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic');
       o.methods = (o.methods as string).split(',').filter((m: string) => m !== 'if' && m !== 'rif').join(',');
     }
+    await mkdir(o.out, { recursive: true }); // fails now, not after the work, if --out cannot be a directory
     const data = await loadDataset(o.dataset, {
       ...(o.vocabulary ? { vocabulary: o.vocabulary } : {}), ...(o.label ? { label: o.label } : {}), delimiter: o.delimiter,
       ...(o.positive !== undefined ? { positive: o.positive } : {}),
@@ -187,24 +191,40 @@ program
     console.log(`\nwrote ${o.out}/evaluation.json and ${o.out}/report.html`);
   });
 
-/** Top-k per query as JSON lines. */
-async function writeTopK(
-  top: { k: number; queries: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array },
-  path?: string,
-  labels?: string[],
-) {
-  const out = path ? createWriteStream(path) : process.stdout;
-  for (let j = 0; j < top.queries; j++) {
-    const s = j * top.k, e = s + top.k;
-    out.write(JSON.stringify({
-      query: j,
-      ...(labels ? { label: labels[j] } : {}),
-      top: Array.from(top.topIndex.subarray(s, e), (i, r) => ({ index: i, score: top.topValue[s + r] })),
-      bottom: Array.from(top.bottomIndex.subarray(s, e), (i, r) => ({ index: i, score: top.bottomValue[s + r] })),
-    }) + '\n');
+type TopK = { k: number; queries: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array };
+
+/**
+ * Top-k per query as JSON lines (with the query's label as written in the file, when it has
+ * one): to a file atomically (a failed write leaves no partial file), or stdout.
+ */
+async function writeTopK(top: TopK, path?: string, labels?: string[]) {
+  function* lines() {
+    for (let j = 0; j < top.queries; j++) {
+      const s = j * top.k, e = s + top.k;
+      yield JSON.stringify({
+        query: j,
+        ...(labels ? { label: labels[j] } : {}),
+        top: Array.from(top.topIndex.subarray(s, e), (i, r) => ({ index: i, score: top.topValue[s + r] })),
+        bottom: Array.from(top.bottomIndex.subarray(s, e), (i, r) => ({ index: i, score: top.bottomValue[s + r] })),
+      }) + '\n';
+    }
   }
-  if (path) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+  if (path) return writeFileAtomic(path, lines());
+  for (const line of lines()) process.stdout.write(line);
 }
+
+/** Fails before any work when an output file cannot be written. */
+async function checkOutputs(o: { out?: string; full?: string }) {
+  if (o.out) await checkWritable(o.out, '--out');
+  if (o.full) await checkWritable(o.full, '--full');
+}
+
+// A closed reader (`tdakit ... | head`) ends the output, not in a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`tdakit: stdout: ${err.message}\n`);
+  process.exit(1);
+});
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tdakit: ${err.message}\n`);

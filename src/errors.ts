@@ -30,3 +30,39 @@ export function rethrowNative(operation: string, err: unknown): never {
   if (err instanceof RangeError) throw new RangeError(message, { cause: err });
   throw new Error(message, { cause: err });
 }
+
+/**
+ * Runs a native (backend) call and re-throws its failure with the operation named (see
+ * `rethrowNative`): the one wrapper every model and analysis uses around the core.
+ * @param operation - name for the error message, e.g. 'LogisticRegression.losses'
+ * @param run - the call
+ * @returns what the call resolves to
+ */
+export async function callNative<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    rethrowNative(operation, err);
+  }
+}
+
+/** A file tdakit wrote earlier fails its checksum or format check (names the file). */
+export class IntegrityError extends Error {
+  readonly code = 'ERR_TDAKIT_INTEGRITY';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** A call into user code (an external model) did not settle within its time limit. */
+export class TimeoutError extends Error {
+  readonly code = 'ERR_TDAKIT_TIMEOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TimeoutError';
+  }
+}

@@ -1,42 +1,54 @@
-/** tdakit: training data attribution on a native BLAS/LAPACK core. */
+/**
+ * tdakit: training data attribution on a native BLAS/LAPACK core.
+ *
+ * Real datasets are on the subpath `tdakit/datasets`; the RIF protocol's pieces are also on
+ * `tdakit/protocols/rif`.
+ */
+
+// Data: matrices and files.
 export { Matrix } from './data/matrix.ts';
 export type { MatrixFileOptions } from './data/matrix.ts';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy.ts';
 export { readCsv } from './data/csv.ts';
-export { LogisticRegression } from './models/logistic.ts';
-export { RidgeRegression } from './models/ridge.ts';
+
+// Errors and backends.
+export { NumericError, AbortError, IntegrityError, TimeoutError } from './errors.ts';
+export { resolveBackend, selectBackend } from './backend/index.ts';
+export type { Backend, BackendName } from './backend/index.ts';
+
+// Models: one contract (AttributableModel) that every algorithm below consumes.
+export { isAttributableModel } from './models/model.ts';
+export type { AttributableModel, RetrainRequest, ModelOutput } from './models/model.ts';
 export { GeneralizedLinearModel } from './models/glm.ts';
 export type { FitDiagnostics, HessianFactorization, RefitRequest, TrainingPointwise, GlmKind } from './models/glm.ts';
 export type { GlmOptions, Regularization } from './models/options.ts';
-export { NumericError, AbortError } from './errors.ts';
-export { resolveBackend, selectBackend } from './backend/index.ts';
-export type { Backend, BackendName } from './backend/index.ts';
-export { loadMnistPair } from './datasets/mnist.ts';
-export type { LabelledData } from './datasets/mnist.ts';
-export { loadSpamAssassin } from './datasets/spam.ts';
-export type { SpamOptions } from './datasets/spam.ts';
+export { LogisticRegression } from './models/logistic.ts';
+export { RidgeRegression } from './models/ridge.ts';
+export { SoftmaxRegression } from './models/softmax.ts';
+export type { SoftmaxOptions } from './models/softmax.ts';
+export { MultilayerPerceptron } from './models/mlp.ts';
+export type { MlpOptions } from './models/mlp.ts';
+
+// Influence functions (IF, RIF, NS, retrain).
 export { Influence } from './influence/analysis.ts';
-export type { RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect } from './influence/analysis.ts';
+export type {
+  RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect,
+} from './influence/analysis.ts';
 export { Metric } from './influence/metrics.ts';
 export type { MetricSpec, CustomMetric } from './influence/metrics.ts';
-export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS } from './benchmark/removal.ts';
-export type { RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric } from './benchmark/removal.ts';
-export { STRATEGIES } from './benchmark/strategies.ts';
-export type { Strategy } from './benchmark/strategies.ts';
-export { summarize } from './benchmark/summary.ts';
-export type { SummaryRow } from './benchmark/summary.ts';
-export { writeReport } from './benchmark/report.ts';
-export { sweep, poisoningCheck } from './benchmark/variations.ts';
-export { loadDataset } from './benchmark/datasets.ts';
-export { loadSpamEmbeddings } from './datasets/spam.ts';
-export { pearson, spearman, slopeThroughOrigin, medianRelativeError } from './evaluation/stats.ts';
+
+// Daunce.
 export { daunce } from './daunce/daunce.ts';
 export type { DaunceOptions, DaunceResult } from './daunce/daunce.ts';
 export { LossCovariance } from './daunce/accumulator.ts';
 export type { Measure, TopKScores } from './daunce/accumulator.ts';
 export type { PerturbableModel, DaunceProgress } from './daunce/runner.ts';
 export { drawPerturbation } from './daunce/perturbation.ts';
+export { registerPerturbable } from './daunce/registry.ts';
+export type { PerturbableFactory, PerturbableRequest } from './daunce/registry.ts';
 export type { Perturbation, DaunceVariant, DaunceAccess } from './daunce/perturbation.ts';
+
+// Evaluation: LDS, subset removal, TRAK, statistics.
 export { lds, groundTruth, ldsFromScores } from './evaluation/lds.ts';
 export type { GroundTruth, GroundTruthOptions, LdsResult } from './evaluation/lds.ts';
 export { subsetRemoval } from './evaluation/subset-removal.ts';
@@ -44,8 +56,20 @@ export { trakScores } from './evaluation/trak.ts';
 export { fitScalingLaw } from './evaluation/scaling.ts';
 export { evaluateMethods, EVAL_METHODS } from './evaluation/evaluate.ts';
 export type { EvaluateOptions, EvaluationReport, EvalMethod } from './evaluation/evaluate.ts';
-export { MultilayerPerceptron } from './models/mlp.ts';
-export type { MlpOptions } from './models/mlp.ts';
-export { loadMnist } from './datasets/mnist.ts';
-export { SoftmaxRegression } from './models/softmax.ts';
-export type { SoftmaxOptions } from './models/softmax.ts';
+export { pearson, spearman, slopeThroughOrigin, medianRelativeError } from './evaluation/stats.ts';
+
+// The IF-vs-RIF protocol (the RIF paper's experiments).
+export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS } from './protocols/rif/removal.ts';
+export type {
+  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric,
+} from './protocols/rif/removal.ts';
+export { STRATEGIES } from './protocols/rif/strategies.ts';
+export type { Strategy } from './protocols/rif/strategies.ts';
+export { summarize } from './protocols/rif/summary.ts';
+export type { SummaryRow } from './protocols/rif/summary.ts';
+export { sweep, poisoningCheck } from './protocols/rif/variations.ts';
+export { writeReport } from './reports/rif.ts';
+
+// Dataset loaders, kept here for compatibility; new code imports them from 'tdakit/datasets'.
+export { loadMnist, loadMnistPair, loadSpamAssassin, loadSpamEmbeddings, loadDataset } from './datasets/index.ts';
+export type { LabelledData, SpamOptions } from './datasets/index.ts';

@@ -61,8 +61,8 @@ export interface MlpArchitecture {
 
 export interface NativeAddon {
   fit(o: NativeProblem & { theta0?: Float64Array }): Promise<NativeFitResult>;
-  refit(o: NativeProblem & NativeReduced & { thetaStart: Float64Array }): Promise<NativeFitResult & { woodbury: boolean }>;
-  reducedSolve(o: NativeDesign & NativeReduced & { rhs: Float64Array }): Promise<{ solution: Float64Array; woodbury: boolean }>;
+  refit(o: NativeProblem & NativeReduced & { thetaStart: Float64Array }): Promise<NativeFitResult>;
+  reducedSolve(o: NativeDesign & NativeReduced & { rhs: Float64Array }): Promise<{ solution: Float64Array }>;
   pointwise(o: NativeDesign & { family: 0 | 1 | 2; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<{
     margin: Float64Array;
     loss?: Float64Array;

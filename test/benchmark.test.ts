@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkRemoval, writeReport, loadSpamAssassin, LogisticRegression, Influence, Metric, STRATEGIES, type RemovalRecord } from '../src/index.ts';
-import { splitIndices } from '../src/benchmark/removal.ts';
-import { removalSet } from '../src/benchmark/strategies.ts';
+import { splitIndices } from '../src/protocols/rif/removal.ts';
+import { removalSet } from '../src/protocols/rif/strategies.ts';
 import { seededRandom } from '../src/random.ts';
 
 const data = await loadSpamAssassin({ vocabulary: 1000, limit: 1500 });

@@ -106,7 +106,7 @@ test('scaling law fit recovers a exp(-b K) + c', () => {
 
 test('evaluateMethods: Daunce LDS rises with K and sits far above random; report and plots written', async () => {
   const { evaluateMethods } = await import('../src/evaluation/evaluate.ts');
-  const { writeEvaluationReport } = await import('../src/evaluation/report.ts');
+  const { writeEvaluationReport } = await import('../src/reports/evaluation.ts');
   const { readFileSync } = await import('node:fs');
   const data = await loadSpamAssassin({ vocabulary: 60, limit: 500 });
   const X = data.X.selectRows(Array.from({ length: 400 }, (_, i) => i)), y = data.y.subarray(0, 400);

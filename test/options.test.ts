@@ -39,7 +39,7 @@ test('every public entry point with options checks their keys', async () => {
   await assert.rejects(evaluateMethods({ model, queries: q, method: ['if'] } as never), unknown('method', 'methods'));
   await assert.rejects(lds({ model, queries: q, scores: new Float64Array(120), subset: 4 } as never), unknown('subset', 'subsets'));
   await assert.rejects(trakScores({ model, queries: q, ensembel: 2 } as never), unknown('ensembel', 'ensemble'));
-  await assert.rejects(subsetRemoval({ model, queries: q, scores: new Float64Array(120), sizes: [1], seed: 1 } as never), unknown('seed', 'seeds'));
+  await assert.rejects(subsetRemoval({ model, queries: q, scores: new Float64Array(120), sizes: [1], seedz: 1 } as never), unknown('seedz'));
   await assert.rejects(benchmarkRemoval({ data: { X, y: Array.from(y), name: 'x' }, lamda: 1 } as never), unknown('lamda', 'lambda'));
   await assert.rejects(Matrix.fromCSV('/nonexistent.csv', { delimeter: ';' } as never), unknown('delimeter', 'delimiter'));
 });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { benchmarkRemoval, writeReport, Matrix } from '../src/index.ts';
-import { writeEvaluationReport } from '../src/evaluation/report.ts';
-import { poisonTable } from '../src/benchmark/poison-table.ts';
+import { writeEvaluationReport } from '../src/reports/evaluation.ts';
+import { poisonTable } from '../src/protocols/rif/poison-table.ts';
 import { escapeHtml } from '../src/html-escape.ts';
 import { logisticData } from './helpers.ts';
 

@@ -1,4 +1,4 @@
-// Daunce scores from perturbed models' losses (methods.md section 4):
+// Daunce scores from perturbed models' losses (docs/methods.md section 4):
 //   cov(i, q) = 1/(K-1) sum_k (L_i^k - mean_i)(L_q^k - mean_q)
 // and the correlation (cov divided by both standard deviations). Losses are stored
 // model-major (row k holds every example's loss under model k, as the models arrive); the

@@ -1,4 +1,4 @@
-// The training objective of methods.md section 1, extended by an optional linear term:
+// The training objective of docs/methods.md section 1, extended by an optional linear term:
 //   F(theta) = sum_i w_i l_i(a_i^T theta) + (lambda/2) ||P theta||^2 + c^T theta
 // (the linear term carries the first-order perturbation of Daunce objectives).
 #pragma once

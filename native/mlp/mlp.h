@@ -1,5 +1,5 @@
 // A multilayer perceptron (ReLU hidden layers, softmax output) for Daunce on networks
-// (methods.md section 4): seeded initialisation, minibatch Adam or SGD with momentum,
+// (docs/methods.md section 4): seeded initialisation, minibatch Adam or SGD with momentum,
 // per-example objectives in logit space with a first-order term, per-example losses and
 // parameter gradients. Parameters are one flat vector: for each layer, W (out x in,
 // column-major) then b (out).

@@ -15,6 +15,9 @@ function checkName(name: BackendName, argument: string): void {
 /**
  * The backend of the float64 models (fitting, influence, refits): always the CPU. `webgpu`
  * is f32 and serves scoring and evaluation through selectBackend().
+ * @param name - 'auto' or 'cpu' ('webgpu' is refused: it is f32)
+ * @param argument - argument name for error messages
+ * @returns the CPU backend
  */
 export function resolveBackend(name: BackendName = 'auto', argument = 'backend'): Backend {
   checkName(name, argument);
@@ -27,6 +30,9 @@ export function resolveBackend(name: BackendName = 'auto', argument = 'backend')
  * The backend for f32-tolerant work (Daunce scoring, per-example losses and logits): 'auto'
  * takes WebGPU only on a hardware adapter and the CPU otherwise; 'webgpu' takes any adapter,
  * software ones included, and throws when there is none.
+ * @param name - 'auto', 'cpu' or 'webgpu'
+ * @param argument - argument name for error messages
+ * @returns the chosen backend
  */
 export async function selectBackend(name: BackendName = 'auto', argument = 'backend'): Promise<Backend> {
   checkName(name, argument);

@@ -1,6 +1,6 @@
 /**
  * The backend seam. Algorithms (fitting, influence, scoring) call only these kernels; each
- * backend (CPU native now; WebGPU and CUDA later) implements them. Arrays are float64,
+ * backend (the native CPU core, and WebGPU for the f32 kernels it has) implements them. Arrays are float64,
  * matrices row-major with one example per row unless a kernel says column-major (factors,
  * solutions: they go straight to LAPACK).
  */

@@ -1,12 +1,12 @@
 /** `tdakit bench rif`: the IF-vs-RIF benchmark on a dataset, with records, summary, plots and report. */
 import { join } from 'node:path';
-import { loadDataset } from '../benchmark/datasets.ts';
-import { benchmarkRemoval, BENCHMARK_METRICS, defaultSizes, type BenchmarkMetric } from '../benchmark/removal.ts';
-import { renderSvg, summaryText, sweepSpec, writeReport, type ExtraSection } from '../benchmark/report.ts';
-import { STRATEGIES, type Strategy } from '../benchmark/strategies.ts';
-import { poisoningCheck, poisonSummary, sweep } from '../benchmark/variations.ts';
+import { loadDataset } from '../datasets/by-name.ts';
+import { benchmarkRemoval, BENCHMARK_METRICS, defaultSizes, type BenchmarkMetric } from '../protocols/rif/removal.ts';
+import { renderSvg, summaryText, sweepSpec, writeReport, type ExtraSection } from '../reports/rif.ts';
+import { STRATEGIES, type Strategy } from '../protocols/rif/strategies.ts';
+import { poisoningCheck, poisonSummary, sweep } from '../protocols/rif/variations.ts';
 import { progressBar } from './progress.ts';
-import { poisonTable } from '../benchmark/poison-table.ts';
+import { poisonTable } from '../protocols/rif/poison-table.ts';
 
 export interface BenchRifOptions {
   dataset: string;

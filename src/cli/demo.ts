@@ -9,7 +9,7 @@ import { loadSpamAssassin } from '../datasets/spam.ts';
 import { DEMO_LIMIT, loadSpamDemo } from '../datasets/spam-demo.ts';
 import { pearson, slopeThroughOrigin } from '../evaluation/stats.ts';
 import { progressBar } from './progress.ts';
-import { seededRandom } from '../random.ts';
+import { seededRandom, shuffleInPlace } from '../random.ts';
 
 export interface DemoOptions {
   vocabulary: number;
@@ -27,11 +27,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
     : await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
   const random = seededRandom(o.seed);
   // Seeded 80/20 split.
-  const order = Array.from({ length: data.X.rows }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(Array.from({ length: data.X.rows }, (_, i) => i), random);
   const nTest = Math.round(0.2 * order.length);
   const train = order.slice(nTest), test = order.slice(0, nTest);
   const X = data.X.selectRows(train), y = train.map((i) => data.y[i]!);

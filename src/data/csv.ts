@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import Papa from 'papaparse';
+import { isMissingMarker, looksLikeHeader } from './csv-values.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export interface CsvOptions {
@@ -35,17 +36,16 @@ export interface CsvTable {
 }
 
 const CANDIDATE_DELIMITERS = [',', ';', '\t', '|'];
-/** Fields that mean "missing" rather than "this is a header". */
-const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?', '-']);
 /** Decimal numbers only: '0x10' or '0b101' are not numbers in a data file. */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
- * The field as a finite decimal number, or NaN. Number() does the work (fast); the fields it
+ * The field as a finite decimal number, or NaN: the numbers csv-values.ts's parseDecimal
+ * accepts (plain decimal notation), checked faster. Number() does the work; the fields it
  * accepts that are not decimal numbers are caught by cheap checks: '' and blanks (0 for
  * Number), and the 0x / 0o / 0b prefixes.
  */
-export function parseDecimal(field: string): number {
+export function fastDecimal(field: string): number {
   const v = Number(field);
   if (!Number.isFinite(v)) return NaN;
   if (field.length === 0) return NaN;
@@ -185,8 +185,9 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
       const textByIndex = new Set(
         (options.textColumns ?? []).filter((c) => typeof c === 'number' || /^-?\d+$/.test(c)).map((c) => (Number(c) + cols) % cols),
       );
-      const numeric = fields.every((f, j) => textByIndex.has(j) || MISSING.has(f.trim().toLowerCase()) || Number.isFinite(parseDecimal(f)));
-      const isHeader = headerOption === true || (headerOption === 'auto' && !numeric);
+      // csv-values.ts decides: a name (not a number, missing-value marker or 0x10-like) makes a header.
+      const named = fields.filter((_, j) => !textByIndex.has(j)).map((f) => f.trim());
+      const isHeader = headerOption === true || (headerOption === 'auto' && looksLikeHeader(named));
       columns = isHeader ? fields.map((f, j) => (f.trim() === '' ? `x${j}` : f.trim())) : fields.map((_, j) => `x${j}`);
       isText = new Array(cols).fill(false);
       for (const c of options.textColumns ?? []) {
@@ -206,13 +207,13 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
     }
     for (let j = 0; j < cols; j++) {
       const f = fields[j]!;
-      const v = parseDecimal(f);
+      const v = fastDecimal(f);
       if (isText[j]) text.get(j)!.push(f.trim());
       else if (!Number.isFinite(v)) {
         throw new RecordError(
           record,
           `column '${columns![j]}' holds ${JSON.stringify(f)}, not a finite number` +
-            (MISSING.has(f.trim().toLowerCase())
+            (isMissingMarker(f)
               ? ' (missing values must be removed or imputed first)'
               : ` (a categorical column? one-hot encode it: oneHot: ['${columns![j]}'], on the command line --one-hot '${columns![j]}')`),
         );

@@ -1,8 +1,11 @@
 /**
  * NumPy .npy files (format versions 1-3): the usual container for embeddings. Reads float64,
- * float32 and integer arrays of either byte order and memory order; writes float64 C-order.
+ * float32 and integer arrays of either byte order and memory order; writes float64 C-order
+ * from any numeric array. Shapes and header lengths are validated before anything is allocated.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { writeFileAtomic } from '../io/atomic.ts';
 
 export interface NpyArray {
   data: Float64Array; // C order
@@ -25,25 +28,61 @@ const READERS: Record<string, { size: number; get: (v: DataView, o: number, le: 
   b1: { size: 1, get: (v, o) => v.getUint8(o) },
 };
 
+/** Strict shape entries: decimal non-negative integers, as NumPy writes them. */
+function parseShape(text: string, source: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts.map((s) => {
+    if (!/^\d+L?$/.test(s)) throw new RangeError(`${source}: shape entry '${s}' is not a non-negative integer`);
+    const v = Number(s.replace(/L$/, ''));
+    if (!Number.isSafeInteger(v)) throw new RangeError(`${source}: shape entry ${s} is too large`);
+    return v;
+  });
+}
+
+/** Product of the shape's entries, or a RangeError when it exceeds what one array can hold. */
+function elementCount(shape: readonly number[], source: string): number {
+  let count = 1;
+  for (const v of shape) {
+    count *= v;
+    if (!Number.isSafeInteger(count)) throw new RangeError(`${source}: shape (${shape.join(', ')}) has too many elements`);
+  }
+  return count;
+}
+
+/**
+ * Decodes a NumPy .npy file held in memory (float64, float32 or integers; either byte order; C or Fortran order).
+ * @param bytes - the file's bytes
+ * @param source - name of the data for error messages
+ * @returns the values as float64, C order, and the shape
+ */
 export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
-  const text = (a: number, b: number) => String.fromCharCode(...bytes.subarray(a, b));
-  if (bytes.length < 10 || text(0, 6) !== MAGIC) throw new RangeError(`${source}: not a .npy file (bad magic string)`);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${source}: expected the bytes of a .npy file as a Uint8Array`);
+  const latin1 = (a: number, b: number) => Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
+  if (bytes.length < 10 || latin1(0, 6) !== MAGIC) throw new RangeError(`${source}: not a .npy file (bad magic string)`);
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw new RangeError(`${source}: .npy format version ${major}.${bytes[7]} is not supported (1, 2 or 3)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  const header = text(start, start + headerLen);
+  if (bytes.length < start) throw new RangeError(`${source}: truncated .npy header`);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (start + headerLen > bytes.length) {
+    throw new RangeError(`${source}: header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
+  }
+  const header = major === 3
+    ? Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString('utf8')
+    : latin1(start, start + headerLen);
   const descr = /'descr'\s*:\s*'([<>|=])(\w\d+)'/.exec(header);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header)}`);
+  if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 80))}`);
   const reader = READERS[descr[2]!];
   if (!reader) throw new RangeError(`${source}: dtype '${descr[1]}${descr[2]}' is not numeric (supported: ${Object.keys(READERS).join(', ')})`);
   const littleEndian = descr[1] !== '>';
-  const shape = shapeMatch[1]!.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
+  const shape = parseShape(shapeMatch[1]!, source);
+  const count = elementCount(shape, source);
   const offset = start + headerLen;
-  if (bytes.length - offset < count * reader.size) {
+  if ((bytes.length - offset) / reader.size < count) {
     throw new RangeError(`${source}: truncated: shape (${shape.join(', ')}) needs ${count * reader.size} bytes, file has ${bytes.length - offset}`);
   }
   const data = new Float64Array(count);
@@ -62,28 +101,84 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   return { data, shape };
 }
 
+/**
+ * Reads a NumPy .npy file (see `parseNpy`).
+ * @param path - the file
+ * @returns the values as float64, C order, and the shape
+ */
 export async function readNpy(path: string): Promise<NpyArray> {
   return parseNpy(new Uint8Array(await readFile(path)), path);
 }
 
-/** Encodes a float64 C-order array as a version 1.0 .npy file. */
-export function encodeNpy(data: Float64Array, shape: readonly number[]): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`encodeNpy: shape (${shape.join(', ')}) holds ${count} values, data has ${data.length}`);
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+/** Values accepted by writeNpy/encodeNpy: any numeric array, converted to float64. */
+export type NpyValues = Float64Array | ArrayLike<number> | ArrayBufferView;
+
+/** A float64 copy (or the array itself) of every accepted input; TypeError for anything else. */
+function toFloat64Values(name: string, data: unknown): Float64Array {
+  if (data instanceof Float64Array) return data;
+  if (data instanceof DataView) throw new TypeError(`${name}: data must be an array of numbers or a numeric typed array, got a DataView`);
+  if (ArrayBuffer.isView(data) || Array.isArray(data)) {
+    const values = data as unknown as ArrayLike<unknown>;
+    const out = new Float64Array(values.length);
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k];
+      if (typeof v === 'number') out[k] = v;
+      else if (typeof v === 'bigint') out[k] = Number(v);
+      else throw new TypeError(`${name}: data element ${k} is ${v === null ? 'null' : typeof v}, not a number`);
+    }
+    return out;
+  }
+  throw new TypeError(`${name}: data must be a Float64Array, a numeric typed array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
+}
+
+function checkShape(name: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${name}: shape must be an array of non-negative integers`);
+  shape.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new RangeError(`${name}: shape[${i}] must be a non-negative integer, got ${String(v)}`);
+    }
+  });
+  return shape as number[];
+}
+
+/**
+ * Encodes an array as a version 1.0 (or 2.0 for long headers) float64 C-order .npy file.
+ * @param data - values in C order: a Float64Array, any numeric typed array or an array of numbers (converted to float64)
+ * @param shape - the array's shape: non-negative integers whose product equals the number of values
+ * @returns the file's bytes
+ */
+export function encodeNpy(data: NpyValues, shape: readonly number[]): Uint8Array {
+  const dims = checkShape('encodeNpy', shape);
+  const values = toFloat64Values('encodeNpy', data);
+  const count = elementCount(dims, 'encodeNpy');
+  if (count !== values.length) throw new RangeError(`encodeNpy: shape (${dims.join(', ')}) holds ${count} values, data has ${values.length}`);
+  const shapeText = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
   let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const unpadded = 10 + header.length + 1;
+  const version = header.length + 12 > 0xffff ? 2 : 1;
+  const prefix = version === 1 ? 10 : 12;
+  const unpadded = prefix + header.length + 1;
   header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + data.length * 8);
+  const out = new Uint8Array(prefix + header.length + values.length * 8);
   for (let k = 0; k < 6; k++) out[k] = MAGIC.charCodeAt(k);
-  out[6] = 1;
+  out[6] = version;
   out[7] = 0;
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let k = 0; k < header.length; k++) out[10 + k] = header.charCodeAt(k);
-  new Uint8Array(out.buffer, 10 + header.length).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  for (let k = 0; k < header.length; k++) out[prefix + k] = header.charCodeAt(k);
+  const body = prefix + header.length; // a multiple of 64, so the values are 8-byte aligned
+  if (endianness() === 'LE') new Float64Array(out.buffer, body, values.length).set(values);
+  else for (let k = 0; k < values.length; k++) view.setFloat64(body + 8 * k, values[k]!, true);
   return out;
 }
 
-export async function writeNpy(path: string, data: Float64Array, shape: readonly number[]): Promise<void> {
-  await writeFile(path, encodeNpy(data, shape));
+/**
+ * Writes an array as a float64 C-order .npy file (see `encodeNpy`), atomically.
+ * @param path - the file to write
+ * @param data - values in C order (see `encodeNpy`)
+ * @param shape - the array's shape
+ */
+export async function writeNpy(path: string, data: NpyValues, shape: readonly number[]): Promise<void> {
+  const bytes = encodeNpy(data, shape);
+  await writeFileAtomic(path, bytes);
 }

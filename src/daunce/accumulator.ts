@@ -1,5 +1,5 @@
 /**
- * The loss covariance of Daunce (methods.md section 4). Each perturbed model contributes the
+ * The loss covariance of Daunce (docs/methods.md section 4). Each perturbed model contributes the
  * loss of every training example and every query. Per-example means and second moments are
  * kept as Welford/Chan co-moments, so two accumulators (other workers, resumed runs) merge
  * exactly. The loss rows themselves are kept model-major (K x (n + m) doubles: 162 MB at
@@ -10,9 +10,13 @@
 import type { Backend } from '../backend/types.ts';
 import { resolveBackend } from '../backend/index.ts';
 import { assertInteger } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative } from '../errors.ts';
 import type { TopKResult } from '../influence/analysis.ts';
 
+/**
+ * How Daunce turns loss co-variation into a score: covariance, or correlation (covariance over
+ * both standard deviations).
+ */
 export type Measure = 'covariance' | 'correlation';
 
 /** The same top-k layout as influence scores. */
@@ -48,6 +52,7 @@ class Moments {
   }
 }
 
+/** Mergeable moments and loss rows of Daunce's perturbed models, scored block by block (docs/methods.md section 4). */
 export class LossCovariance {
   readonly n: number;
   readonly m: number;
@@ -58,6 +63,12 @@ export class LossCovariance {
   /** Model ids in the order their rows were added (seeded draw index k). */
   readonly models: number[] = [];
 
+  /**
+   * An empty accumulator.
+   * @param n - number of training examples
+   * @param m - number of queries
+   * @param capacity - models to reserve room for (it grows as needed)
+   */
   constructor(n: number, m: number, capacity = 8) {
     this.n = assertInteger('LossCovariance: n', n, 1);
     this.m = assertInteger('LossCovariance: m', m, 1);
@@ -72,7 +83,12 @@ export class LossCovariance {
     return this.models.length;
   }
 
-  /** Adds one perturbed model's losses (id: its draw index, used to order and deduplicate). */
+  /**
+   * Adds one perturbed model's losses (id: its draw index, used to order and deduplicate).
+   * @param trainLosses - the model's loss on every training example
+   * @param queryLosses - its loss on every query
+   * @param id - the model's draw index (default: the next one)
+   */
   add(trainLosses: Float64Array, queryLosses: Float64Array, id = this.count): void {
     if (!(trainLosses instanceof Float64Array) || trainLosses.length !== this.n) throw new RangeError(`LossCovariance.add: trainLosses must be a Float64Array of length ${this.n}`);
     if (!(queryLosses instanceof Float64Array) || queryLosses.length !== this.m) throw new RangeError(`LossCovariance.add: queryLosses must be a Float64Array of length ${this.m}`);
@@ -98,7 +114,10 @@ export class LossCovariance {
     this.models.push(id);
   }
 
-  /** Adds every model of another accumulator over the same examples: exact (Chan et al.). */
+  /**
+   * Adds every model of another accumulator over the same examples: exact (Chan et al.).
+   * @param other - an accumulator over the same examples and queries
+   */
   merge(other: LossCovariance): void {
     if (!(other instanceof LossCovariance) || other.n !== this.n || other.m !== this.m) {
       throw new RangeError('LossCovariance.merge: the other accumulator covers different examples');
@@ -124,6 +143,8 @@ export class LossCovariance {
   /**
    * The accumulator of the first K models (by id order): models are seeded by their index
    * alone, so this is exactly a K-model run (the scaling law in K costs one run).
+   * @param K - number of models to keep
+   * @returns a new accumulator
    */
   prefix(K: number): LossCovariance {
     assertInteger('LossCovariance.prefix: K', K, 1, this.count);
@@ -135,10 +156,17 @@ export class LossCovariance {
     return out;
   }
 
-  /** Per-example loss variance (divisor K - 1). */
+  /**
+   * Per-example loss variance (divisor K - 1).
+   * @returns one variance per training example
+   */
   trainVariance(): Float64Array {
     return this.train.m2.map((v) => v / Math.max(1, this.count - 1));
   }
+  /**
+   * Per-query loss variance (divisor K - 1).
+   * @returns one variance per query
+   */
   queryVariance(): Float64Array {
     return this.query.m2.map((v) => v / Math.max(1, this.count - 1));
   }
@@ -146,31 +174,47 @@ export class LossCovariance {
   /**
    * Examples whose loss did not vary across the models (variance 0 up to rounding): their
    * covariance is 0 and their correlation is reported as 0 instead of 0/0.
+   * @returns the indices of constant-loss training examples and queries
    */
   zeroVariance(): { train: number[]; queries: number[] } {
     const find = (mom: Moments) => {
       const out: number[] = [];
       for (let i = 0; i < mom.m2.length; i++) {
-        if (!(mom.m2[i]! > 1e-28 * Math.max(1, mom.mean[i]! * mom.mean[i]!) * this.count)) out.push(i);
+        // Relative to the loss's own magnitude, so losses near 1e-25 that do vary are kept.
+        if (!(mom.m2[i]! > 1e-28 * mom.mean[i]! * mom.mean[i]! * this.count)) out.push(i);
       }
       return out;
     };
     return { train: find(this.train), queries: find(this.query) };
   }
 
-  /** Full n x m score matrix (row-major). */
+  /**
+   * Full n x m score matrix (row-major).
+   * @param measure - 'correlation' (default) or 'covariance'
+   * @param backend - the scoring backend (default: CPU)
+   * @returns n x m scores
+   */
   async scores(measure: Measure = 'correlation', backend?: Backend): Promise<Float64Array> {
     return (await this.run(measure, undefined, backend)) as Float64Array;
   }
 
-  /** The k largest and k most negative scores per query, without the n x m matrix. */
+  /**
+   * The k largest and k most negative scores per query, without the n x m matrix.
+   * @param k - scores kept per query at each end
+   * @param measure - 'correlation' (default) or 'covariance'
+   * @param backend - the scoring backend (default: CPU)
+   * @returns the top and bottom k indices and scores per query
+   */
   async topK(k: number, measure: Measure = 'correlation', backend?: Backend): Promise<TopKScores> {
     assertInteger('LossCovariance.topK: k', k, 1);
     const r = (await this.run(measure, k, backend)) as Omit<TopKScores, 'queries'>;
     return { ...r, queries: this.m };
   }
 
-  /** The loss rows (model-major K x n and K x m) and model ids: what a checkpoint stores. */
+  /**
+   * The loss rows (model-major K x n and K x m) and model ids: what a checkpoint stores.
+   * @returns copies of the loss rows and the model ids
+   */
   rows(): { train: Float64Array; query: Float64Array; models: number[] } {
     return { train: this.rowsTrain.slice(0, this.count * this.n), query: this.rowsQuery.slice(0, this.count * this.m), models: [...this.models] };
   }
@@ -185,8 +229,8 @@ export class LossCovariance {
     };
     const zero = this.zeroVariance();
     const kernels = backend ?? resolveBackend('auto');
-    try {
-      return await kernels.covarianceScores({
+    return callNative('LossCovariance.scores', () =>
+      kernels.covarianceScores({
         train: this.rowsTrain.subarray(0, this.count * this.n),
         n: this.n,
         query: this.rowsQuery.subarray(0, this.count * this.m),
@@ -196,9 +240,7 @@ export class LossCovariance {
         queryMean: this.query.mean,
         ...(measure === 'correlation' ? { trainScale: scale(this.train, zero.train), queryScale: scale(this.query, zero.queries) } : {}),
         ...(k !== undefined ? { k } : {}),
-      });
-    } catch (err) {
-      rethrowNative('LossCovariance.scores', err);
-    }
+      }),
+    );
   }
 }

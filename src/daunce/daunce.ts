@@ -1,25 +1,26 @@
 /**
- * Daunce (the Daunce paper; methods.md section 4): train K perturbed copies of a model and
+ * Daunce (the Daunce paper; docs/methods.md section 4): train K perturbed copies of a model and
  * score training example i against query q by the covariance (or correlation) of their
  * losses across the copies.
  */
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { selectBackend, type BackendName } from '../backend/index.ts';
-import { GeneralizedLinearModel } from '../models/glm.ts';
+import { hashArray } from '../hash.ts';
+import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
-import { glmPerturbable } from './glm-perturbable.ts';
-import { mlpPerturbable } from './mlp-perturbable.ts';
-import { MultilayerPerceptron } from '../models/mlp.ts';
-import { SoftmaxRegression } from '../models/softmax.ts';
-import { softmaxPerturbable } from './softmax-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
+import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** Options of `daunce`. */
 export interface DaunceOptions {
-  /** A fitted built-in model (theta_0: binary logistic, softmax regression, or a multilayer perceptron) or an external PerturbableModel. */
-  model: GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron | PerturbableModel;
+  /**
+   * A fitted model (theta_0) whose kind has a registered perturbed trainer (built in: binary
+   * logistic, softmax regression, the multilayer perceptron) or an external PerturbableModel.
+   */
+  model: AttributableModel | PerturbableModel;
   /** Training data: defaults to the built-in model's; { n } for an external model. */
   train?: { X: Matrix; y: Float64Array | readonly number[] } | { n: number };
   /** Query points: { X, y } for a built-in model; { m } for an external model. */
@@ -34,18 +35,25 @@ export interface DaunceOptions {
   access?: DaunceAccess;
   /** Default 'correlation' (the paper's default in experiments). */
   measure?: Measure;
-  /** Seed of every subset and xi. Default 0. */
+  /** Seed of every subset and xi: an integer in [0, 2^32). Default 0. */
   seed?: number;
   signal?: AbortSignal;
+  /** Called after each finished model. */
   onProgress?: (p: DaunceProgress) => void;
   /** Each finished model's losses are written here; a rerun resumes from them. */
   checkpointDir?: string;
   /** Models trained at once (external models). Default 1. */
   concurrency?: number;
-  /** Retries of a failed model (external models), with exponential backoff. Default 3. */
+  /**
+   * Retries of a failed model (external models), with exponential backoff. Default 3. Every
+   * error thrown by the model's train/losses/release and every timeout is retried, except an
+   * error with `retryable: false`; malformed or non-finite losses and aborts are not.
+   */
   retries?: number;
-  /** First backoff delay in ms. Default 1000. */
+  /** First backoff delay in ms (doubling per attempt, at most 5 minutes). Default 1000. */
   retryDelayMs?: number;
+  /** Time limit of each call into an external model, in ms (then retried). Default: none. */
+  callTimeoutMs?: number;
   /**
    * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'cpu' (default) is
    * float64; 'auto' takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter.
@@ -53,6 +61,7 @@ export interface DaunceOptions {
   backend?: BackendName;
 }
 
+/** A finished Daunce run: its settings, the accumulator and its scores. */
 export interface DaunceResult {
   /** The backend that computes the scores ('cpu' or 'webgpu'). */
   backend: string;
@@ -63,27 +72,44 @@ export interface DaunceResult {
   /** Models loaded from the checkpoint instead of trained. */
   resumed: number;
   accumulator: LossCovariance;
-  /** n x m scores (row-major). */
+  /**
+   * n x m scores (row-major).
+   * @param measure - default: the run's measure
+   * @returns n x m scores, row-major
+   */
   scores(measure?: Measure): Promise<Float64Array>;
-  /** Top and bottom k per query, computed block by block. */
+  /**
+   * Top and bottom k per query, computed block by block.
+   * @param k - scores kept per query at each end
+   * @param measure - default: the run's measure
+   * @returns the top and bottom k indices and scores per query
+   */
   topK(k: number, measure?: Measure): Promise<TopKScores>;
 }
 
 const DAUNCE_OPTION_KEYS = optionKeys<DaunceOptions>({
   model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, seed: true,
-  signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, backend: true,
+  signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, callTimeoutMs: true,
+  backend: true,
 });
 
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
+/**
+ * Trains K perturbed copies of a model (or runs an external trainer) and scores training examples
+ * against queries by the co-variation of their losses (docs/methods.md section 4).
+ * @param o - the model, queries, K, variant, access, measure, seed, checkpoint directory, ...
+ * @returns the run, with `scores` and `topK`
+ */
 export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
   assertKnownOptions('daunce', o, DAUNCE_OPTION_KEYS);
   const K = assertInteger('daunce: K', o.K ?? 100, 2);
   const ratio = assertNumber('daunce: ratio', o.ratio ?? 0.3, 0, 1);
   if (ratio === 0) throw new RangeError('daunce: ratio must be > 0');
-  const seed = assertInteger('daunce: seed', o.seed ?? 0, 0);
+  // The draws use a 32-bit generator: a larger seed would silently alias a smaller one.
+  const seed = assertInteger('daunce: seed', o.seed ?? 0, 0, 2 ** 32 - 1);
   const variant = o.variant ?? 'hessian';
   if (!VARIANTS.includes(variant)) throw new RangeError(`daunce: variant must be one of ${VARIANTS.join(', ')}, got '${String(variant)}'`);
   const access = o.access ?? 'white-box';
@@ -96,23 +122,20 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   let n: number, m: number;
   let fingerprint: Record<string, unknown>;
   const model = o.model;
-  if (model instanceof GeneralizedLinearModel || model instanceof SoftmaxRegression || model instanceof MultilayerPerceptron) {
+  if (isAttributableModel(model)) {
     // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
     // of everything a checkpoint depends on.
     if (o.train && 'X' in o.train && o.train.X !== model.X) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
     if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
     const Xq = assertMatrix('daunce: queries.X', o.queries.X);
+    if (Xq.rows === 0) throw new RangeError('daunce: queries.X has no rows; give at least one query to score');
     if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
     const queries = { X: Xq, y: yq };
-    perturbable = (model instanceof GeneralizedLinearModel
-      ? glmPerturbable({ model, queries, variant, access })
-      : model instanceof SoftmaxRegression
-        ? softmaxPerturbable({ model, queries, variant, access })
-        : mlpPerturbable({ model, queries, variant, access, seed })) as PerturbableModel<unknown>;
+    perturbable = perturbableFor({ model, queries, variant, access, seed });
     n = model.X.rows;
     m = Xq.rows;
-    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hash(model.theta), y: hash(model.y), X: hash(model.X.data), queries: hash(Xq.data), queryLabels: hash(yq) };
+    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq) };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
@@ -120,6 +143,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     }
     if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries)) throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
     n = assertInteger('daunce: train.n', o.train.n, 2);
+    if (o.queries.m === 0) throw new RangeError('daunce: queries.m is 0; give at least one query to score');
     m = assertInteger('daunce: queries.m', o.queries.m, 1);
     perturbable = ext;
     fingerprint = { external: true };
@@ -129,6 +153,7 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...(o.retryDelayMs !== undefined ? { retryDelayMs: o.retryDelayMs } : {}),
+    ...(o.callTimeoutMs !== undefined ? { callTimeoutMs: o.callTimeoutMs } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
@@ -139,12 +164,4 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     scores: (mm = measure) => accumulator.scores(mm, scoring),
     topK: (k, mm = measure) => accumulator.topK(k, mm, scoring),
   };
-}
-
-/** FNV-1a over the bytes of an array: identifies data in checkpoint configurations. */
-function hash(a: Float64Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return `${a.length}:${h.toString(16)}`;
 }

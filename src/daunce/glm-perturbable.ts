@@ -1,5 +1,5 @@
 /**
- * Perturbed training of the built-in binary logistic regression (methods.md section 4,
+ * Perturbed training of the built-in binary logistic regression (docs/methods.md section 4,
  * step 3), solved exactly by Newton from theta_0 in the native core:
  *
  *   theta^k = argmin (1/|D|) sum_{i in D} phi_i(theta) + (lambda/(2n)) ||P theta||^2
@@ -28,7 +28,7 @@ export interface GlmPerturbableOptions {
 /** A PerturbableModel over a fitted built-in logistic regression; handles are parameter vectors. */
 export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float64Array> & { theta0: Float64Array } {
   const { model, variant, access } = o;
-  if (model.kind !== 'logistic') throw new RangeError('daunce: the built-in perturbable models are binary logistic regression (softmax and MLP are not available yet)');
+  if (model.kind !== 'logistic') throw new RangeError(`daunce: the perturbed GLM trainer is for binary logistic regression, not ${model.kind}`);
   const backend: Backend = model.backendKernels();
   const design = model.design(model.X);
   const n = model.X.rows;

@@ -1,5 +1,5 @@
 /**
- * Perturbed training of the built-in multilayer perceptron (methods.md section 4): minibatch
+ * Perturbed training of the built-in multilayer perceptron (docs/methods.md section 4): minibatch
  * training from theta_0 on D^k of (1/|D|) sum phi_i + (lambda/(2n))||W||^2, with the
  * first-order term in logit space, g_i = logits of x_i, g0_i = those of theta_0:
  *   hessian: l_i - 2 xi_i grad_g l(g0_i)^T g_i

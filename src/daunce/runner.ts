@@ -1,26 +1,50 @@
 /**
  * The perturbation loop shared by built-in and external models: draws, bounded concurrency,
- * retries with exponential backoff, per-model checkpoints (atomic: write then rename) that
- * make an interrupted run resume without losing finished models, progress events and
- * cancellation between models.
+ * retries with exponential backoff, per-call timeouts, per-model checkpoints (atomic, with a
+ * checksum) that make an interrupted run resume without losing finished models, progress
+ * events and cancellation, also while a call into the model is pending.
  */
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { AbortError } from '../errors.ts';
+import { assertInteger, assertNumber } from '../data/validate.ts';
+import { AbortError, NumericError, TimeoutError } from '../errors.ts';
+import { IntegrityError, readSealed, writeFileAtomic, writeSealedAtomic } from '../io/atomic.ts';
 import { LossCovariance } from './accumulator.ts';
 import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
 
-/** A model trained elsewhere (a Python process, a fine-tuning service). */
+/**
+ * A model trained elsewhere (a Python process, a fine-tuning service).
+ *
+ * Errors thrown (or promises rejected) by `train`, `losses` and `release`, and calls that
+ * exceed `callTimeoutMs`, are retried up to `retries` times with exponential backoff, except
+ * an error whose `retryable` property is `false`. Return values that break the contract
+ * (losses that are not numbers, of the wrong length, or not finite) fail the run at once
+ * with a RangeError/NumericError naming the model, before anything is checkpointed.
+ */
 export interface PerturbableModel<Handle = unknown> {
-  /** Trains one perturbed copy on D^k with xi^k under the variant's objective. */
+  /**
+   * Trains one perturbed copy on D^k with xi^k under the variant's objective.
+   * @param perturbation - the subset D^k and the xi^k of copy k
+   * @param objective - the variant, access and ratio of the run
+   * @returns a handle to the trained copy
+   */
   train(perturbation: Perturbation, objective: { variant: DaunceVariant; access: DaunceAccess; ratio: number }): Promise<Handle>;
-  /** Losses of every training example or every query under a trained copy. */
+  /**
+   * Losses of every training example or every query under a trained copy (the runner copies them on return).
+   * @param handle - a trained copy
+   * @param which - the training examples or the queries
+   * @returns one loss per example (n or m)
+   */
   losses(handle: Handle, which: 'train' | 'queries'): Promise<Float64Array>;
-  /** Frees a trained copy (optional). */
+  /**
+   * Frees a trained copy (optional).
+   * @param handle - a trained copy
+   */
   release?(handle: Handle): Promise<void>;
 }
 
+/** Progress of a Daunce run, reported after each finished model. */
 export interface DaunceProgress {
   /** Models finished (resumed ones included). */
   done: number;
@@ -45,44 +69,122 @@ export interface RunnerOptions {
   concurrency?: number;
   retries?: number;
   retryDelayMs?: number;
+  /** Limit of each call into the model (train, losses, release). Default: none. */
+  callTimeoutMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: DaunceProgress) => void;
 }
 
+/**
+ * Version of the checkpoint directory. 2: perturbations are drawn from seeds derived by sha256
+ * (mixSeed) and data are identified by sha256, so a format-1 checkpoint holds other draws.
+ */
+export const CHECKPOINT_FORMAT = 2;
+
+/** Refuses, with a clear message, a checkpoint written in another format (its models were drawn differently). */
+function checkCheckpointFormat(dir: string, previousConfig: string): void {
+  let format: unknown;
+  try {
+    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
+  } catch {
+    return; // an unreadable config is reported as another run by the caller
+  }
+  if (format !== CHECKPOINT_FORMAT) {
+    throw new RangeError(
+      `daunce: checkpointDir ${dir} holds a checkpoint of format ${String(format)}, ` +
+        'written by an older tdakit whose random draws differ ' +
+        `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`,
+    );
+  }
+}
+
+/** Longest wait between two attempts, whatever the backoff reaches. */
+const MAX_BACKOFF_MS = 5 * 60_000;
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(new AbortError('daunce: aborted')); }, { once: true });
+    if (signal?.aborted) return reject(new AbortError('daunce: aborted'));
+    const onAbort = () => { clearTimeout(t); reject(new AbortError('daunce: aborted')); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+/**
+ * Settles with `call`'s outcome, or rejects with AbortError when `signal` fires or with a
+ * TimeoutError after `timeoutMs`, without waiting for `call`. A late result is passed to
+ * `onLate` (to release a trained copy nobody will use) and otherwise ignored.
+ */
+function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, signal?: AbortSignal, onLate?: (v: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError('daunce: aborted'));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const cleanup = () => { settled = true; if (timer) clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+    const onAbort = () => { cleanup(); reject(new AbortError(`daunce: aborted while ${what} was pending`)); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (Number.isFinite(timeoutMs)) {
+      timer = setTimeout(() => { cleanup(); reject(new TimeoutError(`daunce: ${what} did not finish within ${timeoutMs} ms`)); }, timeoutMs);
+    }
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(call());
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (v) => { if (settled) { onLate?.(v); return; } cleanup(); resolve(v); },
+      (e) => { if (!settled) { cleanup(); reject(e); } },
+    );
+  });
+}
+
+/** A copy of a model's losses, checked before it is kept or checkpointed. */
+function checkedLosses(values: unknown, length: number, k: number, which: 'train' | 'queries'): Float64Array {
+  const name = `daunce: model ${k}: losses(handle, '${which}')`;
+  if (!(ArrayBuffer.isView(values) && !(values instanceof DataView)) && !Array.isArray(values)) {
+    throw Object.assign(new TypeError(`${name} must return a Float64Array (or an array of numbers), got ${values === null ? 'null' : typeof values}`), { retryable: false });
+  }
+  const arr = values as ArrayLike<unknown>;
+  if (arr.length !== length) throw Object.assign(new RangeError(`${name} must return ${length} values, got ${arr.length}`), { retryable: false });
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = arr[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw Object.assign(new NumericError(`${name}: value ${i} is ${String(v)}, not a finite loss`), { retryable: false });
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Refuses sizes whose loss rows cannot fit in this machine's memory, before allocating. */
+export function checkLossMemory(n: number, m: number, K: number): void {
+  // The runner keeps each model's losses and the accumulator keeps the K rows again.
+  const bytes = 2 * 8 * K * (n + m);
+  const available = totalmem();
+  if (bytes > available) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+    throw new RangeError(`daunce: n = ${n}, m = ${m} and K = ${K} need about ${gib(bytes)} GiB for the loss rows (16·K·(n + m) bytes), more than this machine's ${gib(available)} GiB; reduce K or score the data in parts`);
+  }
+}
+
+const retryable = (err: unknown) =>
+  !(err instanceof AbortError) && !(err !== null && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false);
 
 export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerOptions): Promise<{ accumulator: LossCovariance; resumed: number }> {
   const t0 = performance.now();
+  const retries = assertInteger('daunce: retries', o.retries ?? 3, 0, 1000);
+  const delay = assertNumber('daunce: retryDelayMs', o.retryDelayMs ?? 1000, 0, MAX_BACKOFF_MS);
+  const timeoutMs = o.callTimeoutMs === undefined ? Infinity : assertNumber('daunce: callTimeoutMs', o.callTimeoutMs, 1);
+  const concurrency = assertInteger('daunce: concurrency', o.concurrency ?? 1, 1, 4096);
+  checkLossMemory(o.n, o.m, o.K);
   const done = new Map<number, { train: Float64Array; query: Float64Array }>();
   const dir = o.checkpointDir;
-  const config = JSON.stringify({ n: o.n, m: o.m, ratio: o.ratio, seed: o.seed, variant: o.variant, access: o.access, ...o.fingerprint }, null, 2);
-  if (dir) {
-    await mkdir(dir, { recursive: true });
-    const file = join(dir, 'config.json');
-    if (existsSync(file)) {
-      if ((await readFile(file, 'utf8')) !== config) throw new RangeError(`daunce: checkpointDir ${dir} holds a run with other data or options; use another directory`);
-      for (const name of await readdir(dir)) {
-        const m = /^model-(\d+)\.f64$/.exec(name);
-        if (!m || Number(m[1]) >= o.K) continue;
-        const buf = await readFile(join(dir, name));
-        const all = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
-        if (all.length !== o.n + o.m) continue; // not ours (written files are whole: they are renamed into place)
-        done.set(Number(m[1]), { train: all.slice(0, o.n), query: all.slice(o.n) });
-      }
-    } else {
-      await writeFile(file, config);
-    }
-  }
+  const config = JSON.stringify({ format: CHECKPOINT_FORMAT, n: o.n, m: o.m, ratio: o.ratio, seed: o.seed, variant: o.variant, access: o.access, ...o.fingerprint }, null, 2);
+  if (dir) await loadCheckpoints(dir, config, o, done);
   const resumed = done.size;
   const todo = Array.from({ length: o.K }, (_, k) => k).filter((k) => !done.has(k));
   let finished = resumed;
-  const concurrency = Math.max(1, o.concurrency ?? 1);
-  const retries = o.retries ?? 3;
-  const delay = o.retryDelayMs ?? 1000;
   let failure: unknown;
 
   const one = async (k: number) => {
@@ -90,18 +192,22 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       try {
-        const h = await model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio });
+        const releaseLate = (late: H) => { void Promise.resolve().then(() => model.release?.(late)).catch(() => {}); };
+        const h = await guarded(() => model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio }), `train (model ${k})`, timeoutMs, o.signal, releaseLate);
         try {
-          const [train, query] = await Promise.all([model.losses(h, 'train'), model.losses(h, 'queries')]);
-          if (!(train instanceof Float64Array) || train.length !== o.n) throw new RangeError(`daunce: model ${k}: losses(handle, 'train') must return a Float64Array of length ${o.n}`);
-          if (!(query instanceof Float64Array) || query.length !== o.m) throw new RangeError(`daunce: model ${k}: losses(handle, 'queries') must return a Float64Array of length ${o.m}`);
-          return { train, query };
+          const [train, query] = await Promise.all([
+            guarded(() => model.losses(h, 'train'), `losses(model ${k}, 'train')`, timeoutMs, o.signal),
+            guarded(() => model.losses(h, 'queries'), `losses(model ${k}, 'queries')`, timeoutMs, o.signal),
+          ]);
+          return { train: checkedLosses(train, o.n, k, 'train'), query: checkedLosses(query, o.m, k, 'queries') };
         } finally {
-          await model.release?.(h);
+          if (model.release) await guarded(() => model.release!(h), `release (model ${k})`, timeoutMs, o.signal);
         }
       } catch (err) {
-        if (err instanceof AbortError || err instanceof RangeError || attempt >= retries) throw err;
-        await sleep(delay * 2 ** attempt, o.signal);
+        if (!retryable(err) || attempt >= retries || failure !== undefined) {
+          throw err instanceof Error ? err : new Error(`daunce: model ${k}: the external model threw ${String(err)} (not an Error)`, { cause: err });
+        }
+        await sleep(Math.min(delay * 2 ** attempt, MAX_BACKOFF_MS), o.signal);
       }
     }
   };
@@ -115,9 +221,7 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
         const all = new Float64Array(o.n + o.m);
         all.set(r.train);
         all.set(r.query, o.n);
-        const tmp = join(dir, `model-${k}.f64.tmp`);
-        await writeFile(tmp, new Uint8Array(all.buffer));
-        await rename(tmp, join(dir, `model-${k}.f64`));
+        await writeSealedAtomic(join(dir, `model-${k}.f64`), new Uint8Array(all.buffer));
       }
       done.set(k, r);
       o.onProgress?.({ done: ++finished, total: o.K, k, resumed, seconds: (performance.now() - t0) / 1000 });
@@ -133,4 +237,43 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
     acc.add(r.train, r.query, k);
   }
   return { accumulator: acc, resumed };
+}
+
+/**
+ * Reads the finished models of a previous run in `dir` (refusing another run's directory).
+ * A checkpoint that fails its checksum, or has the wrong size, is reported and trained again.
+ */
+async function loadCheckpoints(dir: string, config: string, o: RunnerOptions, done: Map<number, { train: Float64Array; query: Float64Array }>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'config.json');
+  try {
+    // Created whole and only if absent: two processes starting together agree on one config.
+    await writeFileAtomic(file, config, { exclusive: true });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const previous = await readFile(file, 'utf8');
+  checkCheckpointFormat(dir, previous);
+  if (previous !== config) throw new RangeError(`daunce: checkpointDir ${dir} holds a run with other data or options (${file}); use another directory`);
+  for (const name of await readdir(dir)) {
+    const match = /^model-(\d+)\.f64$/.exec(name);
+    if (!match || Number(match[1]) >= o.K) continue;
+    const path = join(dir, name);
+    let payload: Uint8Array;
+    try {
+      payload = await readSealed(path);
+      if (payload.byteLength !== 8 * (o.n + o.m)) throw new IntegrityError(path, `holds ${payload.byteLength} bytes, expected ${8 * (o.n + o.m)}`);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      process.emitWarning(`daunce: ${err.message}; model ${match[1]} is trained again`, { code: 'TDAKIT_CHECKPOINT_CORRUPT' });
+      continue;
+    }
+    const all = new Float64Array(payload.slice().buffer);
+    if (!all.every(Number.isFinite)) {
+      process.emitWarning(`daunce: ${path}: holds non-finite losses; model ${match[1]} is trained again`, { code: 'TDAKIT_CHECKPOINT_CORRUPT' });
+      continue;
+    }
+    done.set(Number(match[1]), { train: all.slice(0, o.n), query: all.slice(o.n) });
+  }
 }

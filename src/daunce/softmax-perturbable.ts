@@ -1,5 +1,5 @@
 /**
- * Perturbed training of multinomial regression (methods.md section 4), solved exactly by
+ * Perturbed training of multinomial regression (docs/methods.md section 4), solved exactly by
  * Newton from theta_0. With z the free logits (the reference class's is 0) and g_i, f_i the
  * loss and true-class margin at theta_0, the first-order terms are linear in theta:
  *   hessian: l_i - 2 xi_i grad_z l(z0_i)^T (z_i)           (cross-entropy + linear term)

@@ -7,9 +7,8 @@
 import type { Matrix } from '../data/matrix.ts';
 import { daunce } from '../daunce/daunce.ts';
 import { Influence } from '../influence/analysis.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import type { MultilayerPerceptron } from '../models/mlp.ts';
-import { seededRandom } from '../random.ts';
+import type { AttributableModel } from '../models/model.ts';
+import { mixSeed, seededRandom } from '../random.ts';
 import { groundTruth, ldsFromScores } from './lds.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
@@ -17,13 +16,16 @@ import { trakScores } from './trak.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 import { AbortError } from '../errors.ts';
 
+/** The attribution methods `evaluateMethods` compares. */
 export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-trak', 'trak', 'random'] as const;
+/** One of `EVAL_METHODS`. */
 export type EvalMethod = (typeof EVAL_METHODS)[number];
 
+/** Options of `evaluateMethods`. */
 export interface EvaluateOptions {
-  /** Logistic regression (every method) or an MLP (every method but IF and RIF). */
-  model: LogisticRegression | MultilayerPerceptron;
-  /** MLP ground truth: retrains averaged per subset. Default 3. */
+  /** A fitted model: IF and RIF need one that `Influence` analyses (the GLMs), TRAK one with `outputGradients`. */
+  model: AttributableModel;
+  /** Stochastic models' ground truth: retrains averaged per subset. Default 3. */
   seeds?: number;
   queries: { X: Matrix; y: Float64Array };
   methods?: EvalMethod[];
@@ -40,6 +42,7 @@ export interface EvaluateOptions {
   removalSizes?: number[];
   seed?: number;
   cacheDir?: string;
+  /** Called with the name of each stage as it starts. */
   onProgress?: (stage: string) => void;
   /** Aborts between retrains and between methods (the promise rejects with an AbortError). */
   signal?: AbortSignal;
@@ -50,6 +53,7 @@ const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>({
   removalSizes: true, seed: true, cacheDir: true, onProgress: true, signal: true,
 });
 
+/** One method's LDS and subset-removal curve. */
 export interface MethodEvaluation {
   method: EvalMethod;
   lds: number;
@@ -58,6 +62,7 @@ export interface MethodEvaluation {
   seconds: number;
 }
 
+/** The result of `evaluateMethods`. */
 export interface EvaluationReport {
   n: number;
   m: number;
@@ -67,14 +72,20 @@ export interface EvaluationReport {
   scaling?: { K: number[]; lds: number[]; fit: ScalingFit | null };
 }
 
+/**
+ * Which attribution to trust: LDS and subset removal of every method against one cached ground
+ * truth, and Daunce's LDS by K with the fitted scaling law.
+ * @param o - the model, queries, methods and their settings
+ * @returns one evaluation per method, and the scaling law
+ */
 export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationReport> {
   assertKnownOptions('evaluateMethods', o, EVALUATE_OPTION_KEYS);
   const { model, queries, signal } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
-  const glm = model instanceof LogisticRegression ? model : undefined;
+  const glm = Influence.supports(model) ? model : undefined;
   for (const m of methods) {
-    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' is available for logistic regression only`);
+    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic or ridge regression), not ${model.kind}`);
   }
   const seed = o.seed ?? 0;
   const n = model.X.rows, m = queries.X.rows;
@@ -93,7 +104,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
     if (method === 'if' || method === 'rif') scores = await influence!.scores(queries.X, queries.y, { method });
     else if (method === 'trak') scores = await trakScores({ model, queries, ensemble: o.trakModels ?? 1, seed });
     else if (method === 'random') {
-      const r = seededRandom(seed + 77);
+      const r = seededRandom(mixSeed(seed, 'random-scores'));
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
@@ -108,7 +119,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    const removal = (await subsetRemoval({ model, queries, scores, sizes, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
+    const removal = (await subsetRemoval({ model, queries, scores, sizes, seed, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
     out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
   }
   return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };

@@ -24,6 +24,12 @@ function linearPart(K: readonly number[], y: readonly number[], b: number) {
   return { a, c, sse };
 }
 
+/**
+ * Least-squares fit of LDS(K) = a exp(-b K) + c (the Daunce paper's Figure 6).
+ * @param K - numbers of models (at least 3)
+ * @param lds - the LDS at each K
+ * @returns a, b, c and the root mean squared residual
+ */
 export function fitScalingLaw(K: readonly number[], lds: readonly number[]): ScalingFit {
   if (K.length !== lds.length || K.length < 3) throw new RangeError('fitScalingLaw: needs at least 3 (K, LDS) pairs of equal length');
   const kMax = Math.max(...K);

@@ -1,5 +1,11 @@
 /** Agreement statistics between predicted and actual effects. */
 
+/**
+ * Pearson's correlation coefficient of two equally long samples (NaN when either is constant).
+ * @param x - first sample
+ * @param y - second sample
+ * @returns the correlation in [-1, 1]
+ */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
   if (n !== y.length) throw new RangeError(`pearson: lengths ${n} and ${y.length} differ`);
@@ -14,14 +20,23 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
 }
 
-/** Least-squares slope of predicted on actual through the origin: 1 means unbiased magnitude. */
+/**
+ * Least-squares slope of predicted on actual through the origin: 1 means unbiased magnitude.
+ * @param actual - actual effects
+ * @param predicted - predicted effects, same length
+ * @returns sum(actual * predicted) / sum(actual^2)
+ */
 export function slopeThroughOrigin(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
   let xy = 0, xx = 0;
   for (let i = 0; i < actual.length; i++) { xy += actual[i]! * predicted[i]!; xx += actual[i]! * actual[i]!; }
   return xx === 0 ? NaN : xy / xx;
 }
 
-/** Ranks 1..n with ties given their average rank. */
+/**
+ * Ranks 1..n with ties given their average rank.
+ * @param x - a sample
+ * @returns the rank of each value
+ */
 export function ranks(x: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a]! - x[b]!);
   const r = new Float64Array(x.length);
@@ -35,12 +50,22 @@ export function ranks(x: ArrayLike<number>): Float64Array {
   return r;
 }
 
-/** Spearman's rank correlation: Pearson correlation of the (tie-averaged) ranks. */
+/**
+ * Spearman's rank correlation: Pearson correlation of the (tie-averaged) ranks.
+ * @param x - first sample
+ * @param y - second sample
+ * @returns the rank correlation in [-1, 1]
+ */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
   return pearson(ranks(x), ranks(y));
 }
 
-/** Median of |predicted - actual| / |actual| over pairs with actual != 0. */
+/**
+ * Median of |predicted - actual| / |actual| over pairs with actual != 0.
+ * @param actual - actual effects
+ * @param predicted - predicted effects, same length
+ * @returns the median relative error
+ */
 export function medianRelativeError(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
   const e: number[] = [];
   for (let i = 0; i < actual.length; i++) if (actual[i] !== 0) e.push(Math.abs(predicted[i]! - actual[i]!) / Math.abs(actual[i]!));

@@ -8,20 +8,23 @@
  * (p_i the probability of example i's label), averaged over an ensemble of models trained
  * on random halves when `ensemble` > 1. A positive score means i helps q (raises its margin,
  * lowers its loss): the same sign convention as removal-effect scores on the loss.
- * Logistic regression: grad f_i = (2 y_i - 1) a_i. MLP: per-example margin gradients from the
- * native kernels, projected in chunks so the n x P gradient matrix never exists.
+ * The gradients come from the model's `outputGradients` (logistic regression: (2 y_i - 1) a_i;
+ * MLP: the native per-example margin gradients), projected in chunks of rows so the n x P
+ * gradient matrix never exists.
  */
 import { Matrix, assertMatrix } from '../data/matrix.ts';
+import { checkQueries } from './scores.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import { MultilayerPerceptron } from '../models/mlp.ts';
-import { seededRandom } from '../random.ts';
+import { isAttributableModel, type AttributableModel } from '../models/model.ts';
+import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** Options of `trakScores`. */
 export interface TrakOptions {
-  model: LogisticRegression | MultilayerPerceptron;
+  /** A fitted model that provides `outputGradients` (LogisticRegression, MultilayerPerceptron, ...). */
+  model: AttributableModel;
   queries: { X: Matrix; y: Float64Array | readonly number[] };
   /**
    * Projection dimension k. Default: min(P, n/2, 2048), reduced by a quarter at a time until
@@ -36,11 +39,18 @@ export interface TrakOptions {
 
 const CHUNK = 256;
 
+/**
+ * TRAK scores of every training example for every query (docs/methods.md section 5).
+ * @param o - the model, queries, projection dimension, ensemble size and seed
+ * @returns n x m scores, row-major
+ */
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   assertKnownOptions('trakScores', o, optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }));
   const { model } = o;
-  const isMlp = model instanceof MultilayerPerceptron;
-  if (!isMlp && !(model instanceof LogisticRegression)) throw new TypeError('trakScores: model must be a fitted LogisticRegression or MultilayerPerceptron');
+  if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
+    throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, MultilayerPerceptron, ...)');
+  }
+  checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
   if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');
@@ -61,25 +71,22 @@ export async function trakScores(o: TrakOptions): Promise<Float64Array> {
 
 class SingularKernel extends Error {}
 
-async function scoresAt(k: number, c: { model: LogisticRegression | MultilayerPerceptron; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number }): Promise<Float64Array> {
+async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number }): Promise<Float64Array> {
   const { model, Xq, yq, ensemble, seed } = c;
   const P = model.nParameters, n = model.X.rows, m = Xq.rows;
-  const random = seededRandom(seed + 0x5eed);
+  const random = seededRandom(mixSeed(seed, 'trak'));
   const kernels = model.backendKernels();
   const out = new Float64Array(n * m);
   for (let e = 0; e < ensemble; e++) {
     const half = ensemble > 1 ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.5)) : undefined;
-    const member = await trainMember(model, half, seed + e);
+    const member = await trainMember(model, half, mixSeed(seed, 'trak-member', e));
     // Projection (P x k, column-major), entries N(0, 1/k): a fresh draw per member.
     const proj = Float64Array.from({ length: P * k }, () => gaussian(random) / Math.sqrt(k));
     const project = async (X: Matrix, y: Float64Array): Promise<Float64Array> => {
-      if (member instanceof LogisticRegression) {
-        return kernels.scoreMatrix({ x: X.data, n: X.rows, d: X.cols, intercept: member.options.fitIntercept, v: proj, m: k, rowCoef: Float64Array.from(y, (v) => 2 * v - 1) });
-      }
       const phi = new Float64Array(X.rows * k);
       for (let first = 0; first < X.rows; first += CHUNK) {
         const rows = Array.from({ length: Math.min(CHUNK, X.rows - first) }, (_, j) => first + j);
-        const G = await member.gradients(X.selectRows(rows), y.subarray(first, first + rows.length), 'margin');
+        const G = await member.outputGradients!(X.selectRows(rows), y.subarray(first, first + rows.length));
         phi.set(await kernels.scoreMatrix({ x: G.data, n: G.rows, d: P, intercept: false, v: proj, m: k, rowCoef: new Float64Array(G.rows).fill(1) }), first * k);
       }
       return phi;
@@ -99,22 +106,18 @@ async function scoresAt(k: number, c: { model: LogisticRegression | MultilayerPe
   return out;
 }
 
-/** The model itself, or a member trained on a subset (a refit for the convex model; a fresh MLP). */
-async function trainMember(model: LogisticRegression | MultilayerPerceptron, subset: Uint32Array | undefined, seed: number) {
+/** The model itself, or a member retrained on a subset (a refit for a convex model; a fresh MLP). */
+async function trainMember(model: AttributableModel, subset: Uint32Array | undefined, seed: number): Promise<AttributableModel> {
   if (!subset) return model;
-  if (model instanceof LogisticRegression) {
-    const w = new Float64Array(model.X.rows);
-    for (const i of subset) w[i] = model.weights[i]!;
-    return model.refit({ weights: w }, { keepHessian: false });
-  }
-  return model.retrain(subset, seed);
+  return model.retrain({ subset, seed });
 }
 
-async function oneMinusLabelProbability(model: LogisticRegression | MultilayerPerceptron, X: Matrix, y: Float64Array): Promise<Float64Array> {
-  if (model instanceof LogisticRegression) {
-    const p = await model.predictProba(X);
-    return Float64Array.from(p, (pi, i) => (y[i] === 1 ? 1 - pi : pi) * model.weights[i]!);
-  }
+/**
+ * 1 - p_i with p_i = e^{-l_i} the probability of example i's label (computed as -expm1(-l_i),
+ * exact where p_i is close to 1), times the example's weight in the member's fit.
+ */
+async function oneMinusLabelProbability(model: AttributableModel, X: Matrix, y: Float64Array): Promise<Float64Array> {
   const l = await model.losses(X, y);
-  return l.map((v) => 1 - Math.exp(-v));
+  const w = model.weights;
+  return l.map((v, i) => -Math.expm1(-v) * (w ? w[i]! : 1));
 }

@@ -1,21 +1,25 @@
 /**
- * Influence analysis of a fitted GLM (methods.md sections 2 and 3): factor the Hessian once,
+ * Influence analysis of a fitted GLM (docs/methods.md sections 2 and 3): factor the Hessian once,
  * compute every leverage with one triangular solve, then answer any number of removal and
  * attribution questions with IF, rescaled IF (RIF), the Newton step (NS) or an exact retrain.
  */
 import type { Backend } from '../backend/types.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, toIndexSet } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
-import { GeneralizedLinearModel, type HessianFactorization, type TrainingPointwise } from '../models/glm.ts';
+import { callNative, rethrowNative } from '../errors.ts';
+import { sigmoid } from '../numerics.ts';
+import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** How a removal's parameter change is obtained: influence function, rescaled IF, Newton step, or exact refit. */
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
+/** The additive estimates that give per-example scores. */
 export type ScoreMethod = 'if' | 'rif';
 /** What a score predicts the change of: the query's loss, margin, or probability (ridge: value). */
 export type ScoreTarget = 'loss' | 'logit' | 'probability';
 
+/** Options of `Influence.scores`. */
 export interface ScoreOptions {
   /** Default 'rif'. */
   method?: ScoreMethod;
@@ -23,6 +27,7 @@ export interface ScoreOptions {
   target?: ScoreTarget;
 }
 
+/** Options of `Influence.topK`. */
 export interface TopKOptions extends ScoreOptions {
   /** Examples kept per query at each end. Default 10. */
   k?: number;
@@ -43,6 +48,7 @@ export interface TopKResult {
   bottomValue: Float64Array;
 }
 
+/** A removal's effect on a metric, exact in theta (nonlinear) and to first order (linear). */
 export interface Effect {
   /** f(theta + Delta) - f(theta). */
   nonlinear: number;
@@ -53,6 +59,10 @@ export interface Effect {
 /** Leverage at or above this counts as 1: the example alone pins a direction. */
 const LEVERAGE_ONE = 1 - 1e-10;
 
+/**
+ * Influence analysis of a fitted GLM: the Hessian factored once, leverages, removal effects and
+ * scores (docs/methods.md sections 2 and 3). Create it with `Influence.of(model)`.
+ */
 export class Influence {
   readonly model: GeneralizedLinearModel;
   /** h_i = w_i s_i a_i^T H^{-1} a_i for every training example. */
@@ -99,11 +109,27 @@ export class Influence {
   }
 
   /**
+   * Whether a model offers what the analysis needs (an exact Hessian at its optimum and exact
+   * refits): a capability test, not a class test.
+   * @param model - any value
+   * @returns true for a model `Influence.of` accepts
+   */
+  static supports(model: unknown): model is GeneralizedLinearModel {
+    const m = model as Partial<GeneralizedLinearModel> | null;
+    return typeof m === 'object' && m !== null && typeof m.factorization === 'function' &&
+      typeof m.trainingPointwise === 'function' && typeof m.refit === 'function' && typeof m.design === 'function';
+  }
+
+  /**
    * Factors the Hessian at the model's optimum and computes all leverages. X and y, when
    * given, must be the data the model was fitted on (the model keeps them).
+   * @param model - a fitted LogisticRegression or RidgeRegression
+   * @param X - optional check: must be the model's training data
+   * @param y - optional check: must be the model's training labels
+   * @returns the analysis
    */
   static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence> {
-    if (!(model instanceof GeneralizedLinearModel)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
+    if (!Influence.supports(model)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
     if (X !== undefined) {
       assertMatrix('Influence.of: X', X);
       if (X !== model.X && (X.rows !== model.X.rows || X.cols !== model.X.cols || X.data.some((v, k) => v !== model.X.data[k]))) {
@@ -125,14 +151,23 @@ export class Influence {
     }
   }
 
+  /**
+   * Number of training examples.
+   * @returns n
+   */
   get n(): number {
     return this.model.X.rows;
   }
 
-  /** Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed. */
+  /**
+   * Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed.
+   * @param T - indices of the removed training examples
+   * @param options - `method` (default 'rif')
+   * @returns Delta_T, one entry per parameter
+   */
   async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
     assertKnownOptions('removalEffect', options, ['method']);
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
     const rows = this.removalSet('removalEffect: T', T);
     if (method === 'retrain') {
       const refit = await this.retrain(rows);
@@ -145,18 +180,31 @@ export class Influence {
   /**
    * The exact refit without T (warm-started; the first step is the Newton-step estimate).
    * The refitted model builds its Hessian only when first asked (keepHessian: false).
+   * @param T - indices of the removed training examples
+   * @returns the refitted model
    */
   async retrain(T: ArrayLike<number>): Promise<GeneralizedLinearModel> {
     return this.model.refit({ exclude: this.removalSet('retrain: T', T) }, { keepHessian: false });
   }
 
-  /** {nonlinear, linear} effect of removing T on a metric (methods.md section 2). */
+  /**
+   * {nonlinear, linear} effect of removing T on a metric (docs/methods.md section 2).
+   * @param T - indices of the removed training examples
+   * @param metric - a built-in `Metric` or a custom one
+   * @param options - `method` (default 'rif')
+   * @returns the nonlinear and linear effect
+   */
   async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
     const [e] = await this.effects(T, [metric], options);
     return e!;
   }
 
-  /** {nonlinear, linear} effect of a given parameter change (for example an actual retrain's). */
+  /**
+   * {nonlinear, linear} effect of a given parameter change (for example an actual retrain's).
+   * @param delta - a parameter change
+   * @param metric - a built-in `Metric` or a custom one
+   * @returns the nonlinear and linear effect
+   */
   async effectOfChange(delta: Float64Array, metric: MetricSpec): Promise<Effect> {
     if (!(delta instanceof Float64Array) || delta.length !== this.model.nParameters) {
       throw new RangeError(`effectOfChange: delta must be a Float64Array of length ${this.model.nParameters}`);
@@ -164,7 +212,13 @@ export class Influence {
     return effectOf(bindMetric(metric, this.model), this.model.theta, delta);
   }
 
-  /** The same for several metrics, sharing one Delta_T. */
+  /**
+   * The same for several metrics, sharing one Delta_T.
+   * @param T - indices of the removed training examples
+   * @param metrics - the metrics
+   * @param options - `method` (default 'rif')
+   * @returns one effect per metric
+   */
   async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
     const delta = await this.removalEffect(T, options);
     return Promise.all(metrics.map((m) => effectOf(bindMetric(m, this.model), this.model.theta, delta)));
@@ -173,10 +227,13 @@ export class Influence {
   /**
    * The linearised effect of removing each single training example on a metric:
    * grad f(theta)^T H^{-1} G_i (IF), divided by 1 - h_i for RIF. One solve for all n.
+   * @param metric - a built-in `Metric` or a custom one
+   * @param options - `method`: 'if' or 'rif' (default)
+   * @returns one score per training example
    */
   async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
     assertKnownOptions('metricScores', options, ['method']);
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
     const model = this.model;
     const v = await this.solve(await bindMetric(metric, model).gradient(model.theta));
     const d = model.nFeatures;
@@ -194,18 +251,30 @@ export class Influence {
     return out;
   }
 
-  /** Full n x m score matrix (row-major, one row per training example). */
+  /**
+   * Full n x m score matrix (row-major, one row per training example).
+   * @param Xq - query inputs
+   * @param yq - query labels (needed for the loss target)
+   * @param options - method and target
+   * @returns tau(i, q), n x m row-major
+   */
   async scores(Xq: Matrix, yq?: Float64Array | readonly number[], options: ScoreOptions = {}): Promise<Float64Array> {
     assertKnownOptions('scores', options, SCORE_OPTION_KEYS);
     const q = await this.queryOperands('scores', Xq, yq, options);
     return this.run('scores', () => this.backend.scoreMatrix(q));
   }
 
-  /** For each query, the k most positive and k most negative scores, without the n x m matrix. */
+  /**
+   * For each query, the k most positive and k most negative scores, without the n x m matrix.
+   * @param Xq - query inputs
+   * @param yq - query labels (needed for the loss target)
+   * @param options - k, method, target and query block size
+   * @returns the top and bottom k indices and scores per query
+   */
   async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
     assertKnownOptions('topK', options, TOPK_OPTION_KEYS);
-    const k = assertInteger('topK: k', options.k ?? 10, 1);
-    const block = assertInteger('topK: queryBlock', options.queryBlock ?? 1024, 1);
+    const k = assertInteger('topK: k', options?.k ?? 10, 1);
+    const block = assertInteger('topK: queryBlock', options?.queryBlock ?? 1024, 1);
     assertMatrix('topK: Xq', Xq);
     const kk = Math.min(k, this.n);
     const out: TopKResult = {
@@ -293,8 +362,8 @@ export class Influence {
 
   /** V = H^{-1} [grad target_q] and the coefficients the native scorer combines it with. */
   private async queryOperands(where: string, Xq: Matrix, yq: Float64Array | readonly number[] | undefined, options: ScoreOptions) {
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], `${where}: method`);
-    const target = checkMethod(options.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
+    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], `${where}: method`);
+    const target = checkMethod(options?.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
     const model = this.model;
     const design = model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
     if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
@@ -307,7 +376,7 @@ export class Influence {
       else if (target === 'logit' || model.kind === 'ridge') coef[j] = 1;
       else {
         const z = pw.margin[j]!;
-        const p = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+        const p = sigmoid(z);
         coef[j] = p * (1 - p);
       }
     }
@@ -334,11 +403,7 @@ export class Influence {
   }
 
   private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      rethrowNative(`Influence.${operation}`, err);
-    }
+    return callNative(`Influence.${operation}`, fn);
   }
 }
 

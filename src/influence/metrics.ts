@@ -1,15 +1,26 @@
 /**
- * Metrics f(theta) that turn a parameter change into an effect (methods.md section 2).
+ * Metrics f(theta) that turn a parameter change into an effect (docs/methods.md section 2).
  * Built-in metrics are descriptions bound to a model when evaluated; a user metric is any
  * { value(theta), gradient(theta) }.
  */
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
+import { sigmoid } from '../numerics.ts';
 
 /** A metric supplied by the user: its value and gradient at any theta. */
 export interface CustomMetric {
   name?: string;
+  /**
+   * The metric's value at theta.
+   * @param theta - parameters
+   * @returns f(theta)
+   */
   value(theta: Float64Array): number | Promise<number>;
+  /**
+   * The metric's gradient at theta.
+   * @param theta - parameters
+   * @returns grad f(theta), one entry per parameter
+   */
   gradient(theta: Float64Array): Float64Array | Promise<Float64Array>;
 }
 
@@ -21,30 +32,57 @@ type BuiltIn =
   | { kind: 'queryLogit'; x: ArrayLike<number> }
   | { kind: 'queryProbability'; x: ArrayLike<number> };
 
+/** A metric for `Influence.effect` and friends: one of `Metric.*` or a `CustomMetric`. */
 export type MetricSpec = (BuiltIn & { name: string }) | CustomMetric;
 
+/** The built-in metrics f(theta) of docs/methods.md section 2. */
 export const Metric = {
-  /** Sum of predictions over a test subset: probabilities (logistic) or values (ridge). */
+  /**
+   * Sum of predictions over a test subset: probabilities (logistic) or values (ridge).
+   * @param X - the test subset's inputs
+   * @returns the metric
+   */
   testPrediction(X: Matrix): MetricSpec {
     return { kind: 'testPrediction', X: assertMatrix('Metric.testPrediction: X', X), name: 'test prediction' };
   },
-  /** Sum of losses over a test subset. */
+  /**
+   * Sum of losses over a test subset.
+   * @param X - the test subset's inputs
+   * @param y - its labels
+   * @returns the metric
+   */
   testLoss(X: Matrix, y: Float64Array | readonly number[]): MetricSpec {
     return { kind: 'testLoss', X: assertMatrix('Metric.testLoss: X', X), y, name: 'test loss' };
   },
-  /** The full training objective F(theta), removed examples and penalty included. */
+  /**
+   * The full training objective F(theta), removed examples and penalty included.
+   * @returns the metric
+   */
   selfLoss(): MetricSpec {
     return { kind: 'selfLoss', name: 'self-loss' };
   },
-  /** Loss of one query point. */
+  /**
+   * Loss of one query point.
+   * @param x - the query's features
+   * @param y - its label
+   * @returns the metric
+   */
   queryLoss(x: ArrayLike<number>, y: number): MetricSpec {
     return { kind: 'queryLoss', x, y, name: 'query loss' };
   },
-  /** Margin a^T theta of one query point. */
+  /**
+   * Margin a^T theta of one query point.
+   * @param x - the query's features
+   * @returns the metric
+   */
   queryLogit(x: ArrayLike<number>): MetricSpec {
     return { kind: 'queryLogit', x, name: 'query logit' };
   },
-  /** Predicted probability (logistic) or value (ridge) of one query point. */
+  /**
+   * Predicted probability (logistic) or value (ridge) of one query point.
+   * @param x - the query's features
+   * @returns the metric
+   */
   queryProbability(x: ArrayLike<number>): MetricSpec {
     return { kind: 'queryProbability', x, name: 'query probability' };
   },
@@ -57,8 +95,6 @@ export interface BoundMetric {
   gradient(theta: Float64Array): Promise<Float64Array>;
 }
 
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
 export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
   if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
   if (!('kind' in metric)) {
@@ -69,7 +105,7 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
       name: metric.name ?? 'custom',
       value: async (t) => {
         const v = await metric.value(t);
-        if (!Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${v}`);
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${String(v)}, not a finite number`);
         return v;
       },
       gradient: async (t) => {
@@ -77,6 +113,8 @@ export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): B
         if (!(g instanceof Float64Array) || g.length !== model.nParameters) {
           throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) must return a Float64Array of length ${model.nParameters}`);
         }
+        const bad = g.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) returned ${g[bad]} at index ${bad}`);
         return g;
       },
     };

@@ -1,16 +1,19 @@
 /**
- * Shared machinery of the L2-regularised GLMs (methods.md section 1): fitting to machine
+ * Shared machinery of the L2-regularised GLMs (docs/methods.md section 1): fitting to machine
  * precision, per-example losses and gradients, and exact warm-started refits that reuse the
  * Hessian factorisation at the optimum.
  */
 import { resolveBackend, type Backend } from '../backend/index.ts';
 import type { Design } from '../backend/types.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
+import { sigmoid } from '../numerics.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 import { assertKnownOptions } from '../options-check.ts';
 
+/** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
 
 /** How a fit ended: the gradient norm of the full objective and the work it took. */
@@ -23,6 +26,16 @@ export interface FitDiagnostics {
   newtonIterations: number;
   /** Chord iterations of a refit (each one gradient, reusing the reference factorisation). */
   chordIterations: number;
+}
+
+/**
+ * The diagnostics of a native fit or refit result (the one place that maps one to the other).
+ * @param r - the backend's result
+ * @returns the diagnostics alone
+ */
+export function fitDiagnostics(r: Readonly<FitDiagnostics>): FitDiagnostics {
+  const { gradientNorm, gradientScale, newtonIterations, chordIterations } = r;
+  return { gradientNorm, gradientScale, newtonIterations, chordIterations };
 }
 
 /** The Hessian of the objective at the fitted parameters, factored once and cached. */
@@ -66,8 +79,14 @@ export interface GlmState {
 
 const FAMILY = { logistic: 0, ridge: 1 } as const;
 
-export abstract class GeneralizedLinearModel {
+/** Shared machinery of `LogisticRegression` and `RidgeRegression` (docs/methods.md section 1). */
+export abstract class GeneralizedLinearModel implements AttributableModel {
   abstract readonly kind: GlmKind;
+  abstract readonly task: 'classification' | 'regression';
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries can be measured by loss, margin (logit) or probability (the margin for ridge). */
+  readonly outputs: readonly ModelOutput[] = ['loss', 'logit', 'probability'];
   /** Fitted parameters: feature weights, then the intercept when fitIntercept. */
   readonly theta: Float64Array;
   /** Training data the model was fitted on (kept for refits and influence analysis). */
@@ -106,7 +125,10 @@ export abstract class GeneralizedLinearModel {
   /** Throws for labels outside the model's set. */
   protected abstract checkLabels(name: string, y: Float64Array): void;
 
-  /** The kernels this model runs on (for analyses built on top of it). */
+  /**
+   * The kernels this model runs on (for analyses built on top of it).
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
@@ -131,31 +153,96 @@ export abstract class GeneralizedLinearModel {
     return FAMILY[this.kind];
   }
 
-  /** F(theta) = sum_i w_i l_i + (penalty/2)||P theta||^2 at the fitted parameters. */
+  /**
+   * F(theta) = sum_i w_i l_i + (penalty/2)||P theta||^2 at the fitted parameters.
+   * @returns F(theta^)
+   */
   objective(): number {
     return this.objectiveValue;
   }
 
-  /** The design [X, 1?] of a data matrix checked against this model. */
+  /**
+   * The design [X, 1?] of a data matrix checked against this model.
+   * @param X - data matrix with the model's features
+   * @param name - argument name for error messages
+   * @returns the native design description of X
+   */
   design(X: Matrix, name = 'X'): Design {
     assertMatrix(name, X);
     if (X.cols !== this.nFeatures) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
-  /** Labels checked against X and the model's label set. */
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /**
+   * Predictions: labels for classifiers, values for regression.
+   * @param X - inputs
+   * @returns one prediction per row
+   */
+  abstract predict(X: Matrix): Promise<Float64Array>;
+
+  /**
+   * Per-example query outputs: the loss, the margin z = a^T theta ('logit'), or the predicted
+   * probability of label 1 ('probability'; ridge has no probability and returns the margin).
+   * @param X - inputs
+   * @param y - labels (read for the loss only)
+   * @param output - which output
+   * @returns one value per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output === 'loss') return this.losses(X, y);
+    const z = await this.decisionFunction(X);
+    if (output === 'logit' || this.kind === 'ridge') return z;
+    return z.map(sigmoid);
+  }
+
+  /**
+   * The model refitted exactly on a subset of its training rows or with new example weights,
+   * warm-started at this optimum (the seed is ignored: the refit is deterministic). Unlike
+   * `refit`, it does not keep the Hessian at the new optimum.
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<this> {
+    return this.refitWithWeights(retrainWeights('retrain', request, this.weights), undefined, false);
+  }
+
+  /**
+   * Labels checked against X and the model's label set.
+   * @param y - labels
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     const out = toFloat64(name, y, rows);
     this.checkLabels(name, out);
     return out;
   }
 
-  /** Margins z = a^T theta. */
+  /**
+   * Margins z = a^T theta.
+   * @param X - inputs
+   * @returns one margin per row
+   */
   async decisionFunction(X: Matrix): Promise<Float64Array> {
     return (await this.call('decisionFunction', () => this.backend.pointwise({ ...this.design(X), family: this.familyCode, theta: this.theta }))).margin;
   }
 
-  /** Per-example losses l(a_i^T theta; y_i) (unweighted, no penalty). */
+  /**
+   * Per-example losses l(a_i^T theta; y_i) (unweighted, no penalty).
+   * @param X - inputs
+   * @param y - labels
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[]): Promise<Float64Array> {
     const design = this.design(X);
     const labels = this.labels(y, X.rows);
@@ -165,7 +252,10 @@ export abstract class GeneralizedLinearModel {
 
   /**
    * Per-example gradients g_i = dl_i/dz a_i (n x p): with the per-example convention each also
-   * carries its penalty share (lambda / W) P theta, as in methods.md.
+   * carries its penalty share (lambda / W) P theta, as in docs/methods.md.
+   * @param X - inputs
+   * @param y - labels
+   * @returns the n x p gradient matrix
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
     const design = this.design(X);
@@ -179,6 +269,8 @@ export abstract class GeneralizedLinearModel {
   /**
    * The gradient of the penalty share carried by an example of weight w under the per-example
    * convention, (lambda w / W) P theta; undefined under 'fixed'.
+   * @param w - the example's weight
+   * @returns the gradient, or undefined under 'fixed'
    */
   penaltyShareGradient(w: number): Float64Array | undefined {
     if (this.options.regularization !== 'per-example') return undefined;
@@ -188,7 +280,10 @@ export abstract class GeneralizedLinearModel {
     return g;
   }
 
-  /** Losses, residuals and curvatures of the training data at theta (cached). */
+  /**
+   * Losses, residuals and curvatures of the training data at theta (cached).
+   * @returns margins, losses, slopes and curvatures of the training examples
+   */
   trainingPointwise(): Promise<TrainingPointwise> {
     this.pointwiseCache ??= this.call('trainingPointwise', () =>
       this.backend.pointwise({ ...this.design(this.X), family: this.familyCode, theta: this.theta, y: this.y }),
@@ -196,7 +291,10 @@ export abstract class GeneralizedLinearModel {
     return this.pointwiseCache;
   }
 
-  /** H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached). */
+  /**
+   * H = sum_i w_i s_i a_i a_i^T + penalty P at theta and its Cholesky factor (cached).
+   * @returns the Hessian, its Cholesky factor and a condition estimate
+   */
   factorization(): Promise<HessianFactorization> {
     this.factorizationCache ??= (async () => {
       const built = this.hessianAtFit;
@@ -216,6 +314,9 @@ export abstract class GeneralizedLinearModel {
    * Refits exactly after removing examples or changing weights, warm-started at this optimum.
    * The reference Hessian is corrected for the changed examples (Woodbury when few change), so
    * its first step is the Newton-step estimate and later steps reuse the factorisation.
+   * @param request - `{ exclude: indices }` or `{ weights }`
+   * @param options - `start` (warm start, default theta) and `keepHessian`
+   * @returns the refitted model
    */
   async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
     if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
@@ -286,22 +387,13 @@ export abstract class GeneralizedLinearModel {
       theta: r.theta,
       objective: r.objective,
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
-      diagnostics: {
-        gradientNorm: r.gradientNorm,
-        gradientScale: r.gradientScale,
-        newtonIterations: r.newtonIterations,
-        chordIterations: r.chordIterations,
-      },
+      diagnostics: fitDiagnostics(r),
     });
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */
-  protected async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`${this.constructor.name}.${operation}`, err);
-    }
+  protected call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`${this.constructor.name}.${operation}`, run);
   }
 
   /** Validates inputs, runs Newton from zero and returns the state of the fitted model. */
@@ -346,12 +438,7 @@ export abstract class GeneralizedLinearModel {
         penalty: opts.lambda,
         theta: r.theta,
         objective: r.objective,
-        diagnostics: {
-          gradientNorm: r.gradientNorm,
-          gradientScale: r.gradientScale,
-          newtonIterations: r.newtonIterations,
-          chordIterations: r.chordIterations,
-        },
+        diagnostics: fitDiagnostics(r),
         ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       };
     } catch (err) {

@@ -1,15 +1,22 @@
 /** Binary L2-regularised logistic regression (labels 0/1). */
-import type { Matrix } from '../data/matrix.ts';
+import { Matrix } from '../data/matrix.ts';
+import { sigmoid } from '../numerics.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 
+/** Binary L2-regularised logistic regression, labels 0/1 (docs/methods.md section 1). */
 export class LogisticRegression extends GeneralizedLinearModel {
   readonly kind = 'logistic' as const;
+  readonly task = 'classification' as const;
 
   /**
    * Fits by damped Newton with Cholesky solves to machine precision.
    * Rejects labels outside {0, 1}, single-class data with an intercept (or lambda = 0), and
    * reports separable data when lambda = 0 (set lambda > 0).
+   * @param X - training inputs, one example per row
+   * @param y - labels 0 or 1
+   * @param options - penalty, intercept, weights, convergence (see `GlmOptions`)
+   * @returns the fitted model
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
     return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
@@ -23,13 +30,35 @@ export class LogisticRegression extends GeneralizedLinearModel {
     checkBinary()(name, y);
   }
 
-  /** P(y = 1 | x). */
+  /**
+   * P(y = 1 | x).
+   * @param X - inputs
+   * @returns one probability per row
+   */
   async predictProba(X: Matrix): Promise<Float64Array> {
     const z = await this.decisionFunction(X);
-    return z.map((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v))));
+    return z.map(sigmoid);
   }
 
-  /** Predicted labels (1 where P(y = 1) >= 0.5). */
+  /**
+   * Gradients of the true-class margin f_i = (2 y_i - 1) a_i^T theta: (2 y_i - 1) a_i, n x p
+   * (TRAK's features).
+   * @param X - inputs
+   * @param y - labels 0/1
+   * @returns the n x p gradient matrix
+   */
+  async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    const design = this.design(X);
+    const labels = this.labels(y, X.rows);
+    const g = await this.call('outputGradients', () => this.backend.scaledRows({ ...design, coef: labels.map((v) => 2 * v - 1) }));
+    return new Matrix(g, X.rows, this.nParameters);
+  }
+
+  /**
+   * Predicted labels (1 where P(y = 1) >= 0.5).
+   * @param X - inputs
+   * @returns one label per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return (await this.decisionFunction(X)).map((v) => (v >= 0 ? 1 : 0));
   }

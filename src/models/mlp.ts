@@ -1,16 +1,18 @@
 /**
  * A multilayer perceptron classifier (ReLU hidden layers, softmax output) trained natively by
- * minibatch Adam or SGD with momentum: the network that Daunce perturbs (methods.md section
+ * minibatch Adam or SGD with momentum: the network that Daunce perturbs (docs/methods.md section
  * 4). Objective: mean cross-entropy + (lambda / (2 n)) ||W||^2 (biases unpenalised), the
  * per-example convention of the perturbed objectives.
  */
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
+/** Options of `MultilayerPerceptron.fit`. */
 export interface MlpOptions {
   /** Hidden layer sizes. Default [128]. */
   hidden?: number[];
@@ -40,8 +42,14 @@ const MLP_OPTION_KEYS = optionKeys<MlpOptions>({
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
-export class MultilayerPerceptron {
+/** A ReLU network with a softmax output, trained natively (docs/methods.md section 1). */
+export class MultilayerPerceptron implements AttributableModel {
   readonly kind = 'mlp' as const;
+  readonly task = 'classification' as const;
+  /** Retraining starts from a seeded random initialisation with seeded minibatches. */
+  readonly stochastic = true;
+  /** Queries are measured by their cross-entropy. */
+  readonly outputs: readonly ModelOutput[] = ['loss'];
   readonly theta: Float64Array;
   readonly X: Matrix;
   readonly y: Float64Array;
@@ -56,6 +64,13 @@ export class MultilayerPerceptron {
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
 
+  /**
+   * Trains from a seeded initialisation by minibatch Adam or SGD.
+   * @param X - training inputs, one example per row
+   * @param y - class ids 0..C-1
+   * @param options - layers, optimiser, epochs, penalty, seed
+   * @returns the trained network
+   */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
     assertKnownOptions(where, options, MLP_OPTION_KEYS);
@@ -94,10 +109,20 @@ export class MultilayerPerceptron {
   }
 
   /**
-   * A network with this model's options trained from a fresh initialisation (`seed`) on the
-   * given training rows only: the retrain of LDS ground truths, ensembles and subset removal.
+   * A network with this model's options trained from a fresh initialisation on the given
+   * training rows only (weights, when given, must be 0 or 1): the retrain of LDS ground truths,
+   * ensembles and subset removal. The seed (default: the fit's) drives the initialisation and
+   * the minibatch order. The older form `retrain(subset, seed)` is still accepted.
+   * @param request - subset or 0/1 weights, and the seed
+   * @param legacySeed - the seed of the older form
+   * @returns the retrained network
    */
-  async retrain(subset: Uint32Array, seed: number): Promise<MultilayerPerceptron> {
+  async retrain(request: RetrainRequest | Uint32Array, legacySeed?: number): Promise<MultilayerPerceptron> {
+    const where = 'MultilayerPerceptron.retrain';
+    const r: RetrainRequest = request instanceof Uint32Array ? { subset: request, seed: legacySeed } : request;
+    const subset = retrainSubset(where, r, this.X.rows);
+    const seed = r?.seed ?? this.options.seed;
+    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${where}: seed must be an integer >= 0, got ${seed}`);
     const o = this.options;
     const arch = this.architecture();
     const theta = await this.call('retrain', () =>
@@ -110,18 +135,62 @@ export class MultilayerPerceptron {
     return new MultilayerPerceptron(theta, this.X, this.y, o);
   }
 
-  /** The layer sizes the native kernels need. */
+  /**
+   * The layer sizes the native kernels need.
+   * @returns inputs, hidden layer sizes and classes
+   */
   architecture(): { d: number; hidden: Uint32Array; classes: number } {
     return { d: this.X.cols, hidden: Uint32Array.from(this.options.hidden), classes: this.options.classes };
   }
 
+  /**
+   * The kernels this model runs on.
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
 
-  /** Class ids checked against this model. */
+  /**
+   * Class ids checked against this model.
+   * @param y - class ids
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     return classIds(name, y, rows, this.options.classes);
+  }
+
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's inputs.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.input(X, name);
+  }
+
+  /**
+   * Per-example query outputs; the network is measured by its loss (cross-entropy).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss'
+   * @returns one loss per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output !== 'loss') throw new RangeError(`MultilayerPerceptron.output: '${output}' is not defined; the network is measured by its loss`);
+    return this.losses(X, y);
+  }
+
+  /**
+   * Gradients of the true-class margin g_y - logsumexp_{c != y} g_c (TRAK's output), n x P.
+   * @param X - inputs
+   * @param y - class ids
+   * @returns the gradient matrix
+   */
+  outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    return this.gradients(X, y, 'margin');
   }
 
   private input(X: Matrix, name = 'X'): { x: Float64Array; n: number } {
@@ -130,21 +199,42 @@ export class MultilayerPerceptron {
     return { x: X.data, n: X.rows };
   }
 
-  /** Logits (n x classes). */
+  /**
+   * Logits (n x classes).
+   * @param X - inputs
+   * @param theta - parameters (default the trained ones)
+   * @returns the n x C logits
+   */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const g = await this.call('logits', () => this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }));
     return new Matrix(g, X.rows, this.options.classes);
   }
 
+  /**
+   * Class probabilities (softmax of the logits).
+   * @param X - inputs
+   * @returns the n x C probabilities
+   */
   async predictProba(X: Matrix): Promise<Matrix> {
     return softmaxRows(await this.logits(X));
   }
 
+  /**
+   * The most probable class of each row.
+   * @param X - inputs
+   * @returns one class id per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return argmaxRows(await this.logits(X));
   }
 
-  /** Cross-entropy of every example. */
+  /**
+   * Cross-entropy of every example.
+   * @param X - inputs
+   * @param y - class ids
+   * @param theta - parameters (default the trained ones)
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
     const input = this.input(X);
     const labels = this.labels(y, X.rows);
@@ -154,6 +244,10 @@ export class MultilayerPerceptron {
   /**
    * Per-example gradients with respect to every parameter (n x P): of the cross-entropy, or
    * with output 'margin' of the true-class margin g_y - logsumexp_{c != y} g_c (TRAK's output).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss' (default) or 'margin'
+   * @returns the n x P gradient matrix
    */
   async gradients(X: Matrix, y: Float64Array | readonly number[], output: 'loss' | 'margin' = 'loss'): Promise<Matrix> {
     const input = this.input(X);
@@ -162,11 +256,7 @@ export class MultilayerPerceptron {
     return new Matrix(g, X.rows, this.nParameters);
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`MultilayerPerceptron.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`MultilayerPerceptron.${operation}`, run);
   }
 }

@@ -4,13 +4,14 @@ import { assertInteger, assertNumber } from '../data/validate.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /**
- * How the L2 penalty behaves when examples are removed (methods.md section 1):
+ * How the L2 penalty behaves when examples are removed (docs/methods.md section 1):
  * - 'fixed': the penalty (lambda/2)||P theta||^2 stays.
  * - 'per-example': every example carries a share w_i/W of it (W the fit's total weight, so
  *   1/n with unit weights); removing examples removes their shares (Koh & Liang 2017).
  */
 export type Regularization = 'fixed' | 'per-example';
 
+/** Options of `LogisticRegression.fit` and `RidgeRegression.fit`, with their defaults. */
 export interface GlmOptions {
   /** Coefficient of (lambda/2)||P theta||^2 in the summed objective (sklearn's 1/C). Default 1. */
   lambda?: number;

@@ -3,10 +3,18 @@ import type { Matrix } from '../data/matrix.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
 
+/** L2-regularised least squares (docs/methods.md section 1). */
 export class RidgeRegression extends GeneralizedLinearModel {
   readonly kind = 'ridge' as const;
+  readonly task = 'regression' as const;
 
-  /** Fits exactly (one Newton step is the normal equations, solved by Cholesky). */
+  /**
+   * Fits exactly (one Newton step is the normal equations, solved by Cholesky).
+   * @param X - training inputs, one example per row
+   * @param y - real targets
+   * @param options - penalty, intercept, weights (see `GlmOptions`)
+   * @returns the fitted model
+   */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<RidgeRegression> {
     return new RidgeRegression(await this.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
   }
@@ -19,7 +27,11 @@ export class RidgeRegression extends GeneralizedLinearModel {
     // Any finite target (finiteness is checked by the caller).
   }
 
-  /** Predictions a^T theta. */
+  /**
+   * Predictions a^T theta.
+   * @param X - inputs
+   * @returns one prediction per row
+   */
   predict(X: Matrix): Promise<Float64Array> {
     return this.decisionFunction(X);
   }

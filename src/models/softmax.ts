@@ -1,5 +1,5 @@
 /**
- * Multinomial (softmax) regression, fitted exactly by Newton (methods.md section 4: the
+ * Multinomial (softmax) regression, fitted exactly by Newton (docs/methods.md section 4: the
  * convex multi-class model that Daunce perturbs). The last class is the reference (logit 0),
  * so theta holds C - 1 blocks of p = d (+1) parameters, class-major. Objective:
  * sum_i w_i l_i + (lambda/2) sum_c ||P theta_c||^2.
@@ -7,11 +7,14 @@
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
-import { rethrowNative } from '../errors.ts';
+import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
-import type { FitDiagnostics } from './glm.ts';
+import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
+import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
+import { logSumExp } from '../numerics.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** Options of `SoftmaxRegression.fit`. */
 export interface SoftmaxOptions {
   /** Default 1. */
   lambda?: number;
@@ -40,8 +43,14 @@ interface Resolved {
   backend: BackendName;
 }
 
-export class SoftmaxRegression {
+/** Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1). */
+export class SoftmaxRegression implements AttributableModel {
   readonly kind = 'softmax' as const;
+  readonly task = 'classification' as const;
+  /** Refits are exact (Newton from the current optimum): no seed is involved. */
+  readonly stochastic = false;
+  /** Queries are measured by their cross-entropy. */
+  readonly outputs: readonly ModelOutput[] = ['loss'];
   readonly theta: Float64Array;
   readonly X: Matrix;
   readonly y: Float64Array;
@@ -60,6 +69,13 @@ export class SoftmaxRegression {
     this.backend = resolveBackend(options.backend, 'options.backend');
   }
 
+  /**
+   * Fits by Newton with Cholesky solves to machine precision.
+   * @param X - training inputs, one example per row
+   * @param y - class ids 0..C-1
+   * @param options - penalty, intercept, classes, weights, convergence
+   * @returns the fitted model
+   */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
     const where = 'SoftmaxRegression.fit';
     assertKnownOptions(where, options, SOFTMAX_OPTION_KEYS);
@@ -88,47 +104,119 @@ export class SoftmaxRegression {
     return (this.options.classes - 1) * this.blockSize;
   }
 
+  /**
+   * The kernels this model runs on.
+   * @returns the backend
+   */
   backendKernels(): Backend {
     return this.backend;
   }
 
+  /**
+   * The design [X, 1?] of a data matrix checked against this model.
+   * @param X - data matrix with the model's features
+   * @param name - argument name for error messages
+   * @returns the native design description of X
+   */
   design(X: Matrix, name = 'X') {
     assertMatrix(name, X);
     if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
+  /**
+   * Class ids checked against this model.
+   * @param y - class ids
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
   labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
     return classIds(name, y, rows, this.options.classes);
   }
 
-  /** Logits (n x C; the reference class's is 0). */
+  /**
+   * Logits (n x C; the reference class's is 0).
+   * @param X - inputs
+   * @param theta - parameters (default the fitted ones)
+   * @returns the n x C logits
+   */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const design = this.design(X);
     const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
     return new Matrix(z, X.rows, this.options.classes);
   }
 
+  /**
+   * Class probabilities (softmax of the logits).
+   * @param X - inputs
+   * @returns the n x C probabilities
+   */
   async predictProba(X: Matrix): Promise<Matrix> {
     return softmaxRows(await this.logits(X));
   }
 
+  /**
+   * The most probable class of each row.
+   * @param X - inputs
+   * @returns one class id per row
+   */
   async predict(X: Matrix): Promise<Float64Array> {
     return argmaxRows(await this.logits(X));
   }
 
-  /** Cross-entropy of every example. */
+  /**
+   * Cross-entropy of every example.
+   * @param X - inputs
+   * @param y - class ids
+   * @param theta - parameters (default the fitted ones)
+   * @returns one loss per row
+   */
   async losses(X: Matrix, y: Float64Array | readonly number[], theta = this.theta): Promise<Float64Array> {
+    const z = await this.logits(X, theta); // checks X before its rows are read
     const labels = this.labels(y, X.rows);
-    const z = await this.logits(X, theta);
     return Float64Array.from({ length: X.rows }, (_, i) => {
       const row = z.row(i);
-      const m = Math.max(...row);
-      return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) - row[labels[i]!]!;
+      return logSumExp(row) - row[labels[i]!]!;
     });
   }
 
-  /** Exact refit with new example weights, warm-started at this optimum. */
+  /**
+   * Throws a RangeError naming `name` when X does not have the model's features.
+   * @param X - data matrix
+   * @param name - argument name for error messages
+   */
+  checkInputs(X: Matrix, name = 'X'): void {
+    this.design(X, name);
+  }
+
+  /**
+   * Per-example query outputs; softmax regression defines the loss (cross-entropy).
+   * @param X - inputs
+   * @param y - class ids
+   * @param output - 'loss'
+   * @returns one loss per row of X
+   */
+  async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
+    if (output !== 'loss') throw new RangeError(`SoftmaxRegression.output: '${output}' is not defined; softmax regression is measured by its loss`);
+    return this.losses(X, y);
+  }
+
+  /**
+   * Exact refit on a subset of the training rows or with new example weights, warm-started at
+   * this optimum (the seed is ignored).
+   * @param request - subset or weights
+   * @returns the refitted model
+   */
+  async retrain(request: RetrainRequest): Promise<SoftmaxRegression> {
+    return this.solve(retrainWeights('SoftmaxRegression.retrain', request, this.weights), this.theta, 'SoftmaxRegression.retrain');
+  }
+
+  /**
+   * Exact refit with new example weights, warm-started at this optimum.
+   * @param request - `{ weights }`, one non-negative weight per training example
+   * @returns the refitted model
+   */
   async refit(request: { weights: Float64Array | readonly number[] }): Promise<SoftmaxRegression> {
     const w = toFloat64('refit: weights', request.weights, this.X.rows).slice();
     if (w.some((v) => v < 0) || !(w.reduce((a, b) => a + b, 0) > 0)) throw new RangeError('refit: weights must be >= 0 and not all 0');
@@ -141,19 +229,13 @@ export class SoftmaxRegression {
         ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.options.lambda,
         tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
       });
-      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, {
-        gradientNorm: r.gradientNorm, gradientScale: r.gradientScale, newtonIterations: r.newtonIterations, chordIterations: r.chordIterations,
-      });
+      return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r));
     } catch (err) {
       rethrowNative(where, err);
     }
   }
 
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      rethrowNative(`SoftmaxRegression.${operation}`, err);
-    }
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return callNative(`SoftmaxRegression.${operation}`, run);
   }
 }

@@ -23,7 +23,7 @@ class StreamingTopK {
     this.bot = new Float64Array(m * k).fill(Infinity); this.botI = new Int32Array(m * k).fill(-1);
     this.fill = new Int32Array(m);
   }
-  add(row: number, values: Float32Array, offset: number): void {
+  add(row: number, values: ArrayLike<number>, offset: number): void {
     const { k } = this;
     for (let j = 0; j < this.m; j++) {
       const v = values[offset + j]!;
@@ -47,6 +47,24 @@ class StreamingTopK {
   }
 }
 
+/** 2^e for |e| <= 1000 (exact; Math.pow is exact for powers of two in range). */
+const pow2 = (e: number) => Math.pow(2, e);
+
+/**
+ * For each column of a rows x cols row-major block, the exponent e (clamped to +-1000) with
+ * the column's largest magnitude in [2^(e-1), 2^e): dividing by 2^e brings it into f32 range.
+ */
+function columnExponents(a: Float64Array, rows: number, cols: number): Int32Array {
+  const largest = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) largest[c] = Math.max(largest[c]!, Math.abs(a[r * cols + c]!));
+  const e = new Int32Array(cols);
+  for (let c = 0; c < cols; c++) {
+    const v = largest[c]!;
+    e[c] = v > 0 && Number.isFinite(v) ? Math.max(-1000, Math.min(1000, Math.floor(Math.log2(v)) + 1)) : 0;
+  }
+  return e;
+}
+
 export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
   const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -62,31 +80,45 @@ export function createWebGpuBackend(ctx: GpuContext, cpu: Backend): Backend {
 
     covarianceScores: (o) => guard('covarianceScores', async () => {
       const { n, m, models: K } = o;
-      // Centred (and scaled) queries, K x m, f32.
+      // Centred (and scaled) values in float64, then each training example's and each query's
+      // K-vector normalised by a power of two to a largest magnitude in [0.5, 1): f32 can then
+      // neither overflow (losses near 1e20) nor underflow (near 1e-25), and the float64 result
+      // is multiplied back exactly.
+      const q64 = new Float64Array(K * m);
+      for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) q64[k * m + j] = (o.query[k * m + j]! - o.queryMean[j]!) * (o.queryScale ? o.queryScale[j]! : 1);
+      const queryExp = columnExponents(q64, K, m);
       const q = new Float32Array(K * m);
-      for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) q[k * m + j] = (o.query[k * m + j]! - o.queryMean[j]!) * (o.queryScale ? o.queryScale[j]! : 1);
+      for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) q[k * m + j] = q64[k * m + j]! * pow2(-queryExp[j]!);
       const bQ = upload(ctx, q);
       const block = Math.max(1, Math.min(n, Math.floor(MAX_BUFFER_BYTES / 4 / Math.max(m, K))));
       const full = o.k === undefined ? new Float64Array(n * m) : undefined;
       const top = o.k === undefined ? undefined : new StreamingTopK(m, Math.min(o.k, n));
       const bOut = storage(ctx, block * m);
+      const t64 = new Float64Array(K * block);
       const t = new Float32Array(K * block);
+      const unscaled = new Float64Array(block * m);
       for (let first = 0; first < n; first += block) {
         const b = Math.min(block, n - first);
         for (let k = 0; k < K; k++) {
           for (let r = 0; r < b; r++) {
             const i = first + r;
-            t[k * b + r] = (o.train[k * n + i]! - o.trainMean[i]!) * (o.trainScale ? o.trainScale[i]! : 1);
+            t64[k * b + r] = (o.train[k * n + i]! - o.trainMean[i]!) * (o.trainScale ? o.trainScale[i]! : 1);
           }
         }
+        const trainExp = columnExponents(t64, K, b);
+        for (let k = 0; k < K; k++) for (let r = 0; r < b; r++) t[k * b + r] = t64[k * b + r]! * pow2(-trainExp[r]!);
         const bT = upload(ctx, t.subarray(0, K * b));
         const enc = ctx.device.createCommandEncoder();
         const temporaries = encodeMatmul(ctx, enc, bT, bQ, bOut, { M: b, N: m, K, sAk: b, sAi: 1, sBk: m, sBj: 1, sCi: m, sCj: 1, alpha: 1 / (K - 1) });
         ctx.device.queue.submit([enc.finish()]);
         const s = await download(ctx, bOut, b * m);
         for (const buffer of [bT, ...temporaries]) buffer.destroy();
-        if (full) for (let x = 0; x < b * m; x++) full[first * m + x] = s[x]!;
-        else for (let r = 0; r < b; r++) top!.add(first + r, s, r * m);
+        for (let r = 0; r < b; r++) {
+          const rowScale = pow2(trainExp[r]!);
+          for (let j = 0; j < m; j++) unscaled[r * m + j] = s[r * m + j]! * rowScale * pow2(queryExp[j]!);
+        }
+        if (full) full.set(unscaled.subarray(0, b * m), first * m);
+        else for (let r = 0; r < b; r++) top!.add(first + r, unscaled, r * m);
       }
       bQ.destroy();
       bOut.destroy();

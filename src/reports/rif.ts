@@ -2,11 +2,12 @@
  * Plots (vega-lite specifications rendered headlessly to SVG by vega) and one self-contained
  * HTML report of a removal benchmark.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { RemovalBenchmarkResult, RemovalRecord } from './removal.ts';
-import type { SummaryRow } from './summary.ts';
+import type { RemovalBenchmarkResult, RemovalRecord } from '../protocols/rif/removal.ts';
+import type { SummaryRow } from '../protocols/rif/summary.ts';
 import { escapeHtml } from '../html-escape.ts';
 
 const METHOD_LABEL = { if: 'IF', rif: 'RIF', ns: 'NS' } as const;
@@ -110,6 +111,7 @@ export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | '
   return lines.join('\n');
 }
 
+/** An extra section of the report (sweeps, poisoning), with an optional plot. */
 export interface ExtraSection {
   title: string;
   html: string;
@@ -121,7 +123,13 @@ function figure(file: string, svg: string): string {
   return `<figure data-file="${escapeHtml(file)}">${svg}<figcaption>${escapeHtml(plotCaption(file))}</figcaption></figure>`;
 }
 
-/** Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone). */
+/**
+ * Writes plots/*.svg, summary.json and report.html (SVGs inlined: the page stands alone).
+ * @param out - the output directory
+ * @param result - the protocol's result
+ * @param extra - extra sections
+ * @returns the plot files written
+ */
 export async function writeReport(out: string, result: RemovalBenchmarkResult, extra: ExtraSection[] = []): Promise<string[]> {
   await mkdir(join(out, 'plots'), { recursive: true });
   const metrics = [...new Set(result.records.map((r) => r.metric))];
@@ -134,8 +142,8 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
     }
   }
   for (const e of extra) if (e.svg) plots.push({ file: e.svg.file, svg: e.svg.content });
-  for (const p of plots) await writeFile(join(out, p.file), p.svg);
-  await writeFile(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
+  for (const p of plots) await writeFileAtomic(join(out, p.file), p.svg);
+  await writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${escapeHtml(result.config.dataset)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
@@ -151,6 +159,6 @@ ${plots.filter((p) => !extra.some((e) => e.svg?.file === p.file)).map((p) => fig
 ${extra.map((e) => `<h2>${escapeHtml(e.title)}</h2>\n${e.html}\n${e.svg ? figure(e.svg.file, e.svg.content) : ''}`).join('\n')}
 </body></html>
 `;
-  await writeFile(join(out, 'report.html'), html);
+  await writeFileAtomic(join(out, 'report.html'), html);
   return plots.map((p) => p.file);
 }

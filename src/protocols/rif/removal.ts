@@ -1,31 +1,33 @@
 /**
- * The IF-vs-RIF benchmark (the RIF paper's experiments, methods.md section 5 "Predicted vs
+ * The IF-vs-RIF benchmark (the RIF paper's experiments, docs/methods.md section 5 "Predicted vs
  * actual"): for every removal strategy and size, the IF, RIF and NS predictions of the change
  * of each metric against the exact retrain. Records are appended as they complete, so an
  * interrupted run resumes without repeating a finished retrain.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Matrix } from '../data/matrix.ts';
-import { assertInteger, assertNumber } from '../data/validate.ts';
-import type { LabelledData } from '../datasets/mnist.ts';
-import { AbortError } from '../errors.ts';
-import { Influence } from '../influence/analysis.ts';
-import { Metric, type MetricSpec } from '../influence/metrics.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import type { Regularization } from '../models/options.ts';
-import { seededRandom } from '../random.ts';
+import { Matrix } from '../../data/matrix.ts';
+import { assertInteger, assertNumber, toFloat64 } from '../../data/validate.ts';
+import type { LabelledData } from '../../datasets/mnist.ts';
+import { AbortError } from '../../errors.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
+import { appendJsonLines, readJsonLines } from '../../io/json-lines.ts';
+import { lockDirectory, type DirectoryLock } from '../../io/lock.ts';
+import { Influence } from '../../influence/analysis.ts';
+import { Metric, type MetricSpec } from '../../influence/metrics.ts';
+import { LogisticRegression } from '../../models/logistic.ts';
+import type { Regularization } from '../../models/options.ts';
+import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
+import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } from './names.ts';
 import { summarize, type SummaryRow } from './summary.ts';
-import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { assertKnownOptions, optionKeys } from '../../options-check.ts';
 import { createHash } from 'node:crypto';
 
-export const BENCHMARK_METRICS = ['test-prediction', 'test-loss', 'self-loss'] as const;
-export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
-export const ESTIMATES = ['if', 'rif', 'ns'] as const;
-export type Estimate = (typeof ESTIMATES)[number];
+export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
+/** Options of `benchmarkRemoval`. */
 export interface RemovalBenchmarkOptions {
   data: LabelledData;
   /** L2 penalty of the logistic model (sum form). Default 1e-2. */
@@ -71,6 +73,7 @@ export interface RemovalRecord {
   removed: number[];
 }
 
+/** The result of `benchmarkRemoval`. */
 export interface RemovalBenchmarkResult {
   config: Record<string, unknown>;
   records: RemovalRecord[];
@@ -80,27 +83,61 @@ export interface RemovalBenchmarkResult {
   seconds: number;
 }
 
+/**
+ * Version of records.jsonl/config.json. 2: every random set (split, test subset, removal sets)
+ * is drawn from seeds derived by sha256 (mixSeed), so records of format 1 describe other sets.
+ */
+export const RECORD_FORMAT = 2;
+
+/** Refuses, with a clear message, to resume records written in another format (they describe other random sets). */
+function checkRecordFormat(out: string, previousConfig: string): void {
+  let format: unknown;
+  try {
+    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
+  } catch {
+    return; // an unreadable config is reported as a different run below
+  }
+  if (format !== RECORD_FORMAT) {
+    throw new RangeError(
+      `benchmarkRemoval: ${out} holds records of format ${String(format)}, ` +
+        'written by an older tdakit whose random sets differ ' +
+        `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`,
+    );
+  }
+}
+
+/**
+ * Removal sizes as fractions of n, log-spaced (the protocol's 40 sizes from 0.1% to 5% by default).
+ * @param count - number of sizes
+ * @param from - smallest fraction
+ * @param to - largest fraction
+ * @returns the fractions
+ */
 export function defaultSizes(count = 40, from = 0.001, to = 0.05): number[] {
   return Array.from({ length: count }, (_, s) => from * Math.pow(to / from, count === 1 ? 0 : s / (count - 1)));
 }
 
-/** Seeded train/test split of row indices. */
+/**
+ * Seeded train/test split of row indices.
+ * @param rows - number of rows
+ * @param testFraction - fraction of rows in the test split
+ * @param seed - the protocol's seed
+ * @returns training and test row indices
+ */
 export function splitIndices(rows: number, testFraction: number, seed: number): { trainIdx: number[]; testIdx: number[] } {
-  const random = seededRandom(subSeed(seed, 'split'));
-  const order = Array.from({ length: rows }, (_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
+  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), seededRandom(subSeed(seed, 'split')));
   const nTest = Math.round(testFraction * rows);
   return { trainIdx: order.slice(nTest), testIdx: order.slice(0, nTest) };
 }
 
-/** A seed for each (strategy, size): sets do not depend on what ran before them. */
+/**
+ * A seed for each (strategy, size): sets do not depend on what ran before them.
+ * @param seed - the protocol's seed
+ * @param parts - what the stream is for
+ * @returns a 32-bit seed
+ */
 export function subSeed(seed: number, ...parts: (string | number)[]): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
-  for (const ch of parts.join('|')) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
+  return mixSeed(seed, 'rif-protocol', ...parts);
 }
 
 /** SHA-256 of the features and labels (their float64 bytes). */
@@ -112,14 +149,34 @@ function dataHash(X: Float64Array, y: ArrayLike<number>): string {
   return h.digest('hex');
 }
 
+/**
+ * Runs the IF-vs-RIF protocol (docs/methods.md section 5): for every strategy and size, the exact
+ * retrain against the IF, RIF and NS estimates. Resumes from `out`.
+ * @param options - data, penalty, sizes, strategies, metrics, seed, output directory
+ * @returns the configuration, the records and their summary
+ */
 export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promise<RemovalBenchmarkResult> {
+  const held: { lock?: DirectoryLock } = {};
+  try {
+    return await runBenchmarkRemoval(options, held);
+  } finally {
+    await held.lock?.release();
+  }
+}
+
+/** The run itself; the lock it takes on `out` is left in `held` for the caller to release. */
+async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { lock?: DirectoryLock }): Promise<RemovalBenchmarkResult> {
   const t0 = performance.now();
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
+  toFloat64('benchmarkRemoval: data.y', data.y, data.X.rows);
   assertKnownOptions('benchmarkRemoval', options, REMOVAL_BENCHMARK_OPTION_KEYS);
   const lambda = assertNumber('benchmarkRemoval: lambda', options.lambda ?? 1e-2, 0);
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);
+  for (const key of ['sizes', 'strategies', 'metrics'] as const) {
+    if (options[key] !== undefined && !Array.isArray(options[key])) throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
+  }
   const sizes = options.sizes ?? defaultSizes();
   sizes.forEach((f, i) => assertNumber(`benchmarkRemoval: sizes[${i}]`, f, 0, 0.5));
   const strategies = options.strategies ?? [...STRATEGIES];
@@ -129,11 +186,16 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
   const highest = assertInteger('benchmarkRemoval: testHighestLoss', options.testHighestLoss ?? 50, 0);
   const randomCount = assertInteger('benchmarkRemoval: testRandom', options.testRandom ?? 50, 0);
   const config = {
+    format: RECORD_FORMAT,
     dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
     testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
     // The data's content: an edited file with the same name must not resume the old records.
     dataHash: dataHash(data.X.data, data.y),
   };
+  if (options.out) {
+    await mkdir(options.out, { recursive: true });
+    held.lock = await lockDirectory(options.out, 'benchmarkRemoval');
+  }
 
   const { trainIdx, testIdx } = splitIndices(data.X.rows, testFraction, seed);
   const nTest = testIdx.length;
@@ -170,54 +232,13 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
     },
   };
 
-  // Resume: records already on disk for this exact configuration are kept.
-  const records: RemovalRecord[] = [];
+  // Resume: valid records already on disk for this exact configuration are kept. The records
+  // file is only ever appended to, and the directory is locked so two runs cannot interleave.
+  let records: RemovalRecord[] = [];
   const recordsFile = options.out ? join(options.out, 'records.jsonl') : undefined;
-  if (options.out) {
-    await mkdir(options.out, { recursive: true });
-    const configFile = join(options.out, 'config.json');
-    if (existsSync(configFile)) {
-      const previous = await readFile(configFile, 'utf8');
-      const previousHash = (() => {
-        try {
-          return (JSON.parse(previous) as { dataHash?: string }).dataHash;
-        } catch {
-          return undefined;
-        }
-      })();
-      if (previousHash !== config.dataHash) {
-        throw new RangeError(
-          `benchmarkRemoval: the data differ from those of the run in ${options.out} (content hash ${String(previousHash).slice(0, 12)} there, ` +
-            `${config.dataHash.slice(0, 12)} now): its records do not apply; use another out directory or remove this one`,
-        );
-      }
-      if (previous !== JSON.stringify(config, null, 2)) {
-        throw new RangeError(`benchmarkRemoval: ${options.out} holds a run with different options; use another out directory`);
-      }
-      if (existsSync(recordsFile!)) {
-        for (const line of (await readFile(recordsFile!, 'utf8')).split('\n')) {
-          if (!line.trim()) continue;
-          try {
-            records.push(JSON.parse(line) as RemovalRecord);
-          } catch {
-            // A line cut short by a crash: its set is simply run again.
-          }
-        }
-        // Rewrite without a torn tail so appends stay line-aligned.
-        await writeFile(recordsFile!, records.map((r) => JSON.stringify(r) + '\n').join(''));
-      }
-    } else {
-      await writeFile(configFile, JSON.stringify(config, null, 2));
-    }
-  }
+  if (options.out) records = await resumeRecords(options.out, config, sizes.length);
   const finished = new Set<string>();
-  const byKey = new Map<string, number>();
-  for (const r of records) byKey.set(`${r.strategy}:${r.sizeIndex}`, (byKey.get(`${r.strategy}:${r.sizeIndex}`) ?? 0) + 1);
-  for (const [key, count] of byKey) if (count >= metricNames.length) finished.add(key);
-  // Keep only complete sets (a set cut between its metric lines is redone whole).
-  const kept = records.filter((r) => finished.has(`${r.strategy}:${r.sizeIndex}`));
-  records.length = 0;
-  records.push(...kept);
+  for (const r of records) finished.add(`${r.strategy}:${r.sizeIndex}`);
 
   const total = strategies.length * sizes.length;
   let done = finished.size;
@@ -242,10 +263,83 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
         retrainSeconds, retrainIterations: refit.diagnostics.chordIterations + refit.diagnostics.newtonIterations,
         removed: T,
       }));
-      if (recordsFile) await appendFile(recordsFile, latest.map((r) => JSON.stringify(r) + '\n').join(''));
+      if (recordsFile) await appendJsonLines(recordsFile, latest);
       records.push(...latest);
       options.onProgress?.(++done, total, latest);
     }
   }
   return { config, records, summary: summarize(records), retrainsRun, seconds: (performance.now() - t0) / 1000 };
+}
+
+const ESTIMATE_KEYS = ['actual', 'if', 'rif', 'ns'] as const;
+
+/** A parsed line of records.jsonl, or what is wrong with it. */
+function validRecord(v: unknown, strategies: readonly string[], metrics: readonly string[], sizeCount: number): RemovalRecord | string {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not an object';
+  const r = v as Record<string, unknown>;
+  if (!strategies.includes(r.strategy as string)) return 'unknown strategy';
+  if (!metrics.includes(r.metric as string)) return 'unknown metric';
+  if (!Number.isInteger(r.sizeIndex) || (r.sizeIndex as number) < 0 || (r.sizeIndex as number) >= sizeCount) return 'bad sizeIndex';
+  if (!Number.isInteger(r.size) || (r.size as number) < 1) return 'bad size';
+  for (const key of ESTIMATE_KEYS) {
+    const e = r[key] as { nonlinear?: unknown; linear?: unknown } | null;
+    if (!e || typeof e !== 'object' || typeof e.nonlinear !== 'number' || typeof e.linear !== 'number') return `bad ${key}`;
+  }
+  if (!Array.isArray(r.removed) || r.removed.length !== r.size || !r.removed.every((i) => Number.isInteger(i) && i >= 0)) return 'bad removed';
+  return r as unknown as RemovalRecord;
+}
+
+/**
+ * Reads the records of a previous run in `out` (refusing a run with other options) and keeps,
+ * for each (strategy, size), the last record of every metric, and only sets with all metrics:
+ * a set cut short, a torn line or a garbage line is redone, never counted twice.
+ */
+async function resumeRecords(out: string, config: Record<string, unknown> & { strategies: string[]; metrics: string[] }, sizeCount: number): Promise<RemovalRecord[]> {
+  const configFile = join(out, 'config.json');
+  const configText = JSON.stringify(config, null, 2);
+  if (!existsSync(configFile) && existsSync(join(out, 'records.jsonl'))) {
+    throw new RangeError(`benchmarkRemoval: ${out} holds records.jsonl without its config.json; use another out directory`);
+  }
+  try {
+    await writeFileAtomic(configFile, configText, { exclusive: true });
+    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const previous = await readFile(configFile, 'utf8');
+  checkRecordFormat(out, previous);
+  const previousHash = (() => {
+    try {
+      return (JSON.parse(previous) as { dataHash?: string }).dataHash;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (previousHash !== config.dataHash) {
+    throw new RangeError(
+      `benchmarkRemoval: the data differ from those of the run in ${out} (content hash ${String(previousHash).slice(0, 12)} there, ` +
+        `${String(config.dataHash).slice(0, 12)} now): its records do not apply; use another out directory or remove this one`,
+    );
+  }
+  if (previous !== configText) {
+    throw new RangeError(`benchmarkRemoval: ${out} holds a run with different options (${configFile}); use another out directory`);
+  }
+  const file = join(out, 'records.jsonl');
+  const read = await readJsonLines(file, (v) => validRecord(v, config.strategies, config.metrics, sizeCount));
+  if (read.rejected.length > 0) {
+    process.emitWarning(`benchmarkRemoval: ${file}: skipped ${read.rejected.length} invalid line(s) (line ${read.rejected.slice(0, 5).join(', ')}${read.rejected.length > 5 ? ', ...' : ''}); their sets are run again`, { code: 'TDAKIT_RECORDS_SKIPPED' });
+  }
+  const latest = new Map<string, RemovalRecord>();
+  for (const r of read.records) latest.set(`${r.strategy}:${r.sizeIndex}:${r.metric}`, r);
+  const complete = (r: RemovalRecord) => config.metrics.every((m) => latest.has(`${r.strategy}:${r.sizeIndex}:${m}`));
+  // Every (strategy, size) appears once, in the order of the run, metrics in config order.
+  const kept: RemovalRecord[] = [];
+  const seen = new Set<string>();
+  for (const r of read.records) {
+    const key = `${r.strategy}:${r.sizeIndex}`;
+    if (seen.has(key) || !complete(r)) continue;
+    seen.add(key);
+    for (const m of config.metrics) kept.push(latest.get(`${key}:${m}`)!);
+  }
+  return kept;
 }

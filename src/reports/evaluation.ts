@@ -1,9 +1,10 @@
 /** Table, JSON and HTML report (vega-lite SVG plots) of an evaluation. */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg } from '../benchmark/report.ts';
-import type { EvaluationReport } from './evaluate.ts';
+import { renderSvg } from './rif.ts';
+import type { EvaluationReport } from '../evaluation/evaluate.ts';
 import { escapeHtml } from '../html-escape.ts';
 
 export function evaluationTable(r: EvaluationReport): string {
@@ -58,11 +59,11 @@ export async function writeEvaluationReport(out: string, r: EvaluationReport, ti
       } as TopLevelSpec),
     });
   }
-  for (const p of plots) await writeFile(join(out, p.file), p.svg);
-  await writeFile(join(out, 'evaluation.json'), JSON.stringify(r, null, 2));
+  for (const p of plots) await writeFileAtomic(join(out, p.file), p.svg);
+  await writeFileAtomic(join(out, 'evaluation.json'), JSON.stringify(r, null, 2));
   const rows = r.methods.map((m) => `<tr><td>${escapeHtml(m.method)}</td><td>${m.lds.toFixed(3)}</td><td>${m.standardError.toFixed(3)}</td>${m.subsetRemoval.map((p) => `<td>${p.flipped.toFixed(2)}</td>`).join('')}</tr>`).join('\n');
   const head = `<tr><th>method</th><th>LDS</th><th>s.e.</th>${(r.methods[0]?.subsetRemoval ?? []).map((p) => `<th>flipped, N=${p.N}</th>`).join('')}</tr>`;
-  await writeFile(join(out, 'report.html'), `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+  await writeFileAtomic(join(out, 'report.html'), `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block}</style></head><body>
 <h1>${escapeHtml(title)}</h1><p>n = ${r.n} training examples, m = ${r.m} queries, ${r.subsets} LDS subsets.</p>
 <table>${head}\n${rows}</table>

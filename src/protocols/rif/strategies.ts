@@ -1,11 +1,12 @@
 /**
- * Removal strategies of the RIF paper (App. C; methods.md section 5). Each draws a set of k
+ * Removal strategies of the RIF paper (App. C; docs/methods.md section 5). Each draws a set of k
  * training indices from its own seeded generator, so a set is the same whatever ran before
  * it (what makes resumed runs identical to uninterrupted ones).
  */
-import type { Influence } from '../influence/analysis.ts';
-import type { MetricSpec } from '../influence/metrics.ts';
+import type { Influence } from '../../influence/analysis.ts';
+import { shuffleInPlace } from '../../random.ts';
 
+/** The removal strategies of the RIF protocol (docs/methods.md section 5). */
 export const STRATEGIES = [
   'random',
   'feature-cluster',
@@ -16,19 +17,16 @@ export const STRATEGIES = [
   'if-test-prediction-positive',
   'if-test-prediction-negative',
 ] as const;
+/** One of `STRATEGIES`. */
 export type Strategy = (typeof STRATEGIES)[number];
 
+/** What the strategies read: the influence analysis, training losses and IF scores. */
 export interface StrategyContext {
   influence: Influence;
   /** Training losses at the fit. */
   losses: Float64Array;
   /** Lazily computed IF scores of single removals on the test-subset metrics. */
   ifScores(metric: 'test-loss' | 'test-prediction'): Promise<Float64Array>;
-}
-
-export interface MetricsForStrategies {
-  testLoss: MetricSpec;
-  testPrediction: MetricSpec;
 }
 
 /** Indices of the k smallest keys; ties broken by a random rank so clusters are not index-biased. */
@@ -41,14 +39,17 @@ function smallest(keys: Float64Array, k: number, random: () => number): number[]
 
 /** k random distinct indices of `pool` (partial Fisher-Yates). */
 function sample(pool: number[], k: number, random: () => number): number[] {
-  const a = pool.slice();
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(random() * (a.length - i));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a.slice(0, k);
+  return shuffleInPlace(pool.slice(), random, k).slice(0, k);
 }
 
+/**
+ * Draws the removed set of one strategy.
+ * @param strategy - the strategy
+ * @param k - the set's size
+ * @param ctx - influence analysis, losses and IF scores
+ * @param random - the set's own seeded generator
+ * @returns k distinct training indices
+ */
 export async function removalSet(strategy: Strategy, k: number, ctx: StrategyContext, random: () => number): Promise<number[]> {
   const X = ctx.influence.model.X;
   const n = X.rows;

@@ -3,17 +3,18 @@
  * regularisation and the number of examples, and the poisoning check.
  */
 import { join } from 'node:path';
-import { Matrix } from '../data/matrix.ts';
-import { assertInteger } from '../data/validate.ts';
-import type { LabelledData } from '../datasets/mnist.ts';
-import { pearson, slopeThroughOrigin } from '../evaluation/stats.ts';
-import { Influence } from '../influence/analysis.ts';
-import { Metric } from '../influence/metrics.ts';
-import { LogisticRegression } from '../models/logistic.ts';
-import { seededRandom } from '../random.ts';
+import { Matrix } from '../../data/matrix.ts';
+import { assertInteger } from '../../data/validate.ts';
+import type { LabelledData } from '../../datasets/mnist.ts';
+import { pearson, slopeThroughOrigin } from '../../evaluation/stats.ts';
+import { Influence } from '../../influence/analysis.ts';
+import { Metric } from '../../influence/metrics.ts';
+import { LogisticRegression } from '../../models/logistic.ts';
+import { sampleIndices, seededRandom, shuffleInPlace } from '../../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
-import { assertKnownOptions } from '../options-check.ts';
+import { assertKnownOptions } from '../../options-check.ts';
 
+/** One row of a sweep: an estimate's self-loss agreement at one value of lambda or n. */
 export interface SweepRow {
   parameter: 'lambda' | 'n';
   value: number;
@@ -25,6 +26,10 @@ export interface SweepRow {
 /**
  * Runs a reduced protocol (default: random and highest-loss removals, 10 sizes, self-loss)
  * for each value of lambda or of n (a seeded subsample), each in its own resumable directory.
+ * @param parameter - 'lambda' or 'n'
+ * @param values - the values
+ * @param base - the protocol's options (`out` is extended per value)
+ * @returns slope and Pearson correlation per value and estimate
  */
 export async function sweep(parameter: 'lambda' | 'n', values: number[], base: RemovalBenchmarkOptions): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
@@ -33,12 +38,7 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
     if (parameter === 'n') {
       assertInteger('sweep: n', value, 10, base.data.X.rows);
       const pick = seededRandom(subSeed(base.seed ?? 0, 'n-sweep', value));
-      const idx = Array.from({ length: base.data.X.rows }, (_, i) => i);
-      for (let i = 0; i < value; i++) {
-        const j = i + Math.floor(pick() * (idx.length - i));
-        [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-      }
-      const keep = idx.slice(0, value).sort((a, b) => a - b);
+      const keep = Array.from(sampleIndices(base.data.X.rows, value, pick));
       data = { name: `${base.data.name}-n${value}`, X: base.data.X.selectRows(keep), y: Float64Array.from(keep, (i) => base.data.y[i]!) };
     }
     const result = await benchmarkRemoval({
@@ -57,6 +57,7 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
   return rows;
 }
 
+/** One poison of the poisoning check. */
 export interface PoisonRow {
   testIndex: number;
   /** Change of the poison's own logit when it is removed again (exact). */
@@ -71,6 +72,8 @@ export interface PoisonRow {
  * IF and RIF the effect of removing it on its own logit. Removing it restores the clean
  * model, so the actual effect is exact without another retrain. All candidate poisons enter
  * one fit with weight 0; each is switched on by a warm refit.
+ * @param options - data, penalty, number of poisons, seed, test fraction
+ * @returns actual, IF and RIF effects and the leverage of each poison
  */
 export async function poisoningCheck(options: { data: LabelledData; lambda?: number; count?: number; seed?: number; testFraction?: number }): Promise<PoisonRow[]> {
   assertKnownOptions('poisoningCheck', options, ['data', 'lambda', 'count', 'seed', 'testFraction']);
@@ -80,11 +83,7 @@ export async function poisoningCheck(options: { data: LabelledData; lambda?: num
   const seed = options.seed ?? 0;
   const { trainIdx, testIdx } = splitIndices(data.X.rows, options.testFraction ?? 0.2, seed);
   const pick = seededRandom(subSeed(seed, 'poison'));
-  const poisons = testIdx.slice();
-  for (let i = 0; i < Math.min(count, poisons.length); i++) {
-    const j = i + Math.floor(pick() * (poisons.length - i));
-    [poisons[i], poisons[j]] = [poisons[j]!, poisons[i]!];
-  }
+  const poisons = shuffleInPlace(testIdx.slice(), pick, count);
   const chosen = poisons.slice(0, Math.min(count, poisons.length));
   const rows = [...trainIdx, ...chosen];
   const X = data.X.selectRows(rows);

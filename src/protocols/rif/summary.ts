@@ -1,7 +1,8 @@
 /** Agreement of each estimate with the actual effect, per metric (the benchmark's table). */
-import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../evaluation/stats.ts';
-import type { BenchmarkMetric, Estimate, RemovalRecord } from './removal.ts';
+import { medianRelativeError, pearson, slopeThroughOrigin, spearman } from '../../evaluation/stats.ts';
+import type { BenchmarkMetric, Estimate, EstimateRecord } from './names.ts';
 
+/** One row of the protocol's table: how one estimate agrees with the actual effect on one metric. */
 export interface SummaryRow {
   metric: BenchmarkMetric;
   method: Estimate;
@@ -13,7 +14,13 @@ export interface SummaryRow {
   medianRelativeError: number;
 }
 
-export function summarize(records: readonly RemovalRecord[]): SummaryRow[] {
+/**
+ * Pearson, Spearman, slope through the origin and median relative error of every estimate against
+ * the actual nonlinear effect, per metric.
+ * @param records - the protocol's records
+ * @returns one row per metric, estimate and effect (nonlinear, linear)
+ */
+export function summarize(records: readonly EstimateRecord[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const metrics = [...new Set(records.map((r) => r.metric))];
   for (const metric of metrics) {

@@ -1,5 +1,5 @@
 /** The poisoning check as an HTML table: the summary, then one row per flipped-label point. */
-import { escapeHtml } from '../html-escape.ts';
+import { escapeHtml } from '../../html-escape.ts';
 import type { PoisonRow } from './variations.ts';
 
 const num = (v: number) => (Number.isFinite(v) ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(4)) : String(v));

@@ -1,11 +1,13 @@
 /** Dataset names the removal benchmark accepts, or a path to a CSV/.npy file. */
 import { readLabelled } from '../data/labelled.ts';
-import { loadMnist, loadMnistPair, type LabelledData } from '../datasets/mnist.ts';
-import { loadSpamAssassin, loadSpamEmbeddings } from '../datasets/spam.ts';
+import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
+import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
+/** The dataset names `loadDataset` accepts (for help texts). */
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
+/** Options of `loadDataset`. */
 export interface DatasetOptions {
   /** Bag-of-words size for 'spam'. Default 2000. */
   vocabulary?: number;
@@ -19,6 +21,12 @@ export interface DatasetOptions {
   positive?: string;
 }
 
+/**
+ * Loads a dataset by name: 'spam', 'spam-embeddings', 'mnist', 'mnist-A-B', or a CSV/.npy file.
+ * @param name - the dataset name or a file path
+ * @param o - vocabulary size, row limit, label column
+ * @returns the labelled data
+ */
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
   assertKnownOptions('loadDataset', o, optionKeys<DatasetOptions>({ vocabulary: true, limit: true, label: true, delimiter: true, positive: true }));
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
