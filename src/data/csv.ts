@@ -6,7 +6,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import Papa from 'papaparse';
 import { isMissingMarker, looksLikeHeader } from './csv-values.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
@@ -166,6 +165,8 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
   }
   const headerOption = options.header ?? 'auto';
   const delimiter = delimiterOption === 'auto' ? detectDelimiter(await readSample(path)) : delimiterOption;
+  // Loaded on first use: `import('tdakit')` stays lean for programs that never read a CSV.
+  const { default: Papa } = await import('papaparse');
   // Number() ignores surrounding blanks; header names and text fields are trimmed here.
   // A byte-order mark before a quoted first field would hide the quote from the parser: skip it.
   const source = createReadStream(path, { encoding: 'utf8', start: (await startsWithBom(path)) ? 3 : 0 });
