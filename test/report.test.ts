@@ -65,8 +65,11 @@ test('every user string in the reports is HTML-escaped; no linear self-loss rows
   await writeEvaluationReport(evalOut, report, 'eval of <script>x</script>');
   const evalHtml = readFileSync(join(evalOut, 'report.html'), 'utf8');
   assert.ok(!evalHtml.includes('<script>'));
-  // IF and RIF coincide here: the two lines differ in dash pattern, so both stay visible.
+  // IF and RIF coincide here: the first is drawn wider, under the second, so both stay visible.
   const svg = readFileSync(join(evalOut, 'plots', 'subset-removal.svg'), 'utf8');
-  const dashes = new Set([...svg.matchAll(/<path[^>]*aria-roledescription="line mark"[^>]*>/g)].map((m) => /stroke-dasharray="([^"]*)"/.exec(m[0])?.[1] ?? 'solid'));
-  assert.equal(dashes.size, 2, svg.slice(0, 200));
+  const lines = [...svg.matchAll(/<path[^>]*aria-roledescription="line mark"[^>]*>/g)].map((m) => m[0]);
+  assert.equal(lines.length, 2);
+  const widths = lines.map((l) => Number(/stroke-width="([^"]*)"/.exec(l)?.[1]));
+  assert.ok(widths[0]! > widths[1]!, `widths ${widths}`);
+  assert.notEqual(/stroke="([^"]*)"/.exec(lines[0]!)?.[1], /stroke="([^"]*)"/.exec(lines[1]!)?.[1]);
 });

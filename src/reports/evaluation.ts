@@ -27,7 +27,10 @@ const CAPTIONS: Record<string, string> = {
 
 export async function writeEvaluationReport(out: string, r: EvaluationReport, title: string): Promise<string[]> {
   await mkdir(join(out, 'plots'), { recursive: true });
-  const flips = r.methods.flatMap((m) => m.subsetRemoval.map((p) => ({ method: m.method, N: p.N, flipped: p.flipped })));
+  // Identical curves (IF and RIF often are) stay visible as a wide line under a narrower one.
+  const flips = r.methods.flatMap((m, rank) =>
+    m.subsetRemoval.map((p) => ({ method: m.method, rank, width: Math.max(1.5, 6 - 2 * rank), N: p.N, flipped: p.flipped })),
+  );
   const plots: { file: string; svg: string }[] = [];
   plots.push({
     file: 'plots/subset-removal.svg',
@@ -35,10 +38,12 @@ export async function writeEvaluationReport(out: string, r: EvaluationReport, ti
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: 'queries flipped after removing the N most influential examples',
       width: 420, height: 280, data: { values: flips }, mark: { type: 'line', point: true },
-      // IF and RIF often coincide: a dash pattern and a point shape per method keep both visible.
+      // IF and RIF often coincide: a point shape and a line width per method keep both visible.
       encoding: {
         x: { field: 'N', type: 'quantitative', title: 'N removed' }, y: { field: 'flipped', type: 'quantitative', title: 'fraction flipped' },
-        color: { field: 'method', type: 'nominal' }, strokeDash: { field: 'method', type: 'nominal' }, shape: { field: 'method', type: 'nominal' },
+        color: { field: 'method', type: 'nominal' }, shape: { field: 'method', type: 'nominal' },
+        strokeWidth: { field: 'width', type: 'quantitative', scale: null, legend: null },
+        order: { field: 'rank', type: 'quantitative' },
       },
     } as TopLevelSpec),
   });
@@ -64,7 +69,7 @@ export async function writeEvaluationReport(out: string, r: EvaluationReport, ti
   const rows = r.methods.map((m) => `<tr><td>${escapeHtml(m.method)}</td><td>${m.lds.toFixed(3)}</td><td>${m.standardError.toFixed(3)}</td>${m.subsetRemoval.map((p) => `<td>${p.flipped.toFixed(2)}</td>`).join('')}</tr>`).join('\n');
   const head = `<tr><th>method</th><th>LDS</th><th>s.e.</th>${(r.methods[0]?.subsetRemoval ?? []).map((p) => `<th>flipped, N=${p.N}</th>`).join('')}</tr>`;
   await writeFileAtomic(join(out, 'report.html'), `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block}</style></head><body>
+<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block}</style></head><body>
 <h1>${escapeHtml(title)}</h1><p>n = ${r.n} training examples, m = ${r.m} queries, ${r.subsets} LDS subsets.</p>
 <table>${head}\n${rows}</table>
 ${plots.map((p) => `<figure data-file="${escapeHtml(p.file)}">${p.svg}<figcaption>${escapeHtml(CAPTIONS[p.file] ?? p.file)}</figcaption></figure>`).join('\n')}
