@@ -158,12 +158,15 @@ export function columnIndex(path: string, columns: readonly string[], column: st
 }
 
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
+  if (options === null || typeof options !== 'object') throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
   assertKnownOptions('readCsv', options, optionKeys<CsvOptions>({ delimiter: true, header: true, textColumns: true }));
   const delimiterOption = options.delimiter ?? 'auto';
   if (typeof delimiterOption !== 'string' || delimiterOption === '') {
-    throw new TypeError(`readCsv: delimiter must be a non-empty string or 'auto', got ${JSON.stringify(delimiterOption)}`);
+    throw new TypeError(`readCsv: delimiter must be a non-empty string or 'auto', got ${typeof delimiterOption === 'string' ? "''" : typeof delimiterOption}`);
   }
   const headerOption = options.header ?? 'auto';
+  if (headerOption !== true && headerOption !== false && headerOption !== 'auto') throw new TypeError("readCsv: header must be true, false or 'auto'");
+  if (options.textColumns !== undefined && !Array.isArray(options.textColumns)) throw new TypeError('readCsv: textColumns must be an array of column names or indices');
   const delimiter = delimiterOption === 'auto' ? detectDelimiter(await readSample(path)) : delimiterOption;
   // Loaded on first use: `import('tdakit')` stays lean for programs that never read a CSV.
   const { default: Papa } = await import('papaparse');
