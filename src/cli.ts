@@ -7,6 +7,8 @@ import { selectBackend } from './backend/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
+import { registerFit } from './cli/fit.ts';
+import { registerAttribute } from './cli/attribute.ts';
 import { writeNpy } from './data/npy.ts';
 import { checkWritable, writeFileAtomic } from './io/atomic.ts';
 import { Influence } from './influence/analysis.ts';
@@ -225,6 +227,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.stderr.write(`tdakit: stdout: ${err.message}\n`);
   process.exit(1);
 });
+
+registerFit(program);
+registerAttribute(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tdakit: ${err.message}\n`);

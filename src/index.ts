@@ -7,7 +7,7 @@
 
 // Data: matrices and files.
 export { Matrix } from './data/matrix.ts';
-export type { MatrixFileOptions } from './data/matrix.ts';
+export type { MatrixFileOptions, ColumnarFileOptions } from './data/matrix.ts';
 export { readNpy, writeNpy, parseNpy, encodeNpy } from './data/npy.ts';
 export { readCsv } from './data/csv.ts';
 
@@ -73,3 +73,12 @@ export { writeReport } from './reports/rif.ts';
 // Dataset loaders, kept here for compatibility; new code imports them from 'tdakit/datasets'.
 export { loadMnist, loadMnistPair, loadSpamAssassin, loadSpamEmbeddings, loadDataset } from './datasets/index.ts';
 export type { LabelledData, SpamOptions } from './datasets/index.ts';
+
+// Saved artifacts and streaming attribution (pipelines).
+export { ArtifactError, ARTIFACT_VERSION } from './artifacts/format.ts';
+export type { Manifest as ArtifactManifest } from './artifacts/format.ts';
+export type { ArtifactLoadOptions, ArtifactSaveOptions } from './artifacts/models.ts';
+export { attributeQueries, attributionStream, RecordError, UnparsableRecord } from './streaming/attribution.ts';
+export type { QueryRecord, AttributionRecord, AttributionErrorRecord, AttributionOutput, AttributionStreamOptions, ScoredEntry } from './streaming/attribution.ts';
+export { daunceRecords } from './streaming/daunce.ts';
+export type { DaunceStreamOptions } from './streaming/daunce.ts';

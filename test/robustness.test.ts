@@ -10,7 +10,7 @@ import { mkdtempSync, openSync, closeSync, readdirSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  AbortError, daunce, encodeNpy, Influence, lds, LogisticRegression, Matrix, NumericError, parseNpy, readCsv,
+  AbortError, daunce, drawPerturbation, encodeNpy, Influence, lds, LogisticRegression, Matrix, NumericError, parseNpy, readCsv,
   subsetRemoval, TimeoutError, writeNpy, type PerturbableModel, type Perturbation,
 } from '../src/index.ts';
 import { CATCH, report, runSnippet, settle } from './child.ts';
@@ -246,15 +246,32 @@ console.log(JSON.stringify(await outcome(() => daunce({ model, train: { n: 1e9 }
   assert.match(out.message, /need about .* GiB for the loss rows/);
 });
 
+test('lds with an impossible number of subsets is refused before allocating (child process)', () => {
+  const r = runSnippet(`import { lds, LogisticRegression, Matrix } from 'tdakit';${CATCH}
+const X = Matrix.fromArrays([[0, 1], [1, 0], [1, 1], [0, 0], [2, 1], [1, 2]]);
+const model = await LogisticRegression.fit(X, [0, 1, 1, 0, 1, 0], { lambda: 1 });
+const queries = { X: X.selectRows([0]), y: [0] };
+console.log(JSON.stringify(await outcome(() => lds({ model, queries, subsets: 2 ** 40, scores: new Float64Array(6) }))));`, { nodeArgs: ['--max-old-space-size=256'] });
+  assert.equal(r.signal, null);
+  assert.equal(r.status, 0, r.stderr);
+  const out = report<{ name: string; message: string }>(r);
+  assert.equal(out.name, 'RangeError');
+  assert.match(out.message, /lds: subsets = 1099511627776 would need about .* GiB/);
+});
+
 test('zero query rows and out-of-range seeds are clear errors', async () => {
   const { X, y } = logisticData(30, 3, 1);
   const model = await LogisticRegression.fit(X, y);
   await assert.rejects(daunce({ model, queries: { X: new Matrix(new Float64Array(0), 0, 3), y: [] }, K: 2 }), /queries.X has no rows/);
   await assert.rejects(daunce({ model: goodModel(), train: { n }, queries: { m: 0 }, K: 2 }), /queries.m is 0/);
-  // 2^32 would alias seed 0 in the 32-bit generator.
-  await assert.rejects(daunce({ model: goodModel(), train: { n }, queries: { m }, K: 2, seed: 2 ** 32 }), { name: 'RangeError', message: /seed: must be in \[0, 4294967295\]/ });
-  const top = await daunce({ model: goodModel(), train: { n }, queries: { m }, K: 2, seed: 2 ** 32 - 1 });
-  assert.equal(top.K, 2);
+  // The whole seed counts: 2^32 and 2^32 + 1 do not alias 0 and 1 (the generator has 32 bits).
+  for (const s of [0, 1]) {
+    assert.notDeepEqual(drawPerturbation(n, 0.5, s + 2 ** 32, 0).subset, drawPerturbation(n, 0.5, s, 0).subset);
+    const a = await daunce({ model: goodModel(), train: { n }, queries: { m }, K: 3, seed: s, measure: 'covariance' });
+    const b = await daunce({ model: goodModel(), train: { n }, queries: { m }, K: 3, seed: s + 2 ** 32, measure: 'covariance' });
+    assert.notDeepEqual(await a.scores(), await b.scores());
+  }
+  await assert.rejects(daunce({ model: goodModel(), train: { n }, queries: { m }, K: 2, seed: 2 ** 53 }), { message: /daunce: seed/ });
 });
 
 // ---------------------------------------------------------------- item 9: evaluation

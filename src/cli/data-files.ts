@@ -15,8 +15,8 @@ export interface DataFileOptions {
 /** The input-file options of every command that reads a training file and a query file. */
 export function withDataFiles(cmd: Command): Command {
   return cmd
-    .requiredOption('--train <file>', 'training data (.csv or .npy)')
-    .requiredOption('--queries <file>', 'query data (.csv or .npy), same columns as --train (the label column may be left out for label-free targets)')
+    .requiredOption('--train <file>', 'training data (.csv, .npy, .parquet or .arrow)')
+    .requiredOption('--queries <file>', 'query data (.csv, .npy, .parquet or .arrow), same columns as --train (the label column may be left out for label-free targets)')
     .option('--label <column>', 'label column (name or index; negative counts from the end)', '-1')
     .option('--delimiter <char>', "CSV field separator: one character, 'tab', or 'auto' (detected)", delimiterValue, 'auto')
     .option('--positive <class>', 'string labels, binary models: the class that is 1 (the other is 0)')

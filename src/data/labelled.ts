@@ -1,7 +1,7 @@
 /**
- * A feature matrix plus a label column from a CSV or .npy file (for the CLI and pipelines).
- * Labels may be numbers or strings: strings map to class ids through a class list that is
- * stored and echoed (binary: an explicit positive class is 1, the other 0).
+ * A feature matrix plus a label column from a CSV, .npy, Parquet or Arrow file (for the CLI and
+ * pipelines). Labels may be numbers or strings: strings map to class ids through a class list
+ * that is stored and echoed (binary: an explicit positive class is 1, the other 0).
  */
 import { extname } from 'node:path';
 import { Matrix } from './matrix.ts';
@@ -19,6 +19,21 @@ export interface LabelledFile {
   labelText?: string[];
   /** The CSV delimiter used (given or detected). */
   delimiter?: string;
+}
+
+const BINARY_EXTENSIONS = new Set(['.npy', '.parquet', '.pq', '.arrow', '.feather', '.ipc', '.arrows']);
+
+/** The one place data files are read by extension: .npy, .parquet, .arrow/.feather/.ipc, else CSV. */
+export async function readTable(path: string): Promise<{ data: Float64Array; rows: number; cols: number; columns: string[] }> {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy') {
+    const { data, shape } = await readNpy(path);
+    if (shape.length !== 2) throw new RangeError(`${path}: expected a 2-D array, got shape (${shape.join(', ')})`);
+    return { data, rows: shape[0]!, cols: shape[1]!, columns: Array.from({ length: shape[1]! }, (_, j) => `x${j}`) };
+  }
+  if (ext === '.parquet' || ext === '.pq') return (await import('./columnar.ts')).readParquet(path);
+  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc' || ext === '.arrows') return (await import('./columnar.ts')).readArrow(path);
+  return readCsv(path);
 }
 
 export interface LabelledOptions {
@@ -44,7 +59,7 @@ const LABELLED_OPTION_KEYS = optionKeys<LabelledOptions>({
 });
 
 /**
- * Reads `path` (.csv or .npy). The second argument is the label column (or an options object);
+ * Reads `path` (.csv, .npy, .parquet or .arrow). The second argument is the label column (or an options object);
  * without a label every column is a feature.
  */
 export async function readLabelled(path: string, labelOrOptions?: string | number | LabelledOptions): Promise<LabelledFile> {
@@ -52,13 +67,10 @@ export async function readLabelled(path: string, labelOrOptions?: string | numbe
     typeof labelOrOptions === 'object' && labelOrOptions !== null ? labelOrOptions : labelOrOptions === undefined ? {} : { label: labelOrOptions };
   assertKnownOptions('readLabelled', o, LABELLED_OPTION_KEYS);
   if (o.positive !== undefined && o.classes !== undefined) throw new TypeError('readLabelled: give positive or classes, not both');
-  const isNpy = extname(path).toLowerCase() === '.npy';
-  const table: CsvTable = isNpy
-    ? await readNpy(path).then(({ data, shape }) => {
-        if (shape.length !== 2) throw new RangeError(`${path}: expected a 2-D array, got shape (${shape.join(', ')})`);
-        const cols = shape[1]!;
-        return { data, rows: shape[0]!, cols, columns: Array.from({ length: cols }, (_, j) => `x${j}`), text: new Map(), delimiter: '' };
-      })
+  // Binary formats (.npy, Parquet, Arrow) are numeric only; CSV may carry string labels.
+  const isCsv = !BINARY_EXTENSIONS.has(extname(path).toLowerCase());
+  const table: CsvTable = !isCsv
+    ? await readTable(path).then((t) => ({ ...t, text: new Map<number, string[]>(), delimiter: '' }))
     : await readCsv(path, {
         ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
         textColumns: [...(o.label !== undefined ? [o.label] : []), ...(o.oneHot ?? [])],

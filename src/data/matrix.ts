@@ -91,6 +91,31 @@ export class Matrix {
   }
 
   /**
+   * Reads numeric columns of a Parquet file (float64/32, integers, booleans), optionally only
+   * `options.columns`, in that order.
+   * @param path - the .parquet file
+   * @param options - `columns`: names of the columns to read, in order (default all)
+   * @returns one row per Parquet row
+   */
+  static async fromParquet(path: string, options: ColumnarFileOptions = {}): Promise<Matrix> {
+    const { readParquet } = await import('./columnar.ts');
+    const t = await readParquet(path, options);
+    return new Matrix(t.data, t.rows, t.cols);
+  }
+
+  /**
+   * Reads numeric columns of an Arrow IPC file or stream (as `fromParquet`).
+   * @param path - the .arrow / .feather / IPC stream file
+   * @param options - `columns`: names of the columns to read, in order (default all)
+   * @returns one row per Arrow row
+   */
+  static async fromArrow(path: string, options: ColumnarFileOptions = {}): Promise<Matrix> {
+    const { readArrow } = await import('./columnar.ts');
+    const t = await readArrow(path, options);
+    return new Matrix(t.data, t.rows, t.cols);
+  }
+
+  /**
    * Writes the matrix as a float64 .npy file.
    * @param path - the file to write
    */
@@ -149,6 +174,12 @@ export function assertMatrix(name: string, x: unknown): Matrix {
     throw new TypeError(`${name}: must be a Matrix (use Matrix.fromArrays or new Matrix(Float64Array, rows, cols)), got ${describe(x)}`);
   }
   return x;
+}
+
+/** How `Matrix.fromParquet` and `Matrix.fromArrow` read a file. */
+export interface ColumnarFileOptions {
+  /** Columns to read, by name, in this order (default every column). */
+  columns?: readonly string[];
 }
 
 /** How `Matrix.fromCSV` reads a file. */

@@ -3,7 +3,6 @@
  * float32 and integer arrays of either byte order and memory order; writes float64 C-order
  * from any numeric array. Shapes and header lengths are validated before anything is allocated.
  */
-import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { writeFileAtomic } from '../io/atomic.ts';
 
@@ -50,13 +49,29 @@ function elementCount(shape: readonly number[], source: string): number {
   return count;
 }
 
+/** The header of a .npy file: element type, layout, shape and where the data starts. */
+export interface NpyHeader {
+  /** dtype code without byte order: 'f8', 'f4', 'i8', ... */
+  dtype: string;
+  littleEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Number of elements. */
+  count: number;
+  /** Bytes per element. */
+  itemSize: number;
+  /** Byte offset of the first element. */
+  dataOffset: number;
+}
+
 /**
- * Decodes a NumPy .npy file held in memory (float64, float32 or integers; either byte order; C or Fortran order).
- * @param bytes - the file's bytes
+ * Parses the header from the first bytes of a .npy file (`bytes` must reach the end of the
+ * header). Shapes and header lengths are validated before anything is allocated.
+ * @param bytes - the file's first bytes (at least up to the end of the header)
  * @param source - name of the data for error messages
- * @returns the values as float64, C order, and the shape
+ * @returns element type, byte order, memory order, shape, element count and data offset
  */
-export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
+export function parseNpyHeader(bytes: Uint8Array, source = '.npy data'): NpyHeader {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${source}: expected the bytes of a .npy file as a Uint8Array`);
   const latin1 = (a: number, b: number) => Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
   if (bytes.length < 10 || latin1(0, 6) !== MAGIC) throw new RangeError(`${source}: not a .npy file (bad magic string)`);
@@ -78,36 +93,100 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 80))}`);
   const reader = READERS[descr[2]!];
   if (!reader) throw new RangeError(`${source}: dtype '${descr[1]}${descr[2]}' is not numeric (supported: ${Object.keys(READERS).join(', ')})`);
-  const littleEndian = descr[1] !== '>';
   const shape = parseShape(shapeMatch[1]!, source);
-  const count = elementCount(shape, source);
-  const offset = start + headerLen;
-  if ((bytes.length - offset) / reader.size < count) {
-    throw new RangeError(`${source}: truncated: shape (${shape.join(', ')}) needs ${count * reader.size} bytes, file has ${bytes.length - offset}`);
-  }
-  const data = new Float64Array(count);
-  if (descr[2] === 'f8' && littleEndian && (bytes.byteOffset + offset) % 8 === 0) {
-    data.set(new Float64Array(bytes.buffer, bytes.byteOffset + offset, count));
-  } else {
-    for (let k = 0; k < count; k++) data[k] = reader.get(view, offset + k * reader.size, littleEndian);
-  }
-  if (fortran[1] === 'True' && shape.length === 2) {
-    const [rows, cols] = shape as [number, number];
-    const c = new Float64Array(count);
-    for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) c[i * cols + j] = data[j * rows + i]!;
-    return { data: c, shape };
-  }
   if (fortran[1] === 'True' && shape.length > 2) throw new RangeError(`${source}: Fortran-order arrays of rank > 2 are not supported`);
-  return { data, shape };
+  return {
+    dtype: descr[2]!,
+    littleEndian: descr[1] !== '>',
+    fortranOrder: fortran[1] === 'True',
+    shape,
+    count: elementCount(shape, source),
+    itemSize: reader.size,
+    dataOffset: start + headerLen,
+  };
 }
 
 /**
- * Reads a NumPy .npy file (see `parseNpy`).
+ * Converts raw .npy elements into float64.
+ * @param h - the file's header
+ * @param bytes - whole elements of raw data
+ * @param out - destination
+ * @param first - index in `out` of the first converted element
+ */
+export function decodeNpyElements(h: NpyHeader, bytes: Uint8Array, out: Float64Array, first: number): void {
+  const reader = READERS[h.dtype]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = Math.floor(bytes.byteLength / reader.size);
+  for (let k = 0; k < count; k++) out[first + k] = reader.get(view, k * reader.size, h.littleEndian);
+}
+
+/**
+ * A C-order copy of a 2-D Fortran-order array (other arrays are returned as they are).
+ * @param h - the file's header
+ * @param data - the elements in file order
+ * @returns the elements in C order
+ */
+export function toCOrder(h: NpyHeader, data: Float64Array): Float64Array {
+  if (!h.fortranOrder || h.shape.length !== 2) return data;
+  const [rows, cols] = h.shape as [number, number];
+  const c = new Float64Array(data.length);
+  for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) c[i * cols + j] = data[j * rows + i]!;
+  return c;
+}
+
+/**
+ * Decodes a NumPy .npy file held in memory (float64, float32 or integers; either byte order; C or Fortran order).
+ * @param bytes - the file's bytes
+ * @param source - name of the data for error messages
+ * @returns the values as float64, C order, and the shape
+ */
+export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
+  const h = parseNpyHeader(bytes, source);
+  const offset = h.dataOffset;
+  if ((bytes.length - offset) / h.itemSize < h.count) {
+    throw new RangeError(`${source}: truncated: shape (${h.shape.join(', ')}) needs ${h.count * h.itemSize} bytes, file has ${bytes.length - offset}`);
+  }
+  const data = new Float64Array(h.count);
+  if (h.dtype === 'f8' && h.littleEndian && (bytes.byteOffset + offset) % 8 === 0) {
+    data.set(new Float64Array(bytes.buffer, bytes.byteOffset + offset, h.count));
+  } else {
+    decodeNpyElements(h, bytes.subarray(offset, offset + h.count * h.itemSize), data, 0);
+  }
+  return { data: toCOrder(h, data), shape: h.shape };
+}
+
+/**
+ * Reads a NumPy .npy file in chunks (any size: files over 2 GiB too; see `parseNpy`).
  * @param path - the file
  * @returns the values as float64, C order, and the shape
  */
 export async function readNpy(path: string): Promise<NpyArray> {
-  return parseNpy(new Uint8Array(await readFile(path)), path);
+  const { readNpyFile } = await import('./npy-file.ts');
+  return readNpyFile(path);
+}
+
+/**
+ * The header of a float64 C-order .npy file of the given shape (version 1.0, or 2.0 when the
+ * header is too long for 1.0); the data follows it, 64-byte aligned.
+ * @param shape - the array's shape
+ * @returns the header's bytes
+ */
+export function encodeNpyHeader(shape: readonly number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const version = header.length + 12 > 0xffff ? 2 : 1;
+  const prefix = version === 1 ? 10 : 12;
+  const unpadded = prefix + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const out = new Uint8Array(prefix + header.length);
+  for (let k = 0; k < 6; k++) out[k] = MAGIC.charCodeAt(k);
+  out[6] = version;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  for (let k = 0; k < header.length; k++) out[prefix + k] = header.charCodeAt(k);
+  return out;
 }
 
 /** Values accepted by writeNpy/encodeNpy: any numeric array, converted to float64. */
@@ -152,21 +231,11 @@ export function encodeNpy(data: NpyValues, shape: readonly number[]): Uint8Array
   const values = toFloat64Values('encodeNpy', data);
   const count = elementCount(dims, 'encodeNpy');
   if (count !== values.length) throw new RangeError(`encodeNpy: shape (${dims.join(', ')}) holds ${count} values, data has ${values.length}`);
-  const shapeText = dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const version = header.length + 12 > 0xffff ? 2 : 1;
-  const prefix = version === 1 ? 10 : 12;
-  const unpadded = prefix + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(prefix + header.length + values.length * 8);
-  for (let k = 0; k < 6; k++) out[k] = MAGIC.charCodeAt(k);
-  out[6] = version;
-  out[7] = 0;
+  const header = encodeNpyHeader(dims);
+  const out = new Uint8Array(header.length + values.length * 8);
+  out.set(header);
   const view = new DataView(out.buffer);
-  if (version === 1) view.setUint16(8, header.length, true);
-  else view.setUint32(8, header.length, true);
-  for (let k = 0; k < header.length; k++) out[prefix + k] = header.charCodeAt(k);
-  const body = prefix + header.length; // a multiple of 64, so the values are 8-byte aligned
+  const body = header.length; // a multiple of 64, so the values are 8-byte aligned
   if (endianness() === 'LE') new Float64Array(out.buffer, body, values.length).set(values);
   else for (let k = 0; k < values.length; k++) view.setFloat64(body + 8 * k, values[k]!, true);
   return out;

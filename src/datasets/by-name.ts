@@ -34,7 +34,7 @@ export async function loadDataset(name: string, o: DatasetOptions = {}): Promise
   if (name === 'mnist') return loadMnist();
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
-  if (/\.(csv|npy)$/i.test(name)) {
+  if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {
     const f = await readLabelled(name, {
       label: o.label ?? '-1', ...(o.delimiter ? { delimiter: o.delimiter } : {}), ...(o.positive !== undefined ? { positive: o.positive } : {}),
     });

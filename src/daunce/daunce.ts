@@ -35,7 +35,7 @@ export interface DaunceOptions {
   access?: DaunceAccess;
   /** Default 'correlation' (the paper's default in experiments). */
   measure?: Measure;
-  /** Seed of every subset and xi: an integer in [0, 2^32). Default 0. */
+  /** Seed of every subset and xi (any non-negative safe integer). Default 0. */
   seed?: number;
   signal?: AbortSignal;
   /** Called after each finished model. */
@@ -108,8 +108,8 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   const K = assertInteger('daunce: K', o.K ?? 100, 2);
   const ratio = assertNumber('daunce: ratio', o.ratio ?? 0.3, 0, 1);
   if (ratio === 0) throw new RangeError('daunce: ratio must be > 0');
-  // The draws use a 32-bit generator: a larger seed would silently alias a smaller one.
-  const seed = assertInteger('daunce: seed', o.seed ?? 0, 0, 2 ** 32 - 1);
+  // Any safe integer: each model's generator is seeded by sha256 of the whole value (mixSeed).
+  const seed = assertInteger('daunce: seed', o.seed ?? 0, 0);
   const variant = o.variant ?? 'hessian';
   if (!VARIANTS.includes(variant)) throw new RangeError(`daunce: variant must be one of ${VARIANTS.join(', ')}, got '${String(variant)}'`);
   const access = o.access ?? 'white-box';

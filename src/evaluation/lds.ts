@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
@@ -141,6 +142,11 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const yq = model.labels(o.queries.y, Xq.rows, 'lds: queries.y');
   const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;
   const n = model.X.rows, m = Xq.rows;
+  // The subsets and outputs are held in memory: refuse what cannot fit before allocating it.
+  const bytes = M * (4 * Math.ceil(alpha * n) + 8 * m + 64);
+  if (bytes > totalmem()) {
+    throw new RangeError(`lds: subsets = ${M} would need about ${(bytes / 2 ** 30).toFixed(1)} GiB for the subsets and outputs, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
+  }
   const subsets = subsetsFor(n, M, alpha, seed);
   const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
   if (file) {

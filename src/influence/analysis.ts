@@ -11,6 +11,8 @@ import { sigmoid } from '../numerics.ts';
 import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { loadInfluence, saveInfluence } from '../artifacts/influence.ts';
+import type { ArtifactLoadOptions, ArtifactSaveOptions } from '../artifacts/models.ts';
 
 /** How a removal's parameter change is obtained: influence function, rescaled IF, Newton step, or exact refit. */
 export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
@@ -157,6 +159,26 @@ export class Influence {
    */
   get n(): number {
     return this.model.X.rows;
+  }
+
+  /**
+   * Saves the model and the factored state (H, its Cholesky factor, leverages, residuals) as an artifact directory.
+   * @param dir - the artifact directory (written atomically)
+   * @param options - whether to embed the training data or reference it, and overwrite rules
+   * @returns a promise that settles when the artifact is in place
+   */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveInfluence(this, this.pointwise, dir, options);
+  }
+
+  /**
+   * Loads an artifact written by `influence.save(dir)`: scores without refitting or refactoring.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it, and checks to apply
+   * @returns the influence analysis, bit-identical to the saved one
+   */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<Influence> {
+    return loadInfluence(dir, options, (model, f, pw, leverage) => new Influence(model, f, pw, leverage));
   }
 
   /**

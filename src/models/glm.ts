@@ -12,6 +12,7 @@ import { sigmoid } from '../numerics.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
 import { assertKnownOptions } from '../options-check.ts';
+import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
 /** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
@@ -389,6 +390,16 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       diagnostics: fitDiagnostics(r),
     });
+  }
+
+  /**
+   * Saves the fitted model as an artifact directory (a versioned manifest and checksummed .npy arrays; load with `<Model>.load(dir)`).
+   * @param dir - the artifact directory (written to a temporary directory, then renamed)
+   * @param options - embed the training data or reference it by path and hash; overwrite an existing artifact
+   * @returns a promise that settles when the artifact is in place
+   */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
   /** Runs a backend call, re-throwing its failure with this model's operation named. */

@@ -3,6 +3,7 @@ import { Matrix } from '../data/matrix.ts';
 import { sigmoid } from '../numerics.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
+import { loadGlm, type ArtifactLoadOptions } from '../artifacts/models.ts';
 
 /** Binary L2-regularised logistic regression, labels 0/1 (docs/methods.md section 1). */
 export class LogisticRegression extends GeneralizedLinearModel {
@@ -20,6 +21,16 @@ export class LogisticRegression extends GeneralizedLinearModel {
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
     return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
+  }
+
+  /**
+   * Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<LogisticRegression> {
+    return loadGlm(dir, 'logistic', 'LogisticRegression.load', options, (state) => new LogisticRegression(state));
   }
 
   protected withState(state: GlmState): this {

@@ -10,6 +10,7 @@ import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { loadMlp, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
 /** Options of `MultilayerPerceptron.fit`. */
@@ -106,6 +107,26 @@ export class MultilayerPerceptron implements AttributableModel {
 
   get nParameters(): number {
     return this.theta.length;
+  }
+
+  /**
+   * Loads a network saved by `model.save(dir)`, checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<MultilayerPerceptron> {
+    return loadMlp(dir, 'MultilayerPerceptron.load', options, (t, X, y, o) => new MultilayerPerceptron(t, X, y, o));
+  }
+
+  /**
+   * Saves the trained network as an artifact directory (load with `MultilayerPerceptron.load(dir)`).
+   * @param dir - the artifact directory (written to a temporary directory, then renamed)
+   * @param options - embed the training data or reference it by path and hash; overwrite an existing artifact
+   * @returns a promise that settles when the artifact is in place
+   */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
   /**

@@ -2,6 +2,7 @@
 import type { Matrix } from '../data/matrix.ts';
 import { GeneralizedLinearModel, type GlmState } from './glm.ts';
 import type { GlmOptions } from './options.ts';
+import { loadGlm, type ArtifactLoadOptions } from '../artifacts/models.ts';
 
 /** L2-regularised least squares (docs/methods.md section 1). */
 export class RidgeRegression extends GeneralizedLinearModel {
@@ -17,6 +18,16 @@ export class RidgeRegression extends GeneralizedLinearModel {
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<RidgeRegression> {
     return new RidgeRegression(await this.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
+  }
+
+  /**
+   * Loads a model saved by `model.save(dir)` (or the model of an influence artifact), checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<RidgeRegression> {
+    return loadGlm(dir, 'ridge', 'RidgeRegression.load', options, (state) => new RidgeRegression(state));
   }
 
   protected withState(state: GlmState): this {

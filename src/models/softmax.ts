@@ -9,6 +9,7 @@ import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { loadSoftmax, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
@@ -93,6 +94,26 @@ export class SoftmaxRegression implements AttributableModel {
     if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
     const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 });
     return model.solve(weights, undefined, where);
+  }
+
+  /**
+   * Loads a model saved by `model.save(dir)`, checked by hash.
+   * @param dir - the artifact directory
+   * @param options - the training data when the artifact references it rather than embedding it
+   * @returns the model, bit-identical to the one saved
+   */
+  static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
+    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d));
+  }
+
+  /**
+   * Saves the fitted model as an artifact directory (load with `SoftmaxRegression.load(dir)`).
+   * @param dir - the artifact directory (written to a temporary directory, then renamed)
+   * @param options - embed the training data or reference it by path and hash; overwrite an existing artifact
+   * @returns a promise that settles when the artifact is in place
+   */
+  save(dir: string, options?: ArtifactSaveOptions): Promise<void> {
+    return saveModel(this, dir, options);
   }
 
   /** Parameters per class block: d (+1 with the intercept). */

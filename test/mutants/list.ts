@@ -1,0 +1,96 @@
+/**
+ * The documented mutants: bugs the test suite must catch. Each edit names a code snippet that
+ * must occur exactly once in src/ or native/ (so the list survives files being moved) and
+ * what it becomes. When a refactoring changes a snippet, the runner reports the mutant as
+ * stale and fails: update the snippet here, keeping the bug it plants the same.
+ */
+export interface MutantEdit {
+  find: string;
+  replace: string;
+}
+
+export interface Mutant {
+  id: string;
+  /** The bug, in words. */
+  bug: string;
+  edits: MutantEdit[];
+}
+
+export const MUTANTS: Mutant[] = [
+  {
+    id: 'rif-rescaling-sign',
+    bug: 'RIF rescaling 1/(1 - h) becomes 1/(1 + h)',
+    edits: [{ find: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 - h);', replace: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 + h);' }],
+  },
+  {
+    id: 'intercept-penalised',
+    bug: 'the intercept is penalised in the value, gradient and Hessian',
+    edits: [
+      { find: 'for (std::size_t k = 0; k < d; ++k) s += theta[k] * theta[k];', replace: 'for (std::size_t k = 0; k < problem_.p(); ++k) s += theta[k] * theta[k];' },
+      { find: 'for (std::size_t k = 0; k < a.d; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];', replace: 'for (std::size_t k = 0; k < p; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];' },
+      { find: 'for (std::size_t k = 0; k < a.d; ++k) out.hessian[k + k * p] += problem_.lambda;', replace: 'for (std::size_t k = 0; k < p; ++k) out.hessian[k + k * p] += problem_.lambda;' },
+      { find: 'for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;', replace: 'for (std::size_t k = 0; k < p; ++k) out[k + k * p] += problem_.lambda;' },
+    ],
+  },
+  {
+    id: 'correlation-divisor',
+    bug: 'the Daunce correlation scales by the standard deviation with divisor K instead of K - 1',
+    edits: [{ find: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / (this.count - 1)));', replace: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / this.count));' }],
+  },
+  {
+    id: 'penalty-share-gradient',
+    bug: 'per-example gradients lose their penalty share (penaltyShareGradient returns nothing)',
+    edits: [{ find: "penaltyShareGradient(w: number): Float64Array | undefined {", replace: "penaltyShareGradient(w: number): Float64Array | undefined {\n    if (w === w) return undefined;" }],
+  },
+  {
+    id: 'topk-skips-block-end',
+    bug: 'the streaming top-k never ranks the last row of a block',
+    edits: [{ find: 'for (std::size_t r = 0; r < count; ++r) {\n      const auto idx = static_cast<std::int32_t>(first + r);', replace: 'for (std::size_t r = 0; r + 1 < count; ++r) {\n      const auto idx = static_cast<std::int32_t>(first + r);' }],
+  },
+  {
+    id: 'spearman-min-rank',
+    bug: 'Spearman gives tied values their minimum rank instead of the average',
+    edits: [{ find: 'const avg = (s + e) / 2 + 1;', replace: 'const avg = s + 1;' }],
+  },
+  {
+    id: 'leverage-without-curvature',
+    bug: 'leverage drops the weight w_i s_i: h_i = ||L^{-1} a_i||^2',
+    edits: [{ find: 'h[first + j] = c[first + j] * s;', replace: 'h[first + j] = s;' }],
+  },
+  {
+    id: 'woodbury-sign',
+    bug: 'the Woodbury Newton step adds the correction with the wrong sign',
+    edits: [{ find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);', replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);' }],
+  },
+  {
+    id: 'ns-drops-penalty-share',
+    bug: 'the refactorised Newton step keeps the removed penalty shares (as the RIF paper code does)',
+    edits: [{ find: 'for (std::size_t j = 0; j < a.d; ++j) factor_[j + j * p_] -= shift;', replace: '' }],
+  },
+  {
+    // (Not centring only one side would be an equivalent mutant: the centred side sums to 0 over K.)
+    id: 'covariance-divisor',
+    bug: 'the native Daunce covariance divides the co-moment by K instead of K - 1',
+    edits: [{ find: 'static_cast<int>(K), 1.0 / static_cast<double>(K - 1), q.data()', replace: 'static_cast<int>(K), 1.0 / static_cast<double>(K), q.data()' }],
+  },
+  {
+    id: 'lds-prediction-sign',
+    bug: 'LDS predicts +sum tau over the kept subset instead of -sum (removal-effect sign)',
+    edits: [{ find: 'predicted[j] = -s;', replace: 'predicted[j] = s;' }],
+  },
+  {
+    id: 'npy-ignores-fortran-order',
+    bug: 'readNpy ignores fortran_order and returns column-major data as row-major',
+    edits: [{ find: "if (fortran[1] === 'True' && shape.length === 2) {", replace: "if (fortran[1] === 'Never' && shape.length === 2) {" }],
+  },
+  {
+    id: 'npy-ignores-byte-order',
+    bug: "readNpy reads big-endian ('>') arrays as little-endian",
+    edits: [{ find: "const littleEndian = descr[1] !== '>';", replace: 'const littleEndian = true;' }],
+  },
+  {
+    id: 'csv-header-as-data',
+    bug: 'the CSV reader takes a numeric-looking first row as a header (loses a data row)',
+    edits: [{ find: "const numeric = fields.every((f) => f !== '' && Number.isFinite(Number(f)));", replace: 'const numeric = false;' }],
+  },
+];
