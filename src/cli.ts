@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
 import { Command, InvalidArgumentError } from 'commander';
+import { choice, delimiterValue, listOf, positiveIntegers } from './cli/options.ts';
+import { readTrainAndQueries, withDataFiles } from './cli/data-files.ts';
+import { selectBackend } from './backend/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { runBenchRif } from './cli/bench-rif.ts';
 import { runDemo } from './cli/demo.ts';
 import { registerFit } from './cli/fit.ts';
 import { registerAttribute } from './cli/attribute.ts';
 import { queueFrom, registerWorkerCommand, withQueueOptions } from './cli/worker.ts';
-import { readLabelled } from './data/labelled.ts';
 import { writeNpy } from './data/npy.ts';
 import { checkWritable, writeFileAtomic } from './io/atomic.ts';
 import { Influence } from './influence/analysis.ts';
@@ -17,6 +19,8 @@ import { splitIndices } from './protocols/rif/removal.ts';
 import { EVAL_METHODS, evaluateMethods, type EvalMethod } from './evaluation/evaluate.ts';
 import { evaluationTable, writeEvaluationReport } from './reports/evaluation.ts';
 import { progressBar } from './cli/progress.ts';
+import { STRATEGIES } from './protocols/rif/strategies.ts';
+import { BENCHMARK_METRICS } from './protocols/rif/removal.ts';
 import { LogisticRegression } from './models/logistic.ts';
 import { RidgeRegression } from './models/ridge.ts';
 import { MultilayerPerceptron } from './models/mlp.ts';
@@ -32,14 +36,6 @@ const integer = (name: string) => (v: string) => {
   if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return x;
 };
-
-/** The input files every scoring command reads. */
-function withDataFiles(cmd: Command): Command {
-  return cmd
-    .requiredOption('--train <file>', 'training data (.csv, .npy, .parquet or .arrow)')
-    .requiredOption('--queries <file>', 'query data (.csv, .npy, .parquet or .arrow), same columns as --train')
-    .option('--label <column>', 'label column (name or index; negative counts from the end)', '-1');
-}
 
 const program = new Command();
 program.name('tdakit').description('Training data attribution: influence functions, rescaled IF and Newton steps for GLMs').version('0.1.0');
@@ -62,12 +58,14 @@ withQueueOptions(bench
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1e-2)
   .option('--out <dir>', 'output directory (records.jsonl makes reruns resume)', 'tdakit-bench-rif')
   .option('--sizes <count>', 'removal sizes, log-spaced from 0.1% to 5% of n', integer('--sizes'), 40)
-  .option('--strategies <list>', 'comma-separated subset of the removal strategies (default all)')
-  .option('--metrics <list>', 'comma-separated subset of test-prediction,test-loss,self-loss')
+  .option('--strategies <list>', `comma-separated subset of ${STRATEGIES.join(',')} (default all)`, (v: string) => listOf('--strategies', STRATEGIES)(v).join(','))
+  .option('--metrics <list>', `comma-separated subset of ${BENCHMARK_METRICS.join(',')}`, (v: string) => listOf('--metrics', BENCHMARK_METRICS)(v).join(','))
   .option('--seed <seed>', 'seed of the split, test subset and removal sets', (v: string) => Number(v), 0)
   .option('--vocabulary <words>', 'bag-of-words size for spam', integer('--vocabulary'))
   .option('--limit <emails>', 'emails used for the spam datasets', integer('--limit'))
   .option('--label <column>', 'label column of a CSV/.npy dataset')
+  .option('--delimiter <char>', "CSV field separator: one character, 'tab', or 'auto'", delimiterValue, 'auto')
+  .option('--positive <class>', 'string labels: the class that is 1')
   .option('--lambda-sweep <list>', 'also sweep lambda over these values (Figure 2)')
   .option('--n-sweep <list>', 'also sweep n over these subsample sizes (Figure 2)')
   .option('--poison <count>', 'also run the poisoning check on this many flipped test points (Figure 3)', integer('--poison'))
@@ -76,60 +74,61 @@ withQueueOptions(bench
 withDataFiles(program
   .command('influence')
   .description('fit a GLM on a CSV/.npy file and write the top-k training examples of every query as JSON lines'))
-  .option('--model <kind>', 'logistic | ridge', 'logistic')
+  .addOption(choice('--model <kind>', 'model', ['logistic', 'ridge'], 'logistic'))
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
   .option('--no-intercept', 'fit without an intercept')
-  .option('--regularization <kind>', 'fixed | per-example', 'fixed')
-  .option('--method <method>', 'if | rif', 'rif')
-  .option('--target <target>', 'loss | logit | probability', 'loss')
+  .addOption(choice('--regularization <kind>', 'penalty under removal', ['fixed', 'per-example'], 'fixed'))
+  .addOption(choice('--method <method>', 'score', ['if', 'rif'], 'rif'))
+  .addOption(choice('--target <target>', 'what a score predicts the change of (logit/probability need no query labels)', ['loss', 'logit', 'probability'], 'loss'))
   .option('--top-k <k>', 'examples per query at each end', integer('--top-k'), 10)
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
     await checkOutputs(o);
-    const train = await readLabelled(o.train, o.label);
-    const queries = await readLabelled(o.queries, o.label);
-    if (o.model !== 'logistic' && o.model !== 'ridge') throw new InvalidArgumentError(`--model must be logistic or ridge, got ${o.model}`);
+    const { train, queries, classes } = await readTrainAndQueries(o, { queryLabels: o.target === 'loss' ? 'required' : 'optional', binary: true });
+    if (classes) process.stderr.write(`classes: ${classes.map((c, k) => `${k} = ${c}`).join(', ')}\n`);
     const Model = o.model === 'logistic' ? LogisticRegression : RidgeRegression;
     const model = await Model.fit(train.X, train.y!, { lambda: o.lambda, fitIntercept: o.intercept, regularization: o.regularization });
     process.stderr.write(`fitted ${o.model}: ${model.iterations} Newton iterations, ||grad|| ${model.gradientNorm.toExponential(2)}\n`);
     const inf = await Influence.of(model);
     const opts = { method: o.method, target: o.target };
-    await writeTopK(await inf.topK(queries.X, queries.y, { ...opts, k: o.topK }), o.out);
+    await writeTopK(await inf.topK(queries.X, queries.y, { ...opts, k: o.topK }), o.out, queries.labelText);
     if (o.full) await writeNpy(o.full, await inf.scores(queries.X, queries.y, opts), [train.X.rows, queries.X.rows]);
   });
 
 withQueueOptions(withDataFiles(program
   .command('daunce')
-  .description('Daunce attribution: K perturbed copies of a logistic regression, scores from the covariance of their losses'))
-  .option('--model <kind>', 'logistic | softmax | mlp', 'logistic')
-  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', '128')
+  .description('Daunce attribution: K perturbed copies of a logistic, softmax or MLP model, scores from the covariance of their losses'))
+  .addOption(choice('--model <kind>', 'model', ['logistic', 'softmax', 'mlp'], 'logistic'))
+  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', positiveIntegers('--hidden'), [128])
   .option('--epochs <count>', 'MLP epochs (base fit and each perturbed copy)', integer('--epochs'), 10)
   .option('--lambda <value>', 'L2 penalty of the base fit (sum form)', number('--lambda'), 1)
   .option('--K <count>', 'perturbed models', integer('--K'), 100)
   .option('--ratio <r>', 'fraction of the training set per model', number('--ratio'), 0.3)
-  .option('--variant <v>', 'hessian | fisher | trak', 'hessian')
-  .option('--access <a>', 'white-box | black-box', 'white-box')
-  .option('--measure <m>', 'correlation | covariance', 'correlation')
+  .addOption(choice('--variant <v>', 'perturbation', ['hessian', 'fisher', 'trak'], 'hessian'))
+  .addOption(choice('--access <a>', 'first-order term', ['white-box', 'black-box'], 'white-box'))
+  .addOption(choice('--measure <m>', 'score', ['correlation', 'covariance'], 'correlation'))
+  .addOption(choice('--backend <b>', 'scoring backend (webgpu needs the optional webgpu package)', ['cpu', 'auto', 'webgpu'], 'cpu'))
   .option('--seed <seed>', 'seed of every subset and xi', (v: string) => Number(v), 0)
   .option('--checkpoint <dir>', 'write each finished model here; rerunning resumes')
   .option('--top-k <k>', 'examples per query at each end', integer('--top-k'), 10)
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)'))
   .action(async (o) => {
-    if (!['logistic', 'softmax', 'mlp'].includes(o.model)) throw new InvalidArgumentError(`--model ${o.model} is not available; use logistic, softmax or mlp`);
     await checkOutputs(o);
-    const train = await readLabelled(o.train, o.label);
-    const queries = await readLabelled(o.queries, o.label);
+    const { train, queries, classes } = await readTrainAndQueries(o, { queryLabels: 'required', binary: o.model === 'logistic' });
+    if (classes) process.stderr.write(`classes: ${classes.map((c, k) => `${k} = ${c}`).join(', ')}\n`);
+    // Probe WebGPU (when asked for) before the progress bar, so Dawn's messages on stderr come first.
+    if (o.backend !== 'cpu') process.stderr.write(`scoring backend: ${(await selectBackend(o.backend, '--backend')).name}\n`);
     const model = o.model === 'mlp'
-      ? await MultilayerPerceptron.fit(train.X, train.y!, { lambda: o.lambda, hidden: String(o.hidden).split(',').map(Number), epochs: o.epochs, seed: o.seed })
+      ? await MultilayerPerceptron.fit(train.X, train.y!, { lambda: o.lambda, hidden: o.hidden, epochs: o.epochs, seed: o.seed })
       : o.model === 'softmax'
         ? await SoftmaxRegression.fit(train.X, train.y!, { lambda: o.lambda })
         : await LogisticRegression.fit(train.X, train.y!, { lambda: o.lambda });
     const bar = progressBar(o.K, 'models');
     const result = await daunce({
       model, queries: { X: queries.X, y: queries.y! }, K: o.K, ratio: o.ratio, variant: o.variant, access: o.access,
-      measure: o.measure, seed: o.seed, ...(o.checkpoint ? { checkpointDir: o.checkpoint } : {}),
+      measure: o.measure, seed: o.seed, backend: o.backend, ...(o.checkpoint ? { checkpointDir: o.checkpoint } : {}),
       onProgress: (p) => bar.tick(`model ${p.k}`), ...queueFrom(o),
     });
     bar.stop();
@@ -138,7 +137,7 @@ withQueueOptions(withDataFiles(program
     if (zero.train.length + zero.queries.length > 0) {
       process.stderr.write(`zero loss variance (scores 0): ${zero.train.length} training examples, ${zero.queries.length} queries\n`);
     }
-    await writeTopK(await result.topK(o.topK), o.out);
+    await writeTopK(await result.topK(o.topK), o.out, queries.labelText);
     if (o.full) await writeNpy(o.full, await result.scores(), [train.X.rows, queries.X.rows]);
   });
 
@@ -146,12 +145,15 @@ registerWorkerCommand(program);
 
 withQueueOptions(program
   .command('eval'))
-  .description('LDS and most-influential-subset removal of IF, RIF, Daunce variants, TRAK and random scores on a logistic regression')
-  .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
-  .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, EVAL_METHODS.join(','))
+  .description('LDS and most-influential-subset removal of IF, RIF, Daunce variants, TRAK and random scores on a logistic regression, softmax regression or an MLP')
+  .option('--dataset <name|file>', 'spam | spam-embeddings | mnist (10 classes, --model mlp) | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
+  .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, (v: string) => listOf('--methods', EVAL_METHODS)(v).join(','), EVAL_METHODS.join(','))
   .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
-  .option('--model <kind>', 'logistic | softmax | mlp (MLP: every method but if/rif; retrains averaged over --seeds)', 'logistic')
-  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', '128')
+  .addOption(choice('--model <kind>', 'model (MLP: every method but if/rif; retrains averaged over --seeds)', ['logistic', 'softmax', 'mlp'], 'logistic'))
+  .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', positiveIntegers('--hidden'), [128])
+  .option('--label <column>', 'label column of a CSV/.npy dataset (default the last)')
+  .option('--delimiter <char>', "CSV field separator: one character, 'tab', or 'auto'", delimiterValue, 'auto')
+  .option('--positive <class>', 'string labels, logistic model: the class that is 1')
   .option('--epochs <count>', 'MLP epochs', integer('--epochs'), 10)
   .option('--seeds <count>', 'MLP ground-truth retrains per subset', integer('--seeds'), 3)
   .option('--train <count>', 'training examples (a seeded subsample; default all of the split)', integer('--train'))
@@ -162,16 +164,26 @@ withQueueOptions(program
   .option('--seed <seed>', 'seed of the split, subsets and methods', (v: string) => Number(v), 0)
   .option('--vocabulary <words>', 'bag-of-words size for spam', integer('--vocabulary'))
   .option('--out <dir>', 'output directory (JSON, plots, report; the retrain cache lives here)', 'tdakit-eval')
-  .action(async (o) => {
+  .action(async (o, cmd: Command) => {
+    if (o.model === 'mlp' && (o.methods as string).split(',').some((m: string) => m === 'if' || m === 'rif')) {
+      // IF and RIF are defined for the convex models only: dropped from the default list, an error when asked for.
+      if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic');
+      o.methods = (o.methods as string).split(',').filter((m: string) => m !== 'if' && m !== 'rif').join(',');
+    }
     await mkdir(o.out, { recursive: true }); // fails now, not after the work, if --out cannot be a directory
-    const data = await loadDataset(o.dataset, o.vocabulary ? { vocabulary: o.vocabulary } : {});
+    const data = await loadDataset(o.dataset, {
+      ...(o.vocabulary ? { vocabulary: o.vocabulary } : {}), ...(o.label ? { label: o.label } : {}), delimiter: o.delimiter,
+      ...(o.positive !== undefined ? { positive: o.positive } : {}),
+    });
+    if (o.model === 'logistic' && data.classes && o.positive === undefined) {
+      throw new InvalidArgumentError(`the labels are strings (${data.classes.join(', ')}); name the positive class with --positive`);
+    }
     const { trainIdx, testIdx } = splitIndices(data.X.rows, 0.2, o.seed);
     const tr = o.train ? trainIdx.slice(0, o.train) : trainIdx;
     const te = testIdx.slice(0, o.queries);
     const Xtr = data.X.selectRows(tr), ytr = tr.map((i) => data.y[i]!);
-    if (!['logistic', 'softmax', 'mlp'].includes(o.model)) throw new InvalidArgumentError(`--model must be logistic, softmax or mlp, got ${o.model}`);
     const model = o.model === 'mlp'
-      ? await MultilayerPerceptron.fit(Xtr, ytr, { lambda: o.lambda, hidden: String(o.hidden).split(',').map(Number), epochs: o.epochs, seed: o.seed })
+      ? await MultilayerPerceptron.fit(Xtr, ytr, { lambda: o.lambda, hidden: o.hidden, epochs: o.epochs, seed: o.seed })
       : o.model === 'softmax'
         ? await SoftmaxRegression.fit(Xtr, ytr, { lambda: o.lambda, classes: data.y.reduce((a, b) => Math.max(a, b), 0) + 1 })
         : await LogisticRegression.fit(Xtr, ytr, { lambda: o.lambda });
@@ -188,13 +200,17 @@ withQueueOptions(program
 
 type TopK = { k: number; queries: number; topIndex: Int32Array; topValue: Float64Array; bottomIndex: Int32Array; bottomValue: Float64Array };
 
-/** Top-k per query as JSON lines: to a file atomically (a failed write leaves no partial file), or stdout. */
-async function writeTopK(top: TopK, path?: string) {
+/**
+ * Top-k per query as JSON lines (with the query's label as written in the file, when it has
+ * one): to a file atomically (a failed write leaves no partial file), or stdout.
+ */
+async function writeTopK(top: TopK, path?: string, labels?: string[]) {
   function* lines() {
     for (let j = 0; j < top.queries; j++) {
       const s = j * top.k, e = s + top.k;
       yield JSON.stringify({
         query: j,
+        ...(labels ? { label: labels[j] } : {}),
         top: Array.from(top.topIndex.subarray(s, e), (i, r) => ({ index: i, score: top.topValue[s + r] })),
         bottom: Array.from(top.bottomIndex.subarray(s, e), (i, r) => ({ index: i, score: top.bottomValue[s + r] })),
       }) + '\n';

@@ -1,8 +1,5 @@
 /** Loads the compiled addon and describes its exports. Only the CPU backend imports this. */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAddon, type AddonCandidate } from './native-load.ts';
 
 import type {
   CovarianceInputs, Design, Factorization, FitResult, GlmFamily, GlmProblem, LogitObjective, MlpArchitecture,
@@ -56,18 +53,18 @@ export interface NativeAddon {
 }
 
 let cached: NativeAddon | undefined;
+let loadedFrom: AddonCandidate | undefined;
 
-/** The addon, loaded once. Both src/ and dist/ sit one level below the package root. */
+/** The addon, loaded once: a source build if there is one, else the package's prebuilt binary. */
 export function nativeAddon(): NativeAddon {
   if (cached) return cached;
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const file = join(root, 'build', 'Release', 'tdakit_native.node');
-  if (!existsSync(file)) {
-    throw new Error(
-      `tdakit: the native addon is not built (${file} is missing). Install libopenblas-dev and ` +
-        'liblapacke-dev, then run `npm run build:native`.',
-    );
-  }
-  cached = createRequire(import.meta.url)(file) as NativeAddon;
+  const { addon, candidate } = loadAddon<NativeAddon>();
+  loadedFrom = candidate;
+  cached = addon;
   return cached;
+}
+
+/** Which addon file is in use (after the first nativeAddon() call). */
+export function nativeAddonSource(): AddonCandidate | undefined {
+  return loadedFrom;
 }

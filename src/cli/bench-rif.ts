@@ -7,6 +7,7 @@ import { STRATEGIES, type Strategy } from '../protocols/rif/strategies.ts';
 import { poisoningCheck, poisonSummary, sweep } from '../protocols/rif/variations.ts';
 import { progressBar } from './progress.ts';
 import { queueFrom } from './worker.ts';
+import { poisonTable } from '../protocols/rif/poison-table.ts';
 
 export interface BenchRifOptions {
   dataset: string;
@@ -19,6 +20,8 @@ export interface BenchRifOptions {
   vocabulary?: number;
   limit?: number;
   label?: string;
+  delimiter?: string;
+  positive?: string;
   lambdaSweep?: string;
   nSweep?: string;
   poison?: number;
@@ -34,7 +37,12 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     ...(o.vocabulary ? { vocabulary: o.vocabulary } : {}),
     ...(o.limit ? { limit: o.limit } : {}),
     ...(o.label ? { label: o.label } : {}),
+    ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+    ...(o.positive !== undefined ? { positive: o.positive } : {}),
   });
+  if (data.classes && o.positive === undefined) {
+    throw new RangeError(`${o.dataset}: the labels are strings (${data.classes.join(', ')}); name the positive class with --positive`);
+  }
   log(`dataset ${data.name}: ${data.X.rows} x ${data.X.cols}; lambda ${o.lambda}; out ${o.out}`);
   const strategies = (list(o.strategies) ?? [...STRATEGIES]) as Strategy[];
   const metrics = (list(o.metrics) ?? [...BENCHMARK_METRICS]) as BenchmarkMetric[];
@@ -65,7 +73,7 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     const text = `${rows.length} flipped-label test points: effect of removing each on its own logit\n` +
       `IF  slope ${s.if.slope.toFixed(3)}, Pearson ${s.if.pearson.toFixed(3)}\nRIF slope ${s.rif.slope.toFixed(3)}, Pearson ${s.rif.pearson.toFixed(3)}`;
     log(`\npoisoning check:\n${text}`);
-    extra.push({ title: 'Poisoning check', html: `<pre>${text}\n\n${JSON.stringify(rows, null, 1)}</pre>` });
+    extra.push({ title: 'Poisoning check', html: poisonTable(rows, s) });
   }
   const files = await writeReport(o.out, result, extra);
   log(`\nwrote ${join(o.out, 'records.jsonl')}, ${join(o.out, 'summary.json')}, ${join(o.out, 'report.html')} and ${files.length} plots`);

@@ -6,6 +6,7 @@ import { Influence } from '../influence/analysis.ts';
 import { Metric } from '../influence/metrics.ts';
 import { LogisticRegression } from '../models/logistic.ts';
 import { loadSpamAssassin } from '../datasets/spam.ts';
+import { DEMO_LIMIT, loadSpamDemo } from '../datasets/spam-demo.ts';
 import { pearson, slopeThroughOrigin } from '../evaluation/stats.ts';
 import { progressBar } from './progress.ts';
 import { seededRandom, shuffleInPlace } from '../random.ts';
@@ -20,7 +21,10 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
   const t0 = performance.now();
-  const data = await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
+  // The default subset ships inside the package; other subsets need the corpus package.
+  const data = o.limit === DEMO_LIMIT && o.vocabulary <= 2000
+    ? await loadSpamDemo({ vocabulary: o.vocabulary })
+    : await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
   const random = seededRandom(o.seed);
   // Seeded 80/20 split.
   const order = shuffleInPlace(Array.from({ length: data.X.rows }, (_, i) => i), random);

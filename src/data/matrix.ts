@@ -1,5 +1,6 @@
 /** Dense row-major float64 matrix: one example per row. */
 import { assertFinite, assertInteger, describe, toFloat64 } from './validate.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 /** A dense row-major float64 matrix: one example per row (the input of every model). */
 export class Matrix {
@@ -84,7 +85,8 @@ export class Matrix {
    * @param options - delimiter and header detection
    * @returns the matrix of every numeric column
    */
-  static fromCSV(path: string, options: MatrixFileOptions = {}): Promise<Matrix> {
+  static async fromCSV(path: string, options: MatrixFileOptions = {}): Promise<Matrix> {
+    assertKnownOptions('Matrix.fromCSV', options, ['delimiter', 'header']);
     return matrixFromCsv(path, options);
   }
 

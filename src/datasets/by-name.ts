@@ -2,6 +2,7 @@
 import { readLabelled } from '../data/labelled.ts';
 import { loadMnist, loadMnistPair, type LabelledData } from './mnist.ts';
 import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** The dataset names `loadDataset` accepts (for help texts). */
 export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
@@ -14,6 +15,10 @@ export interface DatasetOptions {
   limit?: number;
   /** Label column of a CSV/.npy file. Default the last column. */
   label?: string;
+  /** CSV field separator, or 'auto' (default). */
+  delimiter?: string;
+  /** String labels: the class that is 1 (binary). */
+  positive?: string;
 }
 
 /**
@@ -23,14 +28,17 @@ export interface DatasetOptions {
  * @returns the labelled data
  */
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
+  assertKnownOptions('loadDataset', o, optionKeys<DatasetOptions>({ vocabulary: true, limit: true, label: true, delimiter: true, positive: true }));
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
   if (name === 'mnist') return loadMnist();
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
   if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {
-    const f = await readLabelled(name, o.label ?? '-1');
-    return { name, X: f.X, y: f.y!, featureNames: f.columns };
+    const f = await readLabelled(name, {
+      label: o.label ?? '-1', ...(o.delimiter ? { delimiter: o.delimiter } : {}), ...(o.positive !== undefined ? { positive: o.positive } : {}),
+    });
+    return { name, X: f.X, y: f.y!, featureNames: f.columns, ...(f.classes ? { classes: f.classes } : {}) };
   }
   throw new RangeError(`dataset: unknown dataset '${name}' (expected one of ${DATASET_NAMES.join(', ')})`);
 }

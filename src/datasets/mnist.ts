@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Matrix } from '../data/matrix.ts';
 import { packageDir } from './package-data.ts';
+import { assertKnownOptions } from '../options-check.ts';
 
 const PIXELS = 784;
 
@@ -20,6 +21,8 @@ export interface LabelledData {
   X: Matrix;
   y: Float64Array;
   featureNames?: string[];
+  /** Class names by class id, when the labels were strings. */
+  classes?: string[];
 }
 
 /**
@@ -28,6 +31,7 @@ export interface LabelledData {
  * @returns the labelled pixels
  */
 export async function loadMnistPair(options: { negative?: number; positive?: number } = {}): Promise<LabelledData> {
+  assertKnownOptions('loadMnistPair', options, ['negative', 'positive']);
   const negative = options.negative ?? 4;
   const positive = options.positive ?? 9;
   for (const [k, v] of Object.entries({ negative, positive })) {

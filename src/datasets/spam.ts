@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Matrix } from '../data/matrix.ts';
 import type { LabelledData } from './mnist.ts';
 import { packageDir } from './package-data.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `loadSpamAssassin`. */
 export interface SpamOptions {
@@ -65,6 +66,7 @@ function spacedSubset<T>(all: T[], limit: number): T[] {
  * @returns the labelled word counts
  */
 export async function loadSpamAssassin(options: SpamOptions = {}): Promise<LabelledData> {
+  assertKnownOptions('loadSpamAssassin', options, optionKeys<SpamOptions>({ vocabulary: true, limit: true }));
   const vocabulary = options.vocabulary ?? 2000;
   if (!Number.isInteger(vocabulary) || vocabulary < 1) throw new RangeError(`loadSpamAssassin: vocabulary must be a positive integer, got ${vocabulary}`);
   corpusCache ??= readCorpus();
@@ -97,6 +99,7 @@ export async function loadSpamAssassin(options: SpamOptions = {}): Promise<Label
  * @returns the labelled 100-d features
  */
 export async function loadSpamEmbeddings(options: { limit?: number } = {}): Promise<LabelledData> {
+  assertKnownOptions('loadSpamEmbeddings', options, ['limit']);
   corpusCache ??= readCorpus();
   let emails = await corpusCache;
   if (options.limit !== undefined) emails = spacedSubset(emails, options.limit);

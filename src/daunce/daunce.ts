@@ -14,6 +14,7 @@ import { perturbableFor } from './registry.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 import { RemoteDaunceModels } from '../distributed/coordinators.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `daunce`. */
 export interface DaunceOptions {
@@ -56,8 +57,8 @@ export interface DaunceOptions {
   /** Time limit of each call into an external model, in ms (then retried). Default: none. */
   callTimeoutMs?: number;
   /**
-   * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'auto' (default)
-   * takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter; 'cpu' is float64.
+   * Backend of the scoring step (f32 on WebGPU, tolerance in the README): 'cpu' (default) is
+   * float64; 'auto' takes WebGPU only on a hardware adapter; 'webgpu' takes any adapter.
    */
   backend?: BackendName;
   /**
@@ -94,6 +95,12 @@ export interface DaunceResult {
   topK(k: number, measure?: Measure): Promise<TopKScores>;
 }
 
+const DAUNCE_OPTION_KEYS = optionKeys<DaunceOptions>({
+  model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, seed: true,
+  signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, callTimeoutMs: true,
+  backend: true, queue: true,
+});
+
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
 const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
 
@@ -105,6 +112,7 @@ const ACCESS: readonly DaunceAccess[] = ['white-box', 'black-box'];
  */
 export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (o === null || typeof o !== 'object') throw new TypeError('daunce: expects an options object');
+  assertKnownOptions('daunce', o, DAUNCE_OPTION_KEYS);
   const K = assertInteger('daunce: K', o.K ?? 100, 2);
   const ratio = assertNumber('daunce: ratio', o.ratio ?? 0.3, 0, 1);
   if (ratio === 0) throw new RangeError('daunce: ratio must be > 0');
@@ -168,7 +176,8 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(remote ? { remote: (k: number) => remote.model(k) } : {}),
   }).then((r) => { trained = true; return r; }).finally(() => remote?.close(trained));
-  const scoring = await selectBackend(o.backend ?? 'auto', 'daunce: backend');
+  // WebGPU (and the optional `webgpu` package) is probed only when asked for: 'auto' or 'webgpu'.
+  const scoring = await selectBackend(o.backend ?? 'cpu', 'daunce: backend');
   return {
     backend: scoring.name, K, variant, access, measure, resumed, accumulator,
     scores: (mm = measure) => accumulator.scores(mm, scoring),

@@ -17,6 +17,8 @@ import type { QueueOptions } from '../distributed/executor.ts';
 import { fitScalingLaw, type ScalingFit } from './scaling.ts';
 import { subsetRemoval, type SubsetRemovalPoint } from './subset-removal.ts';
 import { trakScores } from './trak.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { AbortError } from '../errors.ts';
 
 /** The attribution methods `evaluateMethods` compares. */
 export const EVAL_METHODS = ['if', 'rif', 'daunce', 'daunce-fisher', 'daunce-trak', 'trak', 'random'] as const;
@@ -48,7 +50,14 @@ export interface EvaluateOptions {
   onProgress?: (stage: string) => void;
   /** Run the ground-truth retrains and Daunce models on tdakit workers over Redis (same results). */
   queue?: QueueOptions;
+  /** Aborts between retrains and between methods (the promise rejects with an AbortError). */
+  signal?: AbortSignal;
 }
+
+const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>({
+  model: true, seeds: true, queries: true, methods: true, subsets: true, alpha: true, K: true, scalingK: true, trakModels: true,
+  removalSizes: true, seed: true, cacheDir: true, onProgress: true, signal: true, queue: true,
+});
 
 /** One method's LDS and subset-removal curve. */
 export interface MethodEvaluation {
@@ -76,7 +85,8 @@ export interface EvaluationReport {
  * @returns one evaluation per method, and the scaling law
  */
 export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationReport> {
-  const { model, queries } = o;
+  assertKnownOptions('evaluateMethods', o, EVALUATE_OPTION_KEYS);
+  const { model, queries, signal } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
   for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
   // Influence analyses the GLMs and softmax regression (leverage blocks).
@@ -88,12 +98,13 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   const n = model.X.rows, m = queries.X.rows;
   const K = o.K ?? 100;
   o.onProgress?.('ground truth retrains');
-  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.queue ? { queue: o.queue } : {}) });
+  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.queue ? { queue: o.queue } : {}), ...(signal ? { signal } : {}) });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
   const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await influenceOf(glm) : undefined;
   const out: MethodEvaluation[] = [];
   let scaling: EvaluationReport['scaling'];
   for (const method of methods) {
+    if (signal?.aborted) throw new AbortError('evaluateMethods: aborted');
     o.onProgress?.(method);
     const t0 = performance.now();
     let scores: Float64Array;
@@ -104,7 +115,7 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
-      const run = await daunce({ model, queries, K, variant, seed, ...(o.queue ? { queue: o.queue } : {}) });
+      const run = await daunce({ model, queries, K, variant, seed, ...(o.queue ? { queue: o.queue } : {}), ...(signal ? { signal } : {}) });
       scores = await run.scores('correlation');
       if (method === 'daunce') {
         const grid = [5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600];

@@ -22,6 +22,7 @@ import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
 import { RemoteLdsRetrains } from '../distributed/coordinators.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export { ldsFromScores, type GroundTruth, type LdsResult };
 
@@ -115,13 +116,20 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
   }
 }
 
+const GROUND_TRUTH_OPTION_KEYS = optionKeys<GroundTruthOptions>({
+  model: true, seeds: true, queries: true, subsets: true, alpha: true, target: true, seed: true, cacheDir: true, signal: true,
+  onProgress: true, queue: true,
+});
+
 /**
  * Retrains on every subset (or reads the cache) and returns the actual query targets.
  * @param o - the model, queries, number and size of subsets, target, seed, cache directory
  * @returns the subsets and the actual query targets after each retrain
  */
+
 export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   if (o === null || typeof o !== 'object') throw new TypeError('lds: expects an options object');
+  assertKnownOptions('groundTruth', o, GROUND_TRUTH_OPTION_KEYS);
   const { model } = o;
   if (!isAttributableModel(model)) {
     throw new TypeError('lds: model must be a fitted model (LogisticRegression, RidgeRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
@@ -181,6 +189,8 @@ export async function lds(o: GroundTruthOptions & { scores: Float64Array }): Pro
   // Checked before the (expensive) retrains.
   const queryRows = o?.queries?.X?.rows;
   if (o?.model?.X && typeof queryRows === 'number') checkScores('lds: scores', o.scores, o.model.X.rows, queryRows);
-  const truth = await groundTruth(o);
-  return ldsFromScores(truth, o.scores, o.model.X.rows);
+  assertKnownOptions('lds', o, [...GROUND_TRUTH_OPTION_KEYS, 'scores']);
+  const { scores, ...rest } = o;
+  const truth = await groundTruth(rest);
+  return ldsFromScores(truth, scores, o.model.X.rows);
 }

@@ -9,6 +9,7 @@ import { assertInteger } from '../data/validate.ts';
 import { mixSeed } from '../random.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { checkQueries, checkScores } from './scores.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `subsetRemoval`. */
 export interface SubsetRemovalOptions {
@@ -40,6 +41,7 @@ export interface SubsetRemovalPoint {
  */
 export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
   if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
+  assertKnownOptions('subsetRemoval', o, optionKeys<SubsetRemovalOptions>({ model: true, seeds: true, seed: true, queries: true, scores: true, sizes: true }));
   const { model } = o;
   if (!isAttributableModel(model) || model.task !== 'classification') {
     throw new TypeError('subsetRemoval: model must be a fitted classifier (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');

@@ -19,6 +19,7 @@ import { NumericError } from '../errors.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { mixSeed, seededRandom } from '../random.ts';
 import { gaussian } from './gaussian.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `trakScores`. */
 export interface TrakOptions {
@@ -44,6 +45,7 @@ const CHUNK = 256;
  * @returns n x m scores, row-major
  */
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
+  assertKnownOptions('trakScores', o, optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }));
   const { model } = o;
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
     throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, MultilayerPerceptron, ...)');

@@ -12,6 +12,7 @@ import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } 
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import { bindMetric, type MetricSpec } from './metrics.ts';
 import { MulticlassInfluence } from './multiclass.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 import { loadInfluence, saveInfluence } from '../artifacts/influence.ts';
 import type { ArtifactLoadOptions, ArtifactSaveOptions } from '../artifacts/models.ts';
 
@@ -37,6 +38,9 @@ export interface TopKOptions extends ScoreOptions {
   /** Queries scored per native call (bounds memory at p x queryBlock). Default 1024. */
   queryBlock?: number;
 }
+
+const SCORE_OPTION_KEYS = optionKeys<ScoreOptions>({ method: true, target: true });
+const TOPK_OPTION_KEYS = optionKeys<TopKOptions>({ method: true, target: true, k: true, queryBlock: true });
 
 /** Per query j, entries j*k .. j*k+k-1: largest scores first / most negative first. */
 export interface TopKResult {
@@ -195,6 +199,7 @@ export class Influence {
    * @returns Delta_T, one entry per parameter
    */
   async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
+    assertKnownOptions('removalEffect', options, ['method']);
     const method = checkMethod(options?.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
     const rows = this.removalSet('removalEffect: T', T);
     if (method === 'retrain') {
@@ -260,6 +265,7 @@ export class Influence {
    * @returns one score per training example
    */
   async metricScores(metric: MetricSpec, options: { method?: ScoreMethod } = {}): Promise<Float64Array> {
+    assertKnownOptions('metricScores', options, ['method']);
     const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], 'metricScores: method');
     const model = this.model;
     const v = await this.solve(await bindMetric(metric, model).gradient(model.theta));
@@ -286,6 +292,7 @@ export class Influence {
    * @returns tau(i, q), n x m row-major
    */
   async scores(Xq: Matrix, yq?: Float64Array | readonly number[], options: ScoreOptions = {}): Promise<Float64Array> {
+    assertKnownOptions('scores', options, SCORE_OPTION_KEYS);
     const q = await this.queryOperands('scores', Xq, yq, options);
     return this.run('scores', () => this.backend.scoreMatrix(q));
   }
@@ -298,6 +305,7 @@ export class Influence {
    * @returns the top and bottom k indices and scores per query
    */
   async topK(Xq: Matrix, yq?: Float64Array | readonly number[], options: TopKOptions = {}): Promise<TopKResult> {
+    assertKnownOptions('topK', options, TOPK_OPTION_KEYS);
     const k = assertInteger('topK: k', options?.k ?? 10, 1);
     const block = assertInteger('topK: queryBlock', options?.queryBlock ?? 1024, 1);
     assertMatrix('topK: Xq', Xq);

@@ -11,6 +11,7 @@ import { toFloat64, toIndexSet } from '../data/validate.ts';
 import { sigmoid } from '../numerics.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './options.ts';
+import { assertKnownOptions } from '../options-check.ts';
 import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
 /** The binary GLMs: logistic regression and ridge (least squares). */
@@ -343,6 +344,8 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    */
   async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
     if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
+    assertKnownOptions('refit', request, ['exclude', 'weights']);
+    assertKnownOptions('refit', options, ['start', 'keepHessian']);
     const n = this.X.rows;
     let weights: Float64Array;
     if (request.exclude !== undefined && request.weights !== undefined) {

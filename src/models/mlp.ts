@@ -9,6 +9,7 @@ import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 import { loadMlp, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 
@@ -34,6 +35,11 @@ export interface MlpOptions {
   seed?: number;
   backend?: BackendName;
 }
+
+const MLP_OPTION_KEYS = optionKeys<MlpOptions>({
+  hidden: true, classes: true, epochs: true, batchSize: true, learningRate: true, optimizer: true, momentum: true,
+  lambda: true, seed: true, backend: true,
+});
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
@@ -68,6 +74,7 @@ export class MultilayerPerceptron implements AttributableModel {
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
+    assertKnownOptions(where, options, MLP_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: ResolvedMlpOptions = {
       hidden: options.hidden ?? [128],

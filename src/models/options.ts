@@ -1,6 +1,7 @@
 /** Options shared by the GLMs, with their documented defaults. */
 import type { BackendName } from '../backend/index.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /**
  * How the L2 penalty behaves when examples are removed (docs/methods.md section 1):
@@ -34,6 +35,10 @@ export interface GlmOptions {
   backend?: BackendName;
 }
 
+export const GLM_OPTION_KEYS = optionKeys<GlmOptions>({
+  lambda: true, fitIntercept: true, regularization: true, sampleWeights: true, tol: true, maxIter: true, keepHessian: true, backend: true,
+});
+
 export interface ResolvedGlmOptions {
   lambda: number;
   fitIntercept: boolean;
@@ -46,6 +51,7 @@ export interface ResolvedGlmOptions {
 
 export function resolveGlmOptions(where: string, o: GlmOptions = {}): ResolvedGlmOptions {
   if (o === null || typeof o !== 'object') throw new TypeError(`${where}: options must be an object`);
+  assertKnownOptions(where, o, GLM_OPTION_KEYS);
   const lambda = assertNumber(`${where}: options.lambda`, o.lambda ?? 1, 0);
   const fitIntercept = o.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new TypeError(`${where}: options.fitIntercept must be a boolean`);

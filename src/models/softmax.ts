@@ -14,6 +14,7 @@ import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
 import type { Regularization } from './options.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `SoftmaxRegression.fit`. */
 export interface SoftmaxOptions {
@@ -36,6 +37,10 @@ export interface SoftmaxOptions {
   maxIter?: number;
   backend?: BackendName;
 }
+
+const SOFTMAX_OPTION_KEYS = optionKeys<SoftmaxOptions>({
+  lambda: true, fitIntercept: true, classes: true, sampleWeights: true, regularization: true, tol: true, maxIter: true, backend: true,
+});
 
 interface Resolved {
   lambda: number;
@@ -85,6 +90,7 @@ export class SoftmaxRegression implements AttributableModel {
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
     const where = 'SoftmaxRegression.fit';
+    assertKnownOptions(where, options, SOFTMAX_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
     const o: Resolved = {
       lambda: assertNumber(`${where}: options.lambda`, options.lambda ?? 1, 0),

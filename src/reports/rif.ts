@@ -5,14 +5,16 @@
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { RemovalBenchmarkResult, RemovalRecord } from '../protocols/rif/removal.ts';
 import type { SummaryRow } from '../protocols/rif/summary.ts';
+import { escapeHtml } from '../html-escape.ts';
 
 const METHOD_LABEL = { if: 'IF', rif: 'RIF', ns: 'NS' } as const;
 
+/** vega and vega-lite load on the first plot only: they take most of tdakit's import time. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -74,17 +76,36 @@ export function sweepSpec(rows: { value: number; method: string; slope: number }
 
 const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v));
 
+/**
+ * The linear self-loss effect is zero by construction (the training objective's gradient
+ * vanishes at the optimum), so its rows and plots carry no information and are left out.
+ */
+export const isDegenerate = (metric: string, effect: string) => metric === 'self-loss' && effect === 'linear';
+
+/** A caption a person can read, for a plot file name. */
+export function plotCaption(file: string): string {
+  const scatter = /^plots\/(.+)-(nonlinear|linear)\.svg$/.exec(file);
+  if (scatter) {
+    const effect = scatter[2] === 'nonlinear' ? 'the change of the metric itself' : 'its first-order (linear) change';
+    return `${scatter[1]!.replace(/-/g, ' ')}: predicted (IF, RIF, NS) against actual change after exact retraining, ${effect}; the diagonal is y = x`;
+  }
+  const sweepPlot = /^plots\/sweep-(.+)\.svg$/.exec(file);
+  if (sweepPlot) return `self-loss slope of IF, RIF and NS as ${sweepPlot[1]} varies (1 = right magnitude)`;
+  return file;
+}
+
 export function summaryTable(rows: readonly SummaryRow[]): string {
   const head = '<tr><th>metric</th><th>effect</th><th>method</th><th>n</th><th>Pearson</th><th>Spearman</th><th>slope</th><th>median rel. error</th></tr>';
   const body = rows
-    .map((r) => `<tr><td>${r.metric}</td><td>${r.effect}</td><td>${METHOD_LABEL[r.method]}</td><td>${r.count}</td><td>${fmt(r.pearson)}</td><td>${fmt(r.spearman)}</td><td>${fmt(r.slope)}</td><td>${fmt(r.medianRelativeError)}</td></tr>`)
+    .filter((r) => !isDegenerate(r.metric, r.effect))
+    .map((r) => `<tr><td>${escapeHtml(r.metric)}</td><td>${escapeHtml(r.effect)}</td><td>${METHOD_LABEL[r.method]}</td><td>${r.count}</td><td>${fmt(r.pearson)}</td><td>${fmt(r.spearman)}</td><td>${fmt(r.slope)}</td><td>${fmt(r.medianRelativeError)}</td></tr>`)
     .join('\n');
   return `<table>\n${head}\n${body}\n</table>`;
 }
 
 export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | 'linear' = 'nonlinear'): string {
   const lines = ['metric           method  Pearson  Spearman   slope   median rel. err'];
-  for (const r of rows.filter((x) => x.effect === effect)) {
+  for (const r of rows.filter((x) => x.effect === effect && !isDegenerate(x.metric, x.effect))) {
     lines.push(`${r.metric.padEnd(16)} ${METHOD_LABEL[r.method].padEnd(6)} ${fmt(r.pearson).padStart(8)} ${fmt(r.spearman).padStart(9)} ${fmt(r.slope).padStart(8)} ${fmt(r.medianRelativeError).padStart(10)}`);
   }
   return lines.join('\n');
@@ -95,6 +116,11 @@ export interface ExtraSection {
   title: string;
   html: string;
   svg?: { file: string; content: string };
+}
+
+/** An inlined SVG plot with its caption (the SVG is vega's output; the file name is ours). */
+function figure(file: string, svg: string): string {
+  return `<figure data-file="${escapeHtml(file)}">${svg}<figcaption>${escapeHtml(plotCaption(file))}</figcaption></figure>`;
 }
 
 /**
@@ -110,6 +136,7 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
   const plots: { file: string; svg: string }[] = [];
   for (const metric of metrics) {
     for (const effect of ['nonlinear', 'linear'] as const) {
+      if (isDegenerate(metric, effect)) continue;
       const file = `plots/${metric}-${effect}.svg`;
       plots.push({ file, svg: await renderSvg(scatterSpec(result.records, metric, effect)) });
     }
@@ -118,17 +145,18 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
   for (const p of plots) await writeFileAtomic(join(out, p.file), p.svg);
   await writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
   const html = `<!doctype html>
-<html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${String(result.config.dataset)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
+<html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${escapeHtml(result.config.dataset)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
 </head><body>
 <h1>IF vs RIF vs NS against exact retraining</h1>
-<p>Dataset <b>${String(result.config.dataset)}</b> (${result.config.rows} x ${result.config.cols}), lambda = ${result.config.lambda},
-${result.records.length} records (${(result.config.strategies as string[]).length} strategies x ${(result.config.sizes as number[]).length} sizes x metrics), seed ${result.config.seed}.</p>
+<p>Dataset <b>${escapeHtml(result.config.dataset)}</b> (${escapeHtml(result.config.rows)} x ${escapeHtml(result.config.cols)}), lambda = ${escapeHtml(result.config.lambda)},
+${result.records.length} records (${(result.config.strategies as string[]).length} strategies x ${(result.config.sizes as number[]).length} sizes x metrics), seed ${escapeHtml(result.config.seed)}.
+The linear self-loss effect is left out: it is zero by construction, as the gradient of the training objective vanishes at the optimum.</p>
 <h2>Agreement with the actual change</h2>
 ${summaryTable(result.summary)}
 <h2>Predicted vs actual</h2>
-${plots.filter((p) => !extra.some((e) => e.svg?.file === p.file)).map((p) => `<figure data-file="${p.file}">${p.svg}<figcaption>${p.file}</figcaption></figure>`).join('\n')}
-${extra.map((e) => `<h2>${e.title}</h2>\n${e.html}\n${e.svg ? `<figure data-file="${e.svg.file}">${e.svg.content}<figcaption>${e.svg.file}</figcaption></figure>` : ''}`).join('\n')}
+${plots.filter((p) => !extra.some((e) => e.svg?.file === p.file)).map((p) => figure(p.file, p.svg)).join('\n')}
+${extra.map((e) => `<h2>${escapeHtml(e.title)}</h2>\n${e.html}\n${e.svg ? figure(e.svg.file, e.svg.content) : ''}`).join('\n')}
 </body></html>
 `;
   await writeFileAtomic(join(out, 'report.html'), html);

@@ -24,6 +24,8 @@ import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } fro
 import { summarize, type SummaryRow } from './summary.ts';
 import { RemoteRifRetrains } from '../../distributed/coordinators.ts';
 import type { QueueOptions } from '../../distributed/executor.ts';
+import { assertKnownOptions, optionKeys } from '../../options-check.ts';
+import { createHash } from 'node:crypto';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
@@ -52,6 +54,11 @@ export interface RemovalBenchmarkOptions {
   /** Run the exact retrains on tdakit workers over Redis (README "Running across machines"); records are identical. */
   queue?: QueueOptions;
 }
+
+export const REMOVAL_BENCHMARK_OPTION_KEYS = optionKeys<RemovalBenchmarkOptions>({
+  data: true, lambda: true, regularization: true, testFraction: true, sizes: true, strategies: true, metrics: true,
+  testHighestLoss: true, testRandom: true, seed: true, out: true, signal: true, onProgress: true, queue: true,
+});
 
 /** One line of records.jsonl: one metric of one removal set. */
 export interface RemovalRecord {
@@ -137,6 +144,15 @@ export function subSeed(seed: number, ...parts: (string | number)[]): number {
   return mixSeed(seed, 'rif-protocol', ...parts);
 }
 
+/** SHA-256 of the features and labels (their float64 bytes). */
+function dataHash(X: Float64Array, y: ArrayLike<number>): string {
+  const h = createHash('sha256');
+  h.update(new Uint8Array(X.buffer, X.byteOffset, X.byteLength));
+  const labels = Float64Array.from(y);
+  h.update(new Uint8Array(labels.buffer));
+  return h.digest('hex');
+}
+
 /**
  * Runs the IF-vs-RIF protocol (docs/methods.md section 5): for every strategy and size, the exact
  * retrain against the IF, RIF and NS estimates. Resumes from `out`.
@@ -162,6 +178,7 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
   toFloat64('benchmarkRemoval: data.y', data.y, data.X.rows);
+  assertKnownOptions('benchmarkRemoval', options, REMOVAL_BENCHMARK_OPTION_KEYS);
   const lambda = assertNumber('benchmarkRemoval: lambda', options.lambda ?? 1e-2, 0);
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);
@@ -180,6 +197,8 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
     format: RECORD_FORMAT,
     dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
     testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
+    // The data's content: an edited file with the same name must not resume the old records.
+    dataHash: dataHash(data.X.data, data.y),
   };
   if (options.out) {
     await mkdir(options.out, { recursive: true });
@@ -317,6 +336,19 @@ async function resumeRecords(out: string, config: Record<string, unknown> & { st
   }
   const previous = await readFile(configFile, 'utf8');
   checkRecordFormat(out, previous);
+  const previousHash = (() => {
+    try {
+      return (JSON.parse(previous) as { dataHash?: string }).dataHash;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (previousHash !== config.dataHash) {
+    throw new RangeError(
+      `benchmarkRemoval: the data differ from those of the run in ${out} (content hash ${String(previousHash).slice(0, 12)} there, ` +
+        `${String(config.dataHash).slice(0, 12)} now): its records do not apply; use another out directory or remove this one`,
+    );
+  }
   if (previous !== configText) {
     throw new RangeError(`benchmarkRemoval: ${out} holds a run with different options (${configFile}); use another out directory`);
   }

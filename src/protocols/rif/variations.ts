@@ -12,6 +12,7 @@ import { Metric } from '../../influence/metrics.ts';
 import { LogisticRegression } from '../../models/logistic.ts';
 import { sampleIndices, seededRandom, shuffleInPlace } from '../../random.ts';
 import { benchmarkRemoval, splitIndices, subSeed, type RemovalBenchmarkOptions } from './removal.ts';
+import { assertKnownOptions } from '../../options-check.ts';
 
 /** One row of a sweep: an estimate's self-loss agreement at one value of lambda or n. */
 export interface SweepRow {
@@ -75,6 +76,7 @@ export interface PoisonRow {
  * @returns actual, IF and RIF effects and the leverage of each poison
  */
 export async function poisoningCheck(options: { data: LabelledData; lambda?: number; count?: number; seed?: number; testFraction?: number }): Promise<PoisonRow[]> {
+  assertKnownOptions('poisoningCheck', options, ['data', 'lambda', 'count', 'seed', 'testFraction']);
   const { data } = options;
   const lambda = options.lambda ?? 1e-2;
   const count = assertInteger('poisoningCheck: count', options.count ?? 20, 1);

@@ -1,0 +1,4 @@
+/** Escapes text for HTML element content and quoted attribute values (reports embed user strings). */
+export function escapeHtml(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
