@@ -69,7 +69,7 @@ test('eval --help lists mnist, and daunce/eval descriptions name every model', a
   const { stdout: evalHelp } = await cli('eval', '--help');
   assert.match(evalHelp, /mnist \(10 classes/);
   assert.match(evalHelp, /--label/);
-  assert.match(evalHelp, /logistic regression or an MLP/);
+  assert.match(evalHelp, /logistic regression, softmax regression or an MLP/);
   const { stdout: daunceHelp } = await cli('daunce', '--help');
   assert.match(daunceHelp, /logistic, softmax or MLP/);
   assert.match(daunceHelp, /--delimiter/);
