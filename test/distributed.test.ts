@@ -41,6 +41,9 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
   });
   after(async () => {
     await stopAll();
+    // A client of the Redis killed mid-run may keep reconnecting (a known defect, see the
+    // issue note): end the file's process once the suite is done instead of hanging the runner.
+    setTimeout(() => process.exit(), 3000).unref();
   });
 
   test('daunce on the queue equals daunce here, bit for bit', async () => {

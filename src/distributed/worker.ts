@@ -159,7 +159,16 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     stopping = true;
     clearInterval(timer);
     o.signal?.removeEventListener('abort', onAbort);
-    await Promise.allSettled([...workers.values()].map((w) => w.close()));
+    // A graceful close waits on Redis; if Redis is gone it never ends, so after a bounded wait the
+    // connections are dropped (otherwise their reconnect loops keep the process alive).
+    const graceful = Promise.allSettled([...workers.values()].map((w) => w.close()));
+    let limit: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(true), 5000))),
+    ]);
+    clearTimeout(limit);
+    if (gaveUp) await Promise.allSettled([...workers.values()].map((w) => w.disconnect()));
     workers.clear();
     redis.disconnect();
     resolveClosed();
