@@ -91,6 +91,11 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'csv-header-as-data',
     bug: 'the CSV reader takes a numeric-looking first row as a header (loses a data row)',
-    edits: [{ find: "if (headerOpt === true || (headerOpt === 'auto' && looksLikeHeader(fields))) {", replace: "if (headerOpt === true || headerOpt === 'auto') {" }],
+    edits: [
+      {
+        find: "const isHeader = headerOption === true || (headerOption === 'auto' && looksLikeHeader(named));",
+        replace: "const isHeader = headerOption === true || headerOption === 'auto';",
+      },
+    ],
   },
 ];
