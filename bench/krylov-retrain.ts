@@ -67,7 +67,10 @@ for (const fraction of [0.01, 0.05]) {
 const half: Float64Array[] = [];
 for (let s = 0; s < subsets; s++) {
   let state = 1000 + s;
-  const rnd = () => (state = (state * 16807) % 2147483647) / 2147483647;
+  const rnd = () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
   half.push(Float64Array.from({ length: X.rows }, () => (rnd() < 0.5 ? 1 : 0)));
 }
 cases.push({ name: `LDS ${subsets} half-subsets`, weights: half });

@@ -42,7 +42,7 @@ const byLoss = Array.from(testLosses.keys()).sort((a, b) => testLosses[b]! - tes
 const chosen = [...byLoss.slice(0, 50), ...byLoss.slice(50).filter((_, k) => k % 19 === 0).slice(0, 50)];
 const metrics = { 'test-loss': Metric.testLoss(Xt.selectRows(chosen), chosen.map((j) => yt[j]!)), 'self-loss': Metric.selfLoss() } as const;
 const trainLosses = await model.losses(X, y);
-const sizes = Array.from({ length: nSizes }, (_, s) => 0.001 * Math.pow(50, s / (nSizes - 1)));
+const sizes = Array.from({ length: nSizes }, (_, s) => 0.001 * 50 ** (s / (nSizes - 1)));
 const records: EstimateRecord[] = [];
 let retrainSeconds = 0;
 for (const strategy of ['random', 'highest-loss', 'l2-cluster'] as const) {

@@ -41,7 +41,10 @@ const draw = (rows: number) => {
   const X = new Float64Array(rows * d), y = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let z = 0.2;
-    for (let j = 0; j < d; j++) z += 2 * (X[i * d + j] = gaussian(random)) * direction[j]!;
+    for (let j = 0; j < d; j++) {
+      X[i * d + j] = gaussian(random);
+      z += 2 * X[i * d + j]! * direction[j]!;
+    }
     y[i] = random() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
   }
   return { X, y };

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Influence, LogisticRegression, Matrix } from '../src/index.ts';
+import { Influence, LogisticRegression, type Matrix } from '../src/index.ts';
 import { logisticData } from './helpers.ts';
 
 const run = promisify(execFile);

@@ -47,7 +47,10 @@ out.tofile(d + '/out.bin')
 // Uniform-sum noise features with a few informative ones (the shape of the case).
 function synthetic(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
   let s = seed;
-  const rnd = (): number => (s = (s * 16807) % 2147483647) / 2147483647;
+  const rnd = (): number => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {

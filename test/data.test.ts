@@ -93,7 +93,9 @@ test('spam embeddings: each email is the average of its words\' vectors, recompu
     const body = email.text.slice(email.text.search(/\r?\n\r?\n/)).toLowerCase().replace(/<[^>]*>/g, ' ');
     const words = (body.match(/[a-z]+/g) ?? []).filter((w) => w.length >= 2 && w.length <= 20 && table.vectors[w]);
     const mean = new Array<number>(100).fill(0);
-    for (const w of words) table.vectors[w]!.slice(0, 100).forEach((v, k) => (mean[k]! += v / words.length));
+    for (const w of words) table.vectors[w]!.slice(0, 100).forEach((v, k) => {
+        mean[k]! += v / words.length;
+      });
     for (let k = 0; k < 100; k++) assert.ok(Math.abs(data.X.get(row, k) - mean[k]!) < 1e-9, `row ${row}, dim ${k}`);
   }
 });

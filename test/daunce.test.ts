@@ -19,7 +19,7 @@ test('accumulator: scores equal the two-pass textbook covariance and correlation
   const rows = Array.from({ length: K }, () => ({ t: Float64Array.from({ length: n }, () => 10 + r()), q: Float64Array.from({ length: m }, () => r() * 3) }));
   for (const row of rows) row.t[7] = 2.5; // a constant-loss example
   const one = new LossCovariance(n, m);
-  rows.forEach((row, k) => one.add(row.t, row.q, k));
+  for (const [k, row] of rows.entries()) one.add(row.t, row.q, k);
   const cov = await one.scores('covariance');
   const cor = await one.scores('correlation');
   for (let i = 0; i < n; i++) {
@@ -39,7 +39,7 @@ test('accumulator: scores equal the two-pass textbook covariance and correlation
   for (let i = 0; i < n; i++) assert.ok(Math.abs(v[i]! - twoPassCov(rows.map((x) => x.t[i]!), rows.map((x) => x.t[i]!))) < 1e-13);
   // Two workers' halves merged.
   const a = new LossCovariance(n, m), b = new LossCovariance(n, m);
-  rows.forEach((row, k) => (k % 2 ? b : a).add(row.t, row.q, k));
+  for (const [k, row] of rows.entries()) (k % 2 ? b : a).add(row.t, row.q, k);
   a.merge(b);
   const merged = await a.scores('covariance');
   for (let k = 0; k < cov.length; k++) assert.ok(Math.abs(merged[k]! - cov[k]!) < 1e-13);
@@ -86,7 +86,9 @@ test('every perturbed objective is solved exactly: its gradient, recomputed in J
         if (variant === 'hessian') { dz = l.slope; if (access === 'white-box') lin = -2 * xi * l0.slope; }
         else if (variant === 'fisher') { dz = (l.loss - (access === 'white-box' ? l0.loss : 0)) * l.slope; if (access === 'white-box') lin = -(2 * xi - 1) * l0.slope; }
         else { dz = z - (access === 'white-box' ? z0[i]! : 0); if (access === 'white-box') lin = -(2 * xi - 1) * sgn; }
-        a.forEach((v, k) => (g[k]! += ((dz + lin) * v) / p.subset.length));
+        a.forEach((v, k) => {
+          g[k]! += ((dz + lin) * v) / p.subset.length;
+        });
       });
       for (let k = 0; k < d; k++) g[k]! += (2 / n) * theta[k]!;
       assert.ok(norm(g) < 1e-10, `${variant} ${access}: ||grad|| ${norm(g)}`);

@@ -195,7 +195,7 @@ function nonFinite(value: unknown, path = 'result', out: string[] = [], depth = 
     const k = value.findIndex((v) => !Number.isFinite(v));
     if (k >= 0) out.push(`${path}[${k}] = ${value[k]}`);
   } else if (Array.isArray(value)) {
-    value.slice(0, 100).forEach((v, i) => nonFinite(v, `${path}[${i}]`, out, depth + 1));
+    for (const [i, v] of value.slice(0, 100).entries()) nonFinite(v, `${path}[${i}]`, out, depth + 1);
   } else if (value && typeof value === 'object' && !(value instanceof Matrix) && !ArrayBuffer.isView(value)) {
     for (const key of Object.keys(value)) {
       if (key === 'X' || key === 'accumulator') continue;

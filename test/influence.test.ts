@@ -33,7 +33,11 @@ function reference(model: GeneralizedLinearModel) {
   };
   const sumG = (T: number[], f: (i: number) => number = () => 1) => {
     const out = new Array<number>(p).fill(0);
-    for (const i of T) g(i).forEach((v, k) => (out[k]! += f(i) * v));
+    for (const i of T) {
+      g(i).forEach((v, k) => {
+        out[k]! += f(i) * v;
+      });
+    }
     return out;
   };
   return { H, a, g, pw, reduced, sumG, p };
@@ -226,7 +230,7 @@ test('paper finding on real data (SpamAssassin bag-of-words, n = 1500, d = 1000)
   const n = data.X.rows;
   const actual: number[] = [], rif: number[] = [], iff: number[] = [];
   for (let s = 0; s < 24; s++) {
-    const k = Math.max(1, Math.round(0.001 * Math.pow(50, s / 23) * n)); // 0.1% .. 5% of n
+    const k = Math.max(1, Math.round(0.001 * 50 ** (s / 23) * n)); // 0.1% .. 5% of n
     const T = new Set<number>();
     while (T.size < k) T.add(Math.floor(r() * n));
     const set = [...T];

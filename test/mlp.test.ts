@@ -95,7 +95,9 @@ test('Daunce on the MLP: first-order terms in logit space give the expected firs
     const penalised = weightMask([4, 6, 3]);
     for (let k = 0; k < expected.length; k++) {
       let g = 0;
-      p.subset.forEach((i, j) => (g += ((variant === 'hessian' ? 1 - 2 * p.xi[j]! : -(2 * p.xi[j]! - 1)) * G.get(i, k)) / size));
+      p.subset.forEach((i, j) => {
+        g += ((variant === 'hessian' ? 1 - 2 * p.xi[j]! : -(2 * p.xi[j]! - 1)) * G.get(i, k)) / size;
+      });
       if (penalised[k]) g += (0.3 / 20) * model.theta[k]!;
       expected[k]! -= 0.05 * g;
     }
@@ -155,7 +157,9 @@ test('MLP margin gradients match finite differences; TRAK on the MLP at the grad
   const scores = await trakScores({ model, queries: { X: q.X, y: q.y }, dimension: rank, seed: 3 });
   const GtG = Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => { let s = 0; for (let i = 0; i < 80; i++) s += G.get(i, a) * G.get(i, b); return s; }));
   const ridge = 1e-11 * GtG.reduce((s, row, a) => s + row[a]!, 0);
-  GtG.forEach((row, a) => (row[a]! += ridge));
+  GtG.forEach((row, a) => {
+    row[a]! += ridge;
+  });
   const Gq = await model.gradients(q.X, q.y, 'margin');
   const losses = await model.losses(X, y);
   for (let j = 0; j < 2; j++) {

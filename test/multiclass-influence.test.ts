@@ -66,7 +66,11 @@ function reference(model: SoftmaxRegression) {
   };
   const sum = (T: number[], f: (i: number) => number[]) => {
     const out = new Array<number>(P).fill(0);
-    for (const i of T) f(i).forEach((v, k) => (out[k]! += v));
+    for (const i of T) {
+      f(i).forEach((v, k) => {
+        out[k]! += v;
+      });
+    }
     return out;
   };
   /** H minus the removed examples' loss curvature (and, with penalty, their shares). */

@@ -11,7 +11,10 @@ import { refGradient } from './helpers.ts';
 // percent moves theta far enough that plain chord steps would need Newton's help.
 function bagOfWords(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
   let s = seed;
-  const rnd = (): number => (s = (s * 16807) % 2147483647) / 2147483647;
+  const rnd = (): number => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {

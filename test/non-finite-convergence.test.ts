@@ -9,13 +9,19 @@ import { SoftmaxRegression } from '../src/models/softmax.ts';
 
 function data(n: number, d: number, seed = 3): { X: Matrix; y: Float64Array; classes: Float64Array } {
   let s = seed;
-  const rnd = (): number => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const rnd = (): number => {
+    s = (s * 16807) % 2147483647;
+    return (s / 2147483647) * 2 - 1;
+  };
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   const classes = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let z = 0;
-    for (let j = 0; j < d; j++) z += (X[i * d + j] = rnd()) * (j + 1);
+    for (let j = 0; j < d; j++) {
+      X[i * d + j] = rnd();
+      z += X[i * d + j]! * (j + 1);
+    }
     y[i] = z + 0.3 * rnd() > 0 ? 1 : 0;
     classes[i] = i % 3;
   }

@@ -80,7 +80,7 @@ test('the packed tarball installs without scripts and fits and scores with its s
   const model = await LogisticRegression.fit(X, y, { lambda: 0.7 });
   const expected = await (await Influence.of(model)).scores(new Matrix(queries.X.data, 4, 5), queries.y, { method: 'rif' });
   assert.equal(result.scores.length, expected.length);
-  result.scores.forEach((s, k) => assert.ok(Math.abs(s - expected[k]!) <= 1e-9 * (1 + Math.abs(expected[k]!)), `score ${k}`));
+  for (const [k, s] of result.scores.entries()) assert.ok(Math.abs(s - expected[k]!) <= 1e-9 * (1 + Math.abs(expected[k]!)), `score ${k}`);
 
   // The command line of the installed package runs too.
   const { stdout: help } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), '--help'], { cwd: app });

@@ -11,7 +11,7 @@ import {
   Influence,
   LogisticRegression,
   LossCovariance,
-  Matrix,
+  type Matrix,
   Metric,
   RidgeRegression,
   ldsFromScores,
@@ -109,7 +109,6 @@ test('metric values and gradients equal plain-JS definitions (testLoss, testPred
       for (let t = 0; t < 9; t++) s += predict(theta, rowOf(Xt, t, true));
       return s;
     };
-    const pr = { kind, X, y, lambda: 1.3, intercept: true };
     const selfLoss = (theta: ArrayLike<number>) => {
       let f = 0;
       for (let i = 0; i < 40; i++) f += refPointwise(kind, dot(rowOf(X, i, true), theta), y[i]!).loss;

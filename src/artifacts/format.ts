@@ -196,7 +196,7 @@ export class ArtifactReader {
     if (!info) throw new ArtifactError(file, 'missing');
     if (info.size !== entry.bytes) throw new ArtifactError(file, `has ${info.size} bytes, the manifest says ${entry.bytes} (truncated or replaced)`);
     const hash = createHash('sha256');
-    let read;
+    let read: Awaited<ReturnType<typeof readNpyFile>>;
     try {
       read = await readNpyFile(file, { onBytes: (c) => hash.update(c), ...options });
     } catch (err) {

@@ -167,7 +167,7 @@ async function trainingData(reader: ArtifactReader, who: string, options: Artifa
     return { X: new Matrix(data, entry.rows, entry.cols), y: await reader.array('y', [entry.rows], options) };
   } else {
     source = options.dataPath ?? entry.path;
-    let file;
+    let file: Awaited<ReturnType<typeof readLabelled>>;
     try {
       file = await readLabelled(source, entry.label ?? -1);
     } catch (err) {

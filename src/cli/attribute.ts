@@ -117,8 +117,7 @@ async function* ndjsonRecords(input: NodeJS.ReadableStream): AsyncGenerator<unkn
   };
   for await (const chunk of input) {
     carry += decoder.write(chunk as Buffer);
-    let at: number;
-    while ((at = carry.indexOf('\n')) >= 0) {
+    for (let at = carry.indexOf('\n'); at >= 0; at = carry.indexOf('\n')) {
       const text = carry.slice(0, at).trim();
       carry = carry.slice(at + 1);
       if (text === '') line++;

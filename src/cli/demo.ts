@@ -44,14 +44,14 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
   const predicted = methods.map(() => metrics.map((): number[] => []));
   const bar = progressBar(o.sets, 'retrains');
   for (let s = 0; s < o.sets; s++) {
-    const k = Math.max(1, Math.round(0.001 * Math.pow(50, s / Math.max(1, o.sets - 1)) * X.rows));
+    const k = Math.max(1, Math.round(0.001 * 50 ** (s / Math.max(1, o.sets - 1)) * X.rows));
     const T = new Set<number>();
     while (T.size < k) T.add(Math.floor(random() * X.rows));
     const set = [...T];
     const truth = await inf.effects(set, metrics, { method: 'retrain' });
-    truth.forEach((e, m) => actual[m]!.push(e.nonlinear));
+    for (const [m, e] of truth.entries()) actual[m]!.push(e.nonlinear);
     for (const [j, method] of methods.entries()) {
-      (await inf.effects(set, metrics, { method })).forEach((e, m) => predicted[j]![m]!.push(e.nonlinear));
+      for (const [m, e] of (await inf.effects(set, metrics, { method })).entries()) predicted[j]![m]!.push(e.nonlinear);
     }
     bar.tick(`|T| = ${k}`);
   }

@@ -45,7 +45,7 @@ function numeric(path: string, column: string, row: number, v: unknown): number 
 export async function readParquet(path: string, options: ColumnarOptions = {}): Promise<ColumnTable> {
   const { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetRead } = await import('hyparquet');
   const file = await asyncBufferFromFile(path);
-  let metadata;
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
   try {
     metadata = await parquetMetadataAsync(file);
   } catch (err) {
@@ -86,7 +86,7 @@ export async function readParquet(path: string, options: ColumnarOptions = {}): 
 /** Reads numeric columns of an Arrow IPC file (or stream) batch by batch into a float64 table. */
 export async function readArrow(path: string, options: ColumnarOptions = {}): Promise<ColumnTable> {
   const { RecordBatchReader } = await import('apache-arrow');
-  let reader;
+  let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
   try {
     reader = await RecordBatchReader.from(createReadStream(path));
     await reader.open();

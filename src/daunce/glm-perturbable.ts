@@ -13,7 +13,7 @@
  * Constants of phi (terms without theta) are dropped: they do not move the minimiser.
  */
 import type { Backend, GlmFamily } from '../backend/types.ts';
-import { Matrix } from '../data/matrix.ts';
+import type { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { encodeNpy, parseNpy } from '../data/npy.ts';
 import { assertInteger, assertNumber } from '../data/validate.ts';
-import { AbortError, NumericError } from '../errors.ts';
+import { AbortError } from '../errors.ts';
 import { checkQueries, checkScores } from './scores.ts';
 import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
@@ -163,7 +163,7 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   const remote = o.queue ? await RemoteLdsRetrains.open(o.queue, model, { X: Xq, y: yq }, { target, seeds, seed }, cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`), o.signal) : undefined;
   let merged = false;
   try {
-    subsets.forEach((S, j) => remote?.retrain(j, S));
+    for (const [j, S] of subsets.entries()) remote?.retrain(j, S);
     for (const [j, S] of subsets.entries()) {
       if (o.signal?.aborted) throw new AbortError('lds: aborted');
       outputs.set(remote ? await remote.result(j) : await subsetTargets(model, S, Xq, yq, target, seeds, seed, j), j * m);

@@ -35,7 +35,7 @@ export function fitScalingLaw(K: readonly number[], lds: readonly number[]): Sca
   const kMax = Math.max(...K);
   let best = { b: 1 / kMax, sse: Infinity };
   for (let e = -4; e <= 1; e += 0.05) {
-    const b = Math.pow(10, e) / kMax;
+    const b = 10 ** e / kMax;
     const { sse } = linearPart(K, lds, b);
     if (sse < best.sse) best = { b, sse };
   }

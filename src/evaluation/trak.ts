@@ -12,7 +12,7 @@
  * MLP: the native per-example margin gradients), projected in chunks of rows so the n x P
  * gradient matrix never exists.
  */
-import { Matrix, assertMatrix } from '../data/matrix.ts';
+import { type Matrix, assertMatrix } from '../data/matrix.ts';
 import { checkQueries } from './scores.ts';
 import { assertInteger } from '../data/validate.ts';
 import { NumericError } from '../errors.ts';
@@ -92,7 +92,7 @@ async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq
       return phi;
     };
     const Phi = await project(model.X, model.y), Phiq = await project(Xq, yq);
-    let gram;
+    let gram: Awaited<ReturnType<typeof kernels.hessian>>;
     try {
       gram = await kernels.hessian({ x: Phi, n, d: k, intercept: false, coef: new Float64Array(n).fill(1), lambda: 0 });
     } catch (err) {

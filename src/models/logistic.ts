@@ -20,7 +20,7 @@ export class LogisticRegression extends GeneralizedLinearModel {
    * @returns the fitted model
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
-    return new LogisticRegression(await this.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
+    return new LogisticRegression(await LogisticRegression.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
   }
 
   /**

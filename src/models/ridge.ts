@@ -17,7 +17,7 @@ export class RidgeRegression extends GeneralizedLinearModel {
    * @returns the fitted model
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<RidgeRegression> {
-    return new RidgeRegression(await this.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
+    return new RidgeRegression(await RidgeRegression.fitState('RidgeRegression', 'ridge', X, y, options, () => {}));
   }
 
   /**

@@ -118,7 +118,7 @@ function checkRecordFormat(out: string, previousConfig: string): void {
  * @returns the fractions
  */
 export function defaultSizes(count = 40, from = 0.001, to = 0.05): number[] {
-  return Array.from({ length: count }, (_, s) => from * Math.pow(to / from, count === 1 ? 0 : s / (count - 1)));
+  return Array.from({ length: count }, (_, s) => from * (to / from) ** (count === 1 ? 0 : s / (count - 1)));
 }
 
 /**
@@ -186,7 +186,7 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
     if (options[key] !== undefined && !Array.isArray(options[key])) throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
   }
   const sizes = options.sizes ?? defaultSizes();
-  sizes.forEach((f, i) => assertNumber(`benchmarkRemoval: sizes[${i}]`, f, 0, 0.5));
+  for (const [i, f] of sizes.entries()) assertNumber(`benchmarkRemoval: sizes[${i}]`, f, 0, 0.5);
   const strategies = options.strategies ?? [...STRATEGIES];
   for (const s of strategies) if (!STRATEGIES.includes(s)) throw new RangeError(`benchmarkRemoval: unknown strategy '${s}' (expected ${STRATEGIES.join(', ')})`);
   const metricNames = options.metrics ?? [...BENCHMARK_METRICS];
@@ -255,7 +255,8 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const unitOf = (strategy: Strategy, sizeIndex: number) => strategies.indexOf(strategy) * sizes.length + sizeIndex;
   if (options.queue) {
     // Every pending retrain is enqueued at once; results are merged below in the local order.
-    const remote = (held.remote = await RemoteRifRetrains.open(options.queue, model, JSON.stringify(config), options.signal));
+    held.remote = await RemoteRifRetrains.open(options.queue, model, JSON.stringify(config), options.signal);
+    const remote = held.remote;
     for (const strategy of strategies) {
       for (const [sizeIndex, fraction] of sizes.entries()) {
         if (finished.has(`${strategy}:${sizeIndex}`)) continue;

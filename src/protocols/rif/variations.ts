@@ -43,7 +43,7 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
     }
     const result = await benchmarkRemoval({
       strategies: ['random', 'highest-loss'],
-      sizes: Array.from({ length: 10 }, (_, s) => 0.001 * Math.pow(50, s / 9)),
+      sizes: Array.from({ length: 10 }, (_, s) => 0.001 * 50 ** (s / 9)),
       metrics: ['self-loss'],
       ...base,
       data,
