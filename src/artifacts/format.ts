@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { encodeNpyHeader } from '../data/npy.ts';
 import { readNpyFile } from '../data/npy-file.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { sha256Hex } from '../hash.ts';
 
 export const ARTIFACT_FORMAT = 'tdakit-artifact' as const;
 /** Bumped whenever a reader of the previous version would misread a new artifact. */
@@ -76,24 +77,6 @@ export interface Manifest {
 }
 
 export type ManifestBody = Omit<Manifest, 'checksum' | 'format' | 'version' | 'created' | 'library' | 'arrays'>;
-
-export function sha256Hex(...chunks: Uint8Array[]): string {
-  const h = createHash('sha256');
-  for (const c of chunks) h.update(c);
-  return h.digest('hex');
-}
-
-/** sha256 of a float64 array's bytes (the identity of training data, independent of files). */
-export function contentHash(values: Float64Array): string {
-  return sha256Hex(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-}
-
-export async function fileHash(path: string): Promise<string> {
-  const h = createHash('sha256');
-  const { createReadStream } = await import('node:fs');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 function manifestText(body: object): string {
   return JSON.stringify(body, null, 2) + '\n';

@@ -18,13 +18,12 @@ import {
   ArtifactError,
   ArtifactReader,
   ArtifactWriter,
-  contentHash,
-  fileHash,
   MANIFEST_FILE,
   type DataEntry,
   type Manifest,
   type ManifestBody,
 } from './format.ts';
+import { fileSha256, sha256Hex } from '../hash.ts';
 
 /** Every model type that saves itself. */
 export type SavableModel = GeneralizedLinearModel | SoftmaxRegression | MultilayerPerceptron;
@@ -76,26 +75,17 @@ function modelParts(model: SavableModel): { options: Record<string, unknown>; sc
     case 'logistic':
     case 'ridge': {
       const m = model as GeneralizedLinearModel;
-      const d = m.diagnostics;
       return {
         options: { ...m.options },
-        scalars: {
-          totalWeight: m.totalWeight, penalty: m.penalty, objective: m.objective(), gradientNorm: d.gradientNorm,
-          gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
-          ...optionalDiagnosticScalars(d),
-        },
+        scalars: { totalWeight: m.totalWeight, penalty: m.penalty, objective: m.objective(), ...diagnosticScalars(m.diagnostics) },
         arrays: { theta: m.theta, weights: m.weights },
       };
     }
     case 'softmax': {
       const m = model as SoftmaxRegression;
-      const d = m.diagnostics;
       return {
         options: { ...m.options },
-        scalars: {
-          gradientNorm: d.gradientNorm, gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
-          ...optionalDiagnosticScalars(d),
-        },
+        scalars: diagnosticScalars(m.diagnostics),
         arrays: { theta: m.theta, weights: m.weights },
       };
     }
@@ -113,7 +103,7 @@ export async function writeModelParts(w: ArtifactWriter, model: SavableModel, op
   const parts = modelParts(model);
   for (const [name, a] of Object.entries(parts.arrays)) await w.array(name, a, [a.length]);
   const X = model.X, y = model.y;
-  const hashes = { rows: X.rows, cols: X.cols, xSha256: contentHash(X.data), ySha256: contentHash(y) };
+  const hashes = { rows: X.rows, cols: X.cols, xSha256: sha256Hex(X.data), ySha256: sha256Hex(y) };
   let data: DataEntry;
   const spec = options.data ?? 'embed';
   if (spec === 'embed') {
@@ -123,10 +113,10 @@ export async function writeModelParts(w: ArtifactWriter, model: SavableModel, op
   } else if (spec !== null && typeof spec === 'object' && typeof spec.path === 'string') {
     const path = resolve(spec.path);
     const file = await readLabelled(path, spec.label ?? -1);
-    if (contentHash(file.X.data) !== hashes.xSha256 || file.X.rows !== X.rows || file.X.cols !== X.cols || contentHash(file.y!) !== hashes.ySha256) {
+    if (sha256Hex(file.X.data) !== hashes.xSha256 || file.X.rows !== X.rows || file.X.cols !== X.cols || sha256Hex(file.y!) !== hashes.ySha256) {
       throw new RangeError(`save: options.data.path: ${spec.path} does not hold the data the model was fitted on (label column ${String(spec.label ?? -1)})`);
     }
-    data = { mode: 'reference', ...hashes, path, ...(spec.label !== undefined ? { label: spec.label } : {}), fileSha256: await fileHash(path) };
+    data = { mode: 'reference', ...hashes, path, ...(spec.label !== undefined ? { label: spec.label } : {}), fileSha256: await fileSha256(path) };
   } else {
     throw new TypeError(`save: options.data must be 'embed' or { path, label? }, got ${JSON.stringify(spec)}`);
   }
@@ -179,7 +169,7 @@ async function trainingData(reader: ArtifactReader, who: string, options: Artifa
   if (X.rows !== entry.rows || X.cols !== entry.cols) {
     throw new ArtifactError(source, `is ${X.rows} x ${X.cols}; the model in ${reader.dir} was fitted on ${entry.rows} x ${entry.cols} training data`);
   }
-  if (contentHash(X.data) !== entry.xSha256 || contentHash(y) !== entry.ySha256) {
+  if (sha256Hex(X.data) !== entry.xSha256 || sha256Hex(y) !== entry.ySha256) {
     throw new ArtifactError(source, `does not hold the training data the model in ${reader.dir} was fitted on (sha256 differs)`);
   }
   return { X, y };
@@ -235,9 +225,11 @@ export function diagnostics(parts: LoadedModelParts): FitDiagnostics {
 // Manifest scalars are finite numbers: stoppedBy is stored as its index here.
 const STOP_REASONS = ['tolerance', 'rounding-floor', 'stalled'] as const;
 
-/** The optional fit diagnostics (newer fits) as manifest scalars. */
-function optionalDiagnosticScalars(d: Readonly<FitDiagnostics>): Record<string, number> {
-  const out: Record<string, number> = {};
+/** A fit's diagnostics as manifest scalars (krylovIterations, stoppedBy and roundingFloor only where the fit has them). */
+function diagnosticScalars(d: Readonly<FitDiagnostics>): Record<string, number> {
+  const out: Record<string, number> = {
+    gradientNorm: d.gradientNorm, gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
+  };
   if (d.krylovIterations !== undefined) out.krylovIterations = d.krylovIterations;
   if (d.stoppedBy !== undefined) out.stoppedBy = STOP_REASONS.indexOf(d.stoppedBy);
   if (d.roundingFloor !== undefined) out.roundingFloor = d.roundingFloor;

@@ -6,7 +6,7 @@
  * The worker resolves a file URI inside its root only (realpath, so no `..` or symlink leads
  * out) and refuses bytes whose sha256 differs from the job's.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash.ts';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import { endianness } from 'node:os';
@@ -36,7 +36,7 @@ function checkLittleEndian(): void {
 }
 
 export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 /**

@@ -6,7 +6,6 @@
  * the model options, the subsets and the target, so every method scored against the same
  * ground truth shares one set of retrains.
  */
-import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { IntegrityError, readSealed, writeSealedAtomic } from '../io/atomic.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import { isAttributableModel, type AttributableModel } from '../models/model.ts';
 import { mixSeed, sampleIndices, seededRandom } from '../random.ts';
+import { sha256Hex } from '../hash.ts';
 import { ldsFromScores, type GroundTruth, type LdsResult } from './lds-metric.ts';
 import { RemoteLdsRetrains } from '../distributed/coordinators.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
@@ -84,11 +84,9 @@ export async function queryTargets(model: AttributableModel, X: Matrix, y: Float
 }
 
 function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
-  const h = createHash('sha256');
   const weights = model.weights ?? new Float64Array(0);
-  for (const a of [model.X.data, model.y, weights, Xq.data, yq]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  h.update(JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 2 }));
-  return h.digest('hex').slice(0, 24);
+  const settings = JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 2 });
+  return sha256Hex(model.X.data, model.y, weights, Xq.data, yq, settings).slice(0, 24);
 }
 
 /**

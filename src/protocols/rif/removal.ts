@@ -19,13 +19,13 @@ import { Metric, type MetricSpec } from '../../influence/metrics.ts';
 import { LogisticRegression } from '../../models/logistic.ts';
 import type { Regularization } from '../../models/options.ts';
 import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
+import { sha256Hex } from '../../hash.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
 import { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate } from './names.ts';
 import { summarize, type SummaryRow } from './summary.ts';
 import { RemoteRifRetrains } from '../../distributed/coordinators.ts';
 import type { QueueOptions } from '../../distributed/executor.ts';
 import { assertKnownOptions, optionKeys } from '../../options-check.ts';
-import { createHash } from 'node:crypto';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
@@ -146,11 +146,7 @@ export function subSeed(seed: number, ...parts: (string | number)[]): number {
 
 /** SHA-256 of the features and labels (their float64 bytes). */
 function dataHash(X: Float64Array, y: ArrayLike<number>): string {
-  const h = createHash('sha256');
-  h.update(new Uint8Array(X.buffer, X.byteOffset, X.byteLength));
-  const labels = Float64Array.from(y);
-  h.update(new Uint8Array(labels.buffer));
-  return h.digest('hex');
+  return sha256Hex(X, Float64Array.from(y));
 }
 
 /**
