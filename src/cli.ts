@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
 import { Command, InvalidArgumentError } from 'commander';
-import { choice, delimiterValue, listOf, positiveIntegers } from './cli/options.ts';
+import { choice, delimiterValue, finiteNumber, listOf, positiveInteger, positiveIntegers } from './cli/options.ts';
 import { readTrainAndQueries, withDataFiles } from './cli/data-files.ts';
 import { selectBackend } from './backend/index.ts';
 import { mkdir } from 'node:fs/promises';
@@ -26,28 +26,17 @@ import { RidgeRegression } from './models/ridge.ts';
 import { MultilayerPerceptron } from './models/mlp.ts';
 import { SoftmaxRegression } from './models/softmax.ts';
 
-const number = (name: string) => (v: string) => {
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a number`);
-  return x;
-};
-const integer = (name: string) => (v: string) => {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return x;
-};
-
 const program = new Command();
 program.name('tdakit').description('Training data attribution: influence functions, rescaled IF and Newton steps for GLMs').version('0.1.0');
 
 program
   .command('demo')
   .description('IF vs RIF vs NS against exact retraining on the SpamAssassin bag-of-words')
-  .option('--vocabulary <words>', 'bag-of-words size', integer('--vocabulary'), 1000)
-  .option('--limit <emails>', 'emails used (evenly spaced over the corpus)', integer('--limit'), 1500)
-  .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1e-2)
-  .option('--sets <count>', 'removal sets', integer('--sets'), 24)
-  .option('--seed <seed>', 'seed of every random choice', integer('--seed'), 3)
+  .option('--vocabulary <words>', 'bag-of-words size', positiveInteger('--vocabulary'), 1000)
+  .option('--limit <emails>', 'emails used (evenly spaced over the corpus)', positiveInteger('--limit'), 1500)
+  .option('--lambda <value>', 'L2 penalty (sum form)', finiteNumber('--lambda'), 1e-2)
+  .option('--sets <count>', 'removal sets', positiveInteger('--sets'), 24)
+  .option('--seed <seed>', 'seed of every random choice', positiveInteger('--seed'), 3)
   .action(async (o) => runDemo(o));
 
 const bench = program.command('bench').description('benchmarks that tell whether to trust attribution scores');
@@ -55,32 +44,32 @@ withQueueOptions(bench
   .command('rif'))
   .description('IF vs RIF vs NS against exact retraining (the RIF paper protocol): records, summary, plots, HTML report')
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file (label column last unless --label)', 'spam')
-  .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1e-2)
+  .option('--lambda <value>', 'L2 penalty (sum form)', finiteNumber('--lambda'), 1e-2)
   .option('--out <dir>', 'output directory (records.jsonl makes reruns resume)', 'tdakit-bench-rif')
-  .option('--sizes <count>', 'removal sizes, log-spaced from 0.1% to 5% of n', integer('--sizes'), 40)
+  .option('--sizes <count>', 'removal sizes, log-spaced from 0.1% to 5% of n', positiveInteger('--sizes'), 40)
   .option('--strategies <list>', `comma-separated subset of ${STRATEGIES.join(',')} (default all)`, (v: string) => listOf('--strategies', STRATEGIES)(v).join(','))
   .option('--metrics <list>', `comma-separated subset of ${BENCHMARK_METRICS.join(',')}`, (v: string) => listOf('--metrics', BENCHMARK_METRICS)(v).join(','))
   .option('--seed <seed>', 'seed of the split, test subset and removal sets', (v: string) => Number(v), 0)
-  .option('--vocabulary <words>', 'bag-of-words size for spam', integer('--vocabulary'))
-  .option('--limit <emails>', 'emails used for the spam datasets', integer('--limit'))
+  .option('--vocabulary <words>', 'bag-of-words size for spam', positiveInteger('--vocabulary'))
+  .option('--limit <emails>', 'emails used for the spam datasets', positiveInteger('--limit'))
   .option('--label <column>', 'label column of a CSV/.npy dataset')
   .option('--delimiter <char>', "CSV field separator: one character, 'tab', or 'auto'", delimiterValue, 'auto')
   .option('--positive <class>', 'string labels: the class that is 1')
   .option('--lambda-sweep <list>', 'also sweep lambda over these values (Figure 2)')
   .option('--n-sweep <list>', 'also sweep n over these subsample sizes (Figure 2)')
-  .option('--poison <count>', 'also run the poisoning check on this many flipped test points (Figure 3)', integer('--poison'))
+  .option('--poison <count>', 'also run the poisoning check on this many flipped test points (Figure 3)', positiveInteger('--poison'))
   .action(async (o) => runBenchRif(o));
 
 withDataFiles(program
   .command('influence')
   .description('fit a GLM on a CSV/.npy file and write the top-k training examples of every query as JSON lines'))
   .addOption(choice('--model <kind>', 'model', ['logistic', 'ridge'], 'logistic'))
-  .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
+  .option('--lambda <value>', 'L2 penalty (sum form)', finiteNumber('--lambda'), 1)
   .option('--no-intercept', 'fit without an intercept')
   .addOption(choice('--regularization <kind>', 'penalty under removal', ['fixed', 'per-example'], 'fixed'))
   .addOption(choice('--method <method>', 'score', ['if', 'rif'], 'rif'))
   .addOption(choice('--target <target>', 'what a score predicts the change of (logit/probability need no query labels)', ['loss', 'logit', 'probability'], 'loss'))
-  .option('--top-k <k>', 'examples per query at each end', integer('--top-k'), 10)
+  .option('--top-k <k>', 'examples per query at each end', positiveInteger('--top-k'), 10)
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)')
   .action(async (o) => {
@@ -101,17 +90,17 @@ withQueueOptions(withDataFiles(program
   .description('Daunce attribution: K perturbed copies of a logistic, softmax or MLP model, scores from the covariance of their losses'))
   .addOption(choice('--model <kind>', 'model', ['logistic', 'softmax', 'mlp'], 'logistic'))
   .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', positiveIntegers('--hidden'), [128])
-  .option('--epochs <count>', 'MLP epochs (base fit and each perturbed copy)', integer('--epochs'), 10)
-  .option('--lambda <value>', 'L2 penalty of the base fit (sum form)', number('--lambda'), 1)
-  .option('--K <count>', 'perturbed models', integer('--K'), 100)
-  .option('--ratio <r>', 'fraction of the training set per model', number('--ratio'), 0.3)
+  .option('--epochs <count>', 'MLP epochs (base fit and each perturbed copy)', positiveInteger('--epochs'), 10)
+  .option('--lambda <value>', 'L2 penalty of the base fit (sum form)', finiteNumber('--lambda'), 1)
+  .option('--K <count>', 'perturbed models', positiveInteger('--K'), 100)
+  .option('--ratio <r>', 'fraction of the training set per model', finiteNumber('--ratio'), 0.3)
   .addOption(choice('--variant <v>', 'perturbation', ['hessian', 'fisher', 'trak'], 'hessian'))
   .addOption(choice('--access <a>', 'first-order term', ['white-box', 'black-box'], 'white-box'))
   .addOption(choice('--measure <m>', 'score', ['correlation', 'covariance'], 'correlation'))
   .addOption(choice('--backend <b>', 'scoring backend (webgpu needs the optional webgpu package)', ['cpu', 'auto', 'webgpu'], 'cpu'))
   .option('--seed <seed>', 'seed of every subset and xi', (v: string) => Number(v), 0)
   .option('--checkpoint <dir>', 'write each finished model here; rerunning resumes')
-  .option('--top-k <k>', 'examples per query at each end', integer('--top-k'), 10)
+  .option('--top-k <k>', 'examples per query at each end', positiveInteger('--top-k'), 10)
   .option('--full <file.npy>', 'also write the full n x m score matrix')
   .option('--out <file>', 'JSON lines output (default stdout)'))
   .action(async (o) => {
@@ -148,21 +137,21 @@ withQueueOptions(program
   .description('LDS and most-influential-subset removal of IF, RIF, Daunce variants, TRAK and random scores on a logistic regression, softmax regression or an MLP')
   .option('--dataset <name|file>', 'spam | spam-embeddings | mnist (10 classes, --model mlp) | mnist-A-B | a .csv/.npy file', 'mnist-4-9')
   .option('--methods <list>', `comma-separated subset of ${EVAL_METHODS.join(',')}`, (v: string) => listOf('--methods', EVAL_METHODS)(v).join(','), EVAL_METHODS.join(','))
-  .option('--lambda <value>', 'L2 penalty (sum form)', number('--lambda'), 1)
+  .option('--lambda <value>', 'L2 penalty (sum form)', finiteNumber('--lambda'), 1)
   .addOption(choice('--model <kind>', 'model (MLP: every method but if/rif; retrains averaged over --seeds)', ['logistic', 'softmax', 'mlp'], 'logistic'))
   .option('--hidden <sizes>', 'MLP hidden layer sizes, comma-separated', positiveIntegers('--hidden'), [128])
   .option('--label <column>', 'label column of a CSV/.npy dataset (default the last)')
   .option('--delimiter <char>', "CSV field separator: one character, 'tab', or 'auto'", delimiterValue, 'auto')
   .option('--positive <class>', 'string labels, logistic model: the class that is 1')
-  .option('--epochs <count>', 'MLP epochs', integer('--epochs'), 10)
-  .option('--seeds <count>', 'MLP ground-truth retrains per subset', integer('--seeds'), 3)
-  .option('--train <count>', 'training examples (a seeded subsample; default all of the split)', integer('--train'))
-  .option('--queries <count>', 'test queries', integer('--queries'), 100)
-  .option('--subsets <M>', 'LDS subsets', integer('--subsets'), 100)
-  .option('--K <count>', 'Daunce models', integer('--K'), 100)
-  .option('--trak-models <count>', 'TRAK ensemble size', integer('--trak-models'), 1)
+  .option('--epochs <count>', 'MLP epochs', positiveInteger('--epochs'), 10)
+  .option('--seeds <count>', 'MLP ground-truth retrains per subset', positiveInteger('--seeds'), 3)
+  .option('--train <count>', 'training examples (a seeded subsample; default all of the split)', positiveInteger('--train'))
+  .option('--queries <count>', 'test queries', positiveInteger('--queries'), 100)
+  .option('--subsets <M>', 'LDS subsets', positiveInteger('--subsets'), 100)
+  .option('--K <count>', 'Daunce models', positiveInteger('--K'), 100)
+  .option('--trak-models <count>', 'TRAK ensemble size', positiveInteger('--trak-models'), 1)
   .option('--seed <seed>', 'seed of the split, subsets and methods', (v: string) => Number(v), 0)
-  .option('--vocabulary <words>', 'bag-of-words size for spam', integer('--vocabulary'))
+  .option('--vocabulary <words>', 'bag-of-words size for spam', positiveInteger('--vocabulary'))
   .option('--out <dir>', 'output directory (JSON, plots, report; the retrain cache lives here)', 'tdakit-eval')
   .action(async (o, cmd: Command) => {
     if (o.model === 'mlp' && (o.methods as string).split(',').some((m: string) => m === 'if' || m === 'rif')) {

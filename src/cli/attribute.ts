@@ -20,7 +20,7 @@ import { temporaryName } from '../io/atomic.ts';
 import { readLabelled } from '../data/labelled.ts';
 import { Influence } from '../influence/analysis.ts';
 import { attributeQueries, RecordError, UnparsableRecord, type AttributionOutput } from '../streaming/attribution.ts';
-import { oneOf, positiveInteger } from './parse.ts';
+import { oneOf, positiveInteger } from './options.ts';
 
 interface AttributeOptions {
   model: string;

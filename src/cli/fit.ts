@@ -9,7 +9,7 @@ import { LogisticRegression } from '../models/logistic.ts';
 import { MultilayerPerceptron } from '../models/mlp.ts';
 import { RidgeRegression } from '../models/ridge.ts';
 import { SoftmaxRegression } from '../models/softmax.ts';
-import { finiteNumber, oneOf, positiveInteger } from './parse.ts';
+import { finiteNumber, oneOf, positiveInteger } from './options.ts';
 
 const MODELS = ['logistic', 'ridge', 'softmax', 'mlp'] as const;
 

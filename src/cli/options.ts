@@ -4,15 +4,31 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 
+/** A parser for a finite number (an empty string is not 0). */
+export const finiteNumber = (flag: string) => (v: string): number => {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${flag} must be a number`);
+  return x;
+};
+
+/** A parser for an integer >= 1. */
+export const positiveInteger = (flag: string) => (v: string): number => {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`${flag} must be a positive integer`);
+  return x;
+};
+
+/** A parser that accepts only `values`; the error names the flag, the value and the choices. */
+export const oneOf = <T extends string>(flag: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) {
+    throw new InvalidArgumentError(`${flag} ${v} is not available; use ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
+  }
+  return v as T;
+};
+
 /** `--flag <value>` restricted to `values`: anything else is rejected while parsing, before any work. */
 export function choice(flags: string, description: string, values: readonly string[], defaultValue?: string): Option {
-  const flag = flags.split(/[ ,]/)[0]!;
-  const option = new Option(flags, `${description}: ${values.join(' | ')}`).argParser((v: string) => {
-    if (!values.includes(v)) {
-      throw new InvalidArgumentError(`${flag} ${v} is not available; use ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`);
-    }
-    return v;
-  });
+  const option = new Option(flags, `${description}: ${values.join(' | ')}`).argParser(oneOf(flags.split(/[ ,]/)[0]!, values));
   return defaultValue === undefined ? option : option.default(defaultValue);
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { assertInteger, assertNumber } from '../data/validate.ts';
 import { AbortError, NumericError, TimeoutError } from '../errors.ts';
 import { IntegrityError, readSealed, writeFileAtomic, writeSealedAtomic } from '../io/atomic.ts';
+import { refuseOtherFormat } from '../io/format-version.ts';
 import { LossCovariance } from './accumulator.ts';
 import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
 
@@ -85,19 +86,10 @@ export const CHECKPOINT_FORMAT = 2;
 
 /** Refuses, with a clear message, a checkpoint written in another format (its models were drawn differently). */
 function checkCheckpointFormat(dir: string, previousConfig: string): void {
-  let format: unknown;
-  try {
-    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
-  } catch {
-    return; // an unreadable config is reported as another run by the caller
-  }
-  if (format !== CHECKPOINT_FORMAT) {
-    throw new RangeError(
-      `daunce: checkpointDir ${dir} holds a checkpoint of format ${String(format)}, ` +
-        'written by an older tdakit whose random draws differ ' +
-        `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`,
-    );
-  }
+  refuseOtherFormat(previousConfig, CHECKPOINT_FORMAT, (format) =>
+    `daunce: checkpointDir ${dir} holds a checkpoint of format ${format}, ` +
+    'written by an older tdakit whose random draws differ ' +
+    `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`);
 }
 
 /** Longest wait between two attempts, whatever the backoff reaches. */

@@ -26,6 +26,7 @@ import { summarize, type SummaryRow } from './summary.ts';
 import { RemoteRifRetrains } from '../../distributed/coordinators.ts';
 import type { QueueOptions } from '../../distributed/executor.ts';
 import { assertKnownOptions, optionKeys } from '../../options-check.ts';
+import { refuseOtherFormat } from '../../io/format-version.ts';
 
 export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 
@@ -95,19 +96,10 @@ export const RECORD_FORMAT = 2;
 
 /** Refuses, with a clear message, to resume records written in another format (they describe other random sets). */
 function checkRecordFormat(out: string, previousConfig: string): void {
-  let format: unknown;
-  try {
-    format = (JSON.parse(previousConfig) as { format?: unknown }).format ?? 1;
-  } catch {
-    return; // an unreadable config is reported as a different run below
-  }
-  if (format !== RECORD_FORMAT) {
-    throw new RangeError(
-      `benchmarkRemoval: ${out} holds records of format ${String(format)}, ` +
-        'written by an older tdakit whose random sets differ ' +
-        `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`,
-    );
-  }
+  refuseOtherFormat(previousConfig, RECORD_FORMAT, (format) =>
+    `benchmarkRemoval: ${out} holds records of format ${format}, ` +
+    'written by an older tdakit whose random sets differ ' +
+    `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`);
 }
 
 /**
