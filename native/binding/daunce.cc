@@ -9,7 +9,6 @@
 #include "binding/args.h"
 #include "binding/job.h"
 #include "binding/register.h"
-#include "common/checked.h"
 #include "daunce/covariance.h"
 #include "linalg/topk.h"
 
@@ -38,15 +37,8 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
     return Job::start(r, info.Env(), [=] { *out = daunce::covarianceTopK(in, k); },
                       [out](Napi::Env env) { return topKToJs(env, *out); });
   }
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        checkAllocation(size, sizeof(double), "covarianceScores' result");
-        out->resize(size);
-        daunce::covarianceMatrix(in, out->data());
-      },
-      [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), size, "covarianceScores' result",
+                       [=](double* out) { daunce::covarianceMatrix(in, out); });
 }
 
 }  // namespace

@@ -15,7 +15,6 @@
 #include "glm/newton.h"
 #include "glm/objective.h"
 #include "glm/per_example.h"
-#include "common/checked.h"
 #include "binding/codes.h"
 #include "influence/reduced_hessian.h"
 
@@ -81,15 +80,8 @@ Napi::Value ScaledRows(const Napi::CallbackInfo& info) {
   const double* c = r.f64("coef", a.n);
   const double* off = r.f64("offset", a.p(), true);
   const std::size_t size = r.product(a.n, a.p(), "the result (n x p)");
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        checkAllocation(size, sizeof(double), "scaledRows' result");
-        out->resize(size);
-        glm::scaledRows(a, c, off, out->data());
-      },
-      [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), size, "scaledRows' result",
+                       [=](double* out) { glm::scaledRows(a, c, off, out); });
 }
 
 // transposeTimes({x, n, d, intercept, v}) -> A^T v (p)
@@ -98,8 +90,7 @@ Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
   const glm::Design a = r.design();
   const double* v = r.f64("v", a.n);
   auto out = std::make_shared<std::vector<double>>(a.p());
-  return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); }, arrayResult(out));
 }
 
 glm::MultinomialProblem readMultinomial(const Reader& r) {
@@ -140,15 +131,8 @@ Napi::Value MultinomialLogits(const Napi::CallbackInfo& info) {
   if (C < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
   const double* theta = r.f64("theta", r.product(C - 1, a.p(), "'theta' ((classes - 1) x p)"));
   const std::size_t size = r.product(a.n, C, "the logits (n x classes)");
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        checkAllocation(size, sizeof(double), "multinomialLogits' result");
-        out->resize(size);
-        glm::referenceLogits(a, C, theta, out->data());
-      },
-      [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), size, "multinomialLogits' result",
+                       [=](double* out) { glm::referenceLogits(a, C, theta, out); });
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "binding/args.h"
 #include "binding/job.h"
 #include "binding/register.h"
-#include "common/checked.h"
 #include "common/error.h"
 #include "glm/design.h"
 #include "influence/hessian.h"
@@ -83,8 +82,7 @@ Napi::Value Leverage(const Napi::CallbackInfo& info) {
   const double* l = r.f64("factor", r.product(a.p(), a.p(), "'factor' (p x p)"));
   const double* c = r.f64("coef", a.n);
   auto out = std::make_shared<std::vector<double>>();
-  return Job::start(r, info.Env(), [=] { *out = influence::leverage(a, l, c); },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return Job::start(r, info.Env(), [=] { *out = influence::leverage(a, l, c); }, arrayResult(out));
 }
 
 influence::ScoreInputs readScores(const Reader& r) {
@@ -104,15 +102,8 @@ influence::ScoreInputs readScores(const Reader& r) {
 Napi::Value ScoreMatrix(const Napi::CallbackInfo& info) {
   Reader r(info, "scoreMatrix");
   const influence::ScoreInputs in = readScores(r);
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        checkAllocation(in.train.n * in.m, sizeof(double), "scoreMatrix's result");
-        out->resize(in.train.n * in.m);
-        influence::scoreMatrix(in, out->data());
-      },
-      [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), in.train.n * in.m, "scoreMatrix's result",
+                       [=](double* out) { influence::scoreMatrix(in, out); });
 }
 
 // scoreTopK({..scoreMatrix inputs, k}) -> {k, topIndex, topValue, bottomIndex, bottomValue}

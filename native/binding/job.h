@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "binding/args.h"
+#include "common/checked.h"
 #include "common/error.h"
 #include "glm/newton.h"
 #include "linalg/topk.h"
@@ -192,6 +193,27 @@ inline Napi::Float64Array toJs(Napi::Env env, const std::vector<double>& v) {
   auto a = Napi::Float64Array::New(env, v.size());
   if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(double));
   return a;
+}
+
+// The completion of a job whose result is `out`: resolves with a copy of it as a Float64Array.
+inline Job::Done arrayResult(std::shared_ptr<std::vector<double>> out) {
+  return [out](Napi::Env env) { return toJs(env, *out); };
+}
+
+// A job that fills a fresh float64 result of `size` values: the allocation happens on the worker
+// thread and is checked there (an oversized result is an ERR_TDAKIT_MEMORY RangeError, not a crash);
+// `fill(double* out)` writes every value. Resolves with the result as a Float64Array.
+template <typename Fill>
+Napi::Promise startArrayJob(const Reader& r, Napi::Env env, std::size_t size, const char* what, Fill fill) {
+  auto out = std::make_shared<std::vector<double>>();
+  return Job::start(
+      r, env,
+      [=] {
+        checkAllocation(size, sizeof(double), what);
+        out->resize(size);
+        fill(out->data());
+      },
+      arrayResult(out));
 }
 
 inline Napi::Object fitResultToJs(Napi::Env env, const glm::FitResult& r) {

@@ -26,8 +26,7 @@ Napi::Value CholeskySolve(const Napi::CallbackInfo& info) {
   const double* l = r.f64("factor", r.product(p, p, "'factor' (p x p)"));
   const double* b = r.f64("rhs", r.product(p, nrhs, "'rhs' (p x nrhs)"));
   auto out = std::make_shared<std::vector<double>>(b, b + p * nrhs);
-  return Job::start(r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return Job::start(r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); }, arrayResult(out));
 }
 
 // blasInfo() -> {config, threads}

@@ -97,7 +97,7 @@ Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
         if (!subset32.empty()) { o.subset = subset32.data(); o.subsetSize = subset32.size(); }
         mlp::train(a, data, o, out->data());
       },
-      [out](Napi::Env env) { return toJs(env, *out); });
+      arrayResult(out));
 }
 
 // mlpLogits({x, n, d, hidden, classes, theta}) -> n x classes
@@ -107,14 +107,8 @@ Napi::Value MlpLogits(const Napi::CallbackInfo& info) {
   const mlp::Data data = readMlpData(r, a, false);
   const double* theta = r.f64("theta", a.parameters());
   const std::size_t size = r.product(data.n, a.classes, "the logits (n x classes)");
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(r, info.Env(),
-                    [=] {
-                      checkAllocation(size, sizeof(double), "mlpLogits' result");
-                      out->resize(size);
-                      mlp::logits(a, theta, data.x, data.n, out->data());
-                    },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), size, "mlpLogits' result",
+                       [=](double* out) { mlp::logits(a, theta, data.x, data.n, out); });
 }
 
 // mlpLosses({x, n, d, hidden, classes, theta, y}) -> n
@@ -124,8 +118,7 @@ Napi::Value MlpLosses(const Napi::CallbackInfo& info) {
   const mlp::Data data = readMlpData(r, a, true);
   const double* theta = r.f64("theta", a.parameters());
   auto out = std::make_shared<std::vector<double>>(data.n);
-  return Job::start(r, info.Env(), [=] { mlp::losses(a, theta, data, out->data()); },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return Job::start(r, info.Env(), [=] { mlp::losses(a, theta, data, out->data()); }, arrayResult(out));
 }
 
 // mlpGradients({x, n, d, hidden, classes, theta, y, margin?}) -> n x P (loss or true-class margin)
@@ -136,14 +129,8 @@ Napi::Value MlpGradients(const Napi::CallbackInfo& info) {
   const double* theta = r.f64("theta", a.parameters());
   const bool margin = r.has("margin") && r.flag("margin");
   const std::size_t size = r.product(data.n, a.parameters(), "the gradients (n x parameters)");
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(r, info.Env(),
-                    [=] {
-                      checkAllocation(size, sizeof(double), "mlpGradients' result");
-                      out->resize(size);
-                      mlp::exampleGradients(a, theta, data, out->data(), margin);
-                    },
-                    [out](Napi::Env env) { return toJs(env, *out); });
+  return startArrayJob(r, info.Env(), size, "mlpGradients' result",
+                       [=](double* out) { mlp::exampleGradients(a, theta, data, out, margin); });
 }
 
 }  // namespace
