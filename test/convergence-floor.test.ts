@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LogisticRegression, Matrix } from '../src/index.ts';
-import { pythonHas } from './helpers.ts';
+import { lehmer, pythonHas } from './helpers.ts';
 
 const REFERENCE = `
 import sys, numpy as np
@@ -46,11 +46,7 @@ out.tofile(d + '/out.bin')
 
 // Uniform-sum noise features with a few informative ones (the shape of the issue's case).
 function synthetic(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
-  let s = seed;
-  const rnd = (): number => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
+  const rnd = lehmer(seed);
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {

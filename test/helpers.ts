@@ -9,6 +9,18 @@ import { seededRandom } from '../src/random.ts';
 /** Seeded uniform generator (the library's own; its statistics are not under test). */
 export const rng = seededRandom;
 
+/**
+ * The Park-Miller (Lehmer) generator, uniform in (0, 1): the fixed sequence the data of some
+ * convergence tests were built on (their cases were chosen on these draws).
+ */
+export function lehmer(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+
 export { gaussian } from '../src/evaluation/gaussian.ts';
 import { gaussian } from '../src/evaluation/gaussian.ts';
 

@@ -5,16 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LogisticRegression, Matrix, RidgeRegression } from '../src/index.ts';
-import { refGradient } from './helpers.ts';
+import { lehmer, refGradient } from './helpers.ts';
 
 // Bag-of-words-like data: about 6% nonzeros (log counts), weak regularisation, so removing a few
 // percent moves theta far enough that plain chord steps would need Newton's help.
 function bagOfWords(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
-  let s = seed;
-  const rnd = (): number => {
-    s = (s * 16807) % 2147483647;
-    return s / 2147483647;
-  };
+  const rnd = lehmer(seed);
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {

@@ -6,13 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LogisticRegression, Matrix, NumericError, RidgeRegression } from '../src/index.ts';
 import { SoftmaxRegression } from '../src/models/softmax.ts';
+import { lehmer } from './helpers.ts';
 
 function data(n: number, d: number, seed = 3): { X: Matrix; y: Float64Array; classes: Float64Array } {
-  let s = seed;
-  const rnd = (): number => {
-    s = (s * 16807) % 2147483647;
-    return (s / 2147483647) * 2 - 1;
-  };
+  const uniform = lehmer(seed);
+  const rnd = (): number => uniform() * 2 - 1;
   const X = new Float64Array(n * d);
   const y = new Float64Array(n);
   const classes = new Float64Array(n);

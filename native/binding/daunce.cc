@@ -33,9 +33,7 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
   const std::size_t size = r.product(in.n, in.m, "the scores (n x m)");
   if (r.has("k")) {
     const std::size_t k = r.count("k");
-    auto out = std::make_shared<linalg::TopK>();
-    return Job::start(r, info.Env(), [=] { *out = daunce::covarianceTopK(in, k); },
-                      [out](Napi::Env env) { return topKToJs(env, *out); });
+    return startJob(r, info.Env(), [=] { return daunce::covarianceTopK(in, k); }, topKToJs);
   }
   return startArrayJob(r, info.Env(), size, "covarianceScores' result",
                        [=](double* out) { daunce::covarianceMatrix(in, out); });

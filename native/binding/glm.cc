@@ -27,9 +27,7 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   const glm::Problem pr = r.problem();
   const double* theta0 = r.f64("theta0", pr.p(), true);
   const glm::FitOptions opt = r.fitOptions();
-  auto out = std::make_shared<glm::FitResult>();
-  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::Objective(pr), theta0, opt); },
-                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+  return startJob(r, info.Env(), [=] { return glm::fitNewton(glm::Objective(pr), theta0, opt); }, fitResultToJs);
 }
 
 // refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter}):
@@ -40,14 +38,13 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
   const double* start = r.f64("thetaStart", pr.p());
   const ReducedSpec s = readReduced(r, pr.design);
   const glm::FitOptions opt = r.fitOptions();
-  auto out = std::make_shared<glm::FitResult>();
-  return Job::start(
+  return startJob(
       r, info.Env(),
       [=] {
         influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
-        *out = glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+        return glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
       },
-      [out](Napi::Env env) { return fitResultToJs(env, *out); });
+      fitResultToJs);
 }
 
 // pointwise({family, x, n, d, intercept, theta, y?, offset?}) -> {margin, loss?, slope?, curvature?}
@@ -118,9 +115,8 @@ Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {
   const glm::MultinomialProblem pr = readMultinomial(r);
   const double* theta0 = r.f64("theta0", pr.blocks() * pr.design.p(), true);
   const glm::FitOptions opt = r.fitOptions();
-  auto out = std::make_shared<glm::FitResult>();
-  return Job::start(r, info.Env(), [=] { *out = glm::fitNewton(glm::MultinomialObjective(pr), theta0, opt); },
-                    [out](Napi::Env env) { return fitResultToJs(env, *out); });
+  return startJob(
+      r, info.Env(), [=] { return glm::fitNewton(glm::MultinomialObjective(pr), theta0, opt); }, fitResultToJs);
 }
 
 // multinomialLogits({x, n, d, intercept, classes, theta}) -> n x classes logits (reference class last, 0)

@@ -54,10 +54,9 @@ Napi::Value Factor(const Napi::CallbackInfo& info) {
   Reader r(info, "factor");
   const std::size_t p = r.count("p");
   const double* h = r.f64("hessian", r.product(p, p, "'hessian' (p x p)"));
-  auto out = std::make_shared<influence::Factorization>();
-  return Job::start(
-      r, info.Env(), [=] { *out = influence::factorHessian(std::vector<double>(h, h + p * p), p); },
-      [out](Napi::Env env) { return factorizationToJs(env, *out); });
+  return startJob(
+      r, info.Env(), [=] { return influence::factorHessian(std::vector<double>(h, h + p * p), p); },
+      factorizationToJs);
 }
 
 // hessian({x, n, d, intercept, coef, lambda}) -> {hessian, factor, rcond}; throws when singular.
@@ -69,10 +68,9 @@ Napi::Value Hessian(const Napi::CallbackInfo& info) {
   for (std::size_t i = 0; i < a.n; ++i)
     if (!(c[i] >= 0)) r.fail<Napi::RangeError>("'coef' must be non-negative (Hessian weights)");
   r.product(a.p(), a.p(), "the Hessian (p x p)");
-  auto out = std::make_shared<influence::Factorization>();
-  return Job::start(
-      r, info.Env(), [=] { *out = influence::factorHessian(influence::penalizedHessian(a, c, lambda), a.p()); },
-      [out](Napi::Env env) { return factorizationToJs(env, *out); });
+  return startJob(
+      r, info.Env(), [=] { return influence::factorHessian(influence::penalizedHessian(a, c, lambda), a.p()); },
+      factorizationToJs);
 }
 
 // leverage({x, n, d, intercept, factor, coef}) -> h (n)
@@ -81,8 +79,7 @@ Napi::Value Leverage(const Napi::CallbackInfo& info) {
   const glm::Design a = r.design();
   const double* l = r.f64("factor", r.product(a.p(), a.p(), "'factor' (p x p)"));
   const double* c = r.f64("coef", a.n);
-  auto out = std::make_shared<std::vector<double>>();
-  return Job::start(r, info.Env(), [=] { *out = influence::leverage(a, l, c); }, arrayResult(out));
+  return startJob(r, info.Env(), [=] { return influence::leverage(a, l, c); }, toJs);
 }
 
 influence::ScoreInputs readScores(const Reader& r) {
@@ -111,9 +108,7 @@ Napi::Value ScoreTopK(const Napi::CallbackInfo& info) {
   Reader r(info, "scoreTopK");
   const influence::ScoreInputs in = readScores(r);
   const std::size_t k = r.count("k");
-  auto out = std::make_shared<linalg::TopK>();
-  return Job::start(r, info.Env(), [=] { *out = influence::scoreTopK(in, k); },
-                    [out](Napi::Env env) { return topKToJs(env, *out); });
+  return startJob(r, info.Env(), [=] { return influence::scoreTopK(in, k); }, topKToJs);
 }
 
 }  // namespace

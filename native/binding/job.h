@@ -195,6 +195,15 @@ inline Napi::Float64Array toJs(Napi::Env env, const std::vector<double>& v) {
   return a;
 }
 
+// A job whose worker thread computes a value (`compute()` returns it) and whose completion
+// converts it to JavaScript (`convert(env, value)`).
+template <typename Compute, typename Convert>
+Napi::Promise startJob(const Reader& r, Napi::Env env, Compute compute, Convert convert) {
+  auto out = std::make_shared<decltype(compute())>();
+  return Job::start(
+      r, env, [=] { *out = compute(); }, [out, convert](Napi::Env e) -> Napi::Value { return convert(e, *out); });
+}
+
 // The completion of a job whose result is `out`: resolves with a copy of it as a Float64Array.
 inline Job::Done arrayResult(std::shared_ptr<std::vector<double>> out) {
   return [out](Napi::Env env) { return toJs(env, *out); };
