@@ -127,3 +127,28 @@ test('evaluateMethods: Daunce LDS rises with K and sits far above random; report
   for (const f of files) assert.ok(html.includes(`data-file="${f}"`));
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')).methods.length, 2);
 });
+
+test('evaluateMethods takes an AbortSignal: aborted before the start or between methods, it rejects with an AbortError', async () => {
+  const { evaluateMethods } = await import('../src/evaluation/evaluate.ts');
+  const { AbortError } = await import('../src/errors.ts');
+  const { X, y } = logisticData(60, 3, 81);
+  const q = logisticData(4, 3, 82);
+  const model = await LogisticRegression.fit(X, y, { lambda: 1 });
+  const base = { model, queries: q, methods: ['if', 'random'] as ('if' | 'random')[], subsets: 4, seed: 1 };
+  const before = new AbortController();
+  before.abort();
+  await assert.rejects(evaluateMethods({ ...base, signal: before.signal }), (e: Error) => e instanceof AbortError);
+  const stages: string[] = [];
+  const midway = new AbortController();
+  const run = evaluateMethods({
+    ...base, signal: midway.signal,
+    onProgress: (stage) => {
+      stages.push(stage);
+      if (stage === 'if') midway.abort();
+    },
+  });
+  await assert.rejects(run, (e: Error) => e instanceof AbortError && /evaluateMethods: aborted/.test(e.message));
+  assert.deepEqual(stages, ['ground truth retrains', 'if'], 'the method after the abort never starts');
+  // Not aborted: both methods run.
+  assert.equal((await evaluateMethods(base)).methods.length, 2);
+});
