@@ -13,6 +13,7 @@ import { loadSoftmax, saveModel, type ArtifactLoadOptions, type ArtifactSaveOpti
 import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
+import { logitStatistics } from '../daunce/logit-statistics.ts';
 import type { Regularization } from './options.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
@@ -215,6 +216,31 @@ export class SoftmaxRegression implements AttributableModel {
       const row = z.row(i);
       return logSumExp(row) - row[labels[i]!]!;
     });
+  }
+
+  /**
+   * Gradients of the true-class margin f = z_y - logsumexp_{c != y} z_c = log p_y - log(1 - p_y)
+   * (TRAK's output, as for the MLP), n x P: block c of row i is (df/dz_c) a_i for the C - 1 free
+   * logits, df/dz_c = [c = y] - p_c / (1 - p_y) (docs/methods.md section 5).
+   * @param X - inputs
+   * @param y - class ids
+   * @returns the n x P gradient matrix
+   */
+  async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    const z = await this.logits(X); // checks X before its rows are read
+    const labels = this.labels(y, X.rows);
+    const C = this.options.classes, free = C - 1, p = this.blockSize, d = X.cols, P = this.nParameters;
+    const { dMargin } = logitStatistics(z.data, labels, C, free);
+    const G = new Float64Array(X.rows * P);
+    for (let i = 0; i < X.rows; i++) {
+      const x = X.data.subarray(i * d, (i + 1) * d);
+      for (let c = 0; c < free; c++) {
+        const s = dMargin[i * free + c]!, at = i * P + c * p;
+        for (let j = 0; j < d; j++) G[at + j] = s * x[j]!;
+        if (p > d) G[at + d] = s;
+      }
+    }
+    return new Matrix(G, X.rows, P);
   }
 
   /**
