@@ -119,7 +119,7 @@ export class SoftmaxRegression implements AttributableModel {
    * @returns the model, bit-identical to the one saved
    */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
-    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d, w.reduce((a, b) => a + b, 0)));
+    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d, W) => new SoftmaxRegression(t, X, y, w, o, d, W));
   }
 
   /**
