@@ -105,7 +105,7 @@ test('a per-example softmax refit round-trips with the original total weight: in
   // Artifacts written before W was stored load an original fit's W as the sum of its weights.
   await fitted.save(join(root, 'softmax-legacy'));
   const manifestPath = join(root, 'softmax-legacy', 'manifest.json');
-  const { checksum: _, ...body } = JSON.parse(await readFile(manifestPath, 'utf8')) as { scalars: Record<string, number> };
+  const { checksum: _, ...body } = JSON.parse(await readFile(manifestPath, 'utf8')) as { checksum: string; scalars: Record<string, number> };
   delete body.scalars.totalWeight;
   const text = JSON.stringify(body, null, 2) + '\n';
   await writeFile(manifestPath, JSON.stringify({ ...body, checksum: createHash('sha256').update(text).digest('hex') }, null, 2) + '\n');
