@@ -7,17 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogisticRegression, Matrix, SoftmaxRegression } from '../src/index.ts';
 import { trakScores } from '../src/evaluation/trak.ts';
-import { gaussian, maxAbsDiff, rng, rowOf, solveDense } from './helpers.ts';
+import { maxAbsDiff, multiclassData, rowOf, solveDense } from './helpers.ts';
 
-function data(n: number, d: number, C: number, seed: number) {
-  const r = rng(seed);
-  const X = Float64Array.from({ length: n * d }, () => gaussian(r));
-  const y = Float64Array.from({ length: n }, (_, i) => {
-    const s = X[i * d]! - 0.6 * X[i * d + 1]! + 0.7 * gaussian(r);
-    return Math.min(C - 1, Math.max(0, Math.floor((s + 1.5) * C / 3)));
-  });
-  return { X: new Matrix(X, n, d), y };
-}
+const data = multiclassData;
 
 /** Plain-JS log p_y - log(1 - p_y) from the logits (reference class last, logit 0). */
 function jsMargin(theta: ArrayLike<number>, a: number[], yi: number, C: number): number {

@@ -8,7 +8,7 @@ import { resolveBackend, type Backend, type BackendName } from '../backend/index
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
-import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { classTrainingData, LogitClassifier } from './classify.ts';
 import { loadSoftmax, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
@@ -54,7 +54,7 @@ interface Resolved {
 }
 
 /** Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1). */
-export class SoftmaxRegression implements AttributableModel {
+export class SoftmaxRegression extends LogitClassifier implements AttributableModel {
   readonly kind = 'softmax' as const;
   readonly task = 'classification' as const;
   /** Refits are exact (Newton from the current optimum): no seed is involved. */
@@ -72,6 +72,7 @@ export class SoftmaxRegression implements AttributableModel {
   private readonly backend: Backend;
 
   private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics, totalWeight: number) {
+    super();
     this.theta = theta;
     this.X = X;
     this.y = y;
@@ -162,17 +163,6 @@ export class SoftmaxRegression implements AttributableModel {
   }
 
   /**
-   * Class ids checked against this model.
-   * @param y - class ids
-   * @param rows - expected number of labels
-   * @param name - argument name for error messages
-   * @returns the labels as a Float64Array
-   */
-  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
-    return classIds(name, y, rows, this.options.classes);
-  }
-
-  /**
    * Logits (n x C; the reference class's is 0).
    * @param X - inputs
    * @param theta - parameters (default the fitted ones)
@@ -182,24 +172,6 @@ export class SoftmaxRegression implements AttributableModel {
     const design = this.design(X);
     const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
     return new Matrix(z, X.rows, this.options.classes);
-  }
-
-  /**
-   * Class probabilities (softmax of the logits).
-   * @param X - inputs
-   * @returns the n x C probabilities
-   */
-  async predictProba(X: Matrix): Promise<Matrix> {
-    return softmaxRows(await this.logits(X));
-  }
-
-  /**
-   * The most probable class of each row.
-   * @param X - inputs
-   * @returns one class id per row
-   */
-  async predict(X: Matrix): Promise<Float64Array> {
-    return argmaxRows(await this.logits(X));
   }
 
   /**
