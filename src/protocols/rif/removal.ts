@@ -207,7 +207,6 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const randomCount = assertInteger('benchmarkRemoval: testRandom', options.testRandom ?? 50, 0);
   const kind = options.model ?? 'logistic';
   if (!BENCHMARK_MODELS.includes(kind)) throw new RangeError(`benchmarkRemoval: unknown model '${String(kind)}' (expected ${BENCHMARK_MODELS.join(', ')})`);
-  if (kind === 'softmax' && options.queue) throw new RangeError('benchmarkRemoval: queue: workers retrain logistic models only; run the softmax protocol without a queue');
   const config = {
     format: RECORD_FORMAT,
     // Logistic runs keep the configuration they had before the model option, so they still resume.
