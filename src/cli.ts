@@ -168,7 +168,7 @@ withQueueOptions(program
   .action(async (o, cmd: Command) => {
     if (o.model === 'mlp' && (o.methods as string).split(',').some((m: string) => m === 'if' || m === 'rif')) {
       // IF and RIF are defined for the convex models only: dropped from the default list, an error when asked for.
-      if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic');
+      if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic or softmax');
       o.methods = (o.methods as string).split(',').filter((m: string) => m !== 'if' && m !== 'rif').join(',');
     }
     await mkdir(o.out, { recursive: true }); // fails now, not after the work, if --out cannot be a directory

@@ -49,8 +49,11 @@ test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, sum
   writeFileSync(csv, [header, ...rows.map((i) => [...mnist.X.row(i), mnist.y[i]].join(','))].join('\n') + '\n');
   const out = join(dir, 'out');
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'bench', 'rif', '--model', 'softmax', '--dataset', csv, '--label', 'digit',
-    '--lambda', '1', '--sizes', '3', '--strategies', 'random,highest-loss', '--metrics', 'test-loss,self-loss', '--seed', '2', '--out', out], { maxBuffer: 1 << 24 });
+    '--lambda', '1', '--sizes', '3', '--strategies', 'random,highest-loss', '--metrics', 'test-loss,self-loss', '--seed', '2', '--lambda-sweep', '0.5', '--out', out], { maxBuffer: 1 << 24 });
   assert.match(stdout, /softmax model, lambda 1/);
+  // The sweep reruns the reduced protocol on the same (softmax) model at each lambda.
+  assert.match(stdout, /lambda = 0\.5: IF slope -?\d/);
+  assert.equal(JSON.parse(readFileSync(join(out, 'sweep-lambda-0.5', 'config.json'), 'utf8')).model, 'softmax');
   assert.match(stdout, /6 removal sets/);
   const records = readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as RemovalRecord);
   assert.equal(records.length, 2 * 3 * 2);
