@@ -39,6 +39,7 @@ test('softmax protocol with two classes: every record equals the logistic protoc
     }
   }
   await assert.rejects(benchmarkRemoval({ data, model: 'mlp' as never }), /unknown model 'mlp' \(expected logistic, softmax\)/);
+  await assert.rejects(benchmarkRemoval({ data: { ...data, y: data.y.map((v, i) => (i === 7 ? 1.5 : v)) }, model: 'softmax' }), /benchmarkRemoval: data.y: label 7 is 1.5; class ids must be integers >= 0/);
 });
 
 test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, summary, report; highest-loss sets from JS cross-entropies', async () => {

@@ -19,6 +19,7 @@ import type { MulticlassInfluence } from '../../influence/multiclass.ts';
 import { Metric, type MetricSpec } from '../../influence/metrics.ts';
 import { LogisticRegression } from '../../models/logistic.ts';
 import { SoftmaxRegression } from '../../models/softmax.ts';
+import { classIds } from '../../models/classify.ts';
 import type { Regularization } from '../../models/options.ts';
 import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
 import { removalSet, STRATEGIES, type Strategy } from './strategies.ts';
@@ -306,11 +307,10 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
 }
 
 /** The protocol's model, its influence analysis and its training losses. */
-async function fitModel(kind: BenchmarkModel, X: Matrix, y: Float64Array, allLabels: ArrayLike<number>, lambda: number, regularization: Regularization) {
+async function fitModel(kind: BenchmarkModel, X: Matrix, y: Float64Array, allLabels: Float64Array | readonly number[], lambda: number, regularization: Regularization) {
   if (kind === 'softmax') {
     // Classes from every label, so a class seen only in the test split is still a class.
-    let classes = 2;
-    for (let i = 0; i < allLabels.length; i++) classes = Math.max(classes, allLabels[i]! + 1);
+    const classes = classIds('benchmarkRemoval: data.y', allLabels, allLabels.length).reduce((c, v) => Math.max(c, v + 1), 2);
     const model = await SoftmaxRegression.fit(X, y, { lambda, regularization, classes });
     return { model, influence: await Influence.of(model), losses: await model.losses(X, y) };
   }
