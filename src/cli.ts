@@ -43,7 +43,8 @@ const bench = program.command('bench').description('benchmarks that tell whether
 withQueueOptions(bench
   .command('rif'))
   .description('IF vs RIF vs NS against exact retraining (the RIF paper protocol): records, summary, plots, HTML report')
-  .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | a .csv/.npy file (label column last unless --label)', 'spam')
+  .option('--dataset <name|file>', 'spam | spam-embeddings | mnist-A-B | mnist, mnist-poolK (10 classes, --model softmax) | a .csv/.npy/.parquet file (label column last unless --label)', 'spam')
+  .addOption(choice('--model <kind>', 'model: logistic (labels 0/1) or softmax (class ids 0..C-1, or string labels)', ['logistic', 'softmax'], 'logistic'))
   .option('--lambda <value>', 'L2 penalty (sum form)', finiteNumber('--lambda'), 1e-2)
   .option('--out <dir>', 'output directory (records.jsonl makes reruns resume)', 'tdakit-bench-rif')
   .option('--sizes <count>', 'removal sizes, log-spaced from 0.1% to 5% of n', positiveInteger('--sizes'), 40)
@@ -156,7 +157,7 @@ withQueueOptions(program
   .action(async (o, cmd: Command) => {
     if (o.model === 'mlp' && (o.methods as string).split(',').some((m: string) => m === 'if' || m === 'rif')) {
       // IF and RIF are defined for the convex models only: dropped from the default list, an error when asked for.
-      if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic');
+      if (cmd.getOptionValueSource('methods') !== 'default') throw new InvalidArgumentError('--methods if and rif need --model logistic or softmax');
       o.methods = (o.methods as string).split(',').filter((m: string) => m !== 'if' && m !== 'rif').join(',');
     }
     await mkdir(o.out, { recursive: true }); // fails now, not after the work, if --out cannot be a directory

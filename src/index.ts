@@ -60,9 +60,9 @@ export type { EvaluateOptions, EvaluationReport, EvalMethod } from './evaluation
 export { pearson, spearman, slopeThroughOrigin, medianRelativeError } from './evaluation/stats.ts';
 
 // The IF-vs-RIF protocol (the RIF paper's experiments).
-export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS } from './protocols/rif/removal.ts';
+export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS, BENCHMARK_MODELS } from './protocols/rif/removal.ts';
 export type {
-  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric,
+  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric, BenchmarkModel,
 } from './protocols/rif/removal.ts';
 export { STRATEGIES } from './protocols/rif/strategies.ts';
 export type { Strategy } from './protocols/rif/strategies.ts';

@@ -81,6 +81,37 @@ test('softmax regression and the MLP round-trip bit for bit', async () => {
   await assert.rejects(SoftmaxRegression.load(join(root, 'mlp')), (e: Error) => e instanceof ArtifactError && /holds a 'mlp' model/.test(e.message));
 });
 
+test('a per-example softmax refit round-trips with the original total weight: influence scores bit-identical', async () => {
+  const mnist = await loadMnist();
+  const rows = Array.from({ length: 200 }, (_, i) => i * 41);
+  const X = mnist.X.selectRows(rows), y = rows.map((i) => mnist.y[i]!);
+  const Xq = mnist.X.selectRows([5, 6, 7]), yq = [5, 6, 7].map((i) => mnist.y[i]!);
+  const lambda = 20;
+  const fitted = await SoftmaxRegression.fit(X, y, { lambda, regularization: 'per-example' });
+  // Removing 10 examples leaves weight 190, but the penalty shares stay w_i / 200.
+  const refit = await fitted.retrain({ subset: Array.from({ length: 190 }, (_, i) => i + 10) });
+  const dir = join(root, 'softmax-per-example');
+  await refit.save(dir);
+  const loaded = await SoftmaxRegression.load(dir);
+  assert.equal(loaded.totalWeight, 200);
+  const after = Float64Array.from({ length: 200 }, (_, i) => (i < 20 ? 0 : 1));
+  assert.equal(loaded.penaltyFor(after), (lambda * 180) / 200);
+  same((await loaded.retrain({ weights: after })).theta, (await refit.retrain({ weights: after })).theta, 'refit theta');
+  const [a, b] = [await Influence.of(loaded), await Influence.of(refit)];
+  for (const method of ['if', 'rif'] as const) {
+    same(await a.scores(Xq, yq, { method }), await b.scores(Xq, yq, { method }), `${method} scores`);
+    assert.deepEqual(await a.topK(Xq, yq, { k: 5, method }), await b.topK(Xq, yq, { k: 5, method }));
+  }
+  // Artifacts written before W was stored load an original fit's W as the sum of its weights.
+  await fitted.save(join(root, 'softmax-legacy'));
+  const manifestPath = join(root, 'softmax-legacy', 'manifest.json');
+  const { checksum: _, ...body } = JSON.parse(await readFile(manifestPath, 'utf8')) as { checksum: string; scalars: Record<string, number> };
+  delete body.scalars.totalWeight;
+  const text = JSON.stringify(body, null, 2) + '\n';
+  await writeFile(manifestPath, JSON.stringify({ ...body, checksum: createHash('sha256').update(text).digest('hex') }, null, 2) + '\n');
+  assert.equal((await SoftmaxRegression.load(join(root, 'softmax-legacy'))).totalWeight, 200);
+});
+
 test('Influence round-trips: scores, top-k and removal effects are bit-identical', async () => {
   const loaded = await Influence.load(influenceDir);
   same(loaded.leverage, influence.leverage, 'leverage');

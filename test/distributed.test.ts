@@ -15,7 +15,7 @@ import { encodeBundle, jobId, queueName, QueueRun, RedisUnavailableError, Result
 import { probeRedis, resolveConnection } from '../src/distributed/connection.ts';
 import { EXTERNAL_M, EXTERNAL_N, models } from './fixtures/distributed-models.ts';
 import { makeCertificates, startRedis, startWorkerProcess, stopAll, type RedisServer, type WorkerProcess } from './distributed-harness.ts';
-import { logisticData } from './helpers.ts';
+import { logisticData, multiclassData } from './helpers.ts';
 import { drawPerturbation } from '../src/daunce/perturbation.ts';
 import { hashArray } from '../src/hash.ts';
 
@@ -70,6 +70,16 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     assert.deepEqual(untimed(remote.records), untimed(local.records));
     assert.deepEqual(remote.summary, local.summary);
     assert.equal(jobs.length, 9);
+  });
+
+  test('the softmax RIF protocol on the queue: the same records as here', async () => {
+    const { X, y } = multiclassData(90, 3, 3, 22);
+    const options = { data: { name: 'synthetic-3-class', X, y }, model: 'softmax' as const, lambda: 0.5, sizes: [0.02, 0.1], strategies: ['random', 'highest-loss'] as never, seed: 4, testHighestLoss: 4, testRandom: 4 };
+    const local = await benchmarkRemoval(options);
+    const jobs: number[] = [];
+    const remote = await benchmarkRemoval({ ...options, queue: { connection: redis.url, onJob: (e) => jobs.push(e.unit) } });
+    assert.deepEqual(untimed(remote.records), untimed(local.records));
+    assert.equal(jobs.length, 4);
   });
 
   test('LDS ground truth on the queue (data through a shared data root): the same outputs', async () => {

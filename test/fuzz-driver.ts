@@ -166,7 +166,7 @@ const CASES: Case[] = [
   { name: 'lds', run: () => lds({ model: maybe(logistic as never, 0.15), queries: maybe({ X: q.X, y: q.y }, 0.15), scores: maybe(validScores), subsets: maybe(4), alpha: maybe(0.5, 0.15), seed: maybe(0, 0.15), target: maybe('loss' as const, 0.15) }), nanPaths: /perQuery/ },
   { name: 'groundTruth', run: () => groundTruth({ model: maybe(logistic as never, 0.1), queries: maybe({ X: q.X, y: q.y }, 0.2), subsets: maybe(3), cacheDir: maybe(join(dir, 'cache'), 0.15) }) },
   { name: 'subsetRemoval', run: () => subsetRemoval({ model: maybe(logistic as never, 0.15), queries: maybe({ X: q.X, y: q.y }, 0.15), scores: maybe(validScores), sizes: maybe([2, 5]), seeds: maybe(1, 0.1) }) },
-  { name: 'trakScores', run: () => trakScores({ model: maybe(pick([logistic, mlp]) as never, 0.15), queries: maybe({ X: q.X, y: q.y }, 0.15), dimension: maybe(undefined, 0.2), ensemble: maybe(1, 0.2), seed: maybe(0, 0.1) }) },
+  { name: 'trakScores', run: () => trakScores({ model: maybe(pick([logistic, softmax, mlp]) as never, 0.15), queries: maybe({ X: q.X, y: q.y }, 0.15), dimension: maybe(undefined, 0.2), ensemble: maybe(1, 0.2), seed: maybe(0, 0.1) }) },
   {
     name: 'LossCovariance', run: async () => {
       const acc = new LossCovariance(maybe(5, 0.15), maybe(2, 0.15));

@@ -38,6 +38,17 @@ export function logisticData(n: number, d: number, seed = 1, signal = Math.min(d
   return { X: new Matrix(X, n, d), y };
 }
 
+/** Class ids 0..C-1 from binned x_0 - 0.7 x_1 plus noise (every class present for moderate n). */
+export function multiclassData(n: number, d: number, C: number, seed: number) {
+  const r = rng(seed);
+  const X = Float64Array.from({ length: n * d }, () => gaussian(r));
+  const y = Float64Array.from({ length: n }, (_, i) => {
+    const s = X[i * d]! - 0.7 * X[i * d + 1]! + 0.8 * gaussian(r);
+    return Math.min(C - 1, Math.max(0, Math.floor((s + 1.5) * C / 3)));
+  });
+  return { X: new Matrix(X, n, d), y };
+}
+
 export function regressionData(n: number, d: number, seed = 2) {
   const r = rng(seed);
   const X = new Float64Array(n * d);

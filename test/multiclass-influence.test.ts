@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Influence, LogisticRegression, Matrix, Metric, SoftmaxRegression } from '../src/index.ts';
 import { MulticlassInfluence } from '../src/influence/multiclass.ts';
-import { gaussian, maxAbs, maxAbsDiff, rng, rowOf, solveDense } from './helpers.ts';
+import { maxAbs, maxAbsDiff, multiclassData, rowOf, solveDense } from './helpers.ts';
 
-function data(n: number, d: number, C: number, seed: number) {
-  const r = rng(seed);
-  const X = Float64Array.from({ length: n * d }, () => gaussian(r));
-  const y = Float64Array.from({ length: n }, (_, i) => {
-    const s = X[i * d]! - 0.7 * X[i * d + 1]! + 0.8 * gaussian(r);
-    return Math.min(C - 1, Math.max(0, Math.floor((s + 1.5) * C / 3)));
-  });
-  return { X: new Matrix(X, n, d), y };
-}
+const data = multiclassData;
 
 /**
  * The softmax model recomputed densely in plain JS (no native code): probabilities, the

@@ -59,6 +59,8 @@ const workerSource = \`
   for (let j = 0; j < 6; j++) {
     a.fit({ family: a.codes.family.logistic, x, n, d, intercept: true, y, lambda: 1, tol: 1e-12, maxIter: 50 }).catch(() => {});
     a.dgemmRate({ size: 300, reps: 3 }).catch(() => {});
+    // The multiclass kernels run as the same teardown-safe jobs.
+    a.multinomialHessian({ x, n, d, intercept: true, classes: 3, y: y.map((v, i) => (v + i) % 3), lambda: 1, theta: new Float64Array(2 * (d + 1)) }).catch(() => {});
   }
   parentPort.postMessage('pending');
   if (workerData.exit) process.exit(3);
@@ -199,4 +201,23 @@ test('WebGPU kernels reached through selectBackend("webgpu") check lengths like 
   await assert.rejects(async () => gpu.covarianceScores({ train: new Float64Array(5), n: 3, query: new Float64Array(4), m: 2, models: 2, trainMean: new Float64Array(3), queryMean: new Float64Array(2) }), { name: 'RangeError', message: /'train' has 5 elements, expected 6/ });
   await assert.rejects(async () => gpu.mlpLogits({ d: 2, hidden: new Uint32Array([3]), classes: 2, x: new Float64Array(4), n: 2, theta: new Float64Array(5) }), { name: 'RangeError', message: /'theta' has 5 elements, expected 17/ });
   await assert.rejects(async () => gpu.covarianceScores({ train: new Float64Array(6), n: 3, query: new Float64Array(4), m: 2, models: 2, trainMean: new Float64Array(3), queryMean: new Float64Array(2), k: -1 }), { name: 'RangeError', message: /'k' = -1/ });
+});
+
+test('the multiclass exports check their arguments (named function and field) and reject core failures with a code', async () => {
+  const { createRequire } = await import('node:module');
+  const a = createRequire(import.meta.url)(addonPath);
+  const x = new Float64Array([0, 1, 1, 0, 1, 1, 0, 0]);
+  const base = { x, n: 4, d: 2, intercept: true, classes: 3, y: new Float64Array([0, 1, 2, 1]), lambda: 1, theta: new Float64Array(6) };
+  assert.throws(() => a.multinomialHessian(), { name: 'TypeError', message: /tdakit native multinomialHessian: expects one options object/ });
+  assert.throws(() => a.multinomialHessian({ ...base, y: new Float64Array([0, 1, 3, 1]) }), { name: 'RangeError', message: /multinomialHessian: 'y' holds 3\.0+ at 2, not a class id in \[0, 3\)/ });
+  assert.throws(() => a.multinomialHessian({ ...base, theta: new Float64Array(5) }), { name: 'RangeError', message: /multinomialHessian: 'theta' has 5 elements, expected 6/ });
+  assert.throws(() => a.multinomialLeverageBlocks({ x: new Float64Array(0), n: 2 ** 32, d: 2 ** 32, intercept: false, classes: 3, factor: new Float64Array(0) }),
+    { name: 'RangeError', message: /multinomialLeverageBlocks: 'x' \(n x d\)/ });
+  assert.throws(() => a.multinomialLeverageBlocks({ x, n: 4, d: 2, intercept: true, classes: 1, factor: new Float64Array(0) }), { name: 'RangeError', message: /'classes' must be >= 2/ });
+  // No penalty and an unidentifiable direction (x_0 + x_1 - 1 takes one value on two rows): singular.
+  const singular = { ...base, x: new Float64Array([0, 1, 0, 1, 0, 1, 0, 1]), lambda: 0 };
+  await assert.rejects(a.multinomialHessian(singular), (e: Error & { code?: string }) => e.code === 'ERR_TDAKIT_NUMERIC' && /softmax Hessian is singular/.test(e.message));
+  const h = await a.multinomialHessian(base);
+  const blocks = await a.multinomialLeverageBlocks({ x, n: 4, d: 2, intercept: true, classes: 3, factor: h.factor });
+  assert.equal(blocks.length, 4 * 2 * 2);
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SoftmaxRegression, LogisticRegression, Matrix, daunce, drawPerturbation, loadMnist } from '../src/index.ts';
 import { softmaxPerturbable } from '../src/daunce/softmax-perturbable.ts';
+import { poolPixels } from '../src/datasets/mnist.ts';
 import { gaussian, maxAbsDiff, norm, rng, rowOf } from './helpers.ts';
 
 function data(n: number, d: number, C: number, seed: number) {
@@ -56,15 +57,7 @@ test('softmax fit: gradient of a JS objective vanishes; finite differences confi
   const idx = Array.from({ length: 1500 }, (_, j) => j * 6);
   const test_ = Array.from({ length: 300 }, (_, j) => j * 6 + 3);
   // 7 x 7 average-pooled pixels: 49 features x 9 free classes = 450 parameters.
-  const pool = (rows: number[]) => Matrix.fromArrays(rows.map((i) => {
-    const img = mnist.X.row(i);
-    return Array.from({ length: 49 }, (_, b) => {
-      const br = Math.floor(b / 7) * 4, bc = (b % 7) * 4;
-      let s = 0;
-      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) s += img[(br + r) * 28 + bc + c]!;
-      return s / 16;
-    });
-  }));
+  const pool = (rows: number[]) => poolPixels(mnist.X.selectRows(rows), 4);
   const mm = await SoftmaxRegression.fit(pool(idx), idx.map((i) => mnist.y[i]!), { lambda: 1 });
   const pred = await mm.predict(pool(test_));
   const acc = pred.filter((v, j) => v === mnist.y[test_[j]!]).length / test_.length;
@@ -146,4 +139,27 @@ test('softmax regression rejects bad arguments with the argument named', async (
   const refit = await m.refit({ weights: w });
   const fresh = await SoftmaxRegression.fit(X, y, { sampleWeights: w });
   assert.ok(maxAbsDiff(refit.theta, fresh.theta) < 1e-10);
+});
+
+test('poolPixels averages pool x pool blocks (scatter-add reference); loadMnist({ pool }) and mnist-poolK agree', async () => {
+  const r = rng(12);
+  const X = new Matrix(Float64Array.from({ length: 2 * 784 }, () => r()), 2, 784);
+  for (const pool of [2, 4, 7]) {
+    const side = 28 / pool;
+    const expected = new Float64Array(2 * side * side);
+    for (let i = 0; i < 2; i++) for (let px = 0; px < 784; px++) {
+      const block = Math.floor(Math.floor(px / 28) / pool) * side + Math.floor((px % 28) / pool);
+      expected[i * side * side + block]! += X.get(i, px) / (pool * pool);
+    }
+    const got = poolPixels(X, pool);
+    assert.equal(got.cols, side * side);
+    assert.ok(maxAbsDiff(got.data, expected) < 1e-15, `pool ${pool}`);
+  }
+  const { loadDataset } = await import('../src/datasets/by-name.ts');
+  const [a, b, full] = [await loadMnist({ pool: 4 }), await loadDataset('mnist-pool4'), await loadMnist()];
+  assert.deepEqual(a.X.data, b.X.data);
+  assert.deepEqual(a.X.data, poolPixels(full.X, 4).data);
+  assert.deepEqual(a.y, full.y);
+  assert.throws(() => poolPixels(X, 5), /pool must be a divisor of 28/);
+  await assert.rejects(loadMnist({ pool: 3 }), /pool must be a divisor of 28/);
 });

@@ -7,11 +7,6 @@
 #include "binding/job.h"
 #include "binding/register.h"
 
-namespace tdakit {
-// Multiclass influence kernels (binding/multiclass.cc).
-void RegisterMulticlass(Napi::Env env, Napi::Object exports);
-}  // namespace tdakit
-
 namespace tdakit::binding {
 
 namespace {
@@ -38,7 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDaunce(env, exports);
   RegisterMlp(env, exports);
   RegisterLinalg(env, exports);
-  tdakit::RegisterMulticlass(env, exports);
+  RegisterMulticlass(env, exports);
   return exports;
 }
 

@@ -90,24 +90,6 @@ Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
   return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); }, arrayResult(out));
 }
 
-glm::MultinomialProblem readMultinomial(const Reader& r) {
-  glm::MultinomialProblem pr;
-  pr.design = r.design();
-  pr.classes = r.count("classes");
-  if (pr.classes < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
-  r.product(r.product(pr.classes, pr.design.p(), "'theta' (classes x p)"), pr.design.n, "the logits (n x classes)");
-  pr.y = r.f64("y", pr.design.n);
-  for (std::size_t i = 0; i < pr.design.n; ++i)
-    if (!(pr.y[i] >= 0 && pr.y[i] < static_cast<double>(pr.classes) && pr.y[i] == std::floor(pr.y[i])))
-      r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(pr.classes) + ")");
-  pr.weights = r.f64("weights", pr.design.n, true);
-  pr.lambda = r.number("lambda", 0, 1e300);
-  pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);  // no overflow: checked above
-  pr.offset = r.f64("offset", pr.design.n, true);
-  pr.objective = static_cast<glm::LogitObjective>(r.has("objective") ? r.code("objective", objectiveNames()) : 0);
-  return pr;
-}
-
 // multinomialFit({x, n, d, intercept, classes, y, weights?, lambda, linear?, offset?, objective?, theta0?,
 //                 tol, maxIter, keepHessian?}) -> fit result
 Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {

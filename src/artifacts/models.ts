@@ -85,7 +85,7 @@ function modelParts(model: SavableModel): { options: Record<string, unknown>; sc
       const m = model as SoftmaxRegression;
       return {
         options: { ...m.options },
-        scalars: diagnosticScalars(m.diagnostics),
+        scalars: { totalWeight: m.totalWeight, ...diagnosticScalars(m.diagnostics) },
         arrays: { theta: m.theta, weights: m.weights },
       };
     }
@@ -241,14 +241,18 @@ export async function loadSoftmax<T>(
   dir: string,
   who: string,
   o: ArtifactLoadOptions,
-  make: (theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: SoftmaxRegression['options'], d: ReturnType<typeof diagnostics>) => T,
+  make: (theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: SoftmaxRegression['options'], d: ReturnType<typeof diagnostics>, totalWeight: number) => T,
 ): Promise<T> {
   const parts = await readModelParts(dir, ['softmax'], who, o);
   const opts = options<SoftmaxRegression['options']>(parts, o.backend);
   const p = (opts.classes - 1) * (parts.X.cols + (opts.fitIntercept ? 1 : 0));
   if (parts.theta.length !== p) throw new ArtifactError(join(dir, 'theta.npy'), `has ${parts.theta.length} parameters, the data and options need ${p}`);
   if (!parts.weights) throw new ArtifactError(join(dir, MANIFEST_FILE), 'lists no example weights');
-  return make(parts.theta, parts.X, parts.y, parts.weights, opts, diagnostics(parts));
+  // W is the original fit's total weight, not this model's: a refit after removals has less.
+  // Artifacts written before W was stored hold an original fit (refits were not saved).
+  const totalWeight = parts.manifest.scalars.totalWeight !== undefined ? scalar(parts, 'totalWeight') : parts.weights.reduce((a, b) => a + b, 0);
+  if (!(totalWeight > 0)) throw new ArtifactError(join(dir, MANIFEST_FILE), `scalar 'totalWeight' must be > 0, got ${totalWeight}`);
+  return make(parts.theta, parts.X, parts.y, parts.weights, opts, diagnostics(parts), totalWeight);
 }
 
 /** MultilayerPerceptron.load: arguments of its constructor. */

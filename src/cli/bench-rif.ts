@@ -1,7 +1,7 @@
 /** `tdakit bench rif`: the IF-vs-RIF benchmark on a dataset, with records, summary, plots and report. */
 import { join } from 'node:path';
 import { loadDataset } from '../datasets/by-name.ts';
-import { benchmarkRemoval, BENCHMARK_METRICS, defaultSizes, type BenchmarkMetric } from '../protocols/rif/removal.ts';
+import { benchmarkRemoval, BENCHMARK_METRICS, defaultSizes, type BenchmarkMetric, type BenchmarkModel } from '../protocols/rif/removal.ts';
 import { renderSvg, summaryText, sweepSpec, writeReport, type ExtraSection } from '../reports/rif.ts';
 import { STRATEGIES, type Strategy } from '../protocols/rif/strategies.ts';
 import { poisoningCheck, poisonSummary, sweep } from '../protocols/rif/variations.ts';
@@ -11,6 +11,7 @@ import { poisonTable } from '../protocols/rif/poison-table.ts';
 
 export interface BenchRifOptions {
   dataset: string;
+  model?: BenchmarkModel;
   lambda: number;
   out: string;
   sizes: number;
@@ -40,16 +41,19 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     ...(o.delimiter ? { delimiter: o.delimiter } : {}),
     ...(o.positive !== undefined ? { positive: o.positive } : {}),
   });
-  if (data.classes && o.positive === undefined) {
-    throw new RangeError(`${o.dataset}: the labels are strings (${data.classes.join(', ')}); name the positive class with --positive`);
+  const model = o.model ?? 'logistic';
+  if (data.classes && o.positive === undefined && model === 'logistic') {
+    throw new RangeError(`${o.dataset}: the labels are strings (${data.classes.join(', ')}); name the positive class with --positive, or use --model softmax`);
   }
-  log(`dataset ${data.name}: ${data.X.rows} x ${data.X.cols}; lambda ${o.lambda}; out ${o.out}`);
+  // The poisoning check flips binary labels (1 - y): it has no multiclass form.
+  if (o.poison && model !== 'logistic') throw new RangeError('--poison: the poisoning check flips binary labels; it needs --model logistic');
+  log(`dataset ${data.name}: ${data.X.rows} x ${data.X.cols}; ${model} model, lambda ${o.lambda}; out ${o.out}`);
   const strategies = (list(o.strategies) ?? [...STRATEGIES]) as Strategy[];
   const metrics = (list(o.metrics) ?? [...BENCHMARK_METRICS]) as BenchmarkMetric[];
   const total = strategies.length * o.sizes;
   const bar = progressBar(total, 'retrains');
   const result = await benchmarkRemoval({
-    data, lambda: o.lambda, seed: o.seed, sizes: defaultSizes(o.sizes), strategies, metrics, out: o.out,
+    data, model, lambda: o.lambda, seed: o.seed, sizes: defaultSizes(o.sizes), strategies, metrics, out: o.out,
     onProgress: (_done, _total, latest) => bar.tick(`${latest[0]!.strategy} |T| = ${latest[0]!.size}`), ...queueFrom(o),
   });
   bar.stop();
@@ -58,7 +62,7 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
   const extra: ExtraSection[] = [];
   for (const [parameter, values] of [['lambda', list(o.lambdaSweep)], ['n', list(o.nSweep)]] as const) {
     if (!values) continue;
-    const rows = await sweep(parameter, values.map(Number), { data, lambda: o.lambda, seed: o.seed, out: o.out });
+    const rows = await sweep(parameter, values.map(Number), { data, model, lambda: o.lambda, seed: o.seed, out: o.out });
     const table = rows.map((r) => `${parameter} = ${r.value}: ${r.method} slope ${r.slope.toFixed(3)}, Pearson ${r.pearson.toFixed(3)}`).join('\n');
     log(`\n${parameter} sweep (self-loss, random + highest-loss removals):\n${table}`);
     extra.push({

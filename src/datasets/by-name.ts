@@ -5,7 +5,7 @@ import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** The dataset names `loadDataset` accepts (for help texts). */
-export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
+export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-poolK (10 classes, K x K average-pooled, e.g. mnist-pool4)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
 
 /** Options of `loadDataset`. */
 export interface DatasetOptions {
@@ -22,7 +22,7 @@ export interface DatasetOptions {
 }
 
 /**
- * Loads a dataset by name: 'spam', 'spam-embeddings', 'mnist', 'mnist-A-B', or a CSV/.npy file.
+ * Loads a dataset by name: 'spam', 'spam-embeddings', 'mnist', 'mnist-poolK', 'mnist-A-B', or a CSV/.npy file.
  * @param name - the dataset name or a file path
  * @param o - vocabulary size, row limit, label column
  * @returns the labelled data
@@ -32,6 +32,8 @@ export async function loadDataset(name: string, o: DatasetOptions = {}): Promise
   if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
   if (name === 'mnist') return loadMnist();
+  const pooled = /^mnist-pool(\d+)$/.exec(name);
+  if (pooled) return loadMnist({ pool: Number(pooled[1]) });
   const mnist = /^mnist-(\d)-(\d)$/.exec(name);
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
   if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {

@@ -5,7 +5,7 @@
  */
 export { loadSpamDemo } from './spam-demo.ts';
 export type { SpamDemoOptions } from './spam-demo.ts';
-export { loadMnist, loadMnistPair } from './mnist.ts';
+export { loadMnist, loadMnistPair, poolPixels } from './mnist.ts';
 export type { LabelledData } from './mnist.ts';
 export { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 export type { SpamOptions } from './spam.ts';

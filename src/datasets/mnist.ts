@@ -48,10 +48,44 @@ export async function loadMnistPair(options: { negative?: number; positive?: num
 }
 
 /**
- * All ten digits with labels 0-9 (10,000 x 784).
+ * All ten digits with labels 0-9 (10,000 x 784), or with `pool` > 1 their average over
+ * pool x pool pixel blocks (pool 4: 7 x 7 = 49 features, small enough for exact multiclass
+ * influence on a laptop).
+ * @param options - `pool`: block side, a divisor of 28 (default 1, the raw pixels)
  * @returns the labelled pixels
  */
-export async function loadMnist(): Promise<LabelledData> {
+export async function loadMnist(options: { pool?: number } = {}): Promise<LabelledData> {
+  assertKnownOptions('loadMnist', options, ['pool']);
+  const pool = options.pool ?? 1;
+  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0) throw new RangeError(`loadMnist: pool must be a divisor of 28 (1, 2, 4, 7, 14 or 28), got ${pool}`);
+  const full = await allDigits();
+  return pool === 1 ? full : { name: `mnist-10-pool${pool}`, X: poolPixels(full.X, pool), y: full.y };
+}
+
+/**
+ * Each 28 x 28 image averaged over pool x pool blocks, row-major over the blocks.
+ * @param X - images, one per row (784 columns)
+ * @param pool - block side, a divisor of 28
+ * @returns the pooled images, (28 / pool)^2 columns
+ */
+export function poolPixels(X: Matrix, pool: number): Matrix {
+  if (X.cols !== PIXELS) throw new RangeError(`poolPixels: X has ${X.cols} columns, expected ${PIXELS} (28 x 28 images)`);
+  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0) throw new RangeError(`poolPixels: pool must be a divisor of 28, got ${pool}`);
+  const side = 28 / pool, cols = side * side;
+  const out = new Float64Array(X.rows * cols);
+  for (let i = 0; i < X.rows; i++) {
+    const img = X.row(i);
+    for (let b = 0; b < cols; b++) {
+      const top = Math.floor(b / side) * pool, left = (b % side) * pool;
+      let s = 0;
+      for (let r = 0; r < pool; r++) for (let c = 0; c < pool; c++) s += img[(top + r) * 28 + left + c]!;
+      out[i * cols + b] = s / (pool * pool);
+    }
+  }
+  return new Matrix(out, X.rows, cols);
+}
+
+async function allDigits(): Promise<LabelledData> {
   const parts = await Promise.all(Array.from({ length: 10 }, (_, d) => digitPixels(d)));
   const rows = parts.reduce((s, p) => s + p.length / PIXELS, 0);
   const data = new Float64Array(rows * PIXELS);

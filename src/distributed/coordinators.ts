@@ -57,7 +57,7 @@ class RemoteUnits<T> {
   }
 }
 
-/** The RIF protocol's exact retrains on workers (the model is the benchmark's logistic fit on the training split). */
+/** The RIF protocol's exact retrains on workers (the model is the benchmark's fit on the training split). */
 export class RemoteRifRetrains extends RemoteUnits<{ theta: Float64Array; iterations: number; seconds: number }> {
   private readonly removedSets = new Map<number, number[]>();
   static async open(queue: QueueOptions, model: AttributableModel, fingerprint: string, signal?: AbortSignal): Promise<RemoteRifRetrains> {

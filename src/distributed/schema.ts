@@ -30,7 +30,7 @@ interface JobBase {
   resultTo?: 'redis' | 'data-root';
 }
 
-/** RIF protocol: exact retrain of the benchmark's logistic model without the rows `removed`. */
+/** RIF protocol: exact retrain of the benchmark's model (logistic or softmax) without the rows `removed`. */
 export interface RifRetrainJob extends JobBase {
   kind: 'rif-retrain';
   data: DatasetRef;

@@ -89,8 +89,11 @@ export class UnitContext {
    */
   async run(job: UnitJob): Promise<UnitOutput> {
     if (job.kind === 'rif-retrain') {
-      if (job.model.kind !== 'logistic' && job.model.kind !== 'ridge') throw new RangeError(`worker: rif-retrain needs a logistic or ridge model, not ${job.model.kind}`);
-      const influence = await this.cached(`influence:${job.data.sha256}:${JSON.stringify(job.model)}`, async () => Influence.of((await this.model(job)) as GeneralizedLinearModel));
+      if (job.model.kind === 'mlp') throw new RangeError(`worker: rif-retrain needs a logistic, ridge or softmax model, not ${job.model.kind}`);
+      const influence = await this.cached(`influence:${job.data.sha256}:${JSON.stringify(job.model)}`, async () => {
+        const model = await this.model(job);
+        return model.kind === 'softmax' ? Influence.of(model as SoftmaxRegression) : Influence.of(model as GeneralizedLinearModel);
+      });
       const t0 = performance.now();
       const refit = await influence.retrain(job.removed);
       return {

@@ -9,7 +9,8 @@
  * on random halves when `ensemble` > 1. A positive score means i helps q (raises its margin,
  * lowers its loss): the same sign convention as removal-effect scores on the loss.
  * The gradients come from the model's `outputGradients` (logistic regression: (2 y_i - 1) a_i;
- * MLP: the native per-example margin gradients), projected in chunks of rows so the n x P
+ * MLP: the native per-example margin gradients; softmax regression: the gradient of
+ * log p_y - log(1 - p_y) in each free class block), projected in chunks of rows so the n x P
  * gradient matrix never exists.
  */
 import { type Matrix, assertMatrix } from '../data/matrix.ts';
@@ -23,7 +24,7 @@ import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** Options of `trakScores`. */
 export interface TrakOptions {
-  /** A fitted model that provides `outputGradients` (LogisticRegression, MultilayerPerceptron, ...). */
+  /** A fitted model that provides `outputGradients` (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...). */
   model: AttributableModel;
   queries: { X: Matrix; y: Float64Array | readonly number[] };
   /**
@@ -48,7 +49,7 @@ export async function trakScores(o: TrakOptions): Promise<Float64Array> {
   assertKnownOptions('trakScores', o, optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }));
   const { model } = o;
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
-    throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, MultilayerPerceptron, ...)');
+    throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
   }
   checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);

@@ -5,19 +5,19 @@
  */
 import type { Backend } from '../backend/types.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
-import { assertInteger, toIndexSet } from '../data/validate.ts';
+import { assertInteger } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { sigmoid } from '../numerics.ts';
 import type { GeneralizedLinearModel, HessianFactorization, TrainingPointwise } from '../models/glm.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
-import { bindMetric, type MetricSpec } from './metrics.ts';
+import { bindMetric, type BoundMetric, type MetricSpec } from './metrics.ts';
 import { MulticlassInfluence } from './multiclass.ts';
+import { checkMethod, emptyTopK, RemovalAnalysis, type TopKResult } from './removal-analysis.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 import { loadInfluence, saveInfluence } from '../artifacts/influence.ts';
 import type { ArtifactLoadOptions, ArtifactSaveOptions } from '../artifacts/models.ts';
 
-/** How a removal's parameter change is obtained: influence function, rescaled IF, Newton step, or exact refit. */
-export type RemovalMethod = 'if' | 'rif' | 'ns' | 'retrain';
+export type { Effect, RemovalMethod, TopKResult } from './removal-analysis.ts';
 /** The additive estimates that give per-example scores. */
 export type ScoreMethod = 'if' | 'rif';
 /** What a score predicts the change of: the query's loss, margin, or probability (ridge: value). */
@@ -42,24 +42,6 @@ export interface TopKOptions extends ScoreOptions {
 const SCORE_OPTION_KEYS = optionKeys<ScoreOptions>({ method: true, target: true });
 const TOPK_OPTION_KEYS = optionKeys<TopKOptions>({ method: true, target: true, k: true, queryBlock: true });
 
-/** Per query j, entries j*k .. j*k+k-1: largest scores first / most negative first. */
-export interface TopKResult {
-  k: number;
-  queries: number;
-  topIndex: Int32Array;
-  topValue: Float64Array;
-  bottomIndex: Int32Array;
-  bottomValue: Float64Array;
-}
-
-/** A removal's effect on a metric, exact in theta (nonlinear) and to first order (linear). */
-export interface Effect {
-  /** f(theta + Delta) - f(theta). */
-  nonlinear: number;
-  /** grad f(theta)^T Delta. */
-  linear: number;
-}
-
 /** Leverage at or above this counts as 1: the example alone pins a direction. */
 const LEVERAGE_ONE = 1 - 1e-10;
 
@@ -67,7 +49,7 @@ const LEVERAGE_ONE = 1 - 1e-10;
  * Influence analysis of a fitted GLM: the Hessian factored once, leverages, removal effects and
  * scores (docs/methods.md sections 2 and 3). Create it with `Influence.of(model)`.
  */
-export class Influence {
+export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
   readonly model: GeneralizedLinearModel;
   /** h_i = w_i s_i a_i^T H^{-1} a_i for every training example. */
   readonly leverage: Float64Array;
@@ -84,6 +66,7 @@ export class Influence {
   private readonly backend: Backend;
 
   private constructor(model: GeneralizedLinearModel, f: HessianFactorization, pw: TrainingPointwise, leverage: Float64Array) {
+    super();
     this.model = model;
     this.factorization = f;
     this.pointwise = pw;
@@ -165,14 +148,6 @@ export class Influence {
   }
 
   /**
-   * Number of training examples.
-   * @returns n
-   */
-  get n(): number {
-    return this.model.X.rows;
-  }
-
-  /**
    * Saves the model and the factored state (H, its Cholesky factor, leverages, residuals) as an artifact directory.
    * @param dir - the artifact directory (written atomically)
    * @param options - whether to embed the training data or reference it, and overwrite rules
@@ -193,24 +168,6 @@ export class Influence {
   }
 
   /**
-   * Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed.
-   * @param T - indices of the removed training examples
-   * @param options - `method` (default 'rif')
-   * @returns Delta_T, one entry per parameter
-   */
-  async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
-    assertKnownOptions('removalEffect', options, ['method']);
-    const method = checkMethod(options?.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
-    const rows = this.removalSet('removalEffect: T', T);
-    if (method === 'retrain') {
-      const refit = await this.retrain(rows);
-      return refit.theta.map((t, k) => t - this.model.theta[k]!);
-    }
-    if (method === 'ns') return this.newtonStep(rows);
-    return this.influenceStep(rows, method === 'rif');
-  }
-
-  /**
    * The exact refit without T (warm-started; the first step is the Newton-step estimate).
    * The refitted model builds its Hessian only when first asked (keepHessian: false).
    * @param T - indices of the removed training examples
@@ -218,43 +175,6 @@ export class Influence {
    */
   async retrain(T: ArrayLike<number>): Promise<GeneralizedLinearModel> {
     return this.model.refit({ exclude: this.removalSet('retrain: T', T) }, { keepHessian: false });
-  }
-
-  /**
-   * {nonlinear, linear} effect of removing T on a metric (docs/methods.md section 2).
-   * @param T - indices of the removed training examples
-   * @param metric - a built-in `Metric` or a custom one
-   * @param options - `method` (default 'rif')
-   * @returns the nonlinear and linear effect
-   */
-  async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
-    const [e] = await this.effects(T, [metric], options);
-    return e!;
-  }
-
-  /**
-   * {nonlinear, linear} effect of a given parameter change (for example an actual retrain's).
-   * @param delta - a parameter change
-   * @param metric - a built-in `Metric` or a custom one
-   * @returns the nonlinear and linear effect
-   */
-  async effectOfChange(delta: Float64Array, metric: MetricSpec): Promise<Effect> {
-    if (!(delta instanceof Float64Array) || delta.length !== this.model.nParameters) {
-      throw new RangeError(`effectOfChange: delta must be a Float64Array of length ${this.model.nParameters}`);
-    }
-    return effectOf(bindMetric(metric, this.model), this.model.theta, delta);
-  }
-
-  /**
-   * The same for several metrics, sharing one Delta_T.
-   * @param T - indices of the removed training examples
-   * @param metrics - the metrics
-   * @param options - `method` (default 'rif')
-   * @returns one effect per metric
-   */
-  async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
-    const delta = await this.removalEffect(T, options);
-    return Promise.all(metrics.map((m) => effectOf(bindMetric(m, this.model), this.model.theta, delta)));
   }
 
   /**
@@ -310,14 +230,7 @@ export class Influence {
     const block = assertInteger('topK: queryBlock', options?.queryBlock ?? 1024, 1);
     assertMatrix('topK: Xq', Xq);
     const kk = Math.min(k, this.n);
-    const out: TopKResult = {
-      k: kk,
-      queries: Xq.rows,
-      topIndex: new Int32Array(Xq.rows * kk),
-      topValue: new Float64Array(Xq.rows * kk),
-      bottomIndex: new Int32Array(Xq.rows * kk),
-      bottomValue: new Float64Array(Xq.rows * kk),
-    };
+    const out = emptyTopK(Xq.rows, kk);
     const labels = yq === undefined ? undefined : this.model.labels(yq, Xq.rows, 'topK: yq');
     for (let first = 0; first < Xq.rows; first += block) {
       const idx = Array.from({ length: Math.min(block, Xq.rows - first) }, (_, j) => first + j);
@@ -335,10 +248,13 @@ export class Influence {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private removalSet(name: string, T: ArrayLike<number>): Uint32Array {
-    const rows = toIndexSet(name, T, this.n);
-    for (const i of rows) if (this.model.weights[i] === 0) throw new RangeError(`${name}: example ${i} has weight 0 (already removed)`);
-    return rows;
+  /**
+   * A metric bound to this model.
+   * @param metric - the metric
+   * @returns its value and gradient in theta
+   */
+  protected bind(metric: MetricSpec): BoundMetric {
+    return bindMetric(metric, this.model);
   }
 
   /** sum_{i in T} factor_i G_i with G_i = u_i a_i + r_i P theta. */
@@ -362,7 +278,7 @@ export class Influence {
     return this.run('solve', () => this.backend.choleskySolve({ factor: this.factorization.factor, p: this.model.nParameters, rhs, nrhs }));
   }
 
-  private async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
+  protected async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
     if (!rescaled) return this.solve(this.removedGradient(rows));
     const infinite = Array.from(rows).filter((i) => !Number.isFinite(this.rescaling[i]!));
     const finite = await this.solve(this.removedGradient(rows, (i) => (Number.isFinite(this.rescaling[i]!) ? this.rescaling[i]! : 0)));
@@ -372,7 +288,7 @@ export class Influence {
     return finite.map((v, k) => (direction[k] === 0 ? v : Math.sign(direction[k]!) * Infinity));
   }
 
-  private async newtonStep(rows: Uint32Array): Promise<Float64Array> {
+  protected async newtonStep(rows: Uint32Array): Promise<Float64Array> {
     const coef = new Float64Array(rows.length);
     let shift = 0;
     rows.forEach((i, j) => {
@@ -438,19 +354,4 @@ export class Influence {
   private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     return callNative(`Influence.${operation}`, fn);
   }
-}
-
-async function effectOf(metric: ReturnType<typeof bindMetric>, theta: Float64Array, delta: Float64Array): Promise<Effect> {
-  const grad = await metric.gradient(theta);
-  let linear = 0;
-  for (let k = 0; k < delta.length; k++) if (grad[k] !== 0 && delta[k] !== 0) linear += grad[k]! * delta[k]!;
-  if (!delta.every(Number.isFinite)) return { linear, nonlinear: linear };
-  const moved = theta.map((t, k) => t + delta[k]!);
-  const [after, before] = await Promise.all([metric.value(moved), metric.value(theta)]);
-  return { nonlinear: after - before, linear };
-}
-
-function checkMethod<T extends string>(v: unknown, allowed: readonly T[], name: string): T {
-  if (!allowed.includes(v as T)) throw new RangeError(`${name}: must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
-  return v as T;
 }

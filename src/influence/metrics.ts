@@ -95,61 +95,84 @@ export interface BoundMetric {
   gradient(theta: Float64Array): Promise<Float64Array>;
 }
 
-export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
-  if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
-  if (!('kind' in metric)) {
-    if (typeof metric.value !== 'function' || typeof metric.gradient !== 'function') {
-      throw new TypeError('metric: a custom metric needs value(theta) and gradient(theta) functions');
-    }
-    return {
-      name: metric.name ?? 'custom',
-      value: async (t) => {
-        const v = await metric.value(t);
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${metric.name ?? 'custom'}: value(theta) returned ${String(v)}, not a finite number`);
-        return v;
-      },
-      gradient: async (t) => {
-        const g = await metric.gradient(t);
-        if (!(g instanceof Float64Array) || g.length !== model.nParameters) {
-          throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) must return a Float64Array of length ${model.nParameters}`);
-        }
-        const bad = g.findIndex((x) => !Number.isFinite(x));
-        if (bad >= 0) throw new RangeError(`metric ${metric.name ?? 'custom'}: gradient(theta) returned ${g[bad]} at index ${bad}`);
-        return g;
-      },
-    };
+/**
+ * A custom metric checked on every call: finite values, gradients of the model's length with finite entries.
+ * @param metric - `{ value, gradient, name? }`
+ * @param parameters - the model's number of parameters
+ * @returns the bound metric
+ */
+export function bindCustomMetric(metric: CustomMetric, parameters: number): BoundMetric {
+  if (typeof metric.value !== 'function' || typeof metric.gradient !== 'function') {
+    throw new TypeError('metric: a custom metric needs value(theta) and gradient(theta) functions');
   }
-  const logistic = model.kind === 'logistic';
-  // Points, labels and the per-example weights that define f = sum_t w_t phi(z_t).
-  let X: Matrix;
-  let y: Float64Array | undefined;
-  let weights: Float64Array | undefined;
-  let phi: 'prediction' | 'loss' | 'logit';
+  const name = metric.name ?? 'custom';
+  return {
+    name,
+    value: async (t) => {
+      const v = await metric.value(t);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${name}: value(theta) returned ${String(v)}, not a finite number`);
+      return v;
+    },
+    gradient: async (t) => {
+      const g = await metric.gradient(t);
+      if (!(g instanceof Float64Array) || g.length !== parameters) {
+        throw new RangeError(`metric ${name}: gradient(theta) must return a Float64Array of length ${parameters}`);
+      }
+      const bad = g.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new RangeError(`metric ${name}: gradient(theta) returned ${g[bad]} at index ${bad}`);
+      return g;
+    },
+  };
+}
+
+/** What a built-in metric sums: per point, its target; over the points of X, weighted. */
+export interface MetricPoints {
+  X: Matrix;
+  /** Labels of the points (loss targets). */
+  y?: Float64Array;
+  /** Per-point weights (the training weights for the self-loss); 1 when absent. */
+  weights?: Float64Array;
+  /** 'prediction': the probability (logistic, softmax: of the predicted class) or the value (ridge). */
+  target: 'prediction' | 'loss' | 'logit';
+}
+
+/**
+ * The points, labels, weights and per-point target of a built-in metric.
+ * @param metric - a `Metric.*` value
+ * @param model - the model (labels are checked against it; the self-loss reads its training data)
+ * @returns the points and their target
+ */
+export function metricPoints(
+  metric: BuiltIn & { name: string },
+  model: { X: Matrix; y: Float64Array; weights: Float64Array; labels(y: Float64Array | readonly number[], rows: number, name?: string): Float64Array },
+): MetricPoints {
   switch (metric.kind) {
     case 'testPrediction':
-      X = metric.X;
-      phi = 'prediction';
-      break;
+      return { X: metric.X, target: 'prediction' };
     case 'testLoss':
-      X = metric.X;
-      y = model.labels(metric.y, X.rows, 'Metric.testLoss: y');
-      phi = 'loss';
-      break;
+      return { X: metric.X, y: model.labels(metric.y, metric.X.rows, 'Metric.testLoss: y'), target: 'loss' };
     case 'selfLoss':
-      X = model.X;
-      y = model.y;
-      weights = model.weights;
-      phi = 'loss';
-      break;
-    case 'queryLoss':
-    case 'queryLogit':
-    case 'queryProbability': {
-      X = Matrix.from(metric.x, 1, metric.x.length);
-      if (metric.kind === 'queryLoss') y = model.labels([metric.y], 1, `${metric.name}: y`);
-      phi = metric.kind === 'queryLoss' ? 'loss' : metric.kind === 'queryLogit' ? 'logit' : 'prediction';
-      break;
+      return { X: model.X, y: model.y, weights: model.weights, target: 'loss' };
+    default: {
+      const X = Matrix.from(metric.x, 1, metric.x.length);
+      if (metric.kind === 'queryLoss') return { X, y: model.labels([metric.y], 1, `${metric.name}: y`), target: 'loss' };
+      return { X, target: metric.kind === 'queryLogit' ? 'logit' : 'prediction' };
     }
   }
+}
+
+/**
+ * A metric bound to a GLM.
+ * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
+ * @param model - the GLM
+ * @returns its value and gradient in theta
+ */
+export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
+  if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
+  if (!('kind' in metric)) return bindCustomMetric(metric, model.nParameters);
+  const logistic = model.kind === 'logistic';
+  // Points, labels and the per-example weights that define f = sum_t w_t phi(z_t).
+  const { X, y, weights, target: phi } = metricPoints(metric, model);
   const design = model.design(X, `${metric.name}: X`);
   const backend = model.backendKernels();
   const family = model.kind === 'logistic' ? 'logistic' : 'squared';

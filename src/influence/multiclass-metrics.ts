@@ -6,7 +6,7 @@
  */
 import { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
-import type { BoundMetric, MetricSpec } from './metrics.ts';
+import { bindCustomMetric, metricPoints, type BoundMetric, type MetricSpec } from './metrics.ts';
 
 /** loss: cross-entropy of class k; probability: p_k; logit: z_k - log sum_{c != k} e^{z_c}. */
 export type PointTarget = 'loss' | 'probability' | 'logit';
@@ -69,50 +69,10 @@ function predictedClasses(logits: Matrix): Int32Array {
 export function bindSoftmaxMetric(metric: MetricSpec, model: SoftmaxRegression): BoundMetric {
   if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
   const P = model.nParameters;
-  if (!('kind' in metric)) {
-    if (typeof metric.value !== 'function' || typeof metric.gradient !== 'function') {
-      throw new TypeError('metric: a custom metric needs value(theta) and gradient(theta) functions');
-    }
-    const name = metric.name ?? 'custom';
-    return {
-      name,
-      value: async (t) => {
-        const v = await metric.value(t);
-        if (!Number.isFinite(v)) throw new RangeError(`metric ${name}: value(theta) returned ${v}`);
-        return v;
-      },
-      gradient: async (t) => {
-        const g = await metric.gradient(t);
-        if (!(g instanceof Float64Array) || g.length !== P) throw new RangeError(`metric ${name}: gradient(theta) must return a Float64Array of length ${P}`);
-        return g;
-      },
-    };
-  }
-  let X: Matrix;
-  let labels: Float64Array | undefined;
-  let weights: Float64Array | undefined;
-  let target: PointTarget;
-  switch (metric.kind) {
-    case 'testPrediction':
-      X = metric.X;
-      target = 'probability';
-      break;
-    case 'testLoss':
-      X = metric.X;
-      labels = model.labels(metric.y, X.rows, 'Metric.testLoss: y');
-      target = 'loss';
-      break;
-    case 'selfLoss':
-      X = model.X;
-      labels = model.y;
-      weights = model.weights;
-      target = 'loss';
-      break;
-    default:
-      X = Matrix.from(metric.x, 1, metric.x.length);
-      if (metric.kind === 'queryLoss') labels = model.labels([metric.y], 1, `${metric.name}: y`);
-      target = metric.kind === 'queryLoss' ? 'loss' : metric.kind === 'queryLogit' ? 'logit' : 'probability';
-  }
+  if (!('kind' in metric)) return bindCustomMetric(metric, P);
+  const points = metricPoints(metric, model);
+  const { X, y: labels, weights } = points;
+  const target: PointTarget = points.target === 'prediction' ? 'probability' : points.target;
   model.design(X, `${metric.name}: X`);
   const penalty = metric.kind === 'selfLoss' ? model.penaltyFor(model.weights) : 0;
   const K = model.options.classes - 1, p = model.blockSize, d = model.X.cols;

@@ -11,11 +11,11 @@
  */
 import type { Backend } from '../backend/types.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
-import { assertInteger, toIndexSet } from '../data/validate.ts';
+import { assertInteger } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
-import { softmaxRows } from '../models/classify.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
-import type { Effect, RemovalMethod, ScoreMethod, ScoreOptions, TopKOptions, TopKResult } from './analysis.ts';
+import type { ScoreMethod, ScoreOptions, TopKOptions, TopKResult } from './analysis.ts';
+import { checkMethod, emptyTopK, RemovalAnalysis } from './removal-analysis.ts';
 import type { BoundMetric, MetricSpec } from './metrics.ts';
 import { bindSoftmaxMetric, pointTarget, type PointTarget } from './multiclass-metrics.ts';
 import { luSolve, symmetricEigen, symmetricSqrt } from './small-dense.ts';
@@ -36,7 +36,7 @@ export interface MulticlassHessianFactorization {
  * blocks in place of the binary h_i, with IF, RIF (the exact single-removal Newton step), NS and
  * exact retrains, and the same scoring API as `Influence`.
  */
-export class MulticlassInfluence {
+export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
   readonly model: SoftmaxRegression;
   /** C - 1: the free classes (the last class is the reference). */
   readonly blocks: number;
@@ -72,6 +72,7 @@ export class MulticlassInfluence {
   private readonly pinned: Uint8Array;
 
   private constructor(model: SoftmaxRegression, f: MulticlassHessianFactorization, M: Float64Array, probabilities: Matrix, u?: Float64Array) {
+    super();
     this.model = model;
     this.factorization = f;
     this.backend = model.backendKernels();
@@ -177,31 +178,6 @@ export class MulticlassInfluence {
   }
 
   /**
-   * Number of training examples.
-   * @returns n
-   */
-  get n(): number {
-    return this.model.X.rows;
-  }
-
-  /**
-   * Delta_T: the (predicted, or for 'retrain' actual) parameter change when T is removed.
-   * @param T - indices of the removed training examples
-   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
-   * @returns Delta_T, one entry per parameter
-   */
-  async removalEffect(T: ArrayLike<number>, options: { method?: RemovalMethod } = {}): Promise<Float64Array> {
-    const method = checkMethod(options.method ?? 'rif', ['if', 'rif', 'ns', 'retrain'], 'removalEffect: method');
-    const rows = this.removalSet('removalEffect: T', T);
-    if (method === 'retrain') {
-      const refit = await this.retrain(rows);
-      return refit.theta.map((t, k) => t - this.model.theta[k]!);
-    }
-    if (method === 'ns') return this.newtonStep(rows);
-    return this.influenceStep(rows, method === 'rif');
-  }
-
-  /**
    * The exact refit without T (warm-started at the optimum; per-example: with the reduced penalty).
    * @param T - indices of the removed training examples
    * @returns the refitted model
@@ -211,43 +187,6 @@ export class MulticlassInfluence {
     const weights = this.model.weights.slice();
     for (const i of rows) weights[i] = 0;
     return this.model.refit({ weights });
-  }
-
-  /**
-   * {nonlinear, linear} effect of removing T on a metric.
-   * @param T - indices of the removed training examples
-   * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
-   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
-   * @returns f(theta + Delta) - f(theta) and grad f(theta)^T Delta
-   */
-  async effect(T: ArrayLike<number>, metric: MetricSpec, options: { method?: RemovalMethod } = {}): Promise<Effect> {
-    const [e] = await this.effects(T, [metric], options);
-    return e!;
-  }
-
-  /**
-   * {nonlinear, linear} effect of a given parameter change (for example an actual retrain's).
-   * @param delta - the parameter change
-   * @param metric - a `Metric.*` value or a custom `{ value, gradient }`
-   * @returns f(theta + delta) - f(theta) and grad f(theta)^T delta
-   */
-  async effectOfChange(delta: Float64Array, metric: MetricSpec): Promise<Effect> {
-    if (!(delta instanceof Float64Array) || delta.length !== this.model.nParameters) {
-      throw new RangeError(`effectOfChange: delta must be a Float64Array of length ${this.model.nParameters}`);
-    }
-    return effectOf(bindSoftmaxMetric(metric, this.model), this.model.theta, delta);
-  }
-
-  /**
-   * The same for several metrics, sharing one Delta_T.
-   * @param T - indices of the removed training examples
-   * @param metrics - the metrics
-   * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
-   * @returns one effect per metric
-   */
-  async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
-    const delta = await this.removalEffect(T, options);
-    return Promise.all(metrics.map((m) => effectOf(bindSoftmaxMetric(m, this.model), this.model.theta, delta)));
   }
 
   /**
@@ -290,11 +229,7 @@ export class MulticlassInfluence {
     assertMatrix('topK: Xq', Xq);
     const labels = yq === undefined ? undefined : this.model.labels(yq, Xq.rows, 'topK: yq');
     const n = this.n, kk = Math.min(k, n), m = Xq.rows;
-    const out: TopKResult = {
-      k: kk, queries: m,
-      topIndex: new Int32Array(m * kk), topValue: new Float64Array(m * kk),
-      bottomIndex: new Int32Array(m * kk), bottomValue: new Float64Array(m * kk),
-    };
+    const out = emptyTopK(m, kk);
     const order = new Int32Array(n);
     for (let first = 0; first < m; first += block) {
       const idx = Array.from({ length: Math.min(block, m - first) }, (_, j) => first + j);
@@ -319,10 +254,13 @@ export class MulticlassInfluence {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private removalSet(name: string, T: ArrayLike<number>): Uint32Array {
-    const rows = toIndexSet(name, T, this.n);
-    for (const i of rows) if (this.model.weights[i] === 0) throw new RangeError(`${name}: example ${i} has weight 0 (already removed)`);
-    return rows;
+  /**
+   * A metric bound to this model.
+   * @param metric - the metric
+   * @returns its value and gradient in theta
+   */
+  protected bind(metric: MetricSpec): BoundMetric {
+    return bindSoftmaxMetric(metric, this.model);
   }
 
   /** sum_{i in T} J_i^T coef_i (+ sum_{i in T} rho_i P theta when withShare). */
@@ -351,7 +289,7 @@ export class MulticlassInfluence {
     return this.run('solve', () => this.backend.choleskySolve({ factor, p: this.model.nParameters, rhs, nrhs }));
   }
 
-  private async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
+  protected async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
     if (!rescaled) return this.solve(this.assemble(rows, this.ifCoef, true));
     const finiteRows = Array.from(rows).filter((i) => !this.pinned[i]);
     const infinite = Array.from(rows).filter((i) => this.pinned[i]);
@@ -372,7 +310,7 @@ export class MulticlassInfluence {
    * parameter count: block Woodbury on the factor of H; otherwise (or per-example, whose
    * removed penalty share is full rank) the reduced Hessian is rebuilt and factored.
    */
-  private async newtonStep(rows: Uint32Array): Promise<Float64Array> {
+  protected async newtonStep(rows: Uint32Array): Promise<Float64Array> {
     const model = this.model, K = this.K, p = this.p, P = model.nParameters, d = model.X.cols;
     const G = this.assemble(rows, this.ifCoef, true);
     const t = rows.length, q = t * K;
@@ -516,19 +454,4 @@ function matmul(a: Float64Array, b: Float64Array, n: number): Float64Array {
     if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c]! += v * b[k * n + c]!;
   }
   return out;
-}
-
-async function effectOf(metric: BoundMetric, theta: Float64Array, delta: Float64Array): Promise<Effect> {
-  const grad = await metric.gradient(theta);
-  let linear = 0;
-  for (let k = 0; k < delta.length; k++) if (grad[k] !== 0 && delta[k] !== 0) linear += grad[k]! * delta[k]!;
-  if (!delta.every(Number.isFinite)) return { linear, nonlinear: linear };
-  const moved = theta.map((t, k) => t + delta[k]!);
-  const [after, before] = await Promise.all([metric.value(moved), metric.value(theta)]);
-  return { nonlinear: after - before, linear };
-}
-
-function checkMethod<T extends string>(v: unknown, allowed: readonly T[], name: string): T {
-  if (!allowed.includes(v as T)) throw new RangeError(`${name}: must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
-  return v as T;
 }

@@ -44,3 +44,48 @@ export function classIds(name: string, y: Float64Array | readonly number[], rows
   });
   return out;
 }
+
+/**
+ * What the multi-class models (softmax regression, the MLP) derive from their logits:
+ * probabilities, predicted classes and checked class ids.
+ */
+export abstract class LogitClassifier {
+  abstract readonly options: Readonly<{ classes: number }>;
+
+  /**
+   * Logits (n x C).
+   * @param X - inputs
+   * @param theta - parameters (default the fitted ones)
+   * @returns the n x C logits
+   */
+  abstract logits(X: Matrix, theta?: Float64Array): Promise<Matrix>;
+
+  /**
+   * Class probabilities (softmax of the logits).
+   * @param X - inputs
+   * @returns the n x C probabilities
+   */
+  async predictProba(X: Matrix): Promise<Matrix> {
+    return softmaxRows(await this.logits(X));
+  }
+
+  /**
+   * The most probable class of each row.
+   * @param X - inputs
+   * @returns one class id per row
+   */
+  async predict(X: Matrix): Promise<Float64Array> {
+    return argmaxRows(await this.logits(X));
+  }
+
+  /**
+   * Class ids checked against this model.
+   * @param y - class ids
+   * @param rows - expected number of labels
+   * @param name - argument name for error messages
+   * @returns the labels as a Float64Array
+   */
+  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
+    return classIds(name, y, rows, this.options.classes);
+  }
+}

@@ -8,7 +8,7 @@ import { resolveBackend, type Backend, type BackendName } from '../backend/index
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
-import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { classTrainingData, LogitClassifier } from './classify.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 import { loadMlp, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { retrainSubset, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
@@ -44,7 +44,7 @@ const MLP_OPTION_KEYS = optionKeys<MlpOptions>({
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
 
 /** A ReLU network with a softmax output, trained natively (docs/methods.md section 1). */
-export class MultilayerPerceptron implements AttributableModel {
+export class MultilayerPerceptron extends LogitClassifier implements AttributableModel {
   readonly kind = 'mlp' as const;
   readonly task = 'classification' as const;
   /** Retraining starts from a seeded random initialisation with seeded minibatches. */
@@ -58,6 +58,7 @@ export class MultilayerPerceptron implements AttributableModel {
   private readonly backend: Backend;
 
   private constructor(theta: Float64Array, X: Matrix, y: Float64Array, options: ResolvedMlpOptions) {
+    super();
     this.theta = theta;
     this.X = X;
     this.y = y;
@@ -173,17 +174,6 @@ export class MultilayerPerceptron implements AttributableModel {
   }
 
   /**
-   * Class ids checked against this model.
-   * @param y - class ids
-   * @param rows - expected number of labels
-   * @param name - argument name for error messages
-   * @returns the labels as a Float64Array
-   */
-  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
-    return classIds(name, y, rows, this.options.classes);
-  }
-
-  /**
    * Throws a RangeError naming `name` when X does not have the model's inputs.
    * @param X - data matrix
    * @param name - argument name for error messages
@@ -229,24 +219,6 @@ export class MultilayerPerceptron implements AttributableModel {
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const g = await this.call('logits', () => this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }));
     return new Matrix(g, X.rows, this.options.classes);
-  }
-
-  /**
-   * Class probabilities (softmax of the logits).
-   * @param X - inputs
-   * @returns the n x C probabilities
-   */
-  async predictProba(X: Matrix): Promise<Matrix> {
-    return softmaxRows(await this.logits(X));
-  }
-
-  /**
-   * The most probable class of each row.
-   * @param X - inputs
-   * @returns one class id per row
-   */
-  async predict(X: Matrix): Promise<Float64Array> {
-    return argmaxRows(await this.logits(X));
   }
 
   /**

@@ -8,11 +8,12 @@ import { resolveBackend, type Backend, type BackendName } from '../backend/index
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
-import { argmaxRows, classIds, classTrainingData, softmaxRows } from './classify.ts';
+import { classTrainingData, LogitClassifier } from './classify.ts';
 import { loadSoftmax, saveModel, type ArtifactLoadOptions, type ArtifactSaveOptions } from '../artifacts/models.ts';
 import { fitDiagnostics, type FitDiagnostics } from './glm.ts';
 import { retrainWeights, type AttributableModel, type ModelOutput, type RetrainRequest } from './model.ts';
 import { logSumExp } from '../numerics.ts';
+import { logitStatistics } from '../daunce/logit-statistics.ts';
 import type { Regularization } from './options.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
@@ -53,7 +54,7 @@ interface Resolved {
 }
 
 /** Multinomial (softmax) regression fitted exactly by Newton (docs/methods.md section 1). */
-export class SoftmaxRegression implements AttributableModel {
+export class SoftmaxRegression extends LogitClassifier implements AttributableModel {
   readonly kind = 'softmax' as const;
   readonly task = 'classification' as const;
   /** Refits are exact (Newton from the current optimum): no seed is involved. */
@@ -71,6 +72,7 @@ export class SoftmaxRegression implements AttributableModel {
   private readonly backend: Backend;
 
   private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics, totalWeight: number) {
+    super();
     this.theta = theta;
     this.X = X;
     this.y = y;
@@ -118,7 +120,7 @@ export class SoftmaxRegression implements AttributableModel {
    * @returns the model, bit-identical to the one saved
    */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
-    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d) => new SoftmaxRegression(t, X, y, w, o, d, w.reduce((a, b) => a + b, 0)));
+    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d, W) => new SoftmaxRegression(t, X, y, w, o, d, W));
   }
 
   /**
@@ -161,17 +163,6 @@ export class SoftmaxRegression implements AttributableModel {
   }
 
   /**
-   * Class ids checked against this model.
-   * @param y - class ids
-   * @param rows - expected number of labels
-   * @param name - argument name for error messages
-   * @returns the labels as a Float64Array
-   */
-  labels(y: Float64Array | readonly number[], rows: number, name = 'y'): Float64Array {
-    return classIds(name, y, rows, this.options.classes);
-  }
-
-  /**
    * Logits (n x C; the reference class's is 0).
    * @param X - inputs
    * @param theta - parameters (default the fitted ones)
@@ -181,24 +172,6 @@ export class SoftmaxRegression implements AttributableModel {
     const design = this.design(X);
     const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
     return new Matrix(z, X.rows, this.options.classes);
-  }
-
-  /**
-   * Class probabilities (softmax of the logits).
-   * @param X - inputs
-   * @returns the n x C probabilities
-   */
-  async predictProba(X: Matrix): Promise<Matrix> {
-    return softmaxRows(await this.logits(X));
-  }
-
-  /**
-   * The most probable class of each row.
-   * @param X - inputs
-   * @returns one class id per row
-   */
-  async predict(X: Matrix): Promise<Float64Array> {
-    return argmaxRows(await this.logits(X));
   }
 
   /**
@@ -215,6 +188,31 @@ export class SoftmaxRegression implements AttributableModel {
       const row = z.row(i);
       return logSumExp(row) - row[labels[i]!]!;
     });
+  }
+
+  /**
+   * Gradients of the true-class margin f = z_y - logsumexp_{c != y} z_c = log p_y - log(1 - p_y)
+   * (TRAK's output, as for the MLP), n x P: block c of row i is (df/dz_c) a_i for the C - 1 free
+   * logits, df/dz_c = [c = y] - p_c / (1 - p_y) (docs/methods.md section 5).
+   * @param X - inputs
+   * @param y - class ids
+   * @returns the n x P gradient matrix
+   */
+  async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
+    const z = await this.logits(X); // checks X before its rows are read
+    const labels = this.labels(y, X.rows);
+    const C = this.options.classes, free = C - 1, p = this.blockSize, d = X.cols, P = this.nParameters;
+    const { dMargin } = logitStatistics(z.data, labels, C, free);
+    const G = new Float64Array(X.rows * P);
+    for (let i = 0; i < X.rows; i++) {
+      const x = X.data.subarray(i * d, (i + 1) * d);
+      for (let c = 0; c < free; c++) {
+        const s = dMargin[i * free + c]!, at = i * P + c * p;
+        for (let j = 0; j < d; j++) G[at + j] = s * x[j]!;
+        if (p > d) G[at + d] = s;
+      }
+    }
+    return new Matrix(G, X.rows, P);
   }
 
   /**

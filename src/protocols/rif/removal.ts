@@ -15,8 +15,11 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { appendJsonLines, readJsonLines } from '../../io/json-lines.ts';
 import { lockDirectory, type DirectoryLock } from '../../io/lock.ts';
 import { Influence } from '../../influence/analysis.ts';
+import type { MulticlassInfluence } from '../../influence/multiclass.ts';
 import { Metric, type MetricSpec } from '../../influence/metrics.ts';
 import { LogisticRegression } from '../../models/logistic.ts';
+import { SoftmaxRegression } from '../../models/softmax.ts';
+import { classIds } from '../../models/classify.ts';
 import type { Regularization } from '../../models/options.ts';
 import { mixSeed, seededRandom, shuffleInPlace } from '../../random.ts';
 import { sha256Hex } from '../../hash.ts';
@@ -33,7 +36,12 @@ export { BENCHMARK_METRICS, ESTIMATES, type BenchmarkMetric, type Estimate };
 /** Options of `benchmarkRemoval`. */
 export interface RemovalBenchmarkOptions {
   data: LabelledData;
-  /** L2 penalty of the logistic model (sum form). Default 1e-2. */
+  /**
+   * 'logistic' (default; labels 0/1) or 'softmax': multinomial regression on class ids
+   * 0..C-1 (C = the largest label + 1), whose influence uses leverage blocks.
+   */
+  model?: BenchmarkModel;
+  /** L2 penalty of the model (sum form). Default 1e-2. */
   lambda?: number;
   regularization?: Regularization;
   /** Fraction of the data held out for testing. Default 0.2. */
@@ -57,9 +65,14 @@ export interface RemovalBenchmarkOptions {
 }
 
 export const REMOVAL_BENCHMARK_OPTION_KEYS = optionKeys<RemovalBenchmarkOptions>({
-  data: true, lambda: true, regularization: true, testFraction: true, sizes: true, strategies: true, metrics: true,
+  data: true, model: true, lambda: true, regularization: true, testFraction: true, sizes: true, strategies: true, metrics: true,
   testHighestLoss: true, testRandom: true, seed: true, out: true, signal: true, onProgress: true, queue: true,
 });
+
+/** The models the protocol fits. */
+export const BENCHMARK_MODELS = ['logistic', 'softmax'] as const;
+/** One of `BENCHMARK_MODELS`. */
+export type BenchmarkModel = (typeof BENCHMARK_MODELS)[number];
 
 /** One line of records.jsonl: one metric of one removal set. */
 export interface RemovalRecord {
@@ -181,8 +194,12 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   for (const m of metricNames) if (!BENCHMARK_METRICS.includes(m)) throw new RangeError(`benchmarkRemoval: unknown metric '${m}' (expected ${BENCHMARK_METRICS.join(', ')})`);
   const highest = assertInteger('benchmarkRemoval: testHighestLoss', options.testHighestLoss ?? 50, 0);
   const randomCount = assertInteger('benchmarkRemoval: testRandom', options.testRandom ?? 50, 0);
+  const kind = options.model ?? 'logistic';
+  if (!BENCHMARK_MODELS.includes(kind)) throw new RangeError(`benchmarkRemoval: unknown model '${String(kind)}' (expected ${BENCHMARK_MODELS.join(', ')})`);
   const config = {
     format: RECORD_FORMAT,
+    // Logistic runs keep the configuration they had before the model option, so they still resume.
+    ...(kind === 'logistic' ? {} : { model: kind }),
     dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
     testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
     // The data's content: an edited file with the same name must not resume the old records.
@@ -196,8 +213,7 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const { trainIdx, testIdx } = splitIndices(data.X.rows, testFraction, seed);
   const nTest = testIdx.length;
   const X = data.X.selectRows(trainIdx), y = Float64Array.from(trainIdx, (i) => data.y[i]!);
-  const model = await LogisticRegression.fit(X, y, { lambda, regularization: options.regularization ?? 'fixed' });
-  const influence = await Influence.of(model);
+  const { model, influence, losses } = await fitModel(kind, X, y, data.y, lambda, options.regularization ?? 'fixed');
   const n = X.rows;
 
   // Test subset: the highest-loss test points plus random others.
@@ -217,11 +233,10 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
     'self-loss': Metric.selfLoss(),
   };
   const specs = metricNames.map((m) => metricSpecs[m]);
-  const pw = await model.trainingPointwise();
   const ifCache = new Map<string, Promise<Float64Array>>();
   const ctx = {
     influence,
-    losses: pw.loss,
+    losses,
     ifScores: (m: 'test-loss' | 'test-prediction') => {
       if (!ifCache.has(m)) ifCache.set(m, influence.metricScores(metricSpecs[m], { method: 'if' }));
       return ifCache.get(m)!;
@@ -280,8 +295,20 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   return { config, records, summary: summarize(records), retrainsRun, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The protocol's model, its influence analysis and its training losses. */
+async function fitModel(kind: BenchmarkModel, X: Matrix, y: Float64Array, allLabels: Float64Array | readonly number[], lambda: number, regularization: Regularization) {
+  if (kind === 'softmax') {
+    // Classes from every label, so a class seen only in the test split is still a class.
+    const classes = classIds('benchmarkRemoval: data.y', allLabels, allLabels.length).reduce((c, v) => Math.max(c, v + 1), 2);
+    const model = await SoftmaxRegression.fit(X, y, { lambda, regularization, classes });
+    return { model, influence: await Influence.of(model), losses: await model.losses(X, y) };
+  }
+  const model = await LogisticRegression.fit(X, y, { lambda, regularization });
+  return { model, influence: await Influence.of(model) as Influence | MulticlassInfluence, losses: (await model.trainingPointwise()).loss };
+}
+
 /** The exact retrain of one unit in this process (what a worker runs for a queued unit). */
-async function retrainLocally(influence: Influence, T: number[]): Promise<{ theta: Float64Array; iterations: number; seconds: number }> {
+async function retrainLocally(influence: Influence | MulticlassInfluence, T: number[]): Promise<{ theta: Float64Array; iterations: number; seconds: number }> {
   const t0 = performance.now();
   const refit = await influence.retrain(T);
   const iterations = refit.diagnostics.chordIterations + refit.diagnostics.newtonIterations;

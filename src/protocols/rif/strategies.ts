@@ -3,7 +3,7 @@
  * training indices from its own seeded generator, so a set is the same whatever ran before
  * it (what makes resumed runs identical to uninterrupted ones).
  */
-import type { Influence } from '../../influence/analysis.ts';
+import type { Matrix } from '../../data/matrix.ts';
 import { shuffleInPlace } from '../../random.ts';
 
 /** The removal strategies of the RIF protocol (docs/methods.md section 5). */
@@ -22,7 +22,8 @@ export type Strategy = (typeof STRATEGIES)[number];
 
 /** What the strategies read: the influence analysis, training losses and IF scores. */
 export interface StrategyContext {
-  influence: Influence;
+  /** The analysis (binary or multiclass): the strategies read its model's training inputs. */
+  influence: { readonly model: { readonly X: Matrix } };
   /** Training losses at the fit. */
   losses: Float64Array;
   /** Lazily computed IF scores of single removals on the test-subset metrics. */
