@@ -117,4 +117,40 @@ export const MUTANTS: Mutant[] = [
       },
     ],
   },
+  {
+    id: 'trak-ignores-weights',
+    bug: "TRAK drops the example's weight w_i from (1 - p_i) w_i",
+    tests: ['test/references-trak.test.ts'],
+    edits: [{ find: 'return l.map((v, i) => -Math.expm1(-v) * (w ? w[i]! : 1));', replace: 'return l.map((v) => -Math.expm1(-v));' }],
+  },
+  {
+    id: 'trak-ensemble-sums',
+    bug: 'the TRAK ensemble sums its members instead of averaging them',
+    tests: ['test/references-trak.test.ts'],
+    edits: [{ find: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]! / ensemble;', replace: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]!;' }],
+  },
+  {
+    id: 'daunce-linear-term-sign',
+    bug: "the MLP's Daunce-E/T first-order term gets the wrong sign: +(2 xi - 1) instead of -(2 xi - 1)",
+    tests: ['test/references-mlp.test.ts'],
+    edits: [{ find: "const coef = variant === 'hessian' ? -2 * xi : -(2 * xi - 1);", replace: "const coef = variant === 'hessian' ? -2 * xi : 2 * xi - 1;" }],
+  },
+  {
+    id: 'mlp-momentum-ignored',
+    bug: 'SGD ignores its momentum (v = grad instead of v = mu v + grad)',
+    tests: ['test/references-mlp.test.ts'],
+    edits: [{ find: 'm1[k] = o.momentum * m1[k] + gk;', replace: 'm1[k] = gk;' }],
+  },
+  {
+    id: 'evaluate-ignores-trak-models',
+    bug: 'evaluateMethods runs TRAK with one model whatever trakModels says',
+    tests: ['test/evaluate-options.test.ts'],
+    edits: [{ find: 'ensemble: o.trakModels ?? 1,', replace: 'ensemble: 1,' }],
+  },
+  {
+    id: 'lds-ignores-seeds',
+    bug: "the ground truth of a stochastic model retrains once per subset whatever seeds says",
+    tests: ['test/evaluate-options.test.ts'],
+    edits: [{ find: "const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;", replace: 'const seeds = 1;' }],
+  },
 ];
