@@ -93,9 +93,8 @@ test('MLP rejects bad arguments', async () => {
   await assert.rejects(MultilayerPerceptron.fit(X, y, { learningRate: 1e6, optimizer: 'sgd', epochs: 50 }), /diverged|non-finite/);
 });
 
-test('MLP margin gradients match finite differences; TRAK on the MLP at the gradients\' rank equals the unprojected formula; subset removal runs', async () => {
+test('MLP margin gradients match finite differences; TRAK on the MLP at the gradients\' rank equals the unprojected formula', async () => {
   const { trakScores } = await import('../src/evaluation/trak.ts');
-  const { subsetRemoval } = await import('../src/evaluation/subset-removal.ts');
   const { solveDense } = await import('./helpers.ts');
   const { X, y } = tinyData(80, 3, 3, 7);
   const model = await MultilayerPerceptron.fit(X, y, { hidden: [4], classes: 3, epochs: 20, batchSize: 16, learningRate: 1e-2, seed: 1 });
@@ -128,6 +127,4 @@ test('MLP margin gradients match finite differences; TRAK on the MLP at the grad
       assert.ok(Math.abs(scores[i * 2 + j]! - expected) < 1e-5 * (1 + Math.abs(expected)), `TRAK ${i},${j}: ${scores[i * 2 + j]} vs ${expected}`);
     }
   }
-  const removal = await subsetRemoval({ model, queries: { X: q.X, y: q.y }, scores, sizes: [5], seeds: 2 }).catch((e: Error) => e);
-  assert.ok(removal instanceof Error ? /gets no query right/.test(removal.message) : removal.curve[0]!.flipped >= 0 && removal.curve[0]!.flipped <= 1);
 });

@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultilayerPerceptron, daunce, drawPerturbation } from '../src/index.ts';
+import { MultilayerPerceptron, daunce, drawPerturbation, subsetRemoval } from '../src/index.ts';
+import { mixSeed, seededRandom } from '../src/random.ts';
 import { mlpPerturbable } from '../src/daunce/mlp-perturbable.ts';
-import { jsLoss, jsMargin, tinyData } from './mlp-reference.ts';
+import { jsLogits, jsLoss, jsMargin, tinyData } from './mlp-reference.ts';
 
 const H = 1e-6;
 
@@ -139,5 +140,35 @@ test('Daunce on the MLP (ratio 0.5, trak variant): covariance and correlation eq
       assert.ok(Math.abs(covariance[i * 4 + j]! - c) < 1e-9 * (1 + Math.abs(c)), `covariance ${i},${j}: ${covariance[i * 4 + j]} vs ${c}`);
       assert.ok(Math.abs(correlation[i * 4 + j]! - r) < 1e-7, `correlation ${i},${j}: ${correlation[i * 4 + j]} vs ${r}`);
     }
+  }
+});
+
+test('subset removal on the MLP: the flipped fraction of correct queries after removing the top-N summed scores, averaged over seeded retrains (JS predictions)', async () => {
+  const n = 60, seed = 4, seeds = 2, sizes = [5, 12];
+  const { X, y } = tinyData(n, 3, 3, 26);
+  const model = await MultilayerPerceptron.fit(X, y, { hidden: [6], classes: 3, epochs: 30, batchSize: 10, learningRate: 0.05, seed: 2 });
+  const rows = Array.from({ length: 10 }, (_, j) => j * 6);
+  const q = { X: X.selectRows(rows), y: Float64Array.from(rows, (i) => y[i]!) };
+  const r = seededRandom(77);
+  const scores = Float64Array.from({ length: n * 10 }, () => r() - 0.5);
+  const result = await subsetRemoval({ model, queries: q, scores, sizes, seeds, seed });
+  const argmax = (v: number[]) => v.indexOf(Math.max(...v));
+  const predict = (theta: ArrayLike<number>) => rows.map((_, j) => argmax(jsLogits(theta, [3, 6, 3], q.X.row(j))));
+  const correct = predict(model.theta).flatMap((c, j) => (c === q.y[j] ? [j] : []));
+  assert.ok(correct.length > 0);
+  assert.equal(result.correctQueries, correct.length);
+  const total = Array.from({ length: n }, (_, i) => correct.reduce((s, j) => s + scores[i * 10 + j]!, 0));
+  const order = Array.from(total.keys()).sort((a, b) => total[b]! - total[a]! || a - b);
+  for (const [t, N] of sizes.entries()) {
+    const removed = new Set(order.slice(0, N));
+    const keep = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !removed.has(i)));
+    let flipped = 0;
+    for (let s = 0; s < seeds; s++) {
+      const retrained = await model.retrain({ subset: keep, seed: mixSeed(seed, 'subset-removal', N, s) });
+      const after = predict(retrained.theta);
+      flipped += correct.filter((j) => after[j] !== q.y[j]).length / correct.length / seeds;
+    }
+    assert.equal(result.curve[t]!.N, N);
+    assert.ok(Math.abs(result.curve[t]!.flipped - flipped) < 1e-12, `N = ${N}: ${result.curve[t]!.flipped} vs ${flipped}`);
   }
 });
