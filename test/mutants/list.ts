@@ -72,13 +72,13 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'woodbury-sign',
     bug: 'the Woodbury Newton step adds the correction with the wrong sign',
-    tests: ['test/influence.test.ts'],
+    tests: ['test/references-ns.test.ts'],
     edits: [{ find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);', replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);' }],
   },
   {
     id: 'ns-drops-penalty-share',
     bug: 'the refactorised Newton step keeps the removed penalty shares (as the RIF paper code does)',
-    tests: ['test/influence.test.ts'],
+    tests: ['test/references-ns.test.ts'],
     edits: [{ find: 'for (std::size_t j = 0; j < a.d; ++j) factor_[j + j * p_] -= shift;', replace: '' }],
   },
   {
