@@ -87,7 +87,7 @@ test('a failing baseline (here a test file that does not exist) stops the run be
 
 test('the time limit gives a timeout, not a kill', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'tdakit-mutants-')), 'report.json');
-  const [cmd, argv] = runner('--only', 'add-off-by-one', '--timeout-min', '0.05', '--out', out);
+  const [cmd, argv] = runner('--only', 'add-off-by-one', '--timeout-min', '0.25', '--out', out);
   const r = spawnSync(cmd, argv, { encoding: 'utf8' });
   assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
   const report = JSON.parse(readFileSync(out, 'utf8')) as { mutants: { status: string }[] };
