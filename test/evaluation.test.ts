@@ -17,7 +17,8 @@ test('Spearman equals 1 - 6 sum d^2 / (n (n^2 - 1)) without ties, and handles ti
   const rx = rank(x), ry = rank(y);
   const d2 = rx.reduce((s, v, i) => s + (v - ry[i]!) ** 2, 0);
   assert.ok(Math.abs(spearman(x, y) - (1 - (6 * d2) / (50 * (50 * 50 - 1)))) < 1e-12);
-  assert.equal(spearman([1, 2, 2, 3], [1, 2, 2, 3]), 1);
+  // Ties: x's ranks are 1, 2.5, 2.5, 4 (the minimum rank, 1, 2, 2, 4, would give -2.5 / sqrt(23.75)).
+  assert.ok(Math.abs(spearman([1, 2, 2, 3], [4, 3, 1, 2]) - -3 / Math.sqrt(22.5)) < 1e-12);
 });
 
 test('LDS: exact IF on a real logistic regression is high, random scores are near 0; the cache retrains nothing', async () => {

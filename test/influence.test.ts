@@ -134,8 +134,6 @@ test('metrics: gradients match finite differences of their values; effects are c
     // Directional finite difference of the metric along Delta equals the linear effect.
     const h = 1e-6;
     const e = effects[j]!;
-    const plus = await inf.effect(T, { value: async () => 0, gradient: async () => new Float64Array(6) }); // custom metric path
-    assert.equal(plus.linear, 0);
     const bound = (await import('../src/influence/metrics.ts')).bindMetric(m, model);
     const fp = await bound.value(model.theta.map((t, k) => t + h * delta[k]!));
     const fm = await bound.value(model.theta.map((t, k) => t - h * delta[k]!));
@@ -144,6 +142,12 @@ test('metrics: gradients match finite differences of their values; effects are c
     const nonlinear = (await bound.value(model.theta.map((t, k) => t + delta[k]!))) - (await bound.value(model.theta));
     assert.ok(Math.abs(nonlinear - e.nonlinear) < 1e-12 * (1 + Math.abs(nonlinear)));
   }
+  // A custom linear metric c^T theta: both effects are c^T Delta.
+  const c = Float64Array.from({ length: 6 }, (_, k) => k - 2.5);
+  const linearMetric = { value: async (t: Float64Array) => t.reduce((s, v, k) => s + c[k]! * v, 0), gradient: async () => c };
+  const custom = await inf.effect(T, linearMetric, { method: 'ns' });
+  const cDelta = c.reduce((s, v, k) => s + v * delta[k]!, 0);
+  assert.ok(Math.abs(cDelta) > 1e-3 && Math.abs(custom.linear - cDelta) < 1e-12 && Math.abs(custom.nonlinear - cDelta) < 1e-12, `custom metric: ${custom.linear}, ${custom.nonlinear} vs ${cDelta}`);
   // Self-loss is stationary at the optimum: its linear effect vanishes.
   assert.ok(Math.abs(effects[2]!.linear) < 1e-9);
   assert.ok(effects[2]!.nonlinear > 0);
