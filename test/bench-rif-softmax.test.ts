@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { benchmarkRemoval, loadSpamAssassin, SoftmaxRegression, type RemovalRecord } from '../src/index.ts';
+import { benchmarkRemoval, BENCHMARK_MODELS, loadSpamAssassin, SoftmaxRegression, type RemovalRecord } from '../src/index.ts';
 import { loadMnist } from '../src/datasets/mnist.ts';
 import { splitIndices } from '../src/protocols/rif/removal.ts';
 import { rowOf } from './helpers.ts';
@@ -84,4 +84,13 @@ test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, sum
   for (const r of single) assert.ok(Math.abs(r.rif.nonlinear - r.ns.nonlinear) <= 1e-8 * (Math.abs(r.ns.nonlinear) + 1e-9), `${r.strategy} ${r.metric}`);
   await assert.rejects(run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'bench', 'rif', '--model', 'softmax', '--dataset', csv, '--label', 'digit', '--poison', '3', '--out', join(dir, 'p')]),
     (e: { code?: number; stderr?: string }) => e.code === 1 && /--poison: the poisoning check flips binary labels; it needs --model logistic/.test(e.stderr ?? ''));
+});
+
+test('BENCHMARK_MODELS lists the models the protocol fits, and any other model is refused by name', async () => {
+  assert.deepEqual([...BENCHMARK_MODELS], ['logistic', 'softmax']);
+  const data = { name: 'tiny', X: (await loadMnist({ pool: 4 })).X.selectRows([0, 1, 2, 3]), y: Float64Array.from([0, 1, 0, 1]) };
+  await assert.rejects(
+    benchmarkRemoval({ data, model: 'mlp' as never, lambda: 1, sizes: [0.25], out: join(dir, 'refused') }),
+    /benchmarkRemoval: unknown model 'mlp' \(expected logistic, softmax\)/,
+  );
 });
