@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortError } from '../errors.ts';
-import { closeClients, probeRedis, ReconnectPolicy, redact, RedisUnavailableError, resolveConnection, settlesWithin, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { answers, closeClients, probeRedis, ReconnectPolicy, redact, RedisUnavailableError, resolveConnection, settlesWithin, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBundle, pathInsideRoot, publishData, type Bundle, type DatasetRef } from './dataset.ts';
@@ -213,6 +213,8 @@ export class QueueRun {
     if (this.closed) return;
     clearInterval(this.watchdog);
     this.signal?.removeEventListener('abort', this.onAbort);
+    // Redis gone (say, an abort after it died): the clean-up steps below then fail at once instead of each waiting out its bound.
+    if (!this.reconnects.stopped && !(await answers(this.redis, 1000))) this.reconnects.stop();
     if (succeeded) {
       await bounded(this.redis.srem(runsKey(this.prefix), this.runId));
       await bounded(this.queue.obliterate({ force: true }));
