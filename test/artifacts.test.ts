@@ -235,6 +235,11 @@ test('an edited byte in any chunk of a large array is caught while reading ahead
   }
 });
 
+test('loaded training data is in shared memory, which native calls read in place (no copy per call)', async () => {
+  const loaded = await Influence.load(influenceDir);
+  assert.ok(loaded.model.X.data.buffer instanceof SharedArrayBuffer, 'X in a SharedArrayBuffer');
+});
+
 test('arrays are read in chunks of any size with the same result', async () => {
   const a = await LogisticRegression.load(influenceDir, { chunkBytes: 777 });
   same(a.X.data, logistic.X.data, 'X read in 777-byte chunks');

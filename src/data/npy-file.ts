@@ -13,6 +13,12 @@ export interface NpyFileOptions {
   chunkBytes?: number;
   /** Receives every byte of the file in order (header included), for checksums. */
   onBytes?: (chunk: Uint8Array) => void;
+  /**
+   * Little-endian float64 data in a SharedArrayBuffer: native calls read such arrays in place
+   * instead of copying them per call (a buffer that cannot be detached or resized needs no
+   * private copy), which matters for training data scored against again and again.
+   */
+  shared?: boolean;
 }
 
 export interface NpyFileArray extends NpyArray {
@@ -44,8 +50,8 @@ export async function readNpyFile(path: string, options: NpyFileOptions = {}): P
     let position = header.dataOffset;
     let data: Float64Array;
     if (header.dtype === 'f8' && header.littleEndian) {
-      // Straight into the result's memory, left unzeroed: every byte is read below, or we throw.
-      data = new Float64Array(Buffer.allocUnsafeSlow(dataBytes).buffer, 0, header.count);
+      // Straight into the result's memory (unzeroed when private: every byte is read below, or we throw).
+      data = new Float64Array(options.shared ? new SharedArrayBuffer(dataBytes) : Buffer.allocUnsafeSlow(dataBytes).buffer, 0, header.count);
       const target = new Uint8Array(data.buffer, 0, dataBytes);
       const chunk = (at: number) => target.subarray(at, Math.min(at + chunkBytes, dataBytes));
       let reading = dataBytes > 0 ? readInto(fh, chunk(0), position, path) : undefined;
