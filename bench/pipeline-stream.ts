@@ -19,11 +19,29 @@ const count = Number(countText), k = Number(kText), batchSize = Number(batchText
 const rssMiB = () => process.memoryUsage.rss() / 2 ** 20;
 const peakMiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 
+/**
+ * dgemm's GFLOP per CPU-second (user + system time of this process, all threads): on a shared
+ * machine the wall-clock rate depends on what else runs, the work per CPU-second much less.
+ * The difference of two runs cancels the set-up of the matrices: 4 extra 2048^3 products.
+ */
+const cpuSeconds = (since: NodeJS.CpuUsage) => { const c = process.cpuUsage(since); return (c.user + c.system) / 1e6; };
+async function dgemmPerCpuSecond(): Promise<number> {
+  let c = process.cpuUsage();
+  await nativeAddon().dgemmRate({ size: 2048, reps: 1 });
+  const one = cpuSeconds(c);
+  c = process.cpuUsage();
+  await nativeAddon().dgemmRate({ size: 2048, reps: 5 });
+  return (4 * 2 * 2048 ** 3) / 1e9 / (cpuSeconds(c) - one);
+}
+
 // The machine is shared: the GEMM floor is measured right before and after the stream.
 const dgemmBefore = await nativeAddon().dgemmRate({ size: 2048, reps: 3 });
+const dgemmCpuBefore = await dgemmPerCpuSecond();
 let t0 = performance.now();
+let c0 = process.cpuUsage();
 const influence = await Influence.load(artifact!);
 const loadSeconds = (performance.now() - t0) / 1000;
+const loadCpuSeconds = cpuSeconds(c0);
 const afterLoadMiB = rssMiB();
 
 /** Query records read 1,024 rows at a time (never the whole file). */
@@ -56,6 +74,7 @@ const samples: { queries: number; rssMiB: number }[] = [];
 let done = 0, bytes = 0;
 const firstTop: number[][] = [];
 t0 = performance.now();
+c0 = process.cpuUsage();
 await pipeline(
   Readable.from(records(), { highWaterMark: 64 }),
   attributionStream(influence, { k, batchSize }),
@@ -70,5 +89,7 @@ await pipeline(
   }),
 );
 const seconds = (performance.now() - t0) / 1000;
+const streamCpuSeconds = cpuSeconds(c0);
 const dgemmAfter = await nativeAddon().dgemmRate({ size: 2048, reps: 3 });
-console.log(JSON.stringify({ dgemmBefore, dgemmAfter, loadSeconds, afterLoadMiB, seconds, queries: done, ndjsonBytes: bytes, samples, peakMiB: peakMiB(), firstTop }));
+const dgemmCpuAfter = await dgemmPerCpuSecond();
+console.log(JSON.stringify({ dgemmBefore, dgemmAfter, dgemmCpuBefore, dgemmCpuAfter, loadSeconds, loadCpuSeconds, streamCpuSeconds, afterLoadMiB, seconds, queries: done, ndjsonBytes: bytes, samples, peakMiB: peakMiB(), firstTop }));

@@ -6,12 +6,12 @@
  * The same run times numpy doing the same scoring from the same artifact files (blocked GEMM +
  * argpartition) and measures this machine's dgemm rate (the GEMM floor).
  *
- *   npm run bench:pipeline [-- --n 100000 --d 512 --queries 100000 --numpy-queries 20000 --batch 1024]
+ *   npm run bench:pipeline [-- --n 100000 --d 512 --queries 100000 --numpy-queries 20000 --batch 2048]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '100000' }, d: { type: 'string', default: '512' }, queries: { type: 'string', default: '100000' },
-    'numpy-queries': { type: 'string', default: '20000' }, batch: { type: 'string', default: '1024' }, k: { type: 'string', default: '10' },
+    'numpy-queries': { type: 'string', default: '20000' }, batch: { type: 'string', default: '2048' }, k: { type: 'string', default: '10' },
   },
 });
 const n = Number(values.n), d = Number(values.d), m = Number(values.queries), mNumpy = Math.min(m, Number(values['numpy-queries']));
@@ -77,7 +77,7 @@ await lf.close();
 const stream = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(here, 'pipeline-stream.ts'), artifact, queriesFile, labelsFile, String(m), String(k), String(batch)], {
   maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
 }).toString()) as {
-  dgemmBefore: number; dgemmAfter: number; loadSeconds: number; afterLoadMiB: number; seconds: number; queries: number; ndjsonBytes: number; samples: { queries: number; rssMiB: number }[]; peakMiB: number; firstTop: number[][];
+  dgemmBefore: number; dgemmAfter: number; dgemmCpuBefore: number; dgemmCpuAfter: number; loadSeconds: number; loadCpuSeconds: number; streamCpuSeconds: number; afterLoadMiB: number; seconds: number; queries: number; ndjsonBytes: number; samples: { queries: number; rssMiB: number }[]; peakMiB: number; firstTop: number[][];
 };
 const numpy = JSON.parse(execFileSync('python3', [join(here, 'reference', 'stream_reference.py'), artifact, queriesFile, labelsFile, String(mNumpy), String(k), '256'], {
   maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
@@ -89,20 +89,30 @@ const flopsPerQuery = 2 * n * p; // the score GEMM; the solves add 2 p^2 per que
 const qps = stream.queries / stream.seconds, numpyQps = numpy.queries / numpy.seconds;
 // The floor the stream ran against: the mean of the rates measured just before and after it.
 const floor = (stream.dgemmBefore + stream.dgemmAfter) / 2;
+// The same per CPU-second (all threads of the process): less sensitive to what else runs.
+const cpuFloor = (stream.dgemmCpuBefore + stream.dgemmCpuAfter) / 2;
+const gflopsPerCpuSecond = (stream.queries * flopsPerQuery) / 1e9 / stream.streamCpuSeconds;
 const rss = stream.samples.map((s) => s.rssMiB);
 const agreement = numpy.firstTop.filter((t, j) => t.join() === stream.firstTop[j]!.join()).length;
 const result = {
   date: new Date().toISOString(),
-  machine: 'the project machine (2 cores), shared with ~8 other helpers during the run: timings are noisy',
+  machine: 'the project machine (2 cores), shared with other helpers during the run: timings are noisy',
+  loadAverage: loadavg(),
   blas: addon.blasInfo().config.trim(),
   OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? '(unset)',
   dgemmGflops: { atStart: dgemm, beforeStream: stream.dgemmBefore, afterStream: stream.dgemmAfter },
+  dgemmGflopsPerCpuSecond: { beforeStream: stream.dgemmCpuBefore, afterStream: stream.dgemmCpuAfter },
   n, d, k, batch, queries: stream.queries,
   fitSeconds, saveSeconds,
   artifactLoadSeconds: stream.loadSeconds,
+  artifactLoadCpuSeconds: stream.loadCpuSeconds,
   queriesPerSecond: qps,
   gflops: (qps * flopsPerQuery) / 1e9,
   fractionOfDgemm: (qps * flopsPerQuery) / 1e9 / floor,
+  streamCpuSeconds: stream.streamCpuSeconds,
+  coresUsedOnAverage: stream.streamCpuSeconds / stream.seconds,
+  gflopsPerCpuSecond,
+  fractionOfDgemmPerCpuSecond: gflopsPerCpuSecond / cpuFloor,
   gemmFloorQueriesPerSecond: (floor * 1e9) / flopsPerQuery,
   rssAfterLoadMiB: stream.afterLoadMiB,
   rssAlongStreamMiB: stream.samples,
@@ -117,7 +127,9 @@ console.log(
   `stream: ${stream.queries} queries in ${stream.seconds.toFixed(1)} s = ${qps.toFixed(0)} queries/s, ${result.gflops.toFixed(1)} GFLOP/s ` +
     `(${(100 * result.fractionOfDgemm).toFixed(0)}% of dgemm measured around the stream, ${stream.dgemmBefore.toFixed(1)}/` +
     `${stream.dgemmAfter.toFixed(1)} GFLOP/s; GEMM floor ${result.gemmFloorQueriesPerSecond.toFixed(0)} queries/s)\n` +
-    `artifact load ${stream.loadSeconds.toFixed(2)} s; RSS after load ${stream.afterLoadMiB.toFixed(0)} MiB, along the stream ` +
+    `per CPU-second: ${gflopsPerCpuSecond.toFixed(1)} GFLOP, ${(100 * result.fractionOfDgemmPerCpuSecond).toFixed(0)}% of dgemm's ` +
+    `${stream.dgemmCpuBefore.toFixed(1)}/${stream.dgemmCpuAfter.toFixed(1)}; ${result.coresUsedOnAverage.toFixed(2)} cores used on average; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
+    `artifact load ${stream.loadSeconds.toFixed(2)} s (${stream.loadCpuSeconds.toFixed(2)} CPU-s); RSS after load ${stream.afterLoadMiB.toFixed(0)} MiB, along the stream ` +
     `${Math.min(...rss).toFixed(0)}-${Math.max(...rss).toFixed(0)} MiB, peak ${stream.peakMiB.toFixed(0)} MiB\n` +
     `numpy ${numpy.numpy} (blocked GEMM + argpartition, ${numpy.queries} queries): ${numpyQps.toFixed(0)} queries/s; tdakit ${result.speedupOverNumpy.toFixed(2)}x; ` +
     `top-10 identical for ${agreement}/50 queries`,

@@ -252,6 +252,25 @@ test('saving replaces an artifact atomically but never an unrelated directory', 
   assert.deepEqual(await readdir(precious), ['keep.npy']);
 });
 
+test('an edited byte in any chunk of a large array is caught while reading ahead', async () => {
+  // X is read chunk by chunk, each next chunk while the current one is hashed: an edit in the
+  // first, a middle or the last chunk must still fail the load.
+  const file = 'X.npy';
+  const size = (await readFile(join(influenceDir, file))).length;
+  for (const at of [130, Math.floor(size / 2), size - 1]) {
+    const dir = await damaged(`chunk-${at}`);
+    const bytes = await readFile(join(dir, file));
+    bytes[at]! ^= 0x40;
+    await writeFile(join(dir, file), bytes);
+    await assert.rejects(Influence.load(dir, { chunkBytes: 1000 }), artifactError(file, /sha256 mismatch/), `byte ${at}`);
+  }
+});
+
+test('loaded training data is in shared memory, which native calls read in place (no copy per call)', async () => {
+  const loaded = await Influence.load(influenceDir);
+  assert.ok(loaded.model.X.data.buffer instanceof SharedArrayBuffer, 'X in a SharedArrayBuffer');
+});
+
 test('arrays are read in chunks of any size with the same result', async () => {
   const a = await LogisticRegression.load(influenceDir, { chunkBytes: 777 });
   same(a.X.data, logistic.X.data, 'X read in 777-byte chunks');

@@ -181,7 +181,8 @@ export class ArtifactReader {
     const hash = createHash('sha256');
     let read: Awaited<ReturnType<typeof readNpyFile>>;
     try {
-      read = await readNpyFile(file, { onBytes: (c) => hash.update(c), ...options });
+      // Shared memory: native calls (scoring, refits) then read the arrays in place, not a copy per call.
+      read = await readNpyFile(file, { onBytes: (c) => hash.update(c), ...options, shared: true });
     } catch (err) {
       throw new ArtifactError(file, `unreadable: ${(err as Error).message}`, { cause: err });
     }

@@ -163,7 +163,10 @@ async function trainingData(reader: ArtifactReader, who: string, options: Artifa
     } catch (err) {
       throw new ArtifactError(source, `the artifact's training data cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    X = file.X;
+    // Into shared memory once, like embedded arrays: native calls then read it in place.
+    const shared = new Float64Array(new SharedArrayBuffer(file.X.data.byteLength));
+    shared.set(file.X.data);
+    X = new Matrix(shared, file.X.rows, file.X.cols);
     y = file.y!;
   }
   if (X.rows !== entry.rows || X.cols !== entry.cols) {

@@ -44,7 +44,7 @@ export function registerAttribute(program: Command): void {
     .option('--top-k <k>', 'examples per query at each end', positiveInteger('--top-k'), 10)
     .option('--method <method>', 'if | rif', oneOf('--method', ['if', 'rif'] as const), 'rif')
     .option('--target <target>', 'loss | logit | probability', oneOf('--target', ['loss', 'logit', 'probability'] as const), 'loss')
-    .option('--batch <count>', 'queries per native call', positiveInteger('--batch'), 256)
+    .option('--batch <count>', 'queries per native call', positiveInteger('--batch'), 1024)
     .option('--on-error <mode>', 'malformed record: fail (exit 1) | emit an error line (exit 2) | skip it (exit 0, reported on stderr)',
       oneOf('--on-error', ['fail', 'emit', 'skip'] as const), 'fail')
     .option('--out <file>', 'NDJSON output (default stdout)')

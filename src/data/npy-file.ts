@@ -1,16 +1,24 @@
 /**
  * Reads .npy files from disk in chunks, so files over 2 GiB (where fs.readFile fails with
  * ERR_FS_FILE_TOO_LARGE) load, float64 data lands in its array without an intermediate copy,
- * and a caller can hash every byte as it passes (artifact checksums need no second read).
+ * and a caller can hash every byte as it passes (artifact checksums need no second read). The
+ * next chunk is read (on libuv's thread pool) while the caller hashes the current one, so
+ * reading and checking a large artifact takes about the longer of the two, not their sum.
  */
 import { open } from 'node:fs/promises';
 import { decodeNpyElements, parseNpyHeader, toCOrder, type NpyArray, type NpyHeader } from './npy.ts';
 
 export interface NpyFileOptions {
-  /** Bytes per read. Default 64 MiB (tests force small values). */
+  /** Bytes per read. Default 32 MiB (tests force small values). */
   chunkBytes?: number;
   /** Receives every byte of the file in order (header included), for checksums. */
   onBytes?: (chunk: Uint8Array) => void;
+  /**
+   * Little-endian float64 data in a SharedArrayBuffer: native calls read such arrays in place
+   * instead of copying them per call (a buffer that cannot be detached or resized needs no
+   * private copy), which matters for training data scored against again and again.
+   */
+  shared?: boolean;
 }
 
 export interface NpyFileArray extends NpyArray {
@@ -19,7 +27,7 @@ export interface NpyFileArray extends NpyArray {
   fileBytes: number;
 }
 
-const DEFAULT_CHUNK = 64 * 1024 * 1024;
+const DEFAULT_CHUNK = 32 * 1024 * 1024;
 
 export async function readNpyFile(path: string, options: NpyFileOptions = {}): Promise<NpyFileArray> {
   const chunkBytes = Math.max(1, Math.floor(options.chunkBytes ?? DEFAULT_CHUNK));
@@ -39,19 +47,26 @@ export async function readNpyFile(path: string, options: NpyFileOptions = {}): P
     if (size - header.dataOffset < dataBytes) {
       throw new RangeError(`${path}: truncated: shape (${header.shape.join(', ')}) needs ${dataBytes} bytes, file has ${size - header.dataOffset}`);
     }
-    const data = new Float64Array(header.count);
     let position = header.dataOffset;
+    let data: Float64Array;
     if (header.dtype === 'f8' && header.littleEndian) {
-      // Straight into the result's memory.
-      const target = new Uint8Array(data.buffer);
+      // Straight into the result's memory (unzeroed when private: every byte is read below, or we throw).
+      data = new Float64Array(options.shared ? new SharedArrayBuffer(dataBytes) : Buffer.allocUnsafeSlow(dataBytes).buffer, 0, header.count);
+      const target = new Uint8Array(data.buffer, 0, dataBytes);
+      const chunk = (at: number) => target.subarray(at, Math.min(at + chunkBytes, dataBytes));
+      let reading = dataBytes > 0 ? readInto(fh, chunk(0), position, path) : undefined;
       for (let at = 0; at < dataBytes; ) {
-        const len = Math.min(chunkBytes, dataBytes - at);
-        await readInto(fh, target.subarray(at, at + len), position, path);
-        options.onBytes?.(target.subarray(at, at + len));
-        at += len;
-        position += len;
+        await reading;
+        const current = chunk(at);
+        at += current.byteLength;
+        // The next read runs while this chunk is hashed.
+        reading = at < dataBytes ? readInto(fh, chunk(at), position + current.byteLength, path) : undefined;
+        reading?.catch(() => {}); // awaited in the next turn; a failure of onBytes must not leave it unhandled
+        options.onBytes?.(current);
+        position += current.byteLength;
       }
     } else {
+      data = new Float64Array(header.count);
       // Whole elements per chunk, so none straddles two reads.
       const perChunk = Math.max(1, Math.floor(chunkBytes / header.itemSize));
       const buffer = new Uint8Array(Math.min(perChunk * header.itemSize, dataBytes));

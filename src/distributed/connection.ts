@@ -61,6 +61,78 @@ export function resolveConnection(where: string, connection: RedisConnection): R
   return { options, address: `${url.protocol}//${url.host}/${db}` };
 }
 
+/**
+ * How the long-lived clients of one coordinator run or one worker reconnect: after a blip they
+ * retry with backoff (Redis restarted), until `stop()`. From then on the next failed attempt
+ * ends each client and fails the commands it was holding. With ioredis' default policy a client
+ * of a Redis that is gone reconnects for ever and keeps its process alive.
+ */
+export class ReconnectPolicy {
+  private givenUp = false;
+  /** ioredis `retryStrategy`: a delay in ms, or null (end the client) once stopped. */
+  readonly retryStrategy = (attempt: number): number | null => (this.givenUp ? null : Math.min(100 * 2 ** Math.min(attempt, 5), 2000));
+  /** Clients give up at their next failed attempt (at most about 2 s plus the connect timeout away). */
+  stop(): void {
+    this.givenUp = true;
+  }
+  /** Whether `stop()` was called. */
+  get stopped(): boolean {
+    return this.givenUp;
+  }
+}
+
+/**
+ * Whether `step` settles (either way) within `ms`; never rejects, and leaves no timer behind.
+ * @param step - a clean-up step that may wait on a Redis that is gone
+ * @param ms - the bound
+ * @returns true if it settled in time
+ */
+export async function settlesWithin(step: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([step.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether Redis answers a PING on `client` within `ms`. A graceful close (QUIT, BullMQ's
+ * disconnect that waits for 'end') is tried only then: of a client between two reconnect
+ * attempts it never ends, since ioredis emits no 'end' for it.
+ * @param client - a connected client of ours
+ * @param ms - the bound
+ * @returns true if PONG came back in time
+ */
+export async function answers(client: Redis, ms: number): Promise<boolean> {
+  let ok = false;
+  await settlesWithin(client.ping().then(() => (ok = true)), ms);
+  return ok;
+}
+
+/**
+ * Closes the clients of a run or a worker on every path, leaving nothing that reconnects or
+ * waits on Redis: gracefully while Redis answers (for as long as it keeps answering: a worker's
+ * active jobs finish and report), otherwise by stopping the reconnect policy and dropping them.
+ * @param health - a client of ours whose PING tells whether Redis answers
+ * @param policy - the clients' reconnect policy
+ * @param close - starts closing; `graceful` false: without waiting on Redis
+ * @param drop - disconnects the clients without waiting
+ * @returns once nothing of ours waits on Redis any more
+ */
+export async function closeClients(health: Redis, policy: ReconnectPolicy, close: (graceful: boolean) => Promise<unknown>, drop: () => void): Promise<void> {
+  const graceful = !policy.stopped && (await answers(health, 1000));
+  if (!graceful) policy.stop();
+  const closing = close(graceful);
+  if (graceful) {
+    while (!(await settlesWithin(closing, 5000)) && !policy.stopped && (await answers(health, 1000)));
+    // Redis went away during the close: held commands fail once the clients give up.
+    policy.stop();
+  }
+  await settlesWithin(closing, graceful ? 10_000 : 1000);
+  drop();
+}
+
 /** Redis did not answer, or refused us: the message names the address, never the credentials. */
 export class RedisUnavailableError extends Error {
   readonly code = 'ERR_TDAKIT_REDIS';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortError } from '../errors.ts';
-import { probeRedis, redact, RedisUnavailableError, resolveConnection, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import { answers, closeClients, probeRedis, ReconnectPolicy, redact, RedisUnavailableError, resolveConnection, settlesWithin, type RedisConnection, type ResolvedConnection } from './connection.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBundle, pathInsideRoot, publishData, type Bundle, type DatasetRef } from './dataset.ts';
@@ -73,6 +73,7 @@ export class QueueRun {
     private readonly queue: Queue,
     private readonly events: QueueEvents,
     private readonly prefix: string,
+    private readonly reconnects: ReconnectPolicy,
     private readonly signal?: AbortSignal,
   ) {
     let reject!: (e: unknown) => void;
@@ -90,6 +91,9 @@ export class QueueRun {
     this.watchdog = setInterval(() => {
       if (Date.now() - lastAnswer > limit) {
         reject(new RedisUnavailableError(`${where}: Redis at ${connection.address} has not answered for ${Math.round(limit / 1000)} s; the run stops (finished units are kept: records, checkpoints, results in Redis)`));
+        // Redis is gone: the run's clients stop reconnecting, and what they hold fails now, so closing is quick.
+        reconnects.stop();
+        clearInterval(this.watchdog);
         return;
       }
       void Promise.race([redis.ping(), new Promise((_, r) => setTimeout(r, Math.min(limit, 5000)))]).then(() => (lastAnswer = Date.now()), () => {});
@@ -116,11 +120,14 @@ export class QueueRun {
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     // The probe fails fast and clearly; the run then uses a client that reconnects after a blip.
-    (await probeRedis(`${where}: queue`, connection, options.connectTimeoutMs ?? 5000)).disconnect();
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    (await probeRedis(`${where}: queue`, connection, connectTimeoutMs)).disconnect();
     const { Redis } = await import('ioredis');
-    const redis = new Redis({ ...connection.options, maxRetriesPerRequest: 2 });
+    const reconnects = new ReconnectPolicy();
+    const clientOptions = { ...connection.options, connectTimeout: connectTimeoutMs, retryStrategy: reconnects.retryStrategy };
+    const redis = new Redis({ ...clientOptions, maxRetriesPerRequest: 2 });
     redis.on('error', () => {});
-    const bullConnection = { ...connection.options, maxRetriesPerRequest: null } as unknown as ConnectionOptions;
+    const bullConnection = { ...clientOptions, maxRetriesPerRequest: null } as unknown as ConnectionOptions;
     const queue = new Queue(queueName(runId), { connection: bullConnection, prefix });
     const events = new QueueEvents(queueName(runId), { connection: bullConnection, prefix });
     queue.on('error', () => {});
@@ -129,14 +136,19 @@ export class QueueRun {
     queue.setMaxListeners(0);
     events.setMaxListeners(0);
     try {
-      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-      await redis.sadd(runsKey(prefix), runId);
+      const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady(), redis.sadd(runsKey(prefix), runId)]);
+      if (!(await settlesWithin(ready, connectTimeoutMs))) throw new RedisUnavailableError(`${where}: queue: Redis at ${connection.address} stopped answering while the run was opened`);
+      await ready;
     } catch (err) {
-      await Promise.allSettled([queue.close(), events.close()]);
-      redis.disconnect();
-      throw new Error(`${where}: queue: ${redact((err as Error).message, connection)}`);
+      await closeClients(redis, reconnects, () => Promise.allSettled([queue.close(), events.close()]), () => {
+        void queue.disconnect().catch(() => {});
+        void events.disconnect().catch(() => {});
+        redis.disconnect();
+      });
+      if (err instanceof RedisUnavailableError) throw err;
+      throw new RedisUnavailableError(`${where}: queue: Redis at ${connection.address}: ${redact((err as Error).message, connection)}`);
     }
-    return new QueueRun(where, runId, options, connection, redis, queue, events, prefix, signal);
+    return new QueueRun(where, runId, options, connection, redis, queue, events, prefix, reconnects, signal);
   }
 
   /**
@@ -201,6 +213,8 @@ export class QueueRun {
     if (this.closed) return;
     clearInterval(this.watchdog);
     this.signal?.removeEventListener('abort', this.onAbort);
+    // Redis gone (say, an abort after it died): the clean-up steps below then fail at once instead of each waiting out its bound.
+    if (!this.reconnects.stopped && !(await answers(this.redis, 1000))) this.reconnects.stop();
     if (succeeded) {
       await bounded(this.redis.srem(runsKey(this.prefix), this.runId));
       await bounded(this.queue.obliterate({ force: true }));
@@ -209,18 +223,18 @@ export class QueueRun {
       await this.cancel();
     }
     this.closed = true;
-    await bounded(Promise.allSettled([this.events.close(), this.queue.close()]));
-    // If Redis is gone, closing could not finish: drop the connections so nothing keeps reconnecting.
-    await bounded(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 1000);
-    this.redis.disconnect();
+    // Closing also stops QueueEvents' read loop, which would otherwise retry for ever without Redis.
+    await closeClients(this.redis, this.reconnects, () => Promise.allSettled([this.events.close(), this.queue.close()]), () => {
+      void this.events.disconnect().catch(() => {});
+      void this.queue.disconnect().catch(() => {});
+      this.redis.disconnect();
+    });
   }
 }
 
 /** Waits for a clean-up step at most `ms` (Redis may be gone), never failing. */
 async function bounded(step: Promise<unknown>, ms = 5000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([step.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+  await settlesWithin(step, ms);
 }
 
 /** A unit's job as a coordinator builds it (the run id is added by the queue). */

@@ -8,7 +8,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PerturbableModel } from '../daunce/runner.ts';
-import { probeRedis, redact, resolveConnection, type RedisConnection } from './connection.ts';
+import { closeClients, probeRedis, ReconnectPolicy, redact, resolveConnection, type RedisConnection } from './connection.ts';
 import { DataRefusedError, fetchData, sha256 } from './dataset.ts';
 import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -73,7 +73,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new RangeError(`startWorker: model name '${name}' must be 1-100 letters, digits, '_', '.' or '-'`);
     if (!m || typeof m.train !== 'function' || typeof m.losses !== 'function') throw new TypeError(`startWorker: models.${name} must be a PerturbableModel { train, losses }`);
   }
-  const redis: Redis = await probeRedis('startWorker', connection, o.connectTimeoutMs ?? 5000);
+  const connectTimeoutMs = o.connectTimeoutMs ?? 5000;
+  const probe: Redis = await probeRedis('startWorker', connection, connectTimeoutMs);
+  probe.disconnect();
+  // While the worker runs, its clients reconnect after any outage (Redis restarted); on close they give up.
+  const reconnects = new ReconnectPolicy();
+  const clientOptions = { ...connection.options, connectTimeout: connectTimeoutMs, retryStrategy: reconnects.retryStrategy };
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis: Redis = new RedisClient({ ...clientOptions, maxRetriesPerRequest: 2 });
   redis.on('error', () => {}); // reconnects on its own; polls fail quietly meanwhile
   const context = new UnitContext((job) => fetchData(job.data!, { ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}), redis, prefix }), models);
   const workers = new Map<string, Worker>();
@@ -121,7 +128,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const workerFor = (runId: string) => {
     const w = new Worker(queueName(runId), processor, {
-      connection: { ...connection.options, maxRetriesPerRequest: null } as unknown as ConnectionOptions,
+      connection: { ...clientOptions, maxRetriesPerRequest: null } as unknown as ConnectionOptions,
       prefix,
       concurrency,
       lockDuration: o.lockDurationMs ?? 30_000,
@@ -159,18 +166,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     stopping = true;
     clearInterval(timer);
     o.signal?.removeEventListener('abort', onAbort);
-    // A graceful close waits on Redis; if Redis is gone it never ends, so after a bounded wait the
-    // connections are dropped (otherwise their reconnect loops keep the process alive).
-    const graceful = Promise.allSettled([...workers.values()].map((w) => w.close()));
-    let limit: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = await Promise.race([
-      graceful.then(() => false),
-      new Promise<boolean>((resolve) => (limit = setTimeout(() => resolve(true), 5000))),
-    ]);
-    clearTimeout(limit);
-    if (gaveUp) await Promise.allSettled([...workers.values()].map((w) => w.disconnect()));
+    // While Redis answers, active jobs finish and report; without it, BullMQ's force close stops
+    // the workers' lock renewal and stalled checks at once (their jobs go to other workers).
+    const running = [...workers.values()];
+    await closeClients(redis, reconnects, (graceful) => Promise.allSettled(running.map((w) => w.close(!graceful))), () => {
+      for (const w of running) void w.disconnect().catch(() => {});
+      redis.disconnect();
+    });
     workers.clear();
-    redis.disconnect();
     resolveClosed();
   };
   const onAbort = () => void close();
