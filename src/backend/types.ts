@@ -157,6 +157,10 @@ export interface MlpTrainOptions extends MlpArchitecture {
   adam: boolean;
   momentum: number;
   seed: number;
+  /** Cosine decay of the learning rate to 0 over all steps (default: constant). */
+  cosine?: boolean;
+  /** Multiplies the loss term of the objective (Daunce's gamma; default 1). */
+  lossScale?: number;
 }
 
 /** The kernels every backend implements (each validates its arguments and names the one at fault). */

@@ -4,12 +4,14 @@
  *
  *   theta^k = argmin (1/|D|) sum_{i in D} phi_i(theta) + (lambda/(2n)) ||P theta||^2
  *
- * white-box (Table 1), with g_i = grad l_i(theta_0), z0_i its margin, s_i = 2 y_i - 1:
- *   hessian: l_i(theta) - 2 xi_i g_i^T theta                       (logistic, linear term)
- *   fisher:  (l_i(theta) - l_i(theta_0))^2 / 2 - (2 xi_i - 1) g_i^T theta
- *   trak:    (z_i - z0_i)^2 / 2 - (2 xi_i - 1) s_i a_i^T theta       (the margin of the true
+ * white-box (Table 1), with g_i = grad l_i(theta_0), z0_i its margin, s_i = 2 y_i - 1 and
+ * w_i = rho (2 xi_i - 1) (gamma = rho = 1 by default):
+ *   hessian: gamma l_i(theta) - (gamma + w_i) g_i^T theta               (logistic, linear term)
+ *   fisher:  gamma (l_i(theta) - l_i(theta_0))^2 / 2 - w_i g_i^T theta
+ *   trak:    gamma (z_i - z0_i)^2 / 2 - w_i s_i a_i^T theta  (the margin of the true
  *            class is s_i z_i, so (f - f0)^2 = (z - z0)^2: a least-squares problem)
- * black-box (Table 2): l_i, l_i^2 / 2, f_i^2 / 2 = z_i^2 / 2.
+ * black-box (Table 2): gamma times l_i, l_i^2 / 2, f_i^2 / 2 = z_i^2 / 2.
+ * gamma enters as the example weight gamma / |D|, the first-order term as a linear term.
  * Constants of phi (terms without theta) are dropped: they do not move the minimiser.
  */
 import type { Backend, GlmFamily } from '../backend/types.ts';
@@ -17,17 +19,21 @@ import { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
+import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
 export interface GlmPerturbableOptions {
   model: GeneralizedLinearModel;
   queries: { X: Matrix; y: Float64Array };
   variant: DaunceVariant;
   access: DaunceAccess;
+  /** gamma and rho (default: both 1). */
+  settings?: DaunceObjectiveSettings;
 }
 
 /** A PerturbableModel over a fitted built-in logistic regression; handles are parameter vectors. */
 export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float64Array> & { theta0: Float64Array } {
   const { model, variant, access } = o;
+  const settings = o.settings ?? { gamma: 1, rho: 1 };
   if (model.kind !== 'logistic') throw new RangeError(`daunce: the perturbed GLM trainer is for binary logistic regression, not ${model.kind}`);
   const backend: Backend = model.backendKernels();
   const design = model.design(model.X);
@@ -47,12 +53,10 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
       let y = model.y;
       let offset: Float64Array | undefined;
       p.subset.forEach((i, j) => {
-        weights[i] = 1 / size;
-        const xi = p.xi[j]!;
+        weights[i] = settings.gamma / size;
         if (access === 'white-box') {
-          if (variant === 'hessian') coef[i] = (-2 * xi * b.slope![i]!) / size;
-          else if (variant === 'fisher') coef[i] = (-(2 * xi - 1) * b.slope![i]!) / size;
-          else coef[i] = (-(2 * xi - 1) * (2 * model.y[i]! - 1)) / size;
+          const c = firstOrderCoefficient(variant, p.xi[j]!, settings);
+          coef[i] = (c * (variant === 'trak' ? 2 * model.y[i]! - 1 : b.slope![i]!)) / size;
         }
       });
       if (variant === 'fisher') {

@@ -12,6 +12,20 @@ import { AbortError, NumericError, TimeoutError } from '../errors.ts';
 import { IntegrityError, readSealed, writeFileAtomic, writeSealedAtomic } from '../io/atomic.ts';
 import { LossCovariance } from './accumulator.ts';
 import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
+import type { DaunceTraining } from './settings.ts';
+
+/** What a perturbed copy is trained for: the run's objective and, when given, its training settings. */
+export interface PerturbationObjective {
+  variant: DaunceVariant;
+  access: DaunceAccess;
+  ratio: number;
+  /** Scale of the loss-difference term (docs/methods.md section 4); the runner always sets it, 1 when absent. */
+  gamma?: number;
+  /** Spread of the xi weights, weight factor 1 + rho (2 xi - 1); the runner always sets it, 1 when absent. */
+  rho?: number;
+  /** The caller's training settings (only the fields given; absent when none were). */
+  training?: DaunceTraining;
+}
 
 /**
  * A model trained elsewhere (a Python process, a fine-tuning service).
@@ -26,10 +40,10 @@ export interface PerturbableModel<Handle = unknown> {
   /**
    * Trains one perturbed copy on D^k with xi^k under the variant's objective.
    * @param perturbation - the subset D^k and the xi^k of copy k
-   * @param objective - the variant, access and ratio of the run
+   * @param objective - the variant, access, ratio, gamma, rho and training settings of the run
    * @returns a handle to the trained copy
    */
-  train(perturbation: Perturbation, objective: { variant: DaunceVariant; access: DaunceAccess; ratio: number }): Promise<Handle>;
+  train(perturbation: Perturbation, objective: PerturbationObjective): Promise<Handle>;
   /**
    * Losses of every training example or every query under a trained copy (the runner copies them on return).
    * @param handle - a trained copy
@@ -63,6 +77,11 @@ export interface RunnerOptions {
   seed: number;
   variant: DaunceVariant;
   access: DaunceAccess;
+  /** gamma and rho of the objective (default 1 and 1). */
+  gamma?: number;
+  rho?: number;
+  /** Training settings handed to the model's `train`. */
+  training?: DaunceTraining;
   /** Identifies the data and model; a checkpoint of another run is refused. */
   fingerprint: Record<string, unknown>;
   checkpointDir?: string;
@@ -189,13 +208,17 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
   let finished = resumed;
   let failure: unknown;
 
+  const objective: PerturbationObjective = {
+    variant: o.variant, access: o.access, ratio: o.ratio, gamma: o.gamma ?? 1, rho: o.rho ?? 1,
+    ...(o.training ? { training: { ...o.training } } : {}),
+  };
   const one = async (k: number) => {
     const p = drawPerturbation(o.n, o.ratio, o.seed, k);
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       try {
         const releaseLate = (late: H) => { void Promise.resolve().then(() => model.release?.(late)).catch(() => {}); };
-        const h = await guarded(() => model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio }), `train (model ${k})`, timeoutMs, o.signal, releaseLate);
+        const h = await guarded(() => model.train(p, objective), `train (model ${k})`, timeoutMs, o.signal, releaseLate);
         try {
           const [train, query] = await Promise.all([
             guarded(() => model.losses(h, 'train'), `losses(model ${k}, 'train')`, timeoutMs, o.signal),
