@@ -3,7 +3,7 @@ import { loadAddon, type AddonCandidate } from './native-load.ts';
 
 import type {
   CovarianceInputs, Design, Factorization, FitResult, GlmFamily, GlmProblem, LogitObjective, MlpArchitecture,
-  MlpTrainOptions, MultinomialProblem, PointwiseResult, ReducedHessianSpec, ScoreInputs, TopK,
+  MlpTrainOptions, GlmCopiesProblem, GlmCopiesResult, MultinomialProblem, PointwiseResult, ReducedHessianSpec, ScoreInputs, TopK,
 } from './backend/types.ts';
 
 export type { Design as NativeDesign, ReducedHessianSpec as NativeReduced, ScoreInputs as NativeScoreInputs } from './backend/types.ts';
@@ -45,6 +45,7 @@ export interface NativeAddon {
   multinomialLeverageBlocks(o: Design & { classes: number; factor: Float64Array }): Promise<Float64Array>;
   mlpInit(o: MlpArchitecture & { seed: number }): Float64Array;
   mlpTrain(o: WithCode<MlpTrainOptions, 'objective'>): Promise<Float64Array>;
+  glmCopies(o: WithCode<GlmCopiesProblem, 'family'>): Promise<GlmCopiesResult>;
   mlpLogits(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array }): Promise<Float64Array>;
   mlpLosses(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
   mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array; margin?: boolean }): Promise<Float64Array>;

@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDaunce(env, exports);
   RegisterMlp(env, exports);
   RegisterLinalg(env, exports);
+  RegisterCopies(env, exports);
   tdakit::RegisterMulticlass(env, exports);
   return exports;
 }

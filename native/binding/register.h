@@ -9,5 +9,6 @@ void RegisterInfluence(Napi::Env env, Napi::Object exports);
 void RegisterDaunce(Napi::Env env, Napi::Object exports);
 void RegisterMlp(Napi::Env env, Napi::Object exports);
 void RegisterLinalg(Napi::Env env, Napi::Object exports);
+void RegisterCopies(Napi::Env env, Napi::Object exports);
 
 }  // namespace tdakit::binding
