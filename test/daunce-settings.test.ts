@@ -43,10 +43,12 @@ function logisticObjectiveGradient(
 }
 
 test('logistic: gamma and rho change the perturbed objective exactly as documented (its JS gradient vanishes)', async () => {
-  const { X, y } = logisticData(120, 5, 21);
+  // d = 5: Newton per copy; d = 2: 12 rows per parameter, preconditioned Newton-Krylov.
+  for (const d of [5, 2]) {
+  const { X, y } = logisticData(120, d, 21);
   const lambda = 2;
   const model = await LogisticRegression.fit(X, y, { lambda });
-  const q = logisticData(3, 5, 22);
+  const q = logisticData(3, d, 22);
   const p = drawPerturbation(120, 0.3, 5, 1);
   for (const variant of VARIANTS) {
     for (const access of ACCESS) {
@@ -54,7 +56,7 @@ test('logistic: gamma and rho change the perturbed objective exactly as document
         const pm = perturbableFor({ model, queries: { X: q.X, y: q.y }, variant, access, seed: 0, settings: { gamma, rho } });
         const theta = (await pm.train(p, { variant, access, ratio: 0.3, gamma, rho })) as Float64Array;
         const grad = logisticObjectiveGradient(X, y, model.theta, theta, lambda, p.subset, p.xi, variant, access, gamma, rho);
-        assert.ok(norm(grad) < 1e-10, `${variant} ${access} gamma ${gamma} rho ${rho}: ||grad|| ${norm(grad)}`);
+        assert.ok(norm(grad) < 1e-10, `d ${d} ${variant} ${access} gamma ${gamma} rho ${rho}: ||grad|| ${norm(grad)}`);
         // The check can fail: the same point is not stationary for other settings (except
         // black-box trak, whose minimiser z = 0 is theta = 0 for every gamma).
         if (variant === 'trak' && access === 'black-box') continue;
@@ -62,6 +64,7 @@ test('logistic: gamma and rho change the perturbed objective exactly as document
         assert.ok(norm(other) > 1e-4, `${variant} ${access}: another gamma/rho is also stationary (${norm(other)})`);
       }
     }
+  }
   }
 });
 
@@ -249,4 +252,38 @@ test('bad gamma, rho and training settings are refused with the argument named',
   await assert.rejects(bad({ epochs: 1.5 }), /training.epochs/);
   await assert.rejects(bad({ momentum: 2 }), /training.momentum/);
   await assert.rejects(bad({ lr: 0.1 }), /training.lr is not an option/);
+});
+
+test('GLM copies: a batch on the native thread pool equals the copies trained one at a time, bit for bit', async () => {
+  // d = 12: 120 rows per copy for 13 parameters (Newton); d = 3: 30 rows per parameter
+  // (Newton-Krylov preconditioned by the reference factorisation).
+  for (const [d, lambda] of [[12, 1], [12, 30], [3, 1]] as const) {
+    const { X, y } = logisticData(400, d, 71);
+    const q = logisticData(7, d, 72);
+    const model = await LogisticRegression.fit(X, y, { lambda });
+    for (const variant of VARIANTS) {
+      for (const access of ACCESS) {
+        const pm = perturbableFor({ model, queries: { X: q.X, y: q.y }, variant, access, seed: 0, settings: { gamma: 1.5, rho: 0.8 } });
+        const ps = Array.from({ length: 9 }, (_, k) => drawPerturbation(400, 0.3, 13, k));
+        const objective = { variant, access, ratio: 0.3 };
+        const batch = await pm.trainBatch!(ps, objective);
+        for (const [k, p] of ps.entries()) {
+          const alone = await pm.train(p, objective);
+          assert.deepEqual(Array.from(batch[k] as Float64Array), Array.from(alone as Float64Array), `${variant} ${access} d ${d} lambda ${lambda}: copy ${k}`);
+          assert.deepEqual(Array.from(await pm.losses(batch[k], 'train')), Array.from(await pm.losses(alone, 'train')));
+          assert.deepEqual(Array.from(await pm.losses(batch[k], 'queries')), Array.from(await pm.losses(alone, 'queries')));
+        }
+      }
+    }
+  }
+  const { X, y } = logisticData(400, 12, 71);
+  const q = logisticData(7, 12, 72);
+  // Through daunce: checkpoints of a batched run hold the same bits as the one-copy-per-call runner.
+  const model = await LogisticRegression.fit(X, y, { lambda: 3 });
+  const queries = { X: q.X, y: q.y };
+  const batched = await daunce({ model, queries, K: 40, seed: 9 });
+  const pm = perturbableFor({ model, queries, variant: 'hessian', access: 'white-box', seed: 9 });
+  const single: PerturbableModel = { train: (p, o) => pm.train(p, o), losses: (h, w) => pm.losses(h, w) };
+  const alone = await daunce({ model: single, train: { n: 400 }, queries: { m: 7 }, K: 40, seed: 9 });
+  assert.deepEqual(Array.from(await batched.scores('covariance')), Array.from(await alone.scores('covariance')));
 });

@@ -35,7 +35,8 @@ struct CopiesProblem {
   const double* queryLabels = nullptr;  // queries' labels
   FitOptions fit;
   // Newton-Krylov with the reference factorisation (the full-data curvature at theta_0, scaled to
-  // a copy's weight) as preconditioner; false: damped Newton with a Hessian per step.
+  // a copy's weight) as preconditioner for copies with at least 10 rows per parameter; false, or
+  // fewer rows: damped Newton with a Hessian per step.
   bool precondition = true;
   // Weight of every example in the reference curvature (a copy's total weight spread over all n
   // examples): the same for every copy, so a copy's preconditioner does not depend on its batch.
