@@ -14,10 +14,57 @@ void symmetrizeFromLower(double* a, std::size_t p) {
     for (std::size_t i = j + 1; i < p; ++i) a[j + i * p] = a[i + j * p];
 }
 
+namespace {
+
+// Unblocked Cholesky of the jb x jb diagonal block at a (leading dimension lda), in a fixed
+// order. False on a pivot that is not positive.
+bool choleskyBlock(double* a, std::size_t jb, std::size_t lda) {
+  for (std::size_t k = 0; k < jb; ++k) {
+    double d = a[k + k * lda];
+    for (std::size_t t = 0; t < k; ++t) d -= a[k + t * lda] * a[k + t * lda];
+    if (!(d > 0.0) || !std::isfinite(d)) return false;
+    d = std::sqrt(d);
+    a[k + k * lda] = d;
+    for (std::size_t i = k + 1; i < jb; ++i) {
+      double s = a[i + k * lda];
+      for (std::size_t t = 0; t < k; ++t) s -= a[i + t * lda] * a[k + t * lda];
+      a[i + k * lda] = s / d;
+    }
+  }
+  return true;
+}
+
+// Blocked left-looking Cholesky (lower), the structure of LAPACK's reference dpotrf with a
+// fixed block size. Not OpenBLAS's dpotrf: that one chooses its blocking by thread count, so
+// its bits (and a Newton fit's) depend on OPENBLAS_NUM_THREADS (issue 17). The level-3 calls
+// below split their outputs between threads, never a sum, so their bits do not.
+bool blockedCholesky(double* a, std::size_t p) {
+  constexpr std::size_t kBlock = 128;
+  const int n = static_cast<int>(p);
+  for (std::size_t j = 0; j < p; j += kBlock) {
+    const std::size_t jb = std::min(kBlock, p - j);
+    const int J = static_cast<int>(j), JB = static_cast<int>(jb);
+    double* diag = a + j + j * p;
+    if (j > 0)
+      cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, JB, J, -1.0, a + j, n, 1.0, diag, n);
+    if (!choleskyBlock(diag, jb, p)) return false;
+    const std::size_t below = p - j - jb;
+    if (below == 0) continue;
+    double* panel = a + j + jb + j * p;
+    const int B = static_cast<int>(below);
+    if (j > 0)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, B, JB, J, -1.0, a + j + jb, n, a + j, n, 1.0, panel, n);
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B, JB, 1.0, diag, n, panel, n);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool cholesky(double* a, std::size_t p, double* rcond) {
   const lapack_int n = static_cast<lapack_int>(p);
   const double anorm = LAPACKE_dlansy(LAPACK_COL_MAJOR, '1', 'L', n, a, n);
-  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, a, n) != 0) {
+  if (!blockedCholesky(a, p)) {
     if (rcond) *rcond = 0.0;
     return false;
   }
