@@ -7,8 +7,11 @@
  *     (`trainBatch`, what `daunce` uses), which give the same bits;
  *   - a NumPy Newton reference on the copy's rows (bench/reference/daunce_copies.py), same run.
  * Cases: 1,000 x 180 (K = 200, ratio 0.3) and n = 100,000, d = 100 (fewer copies).
+ * With --baseline <checkout> (a built checkout of an earlier tdakit, e.g. `git worktree add
+ * <dir> <commit>` then `npm run build:native` there), its own perturbed trainer is timed on the
+ * same data in a child process: the path as it was, its native kernels included.
  *
- *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16]
+ *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --baseline <checkout>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +25,31 @@ import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { 'large-copies': { type: 'string', default: '16' }, 'small-copies': { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { 'large-copies': { type: 'string', default: '16' }, 'small-copies': { type: 'string', default: '200' }, baseline: { type: 'string' } } });
+
+/** Seconds per copy (train + both losses) of the checkout's own trainer, in a child process. */
+function baselineSeconds(checkout: string, n: number, d: number, copies: number, lambda: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'tdakit-daunce-baseline-'));
+  const file = join(dir, 'baseline.mts');
+  writeFileSync(file, `
+import { drawPerturbation, LogisticRegression, Matrix } from '${checkout}/src/index.ts';
+import { glmPerturbable } from '${checkout}/src/daunce/glm-perturbable.ts';
+import { seededRandom } from '${checkout}/src/random.ts';
+${gaussian.toString()}
+${syntheticLogistic.toString()}
+const { X, y } = syntheticLogistic(${n}, ${d}, 1);
+const q = syntheticLogistic(100, ${d}, 2);
+const model = await LogisticRegression.fit(X, y, { lambda: ${lambda} });
+const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
+const ps = Array.from({ length: ${copies} }, (_, k) => drawPerturbation(${n}, 0.3, 0, k));
+const t0 = performance.now();
+for (const p of ps) { const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.3 }); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
+console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies} }));
+`);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 }).toString().trim().split('\n');
+  rmSync(dir, { recursive: true, force: true });
+  return (JSON.parse(out[out.length - 1]!) as { seconds: number }).seconds;
+}
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -40,7 +67,10 @@ function syntheticLogistic(n: number, d: number, seed: number): { X: Matrix; y: 
   return { X: new Matrix(X, n, d), y };
 }
 
-/** The one-copy-per-call path of tdakit before issue 17 (glm-perturbable.ts, hessian variant). */
+/**
+ * The one-copy-per-call path of tdakit before issue 17 (glm-perturbable.ts, hessian variant),
+ * replayed on this build's kernels (which are faster than they were: --baseline times the old build).
+ */
 function previousPath(model: LogisticRegression, Xq: Matrix, yq: Float64Array) {
   const backend = model.backendKernels();
   const design = model.design(model.X);
@@ -81,6 +111,7 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
     }
   });
   const first = await pm.train(ps[0]!, objective);
+  const baseline = values.baseline ? baselineSeconds(values.baseline, n, d, copies, lambda) : undefined;
 
   const tmp = mkdtempSync(join(tmpdir(), 'tdakit-daunce-copies-'));
   const size = ps[0]!.subset.length;
@@ -98,10 +129,15 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   const agreement = Math.max(...ref.firstTheta.map((v, k) => Math.abs(v - first[k]!)));
   const result = {
     n, d, parameters: d + 1, copies, ratio: 0.3, lambda, rowsPerCopy: size,
-    secondsPerCopy: { previous: previousSeconds, nativeOneAtATime: oneSeconds, nativeBatched: batchSeconds, numpyNewton: ref.secondsPerCopy },
+    secondsPerCopy: {
+      ...(baseline !== undefined ? { baselineCheckout: baseline } : {}),
+      previous: previousSeconds, nativeOneAtATime: oneSeconds, nativeBatched: batchSeconds, numpyNewton: ref.secondsPerCopy,
+    },
+    ...(baseline !== undefined ? { speedupOverBaselineCheckout: baseline / batchSeconds } : {}),
     speedupOverPrevious: previousSeconds / batchSeconds, speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
     numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy, maxAbsThetaDifferenceFromNumpy: agreement,
   };
+  if (baseline !== undefined) console.log(`[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies)`);
   console.log(`[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(previousSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
     `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${result.speedupOverPrevious.toFixed(1)}x the previous), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
     `|theta - numpy| ${agreement.toExponential(1)}`);
