@@ -16,19 +16,21 @@ void symmetrizeFromLower(double* a, std::size_t p) {
 
 namespace {
 
-// Unblocked Cholesky of the jb x jb diagonal block at a (leading dimension lda), in a fixed
-// order. False on a pivot that is not positive.
+// Unblocked Cholesky of the jb x jb diagonal block at a (leading dimension lda), right-looking
+// so that every inner loop runs down a column (contiguous), in a fixed order. False on a pivot
+// that is not positive.
 bool choleskyBlock(double* a, std::size_t jb, std::size_t lda) {
   for (std::size_t k = 0; k < jb; ++k) {
-    double d = a[k + k * lda];
-    for (std::size_t t = 0; t < k; ++t) d -= a[k + t * lda] * a[k + t * lda];
+    double* ck = a + k * lda;
+    const double d = ck[k];
     if (!(d > 0.0) || !std::isfinite(d)) return false;
-    d = std::sqrt(d);
-    a[k + k * lda] = d;
-    for (std::size_t i = k + 1; i < jb; ++i) {
-      double s = a[i + k * lda];
-      for (std::size_t t = 0; t < k; ++t) s -= a[i + t * lda] * a[k + t * lda];
-      a[i + k * lda] = s / d;
+    const double root = std::sqrt(d);
+    ck[k] = root;
+    for (std::size_t i = k + 1; i < jb; ++i) ck[i] /= root;
+    for (std::size_t j = k + 1; j < jb; ++j) {
+      double* cj = a + j * lda;
+      const double ljk = ck[j];
+      for (std::size_t i = j; i < jb; ++i) cj[i] -= ck[i] * ljk;
     }
   }
   return true;
