@@ -14,6 +14,7 @@ import { writeNpy } from './data/npy.ts';
 import { checkWritable, writeFileAtomic } from './io/atomic.ts';
 import { Influence } from './influence/analysis.ts';
 import { daunce } from './daunce/daunce.ts';
+import type { DaunceTraining } from './daunce/settings.ts';
 import { loadDataset } from './datasets/by-name.ts';
 import { splitIndices } from './protocols/rif/removal.ts';
 import { EVAL_METHODS, evaluateMethods, type EvalMethod } from './evaluation/evaluate.ts';
@@ -86,6 +87,15 @@ withDataFiles(program
     if (o.full) await writeNpy(o.full, await inf.scores(queries.X, queries.y, opts), [train.X.rows, queries.X.rows]);
   });
 
+/** The `training` of `daunce` from the copy-training flags, absent when none was given. */
+function copyTraining(o: { schedule?: 'constant' | 'cosine'; optimizer?: 'adam' | 'sgd'; learningRate?: number; momentum?: number }): { training?: DaunceTraining } {
+  const training: DaunceTraining = {
+    ...(o.schedule ? { schedule: o.schedule } : {}), ...(o.optimizer ? { optimizer: o.optimizer } : {}),
+    ...(o.learningRate !== undefined ? { learningRate: o.learningRate } : {}), ...(o.momentum !== undefined ? { momentum: o.momentum } : {}),
+  };
+  return Object.keys(training).length > 0 ? { training } : {};
+}
+
 withQueueOptions(withDataFiles(program
   .command('daunce')
   .description('Daunce attribution: K perturbed copies of a logistic, softmax or MLP model, scores from the covariance of their losses'))
@@ -98,6 +108,12 @@ withQueueOptions(withDataFiles(program
   .addOption(choice('--variant <v>', 'perturbation', ['hessian', 'fisher', 'trak'], 'hessian'))
   .addOption(choice('--access <a>', 'first-order term', ['white-box', 'black-box'], 'white-box'))
   .addOption(choice('--measure <m>', 'score', ['correlation', 'covariance'], 'correlation'))
+  .option('--gamma <g>', 'scale of the loss-difference term of the perturbed objective', finiteNumber('--gamma'), 1)
+  .option('--rho <r>', 'spread of the xi weights, factor 1 + rho (2 xi - 1)', finiteNumber('--rho'), 1)
+  .addOption(choice('--schedule <s>', 'MLP copies: learning-rate schedule (default cosine)', ['constant', 'cosine']))
+  .addOption(choice('--optimizer <o>', 'MLP copies: optimiser (default: the base fit\'s, adam)', ['adam', 'sgd']))
+  .option('--learning-rate <rate>', 'MLP copies: initial learning rate (default: the base fit\'s)', finiteNumber('--learning-rate'))
+  .option('--momentum <m>', 'MLP copies: SGD momentum (default: the base fit\'s)', finiteNumber('--momentum'))
   .addOption(choice('--backend <b>', 'scoring backend (webgpu needs the optional webgpu package)', ['cpu', 'auto', 'webgpu'], 'cpu'))
   .option('--seed <seed>', 'seed of every subset and xi', (v: string) => Number(v), 0)
   .option('--checkpoint <dir>', 'write each finished model here; rerunning resumes')
@@ -119,6 +135,7 @@ withQueueOptions(withDataFiles(program
     const result = await daunce({
       model, queries: { X: queries.X, y: queries.y! }, K: o.K, ratio: o.ratio, variant: o.variant, access: o.access,
       measure: o.measure, seed: o.seed, backend: o.backend, ...(o.checkpoint ? { checkpointDir: o.checkpoint } : {}),
+      gamma: o.gamma, rho: o.rho, ...copyTraining(o),
       onProgress: (p) => bar.tick(`model ${p.k}`), ...queueFrom(o),
     });
     bar.stop();

@@ -2,8 +2,8 @@
 import { loadAddon, type AddonCandidate } from './native-load.ts';
 
 import type {
-  Design, FitResult, GlmFamily, GlmProblem, Kernels, LogitObjective, MlpTrainOptions, MultinomialProblem, PointwiseResult,
-  ReducedHessianSpec,
+  Design, FitResult, GlmCopiesProblem, GlmCopiesResult, GlmFamily, GlmProblem, Kernels, LogitObjective, MlpTrainOptions,
+  MultinomialProblem, PointwiseResult, ReducedHessianSpec,
 } from './backend/types.ts';
 
 export type { Design as NativeDesign, ReducedHessianSpec as NativeReduced, ScoreInputs as NativeScoreInputs } from './backend/types.ts';
@@ -21,7 +21,7 @@ export interface NativeCodes {
 type WithCode<T, K extends string> = Omit<T, K> & { [P in K]: NativeCode };
 
 /** The kernels whose arguments name an enum value; the addon takes its integer code there instead. */
-type CodedKernels = 'fit' | 'refit' | 'pointwise' | 'multinomialFit' | 'mlpTrain';
+type CodedKernels = 'fit' | 'refit' | 'pointwise' | 'multinomialFit' | 'mlpTrain' | 'glmCopies';
 
 /**
  * The addon as loaded: the backend kernels (written by hand in backend/types.ts) with enum
@@ -35,6 +35,7 @@ export interface NativeAddon extends Omit<Kernels, CodedKernels> {
   pointwise(o: Design & { family: NativeCode; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
   multinomialFit(o: Omit<MultinomialProblem, 'objective'> & { objective?: NativeCode }): Promise<FitResult>;
   mlpTrain(o: WithCode<MlpTrainOptions, 'objective'>): Promise<Float64Array>;
+  glmCopies(o: WithCode<GlmCopiesProblem, 'family'>): Promise<GlmCopiesResult>;
   blasInfo(): { config: string; threads: number };
   dgemmRate(o: { size: number; reps: number }): Promise<number>;
 }

@@ -60,4 +60,12 @@ test('tdakit daunce writes top-k per query equal to the library, and resumes fro
   const top = await (await daunce({ model, queries, K: 6, seed: 2 })).topK(4);
   for (let j = 0; j < 2; j++) assert.deepEqual(lines[j].top.map((e: { index: number }) => e.index), Array.from(top.topIndex.subarray(j * 4, j * 4 + 4)));
   await assert.rejects(run(process.execPath, [...args.slice(0, 10), '--model', 'svm']), /--model svm is not available; use logistic, softmax or mlp/);
+  // --gamma and --rho reach daunce; copy-training flags are refused for Newton-solved copies.
+  const tuned = [...args.slice(0, 16), '--gamma', '0.5', '--rho', '0.3', '--full', join(dir, 'daunce-tuned.npy'), '--out', join(dir, 'daunce-tuned.jsonl')];
+  await run(process.execPath, tuned);
+  const { readNpy } = await import('../src/index.ts');
+  const full = await readNpy(join(dir, 'daunce-tuned.npy'));
+  assert.deepEqual(Array.from(full.data), Array.from(await (await daunce({ model, queries, K: 6, seed: 2, gamma: 0.5, rho: 0.3 })).scores()));
+  assert.notDeepEqual(Array.from(full.data), Array.from(await (await daunce({ model, queries, K: 6, seed: 2 })).scores()));
+  await assert.rejects(run(process.execPath, [...args.slice(0, 16), '--schedule', 'cosine']), /training applies to copies trained by minibatches/);
 });

@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMlp(env, exports);
   RegisterLinalg(env, exports);
   RegisterMulticlass(env, exports);
+  RegisterCopies(env, exports);
   return exports;
 }
 

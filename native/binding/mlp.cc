@@ -65,7 +65,7 @@ Napi::Value MlpInit(const Napi::CallbackInfo& info) {
 }
 
 // mlpTrain({x, n, d, hidden, classes, y, theta0, objective, offset?, linear?, subset?, penalty, epochs,
-//           batchSize, learningRate, adam, momentum, seed}) -> theta
+//           batchSize, learningRate, adam, momentum, seed, cosine?, lossScale?}) -> theta
 Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
   Reader r(info, "mlpTrain");
   const mlp::Architecture a = readArchitecture(r);
@@ -90,6 +90,8 @@ Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
   o.adam = r.flag("adam");
   o.momentum = r.number("momentum", 0, 1);
   o.seed = static_cast<std::uint64_t>(r.number("seed", 0, 9007199254740991.0));
+  if (r.has("cosine") && r.flag("cosine")) o.schedule = mlp::Schedule::Cosine;
+  if (r.has("lossScale")) o.lossScale = r.number("lossScale", 0, 1e300);
   auto out = std::make_shared<std::vector<double>>(theta0, theta0 + a.parameters());
   return Job::start(
       r, info.Env(),

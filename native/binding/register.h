@@ -10,5 +10,6 @@ void RegisterDaunce(Napi::Env env, Napi::Object exports);
 void RegisterMlp(Napi::Env env, Napi::Object exports);
 void RegisterLinalg(Napi::Env env, Napi::Object exports);
 void RegisterMulticlass(Napi::Env env, Napi::Object exports);
+void RegisterCopies(Napi::Env env, Napi::Object exports);
 
 }  // namespace tdakit::binding

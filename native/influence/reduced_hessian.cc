@@ -40,7 +40,12 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
                 inner_.data(), static_cast<int>(k));
     linalg::symmetrizeFromLower(inner_.data(), k);
     double rcond = 0.0;
-    // I - W^T W is positive definite exactly when M is (Sylvester's determinant identity).
+    // I - W^T W is positive definite exactly when M is (Sylvester's determinant identity). Its
+    // diagonal 1 - ||w_j||^2 is what removing row j leaves of H's curvature along u_j: at most
+    // singularRcond it is rounding whatever its sign (which the factorisation's summation order
+    // decides), so M is singular to working precision.
+    for (std::size_t j = 0; j < k; ++j)
+      if (!(inner_[j + j * k] > linalg::singularRcond(p_))) singular(inner_[j + j * k]);
     if (!linalg::cholesky(inner_.data(), k, &rcond) || rcond < linalg::singularRcond(p_)) singular(rcond);
     linalg::triangularSolve(l, p_, y_.data(), k, true);  // Y = L^{-T} W = H^{-1} u
     return;

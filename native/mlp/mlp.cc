@@ -139,6 +139,12 @@ void initialize(const Architecture& a, std::uint64_t seed, double* theta) {
   }
 }
 
+double learningRateAt(const TrainOptions& o, std::size_t step, std::size_t steps) {
+  if (o.schedule == Schedule::Constant) return o.learningRate;
+  const double pi = 3.14159265358979323846;
+  return o.learningRate * 0.5 * (1.0 + std::cos(pi * static_cast<double>(step) / static_cast<double>(steps)));
+}
+
 void train(const Architecture& a, const Data& data, const TrainOptions& o, double* theta) {
   const auto s = a.sizes();
   const auto off = layerOffsets(s);
@@ -155,6 +161,7 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
   std::vector<double> xb, dz;
   Pass pass;
   std::size_t step = 0;
+  const std::size_t steps = static_cast<std::size_t>(o.epochs) * ((pool.size() + o.batchSize - 1) / o.batchSize);
   // Divergence: the mean cross-entropy of an epoch's batches (before each update) against that of
   // the very first batch. Healthy training keeps it within a small multiple; a learning rate far
   // too large drives logits (and so the loss) up by orders of magnitude, or to non-finite values.
@@ -175,6 +182,7 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
         const std::size_t i = pool[first + j];
         batchLoss += logSumExp(g.data() + j * C, C) - g[j * C + static_cast<std::size_t>(data.y[i])];
         logitGradient(o.objective, g.data() + j * C, C, static_cast<std::size_t>(data.y[i]), o.offset ? o.offset[i] : 0.0, dz.data() + j * C);
+        if (o.lossScale != 1.0) for (std::size_t c = 0; c < C; ++c) dz[j * C + c] *= o.lossScale;
         if (o.linear) for (std::size_t c = 0; c < C; ++c) dz[j * C + c] += o.linear[i * C + c];
         for (std::size_t c = 0; c < C; ++c) dz[j * C + c] /= static_cast<double>(batch);
       }
@@ -182,6 +190,7 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
       epochLoss += batchLoss;
       std::fill(grad.begin(), grad.end(), 0.0);
       backwardBatch(s, off, theta, pass, dz, batch, grad.data());
+      const double rate = learningRateAt(o, step, steps);
       ++step;
       const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
       const double c1 = 1.0 - std::pow(b1, static_cast<double>(step)), c2 = 1.0 - std::pow(b2, static_cast<double>(step));
@@ -190,10 +199,10 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
         if (o.adam) {
           m1[k] = b1 * m1[k] + (1 - b1) * gk;
           m2[k] = b2 * m2[k] + (1 - b2) * gk * gk;
-          theta[k] -= o.learningRate * (m1[k] / c1) / (std::sqrt(m2[k] / c2) + eps);
+          theta[k] -= rate * (m1[k] / c1) / (std::sqrt(m2[k] / c2) + eps);
         } else {
           m1[k] = o.momentum * m1[k] + gk;
-          theta[k] -= o.learningRate * m1[k];
+          theta[k] -= rate * m1[k];
         }
       }
     }

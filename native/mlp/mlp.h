@@ -23,8 +23,10 @@ struct Architecture {
 //   CrossEntropy:        l(g) = logsumexp(g) - g_y
 //   CrossEntropySquared: (l(g) - o)^2 / 2
 //   MarginSquared:       (f(g) - o)^2 / 2, f = g_y - logsumexp_{c != y} g_c
-// plus e^T g when a logit-space linear term e (n x C) is given.
+// times lossScale (Daunce's gamma), plus e^T g when a logit-space linear term e (n x C) is given.
 enum class Objective { CrossEntropy = 0, CrossEntropySquared = 1, MarginSquared = 2 };
+
+enum class Schedule { Constant = 0, Cosine = 1 };
 
 struct Data {
   const double* x = nullptr;  // n x inputs, row-major
@@ -44,8 +46,15 @@ struct TrainOptions {
   double learningRate = 1e-3;
   bool adam = true;
   double momentum = 0.9;  // SGD only
+  // Learning rate of step t (0-based) out of T = epochs * ceil(examples / batchSize): constant, or
+  // cosine decay to 0, learningRate * (1 + cos(pi t / T)) / 2 (Daunce's fine-tuning schedule).
+  Schedule schedule = Schedule::Constant;
+  double lossScale = 1.0;  // multiplies the objective's loss term, not the linear term or the penalty
   std::uint64_t seed = 0;
 };
+
+// The learning rate of step `step` (0-based) of `steps` under `o`'s schedule.
+double learningRateAt(const TrainOptions& o, std::size_t step, std::size_t steps);
 
 void initialize(const Architecture& a, std::uint64_t seed, double* theta);
 void train(const Architecture& a, const Data& data, const TrainOptions& o, double* theta);

@@ -43,5 +43,6 @@ export function createCpuBackend(): Backend {
     mlpLogits: (o) => a.mlpLogits(o),
     mlpLosses: (o) => a.mlpLosses(o),
     mlpGradients: (o) => a.mlpGradients(o),
+    glmCopies: (o) => a.glmCopies({ ...o, family: family('glmCopies', o.family) }),
   };
 }

@@ -141,6 +141,47 @@ export interface MultinomialProblem extends Design {
   keepHessian?: boolean;
 }
 
+/**
+ * Many perturbed copies of a binary GLM (Daunce): copy b trains on `rows` [offset_b, offset_b +
+ * sizes[b]) with those rows' `weights` and first-order `coef` (linear term sum_j coef_j a_j),
+ * warm-started from `theta0`; every copy's logistic losses on the training set (`labels`) and
+ * on the queries (`qx`, `queryLabels`) come back with its parameters.
+ */
+export interface GlmCopiesProblem extends Design {
+  family: GlmFamily;
+  y: Float64Array;
+  offset?: Float64Array;
+  lambda: number;
+  theta0: Float64Array;
+  sizes: Uint32Array;
+  rows: Uint32Array;
+  weights: Float64Array;
+  coef?: Float64Array;
+  labels: Float64Array;
+  qx: Float64Array;
+  qn: number;
+  qd: number;
+  qintercept: boolean;
+  queryLabels: Float64Array;
+  /** Weight of every example in the preconditioner's curvature (the same for every copy). */
+  referenceWeight: number;
+  /** Newton-Krylov preconditioned by the reference factorisation (else damped Newton). */
+  precondition: boolean;
+  /** Worker threads of the pool (each copy runs single-threaded BLAS). */
+  threads: number;
+  tol: number;
+  maxIter: number;
+}
+
+/** Every copy's parameters (B x p), losses (B x n, B x m) and iteration counts, copy-major. */
+export interface GlmCopiesResult {
+  theta: Float64Array;
+  trainLoss: Float64Array;
+  queryLoss: Float64Array;
+  newtonIterations: Int32Array;
+  krylovIterations: Int32Array;
+}
+
 export interface MlpTrainOptions extends MlpArchitecture {
   x: Float64Array;
   n: number;
@@ -157,6 +198,10 @@ export interface MlpTrainOptions extends MlpArchitecture {
   adam: boolean;
   momentum: number;
   seed: number;
+  /** Cosine decay of the learning rate to 0 over all steps (default: constant). */
+  cosine?: boolean;
+  /** Multiplies the loss term of the objective (Daunce's gamma; default 1). */
+  lossScale?: number;
 }
 
 /** The kernels every backend implements (each validates its arguments and names the one at fault). */
@@ -275,6 +320,12 @@ export interface Kernels {
    * @returns the trained parameters
    */
   mlpTrain(o: MlpTrainOptions): Promise<Float64Array>;
+  /**
+   * Trains many perturbed copies of a binary GLM on a native thread pool (Daunce).
+   * @param o the shared problem and each copy's rows, weights and first-order coefficients
+   * @returns every copy's parameters and losses
+   */
+  glmCopies(o: GlmCopiesProblem): Promise<GlmCopiesResult>;
   /**
    * Logits of an MLP.
    * @param o the architecture, data and parameters

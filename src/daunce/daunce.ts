@@ -11,10 +11,13 @@ import { isAttributableModel, type AttributableModel } from '../models/model.ts'
 import type { LossCovariance, Measure, TopKScores } from './accumulator.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
 import { perturbableFor } from './registry.ts';
+import { mlpCopyTraining } from './mlp-perturbable.ts';
+import type { MultilayerPerceptron } from '../models/mlp.ts';
 import { runPerturbations, type DaunceProgress, type PerturbableModel } from './runner.ts';
 import { RemoteDaunceModels } from '../distributed/coordinators.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
+import { checkObjectiveSettings, checkTraining, type DaunceTraining } from './settings.ts';
 
 /** Options of `daunce`. */
 export interface DaunceOptions {
@@ -37,6 +40,22 @@ export interface DaunceOptions {
   access?: DaunceAccess;
   /** Default 'correlation' (the paper's default in experiments). */
   measure?: Measure;
+  /**
+   * Scale of the loss-difference term of the perturbed objective (the paper's gamma, > 0;
+   * docs/methods.md section 4). Default 1 ('fisher' at 1 is the official efim at gamma = 1/2).
+   */
+  gamma?: number;
+  /**
+   * Spread of the xi weights (the paper's rho, >= 0): each example's weight factor is
+   * 1 + rho (2 xi - 1). Default 1. No effect with black-box access (no first-order term).
+   */
+  rho?: number;
+  /**
+   * How perturbed copies trained by minibatches are trained: the MLP (absent fields take the
+   * fitted model's settings; the schedule defaults to 'cosine') and external models (handed the
+   * given fields in `train`'s objective). Refused for Newton-solved models (logistic, softmax).
+   */
+  training?: DaunceTraining;
   /** Seed of every subset and xi (any non-negative safe integer). Default 0. */
   seed?: number;
   signal?: AbortSignal;
@@ -96,7 +115,7 @@ export interface DaunceResult {
 }
 
 const DAUNCE_OPTION_KEYS = optionKeys<DaunceOptions>({
-  model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, seed: true,
+  model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, gamma: true, rho: true, training: true, seed: true,
   signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, callTimeoutMs: true,
   backend: true, queue: true,
 });
@@ -125,6 +144,13 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   const measure = o.measure ?? 'correlation';
   if (measure !== 'covariance' && measure !== 'correlation') throw new RangeError(`daunce: measure must be 'covariance' or 'correlation', got '${String(measure)}'`);
   const concurrency = assertInteger('daunce: concurrency', o.concurrency ?? 1, 1);
+  const settings = checkObjectiveSettings('daunce', o.gamma, o.rho);
+  const training = o.training === undefined ? undefined : checkTraining('daunce', o.training);
+  // Defaults leave the checkpoint config as it was, so earlier runs still resume.
+  const objectiveKey = {
+    ...(settings.gamma !== 1 ? { gamma: settings.gamma } : {}),
+    ...(settings.rho !== 1 ? { rho: settings.rho } : {}),
+  };
 
   let perturbable: PerturbableModel<unknown>;
   let n: number, m: number;
@@ -141,11 +167,16 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
     const queries = { X: Xq, y: yq };
-    perturbable = perturbableFor({ model, queries, variant, access, seed });
+    perturbable = perturbableFor({ model, queries, variant, access, seed, settings, ...(training ? { training } : {}) });
     n = model.X.rows;
     m = Xq.rows;
     remoteSource = { model, queries };
-    fingerprint = { model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq) };
+    fingerprint = {
+      model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq),
+      ...objectiveKey,
+      // The MLP's copies depend on their training settings, whose schedule default changed (cosine).
+      ...(model.kind === 'mlp' ? { training: mlpCopyTraining(model as MultilayerPerceptron, training) } : {}),
+    };
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
@@ -156,18 +187,19 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     if (o.queries.m === 0) throw new RangeError('daunce: queries.m is 0; give at least one query to score');
     m = assertInteger('daunce: queries.m', o.queries.m, 1);
     perturbable = ext;
-    fingerprint = { external: true };
+    fingerprint = { external: true, ...objectiveKey, ...(training ? { training } : {}) };
     if (o.queue) {
       if (typeof o.queue.externalModel !== 'string') throw new TypeError('daunce: queue.externalModel must name the external model as the workers registered it');
       remoteSource = { external: o.queue.externalModel, n, m };
     }
   }
   const remote = o.queue
-    ? await RemoteDaunceModels.open(o.queue, remoteSource!, { ratio, seed, variant, access }, JSON.stringify({ n, m, ratio, seed, variant, access, ...fingerprint }), o.signal)
+    ? await RemoteDaunceModels.open(o.queue, remoteSource!, { ratio, seed, variant, access, ...objectiveKey, ...(training ? { training } : {}) }, JSON.stringify({ n, m, ratio, seed, variant, access, ...fingerprint }), o.signal)
     : undefined;
   let trained = false;
   const { accumulator, resumed } = await runPerturbations(perturbable, {
-    n, m, K, ratio, seed, variant, access, fingerprint, concurrency,
+    n, m, K, ratio, seed, variant, access, fingerprint, concurrency, gamma: settings.gamma, rho: settings.rho,
+    ...(training ? { training } : {}),
     ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...(o.retryDelayMs !== undefined ? { retryDelayMs: o.retryDelayMs } : {}),

@@ -11,6 +11,7 @@ import type { SoftmaxRegression } from '../models/softmax.ts';
 import { glmPerturbable } from './glm-perturbable.ts';
 import { mlpPerturbable } from './mlp-perturbable.ts';
 import type { DaunceAccess, DaunceVariant } from './perturbation.ts';
+import type { DaunceObjectiveSettings, DaunceTraining } from './settings.ts';
 import type { PerturbableModel } from './runner.ts';
 import { softmaxPerturbable } from './softmax-perturbable.ts';
 
@@ -21,6 +22,10 @@ export interface PerturbableRequest<M extends AttributableModel = AttributableMo
   variant: DaunceVariant;
   access: DaunceAccess;
   seed: number;
+  /** gamma and rho of the objective (default: both 1). */
+  settings?: DaunceObjectiveSettings;
+  /** Training settings of copies trained by minibatches (checked; absent fields take the model's defaults). */
+  training?: DaunceTraining;
 }
 
 /** Builds the PerturbableModel that trains perturbed copies of one kind of model. */
@@ -60,6 +65,16 @@ export function perturbableFor(request: PerturbableRequest): PerturbableModel<un
   return factory(request);
 }
 
-registerPerturbable<GeneralizedLinearModel>('logistic', (r) => glmPerturbable(r));
-registerPerturbable<SoftmaxRegression>('softmax', (r) => softmaxPerturbable(r));
+/** Newton-solved models have no training settings: a given `training` would be silently unused. */
+function exactOnly<M extends AttributableModel>(factory: PerturbableFactory<M>): PerturbableFactory<M> {
+  return (r) => {
+    if (r.training && Object.keys(r.training).length > 0) {
+      throw new RangeError(`daunce: training applies to copies trained by minibatches (the MLP, external models); ${r.model.kind} copies are solved exactly by Newton`);
+    }
+    return factory(r);
+  };
+}
+
+registerPerturbable<GeneralizedLinearModel>('logistic', exactOnly((r) => glmPerturbable(r)));
+registerPerturbable<SoftmaxRegression>('softmax', exactOnly((r) => softmaxPerturbable(r)));
 registerPerturbable<MultilayerPerceptron>('mlp', (r) => mlpPerturbable(r));

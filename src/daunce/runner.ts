@@ -13,6 +13,20 @@ import { IntegrityError, readSealed, writeFileAtomic, writeSealedAtomic } from '
 import { refuseOtherFormat } from '../io/format-version.ts';
 import { LossCovariance } from './accumulator.ts';
 import { drawPerturbation, type DaunceAccess, type DaunceVariant, type Perturbation } from './perturbation.ts';
+import type { DaunceTraining } from './settings.ts';
+
+/** What a perturbed copy is trained for: the run's objective and, when given, its training settings. */
+export interface PerturbationObjective {
+  variant: DaunceVariant;
+  access: DaunceAccess;
+  ratio: number;
+  /** Scale of the loss-difference term (docs/methods.md section 4); the runner always sets it, 1 when absent. */
+  gamma?: number;
+  /** Spread of the xi weights, weight factor 1 + rho (2 xi - 1); the runner always sets it, 1 when absent. */
+  rho?: number;
+  /** The caller's training settings (only the fields given; absent when none were). */
+  training?: DaunceTraining;
+}
 
 /**
  * A model trained elsewhere (a Python process, a fine-tuning service).
@@ -27,10 +41,18 @@ export interface PerturbableModel<Handle = unknown> {
   /**
    * Trains one perturbed copy on D^k with xi^k under the variant's objective.
    * @param perturbation - the subset D^k and the xi^k of copy k
-   * @param objective - the variant, access and ratio of the run
+   * @param objective - the variant, access, ratio, gamma, rho and training settings of the run
    * @returns a handle to the trained copy
    */
-  train(perturbation: Perturbation, objective: { variant: DaunceVariant; access: DaunceAccess; ratio: number }): Promise<Handle>;
+  train(perturbation: Perturbation, objective: PerturbationObjective): Promise<Handle>;
+  /**
+   * Trains several copies in one call (optional; built-in GLMs solve them on a native thread
+   * pool). Each handle must equal what `train` returns for that perturbation alone.
+   * @param perturbations - the copies' draws, in model order
+   * @param objective - the variant, access, ratio, gamma, rho and training settings of the run
+   * @returns one handle per perturbation, same order
+   */
+  trainBatch?(perturbations: readonly Perturbation[], objective: PerturbationObjective): Promise<Handle[]>;
   /**
    * Losses of every training example or every query under a trained copy (the runner copies them on return).
    * @param handle - a trained copy
@@ -64,12 +86,19 @@ export interface RunnerOptions {
   seed: number;
   variant: DaunceVariant;
   access: DaunceAccess;
+  /** gamma and rho of the objective (default 1 and 1). */
+  gamma?: number;
+  rho?: number;
+  /** Training settings handed to the model's `train`. */
+  training?: DaunceTraining;
   /** Identifies the data and model; a checkpoint of another run is refused. */
   fingerprint: Record<string, unknown>;
   checkpointDir?: string;
   concurrency?: number;
   retries?: number;
   retryDelayMs?: number;
+  /** Copies per call into a model with `trainBatch`. Default 32. */
+  batch?: number;
   /** Limit of each call into the model (train, losses, release). Default: none. */
   callTimeoutMs?: number;
   signal?: AbortSignal;
@@ -91,6 +120,9 @@ function checkCheckpointFormat(dir: string, previousConfig: string): void {
     'written by an older tdakit whose random draws differ ' +
     `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`);
 }
+
+/** Copies per call into a model with `trainBatch` (built-in GLMs): enough to keep a thread pool busy, few enough to checkpoint often. */
+const DEFAULT_BATCH = 32;
 
 /** Longest wait between two attempts, whatever the backoff reaches. */
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -181,25 +213,44 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
   let finished = resumed;
   let failure: unknown;
 
-  const one = async (k: number) => {
-    const p = drawPerturbation(o.n, o.ratio, o.seed, k);
+  const objective: PerturbationObjective = {
+    variant: o.variant, access: o.access, ratio: o.ratio, gamma: o.gamma ?? 1, rho: o.rho ?? 1,
+    ...(o.training ? { training: { ...o.training } } : {}),
+  };
+  // Copies trained per call: a model with trainBatch gets batches (checkpointed copy by copy as
+  // each batch returns), any other one copy per call.
+  const perCall = model.trainBatch && !o.remote ? assertInteger('daunce: batch', o.batch ?? DEFAULT_BATCH, 1, 1 << 20) : 1;
+  const trainCopies = async (ks: readonly number[]) => {
+    const ps = ks.map((k) => drawPerturbation(o.n, o.ratio, o.seed, k));
+    const what = ks.length === 1 ? `model ${ks[0]}` : `models ${ks[0]}..${ks[ks.length - 1]}`;
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       try {
-        const releaseLate = (late: H) => { void Promise.resolve().then(() => model.release?.(late)).catch(() => {}); };
-        const h = await guarded(() => model.train(p, { variant: o.variant, access: o.access, ratio: o.ratio }), `train (model ${k})`, timeoutMs, o.signal, releaseLate);
+        const releaseLate = (late: H[]) => { for (const h of late) void Promise.resolve().then(() => model.release?.(h)).catch(() => {}); };
+        const hs = await guarded(
+          async () => (ks.length > 1 ? model.trainBatch!(ps, objective) : [await model.train(ps[0]!, objective)]),
+          `train (${what})`, timeoutMs, o.signal, releaseLate,
+        );
+        if (!Array.isArray(hs) || hs.length !== ks.length) {
+          throw Object.assign(new RangeError(`daunce: trainBatch (${what}) must return ${ks.length} handles`), { retryable: false });
+        }
         try {
-          const [train, query] = await Promise.all([
-            guarded(() => model.losses(h, 'train'), `losses(model ${k}, 'train')`, timeoutMs, o.signal),
-            guarded(() => model.losses(h, 'queries'), `losses(model ${k}, 'queries')`, timeoutMs, o.signal),
-          ]);
-          return { train: checkedLosses(train, o.n, k, 'train'), query: checkedLosses(query, o.m, k, 'queries') };
+          const out: { train: Float64Array; query: Float64Array }[] = [];
+          for (const [j, k] of ks.entries()) {
+            const h = hs[j]!;
+            const [train, query] = await Promise.all([
+              guarded(() => model.losses(h, 'train'), `losses(model ${k}, 'train')`, timeoutMs, o.signal),
+              guarded(() => model.losses(h, 'queries'), `losses(model ${k}, 'queries')`, timeoutMs, o.signal),
+            ]);
+            out.push({ train: checkedLosses(train, o.n, k, 'train'), query: checkedLosses(query, o.m, k, 'queries') });
+          }
+          return out;
         } finally {
-          if (model.release) await guarded(() => model.release!(h), `release (model ${k})`, timeoutMs, o.signal);
+          if (model.release) for (const [j, k] of ks.entries()) await guarded(() => model.release!(hs[j]!), `release (model ${k})`, timeoutMs, o.signal);
         }
       } catch (err) {
         if (!retryable(err) || attempt >= retries || failure !== undefined) {
-          throw err instanceof Error ? err : new Error(`daunce: model ${k}: the external model threw ${String(err)} (not an Error)`, { cause: err });
+          throw err instanceof Error ? err : new Error(`daunce: ${what}: the external model threw ${String(err)} (not an Error)`, { cause: err });
         }
         await sleep(Math.min(delay * 2 ** attempt, MAX_BACKOFF_MS), o.signal);
       }
@@ -209,17 +260,24 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
   const worker = async () => {
     while (todo.length > 0 && failure === undefined) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
-      const k = todo.shift()!;
-      const r = o.remote ? await o.remote(k) : await one(k);
-      if (dir) {
-        const all = new Float64Array(o.n + o.m);
-        all.set(r.train);
-        all.set(r.query, o.n);
-        await writeSealedAtomic(join(dir, `model-${k}.f64`), new Uint8Array(all.buffer));
+      const ks = todo.splice(0, perCall);
+      const rs = o.remote ? [await o.remote(ks[0]!)] : await trainCopies(ks);
+      for (const [j, k] of ks.entries()) {
+        // An abort stops a batch's remaining copies from being recorded, as it stops the next call.
+        if (o.signal?.aborted) throw new AbortError('daunce: aborted');
+        await finish(k, rs[j]!);
       }
-      done.set(k, r);
-      o.onProgress?.({ done: ++finished, total: o.K, k, resumed, seconds: (performance.now() - t0) / 1000 });
     }
+  };
+  const finish = async (k: number, r: { train: Float64Array; query: Float64Array }) => {
+    if (dir) {
+      const all = new Float64Array(o.n + o.m);
+      all.set(r.train);
+      all.set(r.query, o.n);
+      await writeSealedAtomic(join(dir, `model-${k}.f64`), new Uint8Array(all.buffer));
+    }
+    done.set(k, r);
+    o.onProgress?.({ done: ++finished, total: o.K, k, resumed, seconds: (performance.now() - t0) / 1000 });
   };
   const lanes = o.remote ? Math.max(1, todo.length) : concurrency;
   const results = await Promise.allSettled(Array.from({ length: lanes }, () => worker().catch((e) => { failure ??= e; throw e; })));

@@ -5,7 +5,8 @@
  *   hessian: l_i - 2 xi_i grad_z l(z0_i)^T (z_i)           (cross-entropy + linear term)
  *   fisher:  (l_i - l0_i)^2 / 2 - (2 xi_i - 1) grad_z l(z0_i)^T z_i
  *   trak:    (f_i - f0_i)^2 / 2 - (2 xi_i - 1) grad_z f(z0_i)^T z_i
- * black-box: l_i, l_i^2 / 2, f_i^2 / 2.
+ * black-box: l_i, l_i^2 / 2, f_i^2 / 2. gamma scales the loss-difference term (the example
+ * weight gamma / |D|) and rho the xi spread, as for binary logistic regression (glm-perturbable.ts).
  */
 import type { LogitObjective } from '../backend/types.ts';
 import type { Matrix } from '../data/matrix.ts';
@@ -13,9 +14,11 @@ import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
 import { logitStatistics } from './logit-statistics.ts';
+import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
-export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: Matrix; y: Float64Array }; variant: DaunceVariant; access: DaunceAccess }): PerturbableModel<Float64Array> {
+export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: Matrix; y: Float64Array }; variant: DaunceVariant; access: DaunceAccess; settings?: DaunceObjectiveSettings }): PerturbableModel<Float64Array> {
   const { model, variant, access } = o;
+  const settings = o.settings ?? { gamma: 1, rho: 1 };
   const backend = model.backendKernels();
   const design = model.design(model.X);
   const n = model.X.rows, C = model.options.classes, K = C - 1, p = model.blockSize;
@@ -26,7 +29,7 @@ export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: 
       const b = await base;
       const size = pert.subset.length;
       const weights = new Float64Array(n);
-      for (const i of pert.subset) weights[i] = 1 / size;
+      for (const i of pert.subset) weights[i] = settings.gamma / size;
       let linear: Float64Array | undefined;
       if (access === 'white-box') {
         const d = variant === 'trak' ? b.dMargin : b.dLoss;
@@ -34,8 +37,7 @@ export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: 
         for (let c = 0; c < K; c++) {
           const coef = new Float64Array(n);
           pert.subset.forEach((i, j) => {
-            const xi = pert.xi[j]!;
-            coef[i] = ((variant === 'hessian' ? -2 * xi : -(2 * xi - 1)) * d[i * K + c]!) / size;
+            coef[i] = (firstOrderCoefficient(variant, pert.xi[j]!, settings) * d[i * K + c]!) / size;
           });
           linear.set(await backend.transposeTimes({ ...design, v: coef }), c * p);
         }

@@ -6,6 +6,7 @@
  */
 import type { Matrix } from '../data/matrix.ts';
 import type { DaunceAccess, DaunceVariant } from '../daunce/perturbation.ts';
+import type { DaunceTraining } from '../daunce/settings.ts';
 import { hashArray } from '../hash.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { AttributableModel } from '../models/model.ts';
@@ -114,6 +115,9 @@ export class RemoteLdsRetrains extends RemoteUnits<Float64Array> {
   }
 }
 
+/** What a worker needs, beyond the data, to train copy k as a local run would (gamma, rho only when not 1). */
+type DaunceDraws = { ratio: number; seed: number; variant: DaunceVariant; access: DaunceAccess; gamma?: number; rho?: number; training?: DaunceTraining };
+
 /**
  * Daunce's perturbed models on workers: model k is job k; back come its n training and m
  * query losses (8·(n + m) bytes).
@@ -122,7 +126,7 @@ export class RemoteDaunceModels {
   static async open(
     queue: QueueOptions & { externalModel?: string },
     source: { model: AttributableModel; queries: { X: Matrix; y: Float64Array } } | { external: string; n: number; m: number },
-    draws: { ratio: number; seed: number; variant: DaunceVariant; access: DaunceAccess },
+    draws: DaunceDraws,
     fingerprint: string, signal?: AbortSignal,
   ): Promise<RemoteDaunceModels> {
     const spec = 'model' in source ? specOf('daunce', source.model) : { external: source.external };
@@ -138,7 +142,7 @@ export class RemoteDaunceModels {
   }
   private constructor(
     readonly run: QueueRun, private readonly data: { uri: string; sha256: string } | undefined, private readonly spec: ModelSpec | { external: string },
-    private readonly n: number, private readonly m: number, private readonly draws: { ratio: number; seed: number; variant: DaunceVariant; access: DaunceAccess },
+    private readonly n: number, private readonly m: number, private readonly draws: DaunceDraws,
   ) {}
   /** Trains model k on a worker and returns its losses, split into training and query rows. */
   async model(k: number): Promise<{ train: Float64Array; query: Float64Array }> {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { DatasetRef } from './dataset.ts';
+import { checkObjectiveSettings, checkTraining, type DaunceTraining } from '../daunce/settings.ts';
 
 export const JOB_KINDS = ['rif-retrain', 'lds-retrain', 'daunce-model'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -61,6 +62,11 @@ export interface DaunceModelJob extends JobBase {
   seed: number;
   variant: 'hessian' | 'fisher' | 'trak';
   access: 'white-box' | 'black-box';
+  /** The objective's gamma and rho, absent when 1 (docs/methods.md section 4). */
+  gamma?: number;
+  rho?: number;
+  /** Training settings of minibatch-trained copies, as given to `daunce`. */
+  training?: DaunceTraining;
 }
 
 export type UnitJob = RifRetrainJob | LdsRetrainJob | DaunceModelJob;
@@ -165,7 +171,7 @@ export function validateJob(value: unknown): UnitJob {
     int(`${where}.seeds`, value.seeds, 1, 10_000);
     int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
   } else {
-    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'n', 'm', 'ratio', 'seed', 'variant', 'access', 'resultTo']);
+    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'n', 'm', 'ratio', 'seed', 'variant', 'access', 'gamma', 'rho', 'training', 'resultTo']);
     const spec = modelSpec(`${where}.model`, value.model, true);
     if ('external' in spec) {
       if (value.data !== undefined) dataRef(`${where}.data`, value.data);
@@ -176,6 +182,12 @@ export function validateJob(value: unknown): UnitJob {
     int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
     oneOf(`${where}.variant`, value.variant, ['hessian', 'fisher', 'trak']);
     oneOf(`${where}.access`, value.access, ['white-box', 'black-box']);
+    try {
+      checkObjectiveSettings(where, value.gamma, value.rho);
+      if (value.training !== undefined) checkTraining(where, value.training);
+    } catch (err) {
+      throw new SchemaError((err as Error).message);
+    }
   }
   return value as unknown as UnitJob;
 }

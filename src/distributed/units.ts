@@ -119,17 +119,17 @@ export class UnitContext {
       perturbable = external;
     } else {
       const spec = job.model;
-      perturbable = await this.cached(`perturbable:${job.data!.sha256}:${JSON.stringify(spec)}:${job.variant}:${job.access}:${job.seed}`, async () => {
+      perturbable = await this.cached(`perturbable:${job.data!.sha256}:${JSON.stringify(spec)}:${job.variant}:${job.access}:${job.seed}:${job.gamma ?? 1}:${job.rho ?? 1}:${JSON.stringify(job.training ?? {})}`, async () => {
         const model = await this.model({ ...job, model: spec });
         const data = await this.data(job);
         if (!data.Xq || !data.yq) throw new RangeError('worker: daunce-model data bundle lacks the queries (Xq, yq)');
         if (model.X.rows !== job.n || data.Xq.rows !== job.m) throw new RangeError(`worker: daunce-model job says n = ${job.n}, m = ${job.m}; the data have ${model.X.rows} and ${data.Xq.rows}`);
-        return perturbableFor({ model, queries: { X: data.Xq, y: data.yq }, variant: job.variant, access: job.access, seed: job.seed });
+        return perturbableFor({ model, queries: { X: data.Xq, y: data.yq }, variant: job.variant, access: job.access, seed: job.seed, settings: { gamma: job.gamma ?? 1, rho: job.rho ?? 1 }, ...(job.training ? { training: job.training } : {}) });
       });
     }
     const p = drawPerturbation(job.n, job.ratio, job.seed, job.unit);
     const t0 = performance.now();
-    const handle = await perturbable.train(p, { variant: job.variant, access: job.access, ratio: job.ratio });
+    const handle = await perturbable.train(p, { variant: job.variant, access: job.access, ratio: job.ratio, gamma: job.gamma ?? 1, rho: job.rho ?? 1, ...(job.training ? { training: job.training } : {}) });
     try {
       const [train, queries] = await Promise.all([perturbable.losses(handle, 'train'), perturbable.losses(handle, 'queries')]);
       const values = new Float64Array(job.n + job.m);

@@ -1,0 +1,54 @@
+// The determinism README states: a binary GLM with at most 128 parameters is fitted, and its
+// Daunce copies trained, to the same bits whatever OPENBLAS_NUM_THREADS is; larger models are
+// bit-identical at the same thread count and agree to rounding across thread counts. Checked
+// in child processes, since OpenBLAS reads the variable when it loads.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { report, runSnippet } from './child.ts';
+
+const SNIPPET = (n: number, d: number) => `
+import { createHash } from 'node:crypto';
+import { daunce, LogisticRegression, Matrix } from 'tdakit';
+import { nativeAddon } from 'tdakit/src/native.ts';
+import { seededRandom } from 'tdakit/src/random.ts';
+const hex = (a) => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+const n = ${n}, d = ${d};
+const r = seededRandom(1);
+const X = Float64Array.from({ length: n * d }, () => r() * 2 - 1);
+const y = Float64Array.from({ length: n }, (_, i) => (r() < 1 / (1 + Math.exp(-3 * X[i * d])) ? 1 : 0));
+const model = await LogisticRegression.fit(new Matrix(X, n, d), y, { lambda: 1 });
+const run = await daunce({ model, queries: { X: new Matrix(X.slice(0, 4 * d), 4, d), y: y.slice(0, 4) }, K: 4 });
+const scores = await run.scores('covariance');
+console.log(JSON.stringify({ threads: nativeAddon().blasInfo().threads, theta: Array.from(model.theta), thetaHash: hex(model.theta), scoresHash: hex(scores) }));
+`;
+
+function runWith(threads: number, n: number, d: number) {
+  const saved = process.env.OPENBLAS_NUM_THREADS;
+  process.env.OPENBLAS_NUM_THREADS = String(threads);
+  try {
+    const r = runSnippet(SNIPPET(n, d), { timeoutMs: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return report<{ threads: number; theta: number[]; thetaHash: string; scoresHash: string }>(r);
+  } finally {
+    if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+    else process.env.OPENBLAS_NUM_THREADS = saved;
+  }
+}
+
+test('a 101-parameter logistic fit and its Daunce copies are bit-identical with OPENBLAS_NUM_THREADS = 1 and 2', () => {
+  // Large enough that OpenBLAS splits its level-2 calls between threads.
+  const one = runWith(1, 20000, 100), two = runWith(2, 20000, 100);
+  assert.equal(one.threads, 1);
+  assert.equal(two.threads, 2);
+  assert.equal(one.thetaHash, two.thetaHash);
+  assert.equal(one.scoresHash, two.scoresHash);
+  assert.deepEqual(runWith(2, 20000, 100).scoresHash, two.scoresHash);
+});
+
+test('a 401-parameter fit: bit-identical at the same thread count, within a few ulps across thread counts', () => {
+  const one = runWith(1, 3000, 400), two = runWith(2, 3000, 400);
+  assert.equal(runWith(2, 3000, 400).thetaHash, two.thetaHash);
+  const scale = Math.max(...one.theta.map(Math.abs));
+  const diff = Math.max(...one.theta.map((v, k) => Math.abs(v - two.theta[k]!)));
+  assert.ok(diff <= 64 * Number.EPSILON * scale, `max |theta(1 thread) - theta(2 threads)| = ${diff} (scale ${scale})`);
+});
