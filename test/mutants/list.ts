@@ -131,9 +131,9 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'daunce-linear-term-sign',
-    bug: "the MLP's Daunce-E/T first-order term gets the wrong sign: +(2 xi - 1) instead of -(2 xi - 1)",
+    bug: "the Daunce-E/T first-order term (shared by the MLP and GLM copies) gets the wrong sign: +rho (2 xi - 1) instead of -rho (2 xi - 1)",
     tests: ['test/references-mlp.test.ts'],
-    edits: [{ find: "const coef = variant === 'hessian' ? -2 * xi : -(2 * xi - 1);", replace: "const coef = variant === 'hessian' ? -2 * xi : 2 * xi - 1;" }],
+    edits: [{ find: ": -(s.rho * (2 * xi - 1));", replace: ": s.rho * (2 * xi - 1);" }],
   },
   {
     id: 'mlp-momentum-ignored',
