@@ -42,9 +42,11 @@ struct FitResult {
   std::vector<double> hessian;
 };
 
-// Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros); in the
-// quadratic phase, chord steps reuse the last factor while each gains 4x. Returns the exact
-// Hessian at the optimum in FitResult::hessian.
+// Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros). Between
+// Hessian builds, objectives with a Hessian operator take Newton-Krylov steps preconditioned by
+// the last factor (counted in chordIterations, their products in krylovIterations) while CG costs
+// less than a Newton step; others take chord steps with that factor while each gains 4x. Returns
+// the exact Hessian at the optimum in FitResult::hessian when options.keepHessian.
 // Throws NumericError on singular Hessians, separable data (lambda = 0) or no convergence.
 FitResult fitNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options);
 

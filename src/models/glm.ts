@@ -26,12 +26,13 @@ export interface FitDiagnostics {
   /** Full Newton iterations (each builds and factors a Hessian). */
   newtonIterations: number;
   /**
-   * Preconditioned steps of a refit, each one gradient plus krylovIterations' share of
-   * Hessian-vector products, reusing the reference factorisation (no Hessian build). A refit that
-   * reports newtonIterations > 0 fell back to full Newton steps because they were cheaper there.
+   * Preconditioned steps, each one gradient plus krylovIterations' share of Hessian-vector
+   * products, reusing a factorisation (no Hessian build): a refit's reference factorisation, or in
+   * a fit the factor of its last Newton step. A refit that reports newtonIterations > 0 fell back
+   * to full Newton steps because they were cheaper there.
    */
   chordIterations: number;
-  /** Hessian-vector products (conjugate-gradient iterations, O(n p) each) of a Newton-Krylov refit. */
+  /** Hessian-vector products (conjugate-gradient iterations, O(n p) each) of Newton-Krylov steps. */
   krylovIterations?: number;
   /**
    * Which test ended the iteration: 'tolerance' (gradientNorm <= tol * gradientScale),
