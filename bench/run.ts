@@ -41,7 +41,7 @@ const only = new Set(values.only!.split(','));
 const runs = Number(values.runs ?? (quick ? 2 : 3));
 const size = quick
   ? { n: 20_000, m: 100, d: 128, samples: 3, dgemmSize: 512, fitN: 600, fitD: 64, spamRows: 500, spamWords: 100, subsets: 2, rifSizes: [0.01, 0.05] }
-  : { n: 1_000_000, m: 1_000, d: 128, samples: 5, dgemmSize: 2048, fitN: 10_000, fitD: 2_048, spamRows: undefined, spamWords: 2_000, subsets: 10, rifSizes: undefined };
+  : { n: 1_000_000, m: 1_000, d: 128, samples: 5, dgemmSize: 2048, fitN: 10_000, fitD: 2_048, spamRows: undefined, spamWords: 2_000, subsets: 5, rifSizes: undefined };
 
 interface Target { target: string; measured: string; ratio: number; goal: number; met: boolean }
 const targets: Target[] = [];

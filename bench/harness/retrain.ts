@@ -2,8 +2,9 @@
  * Retrain targets of issue 14 item 2 on the SpamAssassin bag of words (lambda = 0.01): exact
  * refits after removing 1% and 5% of the emails, and LDS-style half-subset reweightings, timed as
  *   - tdakit's refit (Newton-Krylov, preconditioned by the reference factor + Woodbury),
- *   - a Newton fit warm-started at the same optimum (a Hessian build per step: the refit path
- *     before Newton-Krylov), interleaved with it, min/median of several runs,
+ *   - a Newton fit warm-started at the same optimum with a Hessian build per Newton step and
+ *     chord steps between (krylovSteps: false; the retrain path before Newton-Krylov),
+ *     interleaved with it, min/median of several runs,
  *   - numpy's damped Newton warm-started at the same optimum (one run per removal case),
  * all to the same tolerance.
  */
@@ -31,7 +32,7 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
   await model.factorization();
   const newtonRetrain = (weights: Float64Array) => addon.fit({
     x: X.data, n: X.rows, d: X.cols, intercept: true, family: 0, y, weights, lambda,
-    tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false, theta0: model.theta,
+    tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false, theta0: model.theta, krylovSteps: false,
   });
   const cases: { name: string; fraction?: number; weights: Float64Array[] }[] = [];
   for (const fraction of [0.01, 0.05]) {

@@ -110,7 +110,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   // Newton-Krylov steps preconditioned by the last factor (objectives with a Hessian operator):
   // a few O(n p) Hessian-vector products instead of the next Hessian builds (O(n p^2)). Tried
   // after every Newton step until one attempt falls back, then only in the quadratic phase.
-  const bool krylov = !obj.boundedCurvature() && obj.hessianOperator(theta.data()) != nullptr;
+  const bool krylov = options.krylovSteps && !obj.boundedCurvature() && obj.hessianOperator(theta.data()) != nullptr;
   bool krylovEarly = krylov;
   FitResult krylovStats;
   auto done = [&](StopReason why = StopReason::Tolerance) {

@@ -15,6 +15,9 @@ struct FitOptions {
   int maxIter = 100;
   // Build the exact Hessian at the optimum for FitResult::hessian (one more Hessian build).
   bool keepHessian = true;
+  // Newton-Krylov steps between Hessian builds (objectives with a Hessian operator). Off: plain
+  // Newton and chord steps (a Hessian build per Newton step), the baseline benchmarks compare to.
+  bool krylovSteps = true;
 };
 
 // Which test ended an iteration (FitResult::stoppedBy).
