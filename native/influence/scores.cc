@@ -20,10 +20,20 @@ inline double rescale(double raw, double f) {
   return raw * f;
 }
 
+// V's intercept row (element (d, j) at d + j p) as a contiguous m-vector, or empty.
+std::vector<double> interceptRow(const ScoreInputs& in) {
+  if (!in.train.intercept) return {};
+  const std::size_t p = in.train.p(), d = in.train.d;
+  std::vector<double> b(in.m);
+  for (std::size_t j = 0; j < in.m; ++j) b[j] = in.v[d + j * p];
+  return b;
+}
+
 // Computes the scores of training rows [first, first+count) against every query into
 // block (m x count column-major = count x m row-major). The rows of X are the GEMM operand
-// as they are (no copy); the intercept's row of V is added in the same pass as u, f, r and c.
-void scoreBlock(const ScoreInputs& in, std::size_t first, std::size_t count, double* block) {
+// as they are (no copy); the intercept's row of V, u, r, c and f follow in one pass per row.
+void scoreBlock(const ScoreInputs& in, const std::vector<double>& vLast, std::size_t first, std::size_t count,
+                double* block) {
   const std::size_t p = in.train.p(), d = in.train.d, m = in.m;
   if (d > 0)
     cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(count),
@@ -31,24 +41,23 @@ void scoreBlock(const ScoreInputs& in, std::size_t first, std::size_t count, dou
                 block, static_cast<int>(m));
   else
     std::fill(block, block + count * m, 0.0);
+  const double* b = vLast.empty() ? nullptr : vLast.data();
   for (std::size_t r = 0; r < count; ++r) {
     const std::size_t i = first + r;
     const double u = in.rowCoef[i];
     const double f = in.rowFactor ? in.rowFactor[i] : 1.0;
     const double shift = in.colOffset ? (in.rowShift ? in.rowShift[i] : 1.0) : 0.0;
     double* row = block + r * m;
-    if (in.train.intercept) {
-      const double* vLast = in.v + d;  // V's intercept row: element (d, j) at d + j p
-      for (std::size_t j = 0; j < m; ++j) row[j] += vLast[j * p];
+    if (std::isinf(f)) {
+      for (std::size_t j = 0; j < m; ++j)
+        row[j] = rescale(u * (row[j] + (b ? b[j] : 0.0)) + (shift != 0.0 ? shift * in.colOffset[j] : 0.0), f);
+    } else if (shift != 0.0) {
+      for (std::size_t j = 0; j < m; ++j) row[j] = (u * (row[j] + (b ? b[j] : 0.0)) + shift * in.colOffset[j]) * f;
+    } else if (b) {
+      for (std::size_t j = 0; j < m; ++j) row[j] = (u * (row[j] + b[j])) * f;
+    } else {
+      for (std::size_t j = 0; j < m; ++j) row[j] = (u * row[j]) * f;
     }
-    if (shift != 0.0)
-      for (std::size_t j = 0; j < m; ++j) row[j] = u * row[j] + shift * in.colOffset[j];
-    else
-      for (std::size_t j = 0; j < m; ++j) row[j] = u * row[j];
-    if (std::isinf(f))
-      for (std::size_t j = 0; j < m; ++j) row[j] = rescale(row[j], f);
-    else if (f != 1.0)
-      for (std::size_t j = 0; j < m; ++j) row[j] *= f;
   }
 }
 
@@ -57,17 +66,19 @@ void scoreBlock(const ScoreInputs& in, std::size_t first, std::size_t count, dou
 void scoreMatrix(const ScoreInputs& in, double* out) {
   const std::size_t rows = blockRows(in.m);
   const std::size_t workers = linalg::kernelWorkers(linalg::blockCount(in.train.n, rows));
+  const std::vector<double> vLast = interceptRow(in);
   linalg::forBlocksInParallel(in.train.n, rows, workers, [&](std::size_t, std::size_t first, std::size_t count) {
-    scoreBlock(in, first, count, out + first * in.m);
+    scoreBlock(in, vLast, first, count, out + first * in.m);
   });
 }
 
 linalg::TopK scoreTopK(const ScoreInputs& in, std::size_t k) {
   const std::size_t rows = blockRows(in.m);
   const std::size_t workers = linalg::kernelWorkers(linalg::blockCount(in.train.n, rows));
+  const std::vector<double> vLast = interceptRow(in);
   return linalg::topKOverBlocks(in.train.n, in.m, k, rows, workers,
                                 [&](std::size_t, std::size_t first, std::size_t count, double* block) {
-                                  scoreBlock(in, first, count, block);
+                                  scoreBlock(in, vLast, first, count, block);
                                 });
 }
 
