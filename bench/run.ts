@@ -1,201 +1,121 @@
 /**
- * tdakit benchmarks (issues 2 and 3): each tdakit run is timed against a numpy/scipy
- * reference on the same data in the same run, and against this machine's measured dgemm rate.
+ * The benchmark harness of issue 14: every target with its ratio, measured in one run.
+ *   - kernels (benchmark.js: mean ± relative margin of error): Daunce scoring and Influence
+ *     top-k at n = 1,000,000, d = K = 128, m = 1,000, as a fraction of the dgemm rate measured
+ *     right before and after each (target >= 70%);
+ *   - the fit at n = 10,000, d = 2,048 against numpy's Newton (target >= 5x) and scikit-learn's
+ *     newton-cholesky (target: faster, at a tighter final gradient), min/median of runs;
+ *   - exact retrains on spam: 1% and 5% removal (target >= 10x over a warm Newton retrain), LDS
+ *     half-subsets (target >= 3x), with numpy's warm Newton beside them;
+ *   - the RIF protocol on spam, 320 retrains (target < 60 s).
  *
- *   npm run bench                      # all: fit, influence, retrain at n = 10,000, d = 2,048
- *   npm run bench -- --only fit --n 4000 --d 512
+ *   npm run bench                  # full sizes (about 15 minutes on 2 cores)
+ *   npm run bench -- --quick       # small sizes: a smoke test of the harness (seconds)
+ *   npm run bench -- --only kernels,fit --runs 5
+ *   npm run bench -- --only rif --rif-sample 8   # 8 of the protocol's 40 sizes, time projected
  *
- * Results go to stdout and bench/results/<task>.json.
+ * Results: stdout and bench/results/harness[-quick].json (with the machine's dgemm rate and load).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Influence, LogisticRegression, Matrix, readNpy, writeNpy } from '../src/index.ts';
-import { nativeAddon } from '../src/native.ts';
-import { gaussian, rng } from './fixtures.ts';
+import { loadSpamAssassin } from '../src/datasets/spam.ts';
+import { dgemmRate, environment } from './harness/environment.ts';
+import { fitTarget } from './harness/fit.ts';
+import { daunceScoring, influenceTopK, type KernelResult } from './harness/kernels.ts';
+import { retrainTargets } from './harness/retrain.ts';
+import { rifProtocol } from './harness/rif.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', multiple: true },
-    n: { type: 'string', default: '10000' },
-    d: { type: 'string', default: '2048' },
-    queries: { type: 'string', default: '100' },
-    remove: { type: 'string', default: '50' },
-    lambda: { type: 'string', default: '1' },
-    seed: { type: 'string', default: '1' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'kernels,fit,retrain,rif' },
+    runs: { type: 'string' },
+    'rif-sample': { type: 'string' },
+    out: { type: 'string' },
   },
 });
-const n = Number(values.n), d = Number(values.d), m = Number(values.queries), lambda = Number(values.lambda);
-const tasks = values.only ?? ['fit', 'influence', 'retrain'];
-const tmp = mkdtempSync(join(tmpdir(), 'tdakit-bench-'));
-const now = () => performance.now() / 1000;
+const quick = values.quick!;
+const only = new Set(values.only!.split(','));
+const runs = Number(values.runs ?? (quick ? 2 : 3));
+const size = quick
+  ? { n: 20_000, m: 100, d: 128, samples: 3, dgemmSize: 512, fitN: 600, fitD: 64, spamRows: 500, spamWords: 100, subsets: 2, rifSizes: [0.01, 0.05] }
+  : { n: 1_000_000, m: 1_000, d: 128, samples: 5, dgemmSize: 2048, fitN: 10_000, fitD: 2_048, spamRows: undefined, spamWords: 2_000, subsets: 5, rifSizes: undefined };
 
-function syntheticLogistic(rows: number, seed: number) {
-  const r = rng(seed);
-  const beta = Float64Array.from({ length: d }, (_, j) => (j < 64 ? 3 * gaussian(r) / Math.sqrt(64) : 0));
-  const X = new Float64Array(rows * d);
-  for (let k = 0; k < X.length; k++) X[k] = gaussian(r);
-  const y = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    let z = 0;
-    for (let j = 0; j < 64; j++) z += X[i * d + j]! * beta[j]!;
-    y[i] = r() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
-  }
-  return { X: new Matrix(X, rows, d), y };
-}
-
-function python(task: string, params: object): Record<string, number | string> {
-  const out = execFileSync('python3', [join(here, 'reference', 'glm_reference.py'), task, tmp, JSON.stringify(params)], {
-    env: process.env,
-    maxBuffer: 1 << 24,
-  });
-  return JSON.parse(out.toString());
-}
-
-const addon = nativeAddon();
-const blas = addon.blasInfo();
-const dgemm = await addon.dgemmRate({ size: 2048, reps: 3 });
-const environment = {
-  blas: blas.config.trim(),
-  threads: blas.threads,
-  OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? '(unset)',
-  dgemmGflops: dgemm,
-  node: process.version,
-};
-console.log(`tdakit benchmarks: n = ${n}, d = ${d}, lambda = ${lambda}`);
-console.log(`BLAS ${environment.blas}, ${blas.threads} threads, OPENBLAS_CORETYPE=${environment.OPENBLAS_CORETYPE}`);
-console.log(`measured dgemm (2048^3): ${dgemm.toFixed(1)} GFLOP/s`);
-
-const { X, y } = syntheticLogistic(n, Number(values.seed));
-await writeNpy(join(tmp, 'X.npy'), X.data, [n, d]);
-await writeNpy(join(tmp, 'y.npy'), y, [n]);
-const p = d + 1;
-const results: Record<string, unknown> = {};
-const save = (task: string, r: object) => {
-  mkdirSync(join(here, 'results'), { recursive: true });
-  const record = { task, date: new Date().toISOString(), n, d, lambda, environment, ...r };
-  writeFileSync(join(here, 'results', `${task}.json`), JSON.stringify(record, null, 2) + '\n');
-  results[task] = record;
+interface Target { target: string; measured: string; ratio: number; goal: number; met: boolean }
+const targets: Target[] = [];
+const report = (target: string, measured: string, ratio: number, goal: number, higherIsBetter = true) => {
+  const met = higherIsBetter ? ratio >= goal : ratio < goal;
+  targets.push({ target, measured, ratio, goal, met });
+  console.log(`${met ? 'MET ' : 'MISS'} ${target}: ${measured}`);
 };
 
-let t = now();
-const model = await LogisticRegression.fit(X, y, { lambda });
-const fitSeconds = now() - t;
-await writeNpy(join(tmp, 'theta.npy'), model.theta, [p]);
+const env = environment();
+const startDgemm = await dgemmRate(size.samples, size.dgemmSize);
+console.log(`tdakit benchmark harness${quick ? ' (quick: small sizes, targets are not meaningful)' : ''}`);
+console.log(`BLAS ${env.blas}, ${env.threads} threads, OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}; load average ${env.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`dgemm (${size.dgemmSize}^3): median ${startDgemm.median.toFixed(1)} GFLOP/s (min ${startDgemm.min.toFixed(1)})\n`);
+const record: Record<string, unknown> = { date: new Date().toISOString(), quick, runs, environment: env, dgemmAtStart: startDgemm };
 
-if (tasks.includes('fit')) {
-  const ref = python('fit', { lambda, tol: model.options.tol });
-  // The same work as numpy (theta only): without the final Hessian kept for influence analysis.
-  t = now();
-  const plain = await LogisticRegression.fit(X, y, { lambda, keepHessian: false });
-  const plainSeconds = now() - t;
-  // The Hessian build + Cholesky alone: n p^2 (syrk) + p^3 / 3 flops.
-  const coef = new Float64Array(n).fill(0.25);
-  t = now();
-  await addon.hessian({ x: X.data, n, d, intercept: true, coef, lambda });
-  const hessianSeconds = now() - t;
-  const hessianGflops = (n * p * p + (p * p * p) / 3) / hessianSeconds / 1e9;
-  const thetaNumpy = (await readNpy(join(tmp, 'theta_numpy.npy'))).data;
-  const agreement = Math.max(...Array.from(model.theta, (v, k) => Math.abs(v - thetaNumpy[k]!)));
-  const r = {
-    tdakit: { seconds: fitSeconds, ...model.diagnostics, secondsWithoutFinalHessian: plainSeconds },
-    numpy: ref,
-    speedup: (ref.seconds as number) / plainSeconds,
-    speedupKeepingHessian: (ref.seconds as number) / fitSeconds,
-    hessian: { seconds: hessianSeconds, gflops: hessianGflops, fractionOfDgemm: hessianGflops / dgemm },
-    maxAbsThetaDifference: agreement,
-  };
-  save('fit', r);
-  console.log(`\n[fit] to ||grad|| ${plain.gradientNorm.toExponential(2)}: tdakit ${plainSeconds.toFixed(2)} s (${plain.iterations} Newton + ` +
-    `${plain.diagnostics.chordIterations} chord steps), numpy Newton ${(ref.seconds as number).toFixed(2)} s (${ref.iterations} it, ||grad|| ` +
-    `${(ref.gradientNorm as number).toExponential(2)}): ${r.speedup.toFixed(2)}x; keeping the Hessian at the optimum for influence: ` +
-    `${fitSeconds.toFixed(2)} s, ${r.speedupKeepingHessian.toFixed(2)}x; |theta - theta_numpy| <= ${agreement.toExponential(1)}`);
-  console.log(`[fit] Hessian build + Cholesky: ${hessianSeconds.toFixed(3)} s, ${hessianGflops.toFixed(1)} GFLOP/s = ${(100 * hessianGflops / dgemm).toFixed(0)}% of dgemm`);
-}
-
-if (tasks.includes('influence')) {
-  const q = syntheticLogistic(m, Number(values.seed) + 1000);
-  await writeNpy(join(tmp, 'Xq.npy'), q.X.data, [m, d]);
-  await writeNpy(join(tmp, 'yq.npy'), q.y, [m]);
-  // Warm: a freshly fitted model keeps the Hessian its last Newton evaluation built, so only
-  // the Cholesky factor is computed. Cold: a model without it (a chord refit with unchanged
-  // weights has the same theta) rebuilds the Hessian first, as the numpy reference does.
-  const fresh = await LogisticRegression.fit(X, y, { lambda });
-  const cold = await fresh.refit({ weights: fresh.weights });
-  const timeScores = async (model: LogisticRegression) => {
-    const start = now();
-    const inf = await Influence.of(model);
-    const tOf = now() - start;
-    const sIf = await inf.scores(q.X, q.y, { method: 'if' });
-    const sRif = await inf.scores(q.X, q.y, { method: 'rif' });
-    return { inf, tOf, sIf, sRif, seconds: now() - start };
-  };
-  const coldRun = await timeScores(cold);
-  const { inf, tOf, sIf, sRif, seconds } = await timeScores(fresh);
-  // The dominant step alone: the blocked triangular solve for the leverages (n p^2 flops).
-  const coef = new Float64Array(n).fill(0.25);
-  t = now();
-  await addon.leverage({ x: X.data, n, d, intercept: true, factor: inf.factorization.factor, coef });
-  const levSeconds = now() - t;
-  const levGflops = (n * p * p) / levSeconds / 1e9;
-  const ref = python('influence', { lambda });
-  const levNumpy = (await readNpy(join(tmp, 'leverage_numpy.npy'))).data;
-  const rifNumpy = (await readNpy(join(tmp, 'rif_numpy.npy'))).data;
-  let levErr = 0, rifErr = 0, rifScale = 0;
-  for (let i = 0; i < n; i++) levErr = Math.max(levErr, Math.abs(levNumpy[i]! - inf.leverage[i]!));
-  for (let k = 0; k < sRif.length; k++) {
-    rifErr = Math.max(rifErr, Math.abs(rifNumpy[k]! - sRif[k]!));
-    rifScale = Math.max(rifScale, Math.abs(rifNumpy[k]!));
+if (only.has('kernels')) {
+  const kernels: KernelResult[] = [];
+  for (const run of [() => daunceScoring(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1), () => influenceTopK(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1)]) {
+    const k = await run();
+    kernels.push(k);
+    report(`${k.kernel} at n = ${k.n}, d = ${k.d}, m = ${k.m}, top-${k.k}`,
+      `${k.stats.meanSeconds.toFixed(3)} s ± ${k.stats.rmePercent.toFixed(1)}% (${k.stats.samples} samples), ${k.gflops.toFixed(1)} GFLOP/s = ` +
+      `${(100 * k.fractionOfDgemm).toFixed(0)}% of dgemm ${k.dgemmGflops.toFixed(1)} GFLOP/s (goal 70%)`, k.fractionOfDgemm, 0.7);
   }
-  const r = {
-    tdakit: { seconds, influenceOfSeconds: tOf, scoresSeconds: seconds - tOf, coldSeconds: coldRun.seconds, checksum: sIf[0]! + coldRun.sIf[0]! },
-    numpy: ref,
-    speedup: (ref.seconds as number) / seconds,
-    speedupCold: (ref.seconds as number) / coldRun.seconds,
-    leverageSolve: { seconds: levSeconds, gflops: levGflops, fractionOfDgemm: levGflops / dgemm },
-    maxAbsLeverageDifference: levErr,
-    maxRelRifDifference: rifErr / rifScale,
-  };
-  save('influence', r);
-  console.log(`\n[influence] leverage + IF + RIF scores (${n} x ${m}): tdakit ${seconds.toFixed(2)} s with the fit's Hessian ` +
-    `(Influence.of ${tOf.toFixed(2)} s), ${coldRun.seconds.toFixed(2)} s rebuilding it; numpy ${(ref.seconds as number).toFixed(2)} s: ` +
-    `${r.speedup.toFixed(2)}x (${r.speedupCold.toFixed(2)}x cold); agreement: leverage ${levErr.toExponential(1)}, RIF ${r.maxRelRifDifference.toExponential(1)} relative`);
-  console.log(`[influence] leverage triangular solve: ${levSeconds.toFixed(3)} s, ${levGflops.toFixed(1)} GFLOP/s = ${(100 * levGflops / dgemm).toFixed(0)}% of dgemm`);
+  record.kernels = kernels;
 }
 
-if (tasks.includes('retrain')) {
-  const k = Number(values.remove);
-  const r0 = rng(Number(values.seed) + 7);
-  const T = new Set<number>();
-  while (T.size < k) T.add(Math.floor(r0() * n));
-  const remove = [...T];
-  t = now();
-  const inf = await Influence.of(model);
-  const factorSeconds = now() - t;
-  t = now();
-  const refit = await inf.retrain(remove);
-  const seconds = now() - t;
-  // scipy's gtol bounds the gradient's infinity norm; asking for tdakit's 2-norm demands at least as much.
-  const ref = python('retrain', { lambda, remove, gtol: refit.gradientNorm });
-  const thetaNumpy = (await readNpy(join(tmp, 'theta_retrain_numpy.npy'))).data;
-  const agreement = Math.max(...Array.from(refit.theta, (v, j) => Math.abs(v - thetaNumpy[j]!)));
-  const r = {
-    removed: k,
-    tdakit: { seconds, secondsWithFactorization: seconds + factorSeconds, ...refit.diagnostics },
-    scipyLbfgsb: ref,
-    speedup: (ref.seconds as number) / seconds,
-    speedupIncludingFactorization: (ref.seconds as number) / (seconds + factorSeconds),
-    maxAbsThetaDifference: agreement,
-  };
-  save('retrain', r);
-  console.log(`\n[retrain] remove ${k}: tdakit ${seconds.toFixed(3)} s (${refit.diagnostics.chordIterations} chord it, ||grad|| ${refit.gradientNorm.toExponential(2)}; ` +
-    `${(seconds + factorSeconds).toFixed(2)} s with the one-time factorisation), scipy L-BFGS-B ${(ref.seconds as number).toFixed(2)} s ` +
-    `(${ref.iterations} it, ||grad|| ${(ref.gradientNorm as number).toExponential(2)}, ${ref.message}): ${r.speedup.toFixed(1)}x ` +
-    `(${r.speedupIncludingFactorization.toFixed(1)}x with factorisation); |theta - theta_scipy| <= ${agreement.toExponential(1)}`);
+if (only.has('fit')) {
+  const f = await fitTarget(size.fitN, size.fitD, 1, runs);
+  record.fit = f;
+  const t = f.tdakit;
+  report(`fit at n = ${f.n}, d = ${f.d} vs numpy Newton`,
+    `tdakit median ${t.stats.median.toFixed(2)} s (min ${t.stats.min.toFixed(2)}; ${t.newtonIterations} Newton + ${t.krylovSteps} Newton-Krylov steps, ` +
+    `${t.hessianVectorProducts ?? 0} Hessian-vector products, ||grad|| ${t.gradientNorm.toExponential(2)}), numpy ${f.numpyNewton.stats.median.toFixed(2)} s ` +
+    `(${f.numpyNewton.iterations} it, ||grad|| ${f.numpyNewton.gradientNorm.toExponential(2)}): ${f.speedupVsNumpy.toFixed(2)}x (goal 5x)`, f.speedupVsNumpy, 5);
+  const sk = f.sklearnNewtonCholesky;
+  const tighter = t.gradientNorm < sk.gradientNorm;
+  report(`fit at n = ${f.n}, d = ${f.d} vs scikit-learn newton-cholesky`,
+    `sklearn ${sk.version} median ${sk.stats.median.toFixed(2)} s (${sk.iterations} it, tol 1e-4, ||grad|| ${sk.gradientNorm.toExponential(2)} ` +
+    `against tdakit's ${t.gradientNorm.toExponential(2)}${tighter ? ': tdakit tighter' : ': tdakit NOT tighter'}): ${f.speedupVsSklearn.toFixed(2)}x (goal > 1x)`,
+    tighter ? f.speedupVsSklearn : 0, 1.0000001);
 }
 
-rmSync(tmp, { recursive: true, force: true });
+if (only.has('retrain') || only.has('rif')) {
+  const spam = await loadSpamAssassin({ vocabulary: size.spamWords, ...(size.spamRows ? { limit: size.spamRows } : {}) });
+  if (only.has('retrain')) {
+    const r = await retrainTargets(spam, 0.01, runs, size.subsets);
+    record.retrain = r;
+    for (const c of r.cases) {
+      const goal = c.case.startsWith('LDS') ? 3 : 10;
+      report(`retrain on spam (${r.n} x ${r.d}), ${c.case}`,
+        `Newton-Krylov refit median ${c.krylov.median.toFixed(3)} s (||grad|| <= ${c.krylov.maxGradientNorm.toExponential(1)}), warm Newton ` +
+        `${c.warmNewton.median.toFixed(3)} s (||grad|| <= ${c.warmNewton.maxGradientNorm.toExponential(1)}): ${c.speedup.toFixed(1)}x (goal ${goal}x)` +
+        (c.numpyWarmNewton ? `; numpy warm Newton ${(c.numpyWarmNewton.seconds as number).toFixed(2)} s: ${c.speedupVsNumpy!.toFixed(1)}x` : ''),
+        c.speedup, goal);
+    }
+  }
+  if (only.has('rif')) {
+    const p = await rifProtocol(spam, size.rifSizes, values['rif-sample'] ? Number(values['rif-sample']) : undefined);
+    record.rif = p;
+    const sampled = p.sizes < p.ofSizes ? ` (${p.sizes} of the ${p.ofSizes} sizes: ${p.wallSeconds.toFixed(1)} s, projected to all)` : '';
+    report(`RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains`,
+      `${p.projectedWallSeconds.toFixed(1)} s wall${sampled}, ${p.retrainSeconds.toFixed(1)} s in ${p.retrains} retrains (median ${p.retrainMedianSeconds!.toFixed(3)} s, ` +
+      `max ${p.retrainMaxSeconds!.toFixed(2)} s) (goal < 60 s)`, p.projectedWallSeconds, 60, false);
+  }
+}
+
+record.dgemmAtEnd = await dgemmRate(size.samples, size.dgemmSize);
+record.loadAverageAtEnd = loadavg();
+record.targets = targets;
+const file = values.out ?? join(here, 'results', quick ? 'harness-quick.json' : 'harness.json');
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+console.log(`\n${targets.filter((t) => t.met).length} of ${targets.length} targets met; results in ${file}`);

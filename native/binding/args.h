@@ -144,6 +144,7 @@ class Reader {
     o.tol = number("tol", 0, 1);
     o.maxIter = static_cast<int>(number("maxIter", 1, 1e6));
     if (has("keepHessian")) o.keepHessian = flag("keepHessian");
+    if (has("krylovSteps")) o.krylovSteps = flag("krylovSteps");
     return o;
   }
 

@@ -9,7 +9,9 @@ namespace tdakit::daunce {
 
 namespace {
 
-constexpr std::size_t kBlock = 512;
+// Rows per block: the count x m score block stays in the last-level cache share of a worker
+// (about 2 MiB) while enough rows amortise BLAS's repacking of the queries in every call.
+std::size_t blockRows(std::size_t m) { return std::clamp<std::size_t>((std::size_t{1} << 18) / std::max<std::size_t>(m, 1), 64, 1024); }
 
 // Centred, scaled queries as a K x m column-major matrix (query j's K losses contiguous).
 std::vector<double> centredQueries(const CovarianceInputs& in) {
@@ -23,14 +25,18 @@ std::vector<double> centredQueries(const CovarianceInputs& in) {
 }
 
 // Scores of training examples [first, first+count) against all queries: count x m row-major.
+// t is the worker's K x count scratch.
 void fillBlock(const CovarianceInputs& in, const std::vector<double>& q, std::size_t first, std::size_t count,
                std::vector<double>& t, double* out) {
   const std::size_t K = in.models;
-  for (std::size_t r = 0; r < count; ++r) {
-    const std::size_t i = first + r;
-    const double s = in.trainScale ? in.trainScale[i] : 1.0;
-    const double mu = in.trainMean[i];
-    for (std::size_t k = 0; k < K; ++k) t[k + r * K] = (in.train[k * in.n + i] - mu) * s;
+  t.resize(K * count);
+  // Model-major rows are read contiguously; the centred columns are written K apart.
+  for (std::size_t k = 0; k < K; ++k) {
+    const double* losses = in.train + k * in.n + first;
+    for (std::size_t r = 0; r < count; ++r) {
+      const std::size_t i = first + r;
+      t[k + r * K] = (losses[r] - in.trainMean[i]) * (in.trainScale ? in.trainScale[i] : 1.0);
+    }
   }
   // out (m x count, column-major) = q^T t / (K - 1)
   cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, static_cast<int>(in.m), static_cast<int>(count),
@@ -42,19 +48,23 @@ void fillBlock(const CovarianceInputs& in, const std::vector<double>& q, std::si
 
 void covarianceMatrix(const CovarianceInputs& in, double* out) {
   const std::vector<double> q = centredQueries(in);
-  std::vector<double> t(in.models * std::min(in.n, kBlock));
-  for (std::size_t first = 0; first < in.n; first += kBlock) {
-    const std::size_t count = std::min(kBlock, in.n - first);
-    fillBlock(in, q, first, count, t, out + first * in.m);
-  }
+  const std::size_t rows = blockRows(in.m);
+  const std::size_t workers = linalg::kernelWorkers(linalg::blockCount(in.n, rows));
+  std::vector<std::vector<double>> t(workers);
+  linalg::forBlocksInParallel(in.n, rows, workers, [&](std::size_t w, std::size_t first, std::size_t count) {
+    fillBlock(in, q, first, count, t[w], out + first * in.m);
+  });
 }
 
 linalg::TopK covarianceTopK(const CovarianceInputs& in, std::size_t k) {
   const std::vector<double> q = centredQueries(in);
-  std::vector<double> t(in.models * std::min(in.n, kBlock));
-  return linalg::topKOverBlocks(in.n, in.m, k, kBlock, [&](std::size_t first, std::size_t count, double* block) {
-    fillBlock(in, q, first, count, t, block);
-  });
+  const std::size_t rows = blockRows(in.m);
+  const std::size_t workers = linalg::kernelWorkers(linalg::blockCount(in.n, rows));
+  std::vector<std::vector<double>> t(workers);
+  return linalg::topKOverBlocks(in.n, in.m, k, rows, workers,
+                                [&](std::size_t w, std::size_t first, std::size_t count, double* block) {
+                                  fillBlock(in, q, first, count, t[w], block);
+                                });
 }
 
 }  // namespace tdakit::daunce

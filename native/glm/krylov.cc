@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "../linalg/blas.h"
+#include "../linalg/parallel.h"
 
 namespace tdakit::glm {
 
@@ -39,15 +40,33 @@ class GlmHessianOperator : public HessianOperator {
       for (std::size_t k = 0; k < d; ++k) out[k] += lambda_ * v[k];
       return;
     }
-    double interceptSum = 0.0;
     const double vb = a_.intercept ? v[d] : 0.0;
-    for (std::size_t j = 0; j < rows_.size(); ++j) {
-      const double* r = a_.row(rows_[j]);
-      const double z = c_[j] * ((d > 0 ? cblas_ddot(di, r, 1, v, 1) : 0.0) + vb);
-      if (d > 0) cblas_daxpy(di, z, r, 1, out, 1);
-      interceptSum += z;
+    // Rows [first, last) into acc (p entries, the intercept's sum in acc[d]).
+    auto accumulate = [&](std::size_t first, std::size_t last, double* acc) {
+      double interceptSum = 0.0;
+      for (std::size_t j = first; j < last; ++j) {
+        const double* r = a_.row(rows_[j]);
+        const double z = c_[j] * ((d > 0 ? cblas_ddot(di, r, 1, v, 1) : 0.0) + vb);
+        if (d > 0) cblas_daxpy(di, z, r, 1, acc, 1);
+        interceptSum += z;
+      }
+      if (a_.intercept) acc[d] += interceptSum;
+    };
+    // Large products are split in contiguous row ranges over the BLAS threads (memory-bound:
+    // each core streams its share of X), summed in worker order so the result is reproducible.
+    const std::size_t rows = rows_.size();
+    const std::size_t workers = rows * p >= (std::size_t{1} << 18) ? linalg::kernelWorkers(rows / 64) : 1;
+    if (workers <= 1) {
+      accumulate(0, rows, out);
+    } else {
+      std::vector<std::vector<double>> parts(workers);
+      linalg::runWorkersWithSerialBlas(workers, [&](std::size_t w) {
+        parts[w].assign(p, 0.0);
+        accumulate(rows * w / workers, rows * (w + 1) / workers, parts[w].data());
+      });
+      for (const auto& part : parts)
+        for (std::size_t k = 0; k < p; ++k) out[k] += part[k];
     }
-    if (a_.intercept) out[d] = interceptSum;
     for (std::size_t k = 0; k < d; ++k) out[k] += lambda_ * v[k];
   }
 

@@ -77,6 +77,9 @@ std::vector<double> newtonDirection(const NewtonObjective& obj, Evaluation& e) {
   return dir;
 }
 
+bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evaluation& e, double& gn,
+                  const InverseApply& applyInverse, const FitOptions& options, FitResult& stats);
+
 FitResult finish(std::vector<double> theta, const Evaluation& e, double gn) {
   FitResult r;
   r.theta = std::move(theta);
@@ -104,16 +107,31 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   constexpr double kChordGain = 0.25;
   bool chordOk = false;
   int newton = 0, chord = 0, stalls = 0;
+  // Newton-Krylov steps preconditioned by the last factor (objectives with a Hessian operator):
+  // a few O(n p) Hessian-vector products instead of the next Hessian builds (O(n p^2)). Tried
+  // after every Newton step until one attempt falls back, then only in the quadratic phase.
+  const bool krylov = options.krylovSteps && !obj.boundedCurvature() && obj.hessianOperator(theta.data()) != nullptr;
+  bool krylovEarly = krylov;
+  FitResult krylovStats;
   auto done = [&](StopReason why = StopReason::Tolerance) {
     FitResult r = finish(theta, e, gn);
     r.newtonIterations = newton;
-    r.chordIterations = chord;
+    r.chordIterations = chord + krylovStats.chordIterations;
+    r.krylovIterations = krylovStats.krylovIterations;
     r.stoppedBy = why;
     if (options.keepHessian) obj.hessian(theta.data(), r.hessian);  // exact at the optimum
     return r;
   };
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done();
+    if (krylov && !factor.empty() && (chordOk || krylovEarly)) {
+      const InverseApply applyFactor = [&](double* v) { linalg::choleskySolve(factor.data(), p, v, 1); };
+      krylovStats.stoppedBy = StopReason::Tolerance;
+      if (newtonKrylov(obj, theta, e, gn, applyFactor, options, krylovStats)) return done(krylovStats.stoppedBy);
+      // Krylov would cost more than a Newton step from here: a fresh factor.
+      krylovEarly = false;
+      chordOk = false;
+    }
     if (chordOk) {
       std::vector<double> trial(e.gradient);
       linalg::choleskySolve(factor.data(), p, trial.data(), 1);

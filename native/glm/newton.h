@@ -15,6 +15,9 @@ struct FitOptions {
   int maxIter = 100;
   // Build the exact Hessian at the optimum for FitResult::hessian (one more Hessian build).
   bool keepHessian = true;
+  // Newton-Krylov steps between Hessian builds (objectives with a Hessian operator). Off: plain
+  // Newton and chord steps (a Hessian build per Newton step), the baseline benchmarks compare to.
+  bool krylovSteps = true;
 };
 
 // Which test ended an iteration (FitResult::stoppedBy).
@@ -42,9 +45,11 @@ struct FitResult {
   std::vector<double> hessian;
 };
 
-// Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros); in the
-// quadratic phase, chord steps reuse the last factor while each gains 4x. Returns the exact
-// Hessian at the optimum in FitResult::hessian.
+// Damped Newton (Cholesky solve, Armijo backtracking) from theta0 (null = zeros). Between
+// Hessian builds, objectives with a Hessian operator take Newton-Krylov steps preconditioned by
+// the last factor (counted in chordIterations, their products in krylovIterations) while CG costs
+// less than a Newton step; others take chord steps with that factor while each gains 4x. Returns
+// the exact Hessian at the optimum in FitResult::hessian when options.keepHessian.
 // Throws NumericError on singular Hessians, separable data (lambda = 0) or no convergence.
 FitResult fitNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options);
 

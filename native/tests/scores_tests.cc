@@ -18,9 +18,15 @@ void bruteTopK(const std::vector<double>& s, std::size_t n, std::size_t m, std::
                std::vector<std::int32_t>& top, std::vector<std::int32_t>& bottom) {
   std::vector<std::int32_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return s[a * m + j] > s[b * m + j]; });
+  // Ties go to the lower index, in both lists.
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return s[a * m + j] != s[b * m + j] ? s[a * m + j] > s[b * m + j] : a < b;
+  });
   top.assign(order.begin(), order.begin() + k);
-  bottom.assign(order.rbegin(), order.rbegin() + k);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return s[a * m + j] != s[b * m + j] ? s[a * m + j] < s[b * m + j] : a < b;
+  });
+  bottom.assign(order.begin(), order.begin() + k);
 }
 
 bool sameTopK(const linalg::TopK& t, const std::vector<double>& s, std::size_t n, std::size_t m) {
@@ -64,8 +70,26 @@ int main() {
   check(test::maxAbsDiff(s, naive) < 1e-12, "scoreMatrix equals the naive formula", test::maxAbsDiff(s, naive));
   check(sameTopK(influence::scoreTopK(in, k), s, n, m), "scoreTopK equals a full sort of the matrix", 0.0);
 
+  // Ties (every u_i = 0 on the even rows gives exact zeros) go to the lower index, and a worker
+  // that saw fewer than k rows (the 6-row last block) still merges correctly.
+  {
+    const std::size_t nz = 1030, kz = 9;
+    std::vector<double> uz(u.begin(), u.begin() + nz);
+    for (std::size_t i = 0; i < nz; i += 2) uz[i] = 0.0;
+    influence::ScoreInputs tie;
+    tie.train = {x.data(), nz, d, true};
+    tie.v = v.data();
+    tie.m = m;
+    tie.rowCoef = uz.data();
+    std::vector<double> sz(nz * m);
+    influence::scoreMatrix(tie, sz.data());
+    check(sameTopK(influence::scoreTopK(tie, kz), sz, nz, m), "tied scores: top-k takes the lower indices", 0.0);
+    check(sameTopK(influence::scoreTopK(tie, 600), sz, nz, m), "k beyond a worker's rows: merged top-k is exact",
+          0.0);
+  }
+
   // Daunce covariance/correlation over K models (losses model-major).
-  const std::size_t K = 6, nt = 1100, mq = 4;
+  const std::size_t K = 6, nt = 3100, mq = 4;
   const std::vector<double> train = test::normals(K * nt, 57), query = test::normals(K * mq, 58);
   std::vector<double> trainMean(nt, 0.0), queryMean(mq, 0.0), trainScale(nt), queryScale(mq);
   for (std::size_t i = 0; i < nt; ++i) {

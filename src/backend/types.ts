@@ -45,6 +45,11 @@ export interface GlmProblem extends Design {
   maxIter: number;
   /** Return the exact Hessian at the optimum (default true). */
   keepHessian?: boolean;
+  /**
+   * Newton-Krylov steps preconditioned by the last Newton factor between Hessian builds (default
+   * true); false gives plain Newton with chord steps, the baseline the benchmarks compare to.
+   */
+  krylovSteps?: boolean;
 }
 
 export interface FitResult {

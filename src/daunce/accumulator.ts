@@ -52,6 +52,13 @@ class Moments {
   }
 }
 
+// Loss rows live in a SharedArrayBuffer: the native scorer reads them in place instead of copying
+// K x n doubles (a gigabyte at n = 10^6, K = 128) on every call, since a shared buffer cannot be
+// detached or shrunk while the call runs.
+function lossRows(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
 /** Mergeable moments and loss rows of Daunce's perturbed models, scored block by block (docs/methods.md section 4). */
 export class LossCovariance {
   readonly n: number;
@@ -72,8 +79,8 @@ export class LossCovariance {
   constructor(n: number, m: number, capacity = 8) {
     this.n = assertInteger('LossCovariance: n', n, 1);
     this.m = assertInteger('LossCovariance: m', m, 1);
-    this.rowsTrain = new Float64Array(n * capacity);
-    this.rowsQuery = new Float64Array(m * capacity);
+    this.rowsTrain = lossRows(n * capacity);
+    this.rowsQuery = lossRows(m * capacity);
     this.train = new Moments(n);
     this.query = new Moments(m);
   }
@@ -100,7 +107,7 @@ export class LossCovariance {
     const k = this.count;
     if ((k + 1) * this.n > this.rowsTrain.length) {
       const grow = (a: Float64Array, w: number) => {
-        const b = new Float64Array(Math.max(2 * a.length, (k + 1) * w));
+        const b = lossRows(Math.max(2 * a.length, (k + 1) * w));
         b.set(a);
         return b;
       };
@@ -127,7 +134,7 @@ export class LossCovariance {
     const k = this.count;
     const total = k + other.count;
     if (total * this.n > this.rowsTrain.length) {
-      const t = new Float64Array(total * this.n), q = new Float64Array(total * this.m);
+      const t = lossRows(total * this.n), q = lossRows(total * this.m);
       t.set(this.rowsTrain.subarray(0, k * this.n));
       q.set(this.rowsQuery.subarray(0, k * this.m));
       this.rowsTrain = t;

@@ -14,6 +14,18 @@ import { resolveGlmOptions, type GlmOptions, type ResolvedGlmOptions } from './o
 import { assertKnownOptions } from '../options-check.ts';
 import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 
+// The training matrix a model keeps, copied once into a SharedArrayBuffer: native calls read a
+// shared buffer in place (it cannot be detached or shrunk), while any other input is copied on
+// every call, which for the refits and influence effects of a removal benchmark (many calls on an
+// n x d matrix) cost more than the arithmetic. The copy also decouples the model from later
+// writes to the caller's matrix.
+function sharedMatrix(X: Matrix): Matrix {
+  if (X.data.buffer instanceof SharedArrayBuffer) return X;
+  const data = new Float64Array(new SharedArrayBuffer(X.data.length * Float64Array.BYTES_PER_ELEMENT));
+  data.set(X.data);
+  return new Matrix(data, X.rows, X.cols);
+}
+
 /** The binary GLMs: logistic regression and ridge (least squares). */
 export type GlmKind = 'logistic' | 'ridge';
 
@@ -26,12 +38,13 @@ export interface FitDiagnostics {
   /** Full Newton iterations (each builds and factors a Hessian). */
   newtonIterations: number;
   /**
-   * Preconditioned steps of a refit, each one gradient plus krylovIterations' share of
-   * Hessian-vector products, reusing the reference factorisation (no Hessian build). A refit that
-   * reports newtonIterations > 0 fell back to full Newton steps because they were cheaper there.
+   * Preconditioned steps, each one gradient plus krylovIterations' share of Hessian-vector
+   * products, reusing a factorisation (no Hessian build): a refit's reference factorisation, or in
+   * a fit the factor of its last Newton step. A refit that reports newtonIterations > 0 fell back
+   * to full Newton steps because they were cheaper there.
    */
   chordIterations: number;
-  /** Hessian-vector products (conjugate-gradient iterations, O(n p) each) of a Newton-Krylov refit. */
+  /** Hessian-vector products (conjugate-gradient iterations, O(n p) each) of Newton-Krylov steps. */
   krylovIterations?: number;
   /**
    * Which test ended the iteration: 'tolerance' (gradientNorm <= tol * gradientScale),
@@ -464,7 +477,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         keepHessian: opts.keepHessian,
       });
       return {
-        X,
+        X: sharedMatrix(X),
         y: labels,
         weights,
         options: opts,

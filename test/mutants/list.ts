@@ -55,7 +55,7 @@ export const MUTANTS: Mutant[] = [
     id: 'topk-skips-block-end',
     bug: 'the streaming top-k never ranks the last row of a block',
     tests: ['test/references.test.ts'],
-    edits: [{ find: 'for (std::size_t r = 0; r < count; ++r) {\n      const auto idx = static_cast<std::int32_t>(first + r);', replace: 'for (std::size_t r = 0; r + 1 < count; ++r) {\n      const auto idx = static_cast<std::int32_t>(first + r);' }],
+    edits: [{ find: 'for (std::size_t r = 0; r < count; ++r) {\n      const double* row = block + r * m_;', replace: 'for (std::size_t r = 0; r + 1 < count; ++r) {\n      const double* row = block + r * m_;' }],
   },
   {
     id: 'spearman-min-rank',
