@@ -8,6 +8,10 @@
 
 namespace tdakit::glm {
 
+// Row ranges of a large Hessian-vector product: enough for the cores of a workstation, fixed so
+// that results do not depend on OPENBLAS_NUM_THREADS.
+constexpr std::size_t kProductParts = 8;
+
 namespace {
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
@@ -52,19 +56,24 @@ class GlmHessianOperator : public HessianOperator {
       }
       if (a_.intercept) acc[d] += interceptSum;
     };
-    // Large products are split in contiguous row ranges over the BLAS threads (memory-bound:
-    // each core streams its share of X), summed in worker order so the result is reproducible.
+    // Large products are split in a fixed number of contiguous row ranges (memory-bound: each
+    // core streams its share of X), handed to the BLAS threads and summed in range order. The
+    // split does not depend on the thread count, so neither does the result (README:
+    // determinism).
     const std::size_t rows = rows_.size();
-    const std::size_t workers = rows * p >= (std::size_t{1} << 18) ? linalg::kernelWorkers(rows / 64) : 1;
-    if (workers <= 1) {
+    const std::size_t parts = rows * p >= (std::size_t{1} << 18) ? std::min<std::size_t>(kProductParts, rows / 64) : 1;
+    if (parts <= 1) {
       accumulate(0, rows, out);
     } else {
-      std::vector<std::vector<double>> parts(workers);
+      std::vector<std::vector<double>> partial(parts);
+      const std::size_t workers = linalg::kernelWorkers(parts);
       linalg::runWorkersWithSerialBlas(workers, [&](std::size_t w) {
-        parts[w].assign(p, 0.0);
-        accumulate(rows * w / workers, rows * (w + 1) / workers, parts[w].data());
+        for (std::size_t q = w; q < parts; q += workers) {
+          partial[q].assign(p, 0.0);
+          accumulate(rows * q / parts, rows * (q + 1) / parts, partial[q].data());
+        }
       });
-      for (const auto& part : parts)
+      for (const auto& part : partial)
         for (std::size_t k = 0; k < p; ++k) out[k] += part[k];
     }
     for (std::size_t k = 0; k < d; ++k) out[k] += lambda_ * v[k];
