@@ -25,13 +25,21 @@ import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { 'large-copies': { type: 'string', default: '16' }, 'small-copies': { type: 'string', default: '200' }, baseline: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    'large-copies': { type: 'string', default: '16' },
+    'small-copies': { type: 'string', default: '200' },
+    baseline: { type: 'string' },
+  },
+});
 
 /** Seconds per copy (train + both losses) of the checkout's own trainer, in a child process. */
 function baselineSeconds(checkout: string, n: number, d: number, copies: number, lambda: number): number {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-daunce-baseline-'));
   const file = join(dir, 'baseline.mts');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 import { drawPerturbation, LogisticRegression, Matrix } from '${checkout}/src/index.ts';
 import { glmPerturbable } from '${checkout}/src/daunce/glm-perturbable.ts';
 import { seededRandom } from '${checkout}/src/random.ts';
@@ -45,8 +53,12 @@ const ps = Array.from({ length: ${copies} }, (_, k) => drawPerturbation(${n}, 0.
 const t0 = performance.now();
 for (const p of ps) { const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.3 }); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
 console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies} }));
-`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 }).toString().trim().split('\n');
+`,
+  );
+  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 })
+    .toString()
+    .trim()
+    .split('\n');
   rmSync(dir, { recursive: true, force: true });
   return (JSON.parse(out[out.length - 1]!) as { seconds: number }).seconds;
 }
@@ -79,13 +91,25 @@ function previousPath(model: LogisticRegression, Xq: Matrix, yq: Float64Array) {
   return async (p: Perturbation) => {
     const b = await base;
     const size = p.subset.length;
-    const weights = new Float64Array(n), coef = new Float64Array(n);
+    const weights = new Float64Array(n),
+      coef = new Float64Array(n);
     p.subset.forEach((i, j) => {
       weights[i] = 1 / size;
       coef[i] = (-2 * p.xi[j]! * b.slope![i]!) / size;
     });
     const linear = await backend.transposeTimes({ ...design, v: coef });
-    const r = await backend.fit({ ...design, family: 'logistic', y: model.y, weights, lambda: model.options.lambda / n, linear, theta0: model.theta, tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false });
+    const r = await backend.fit({
+      ...design,
+      family: 'logistic',
+      y: model.y,
+      weights,
+      lambda: model.options.lambda / n,
+      linear,
+      theta0: model.theta,
+      tol: model.options.tol,
+      maxIter: model.options.maxIter,
+      keepHessian: false,
+    });
     await backend.pointwise({ ...design, family: 'logistic', theta: r.theta, y: model.y });
     await backend.pointwise({ ...model.design(Xq), family: 'logistic', theta: r.theta, y: yq });
     return r.theta;
@@ -99,15 +123,30 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
   const objective = { variant: 'hessian', access: 'white-box', ratio: 0.3 } as const;
   const ps = Array.from({ length: copies }, (_, k) => drawPerturbation(n, 0.3, 0, k));
-  const timed = async (f: () => Promise<unknown>) => { const t0 = performance.now(); await f(); return (performance.now() - t0) / 1000 / copies; };
+  const timed = async (f: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await f();
+    return (performance.now() - t0) / 1000 / copies;
+  };
 
   const previous = previousPath(model, q.X, q.y);
-  const previousSeconds = await timed(async () => { for (const p of ps) await previous(p); });
-  const oneSeconds = await timed(async () => { for (const p of ps) { const h = await pm.train(p, objective); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); } });
+  const previousSeconds = await timed(async () => {
+    for (const p of ps) await previous(p);
+  });
+  const oneSeconds = await timed(async () => {
+    for (const p of ps) {
+      const h = await pm.train(p, objective);
+      await pm.losses(h, 'train');
+      await pm.losses(h, 'queries');
+    }
+  });
   const batchSeconds = await timed(async () => {
     for (let k = 0; k < copies; k += 32) {
       const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
-      for (const h of hs) { await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
+      for (const h of hs) {
+        await pm.losses(h, 'train');
+        await pm.losses(h, 'queries');
+      }
     }
   });
   const first = await pm.train(ps[0]!, objective);
@@ -120,27 +159,53 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   await writeNpy(join(tmp, 'Xq.npy'), q.X.data, [100, d]);
   await writeNpy(join(tmp, 'yq.npy'), q.y, [100]);
   await writeNpy(join(tmp, 'theta0.npy'), model.theta, [d + 1]);
-  const rows = new Float64Array(copies * size), xi = new Float64Array(copies * size);
-  ps.forEach((p, k) => { rows.set(p.subset, k * size); xi.set(p.xi, k * size); });
+  const rows = new Float64Array(copies * size),
+    xi = new Float64Array(copies * size);
+  ps.forEach((p, k) => {
+    rows.set(p.subset, k * size);
+    xi.set(p.xi, k * size);
+  });
   await writeNpy(join(tmp, 'rows.npy'), new Int32Array(rows), [copies * size]);
   await writeNpy(join(tmp, 'xi.npy'), xi, [copies * size]);
-  const ref = JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'reference', 'daunce_copies.py'), tmp, JSON.stringify({ lam: lambda / n, copies, size, tol: 1e-10 })], { maxBuffer: 1 << 26 }).toString()) as { secondsPerCopy: number; newtonIterationsPerCopy: number; firstTheta: number[] };
+  const ref = JSON.parse(
+    execFileSync(
+      '/usr/bin/python3',
+      [join(here, 'reference', 'daunce_copies.py'), tmp, JSON.stringify({ lam: lambda / n, copies, size, tol: 1e-10 })],
+      { maxBuffer: 1 << 26 },
+    ).toString(),
+  ) as { secondsPerCopy: number; newtonIterationsPerCopy: number; firstTheta: number[] };
   rmSync(tmp, { recursive: true, force: true });
   const agreement = Math.max(...ref.firstTheta.map((v, k) => Math.abs(v - first[k]!)));
   const result = {
-    n, d, parameters: d + 1, copies, ratio: 0.3, lambda, rowsPerCopy: size,
+    n,
+    d,
+    parameters: d + 1,
+    copies,
+    ratio: 0.3,
+    lambda,
+    rowsPerCopy: size,
     secondsPerCopy: {
       ...(baseline !== undefined ? { baselineCheckout: baseline } : {}),
-      previous: previousSeconds, nativeOneAtATime: oneSeconds, nativeBatched: batchSeconds, numpyNewton: ref.secondsPerCopy,
+      previous: previousSeconds,
+      nativeOneAtATime: oneSeconds,
+      nativeBatched: batchSeconds,
+      numpyNewton: ref.secondsPerCopy,
     },
     ...(baseline !== undefined ? { speedupOverBaselineCheckout: baseline / batchSeconds } : {}),
-    speedupOverPrevious: previousSeconds / batchSeconds, speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
-    numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy, maxAbsThetaDifferenceFromNumpy: agreement,
+    speedupOverPrevious: previousSeconds / batchSeconds,
+    speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
+    numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy,
+    maxAbsThetaDifferenceFromNumpy: agreement,
   };
-  if (baseline !== undefined) console.log(`[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies)`);
-  console.log(`[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(previousSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
-    `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${result.speedupOverPrevious.toFixed(1)}x the previous), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
-    `|theta - numpy| ${agreement.toExponential(1)}`);
+  if (baseline !== undefined)
+    console.log(
+      `[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies)`,
+    );
+  console.log(
+    `[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(previousSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
+      `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${result.speedupOverPrevious.toFixed(1)}x the previous), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
+      `|theta - numpy| ${agreement.toExponential(1)}`,
+  );
   return result;
 }
 
@@ -148,8 +213,19 @@ const load = loadavg()[0];
 const addon = nativeAddon();
 const small = await measure('small', 1000, 180, Number(values['small-copies']), 1);
 const large = await measure('large', 100_000, 100, Number(values['large-copies']), 1);
-writeFileSync(join(here, 'results', 'daunce-copies.json'), JSON.stringify({
-  date: new Date().toISOString(), cores: availableParallelism(), loadAverage1mAtStart: load, blas: addon.blasInfo().config.trim(),
-  note: 'per copy: parameters and the losses of all training examples and queries; the machine is shared, see loadAverage',
-  small, large,
-}, null, 2) + '\n');
+writeFileSync(
+  join(here, 'results', 'daunce-copies.json'),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      cores: availableParallelism(),
+      loadAverage1mAtStart: load,
+      blas: addon.blasInfo().config.trim(),
+      note: 'per copy: parameters and the losses of all training examples and queries; the machine is shared, see loadAverage',
+      small,
+      large,
+    },
+    null,
+    2,
+  ) + '\n',
+);

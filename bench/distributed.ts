@@ -26,36 +26,91 @@ import { gaussian, rng } from './fixtures.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..');
-const { values } = parseArgs({ options: { n: { type: 'string', default: '3000' }, d: { type: 'string', default: '100' }, m: { type: 'string', default: '50' }, K: { type: 'string', default: '16' }, jobs: { type: 'string', default: '200' }, 'blas-threads': { type: 'string' } } });
-const n = Number(values.n), d = Number(values.d), m = Number(values.m), K = Number(values.K), emptyJobs = Number(values.jobs);
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '3000' },
+    d: { type: 'string', default: '100' },
+    m: { type: 'string', default: '50' },
+    K: { type: 'string', default: '16' },
+    jobs: { type: 'string', default: '200' },
+    'blas-threads': { type: 'string' },
+  },
+});
+const n = Number(values.n),
+  d = Number(values.d),
+  m = Number(values.m),
+  K = Number(values.K),
+  emptyJobs = Number(values.jobs);
 const children: ChildProcess[] = [];
-const cleanup = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+};
 process.on('exit', cleanup);
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-});
-const started = (child: ChildProcess, marker: RegExp) => new Promise<void>((resolve, reject) => {
-  let seen = '';
-  const t = setTimeout(() => reject(new Error(`not ready: ${seen}`)), 60_000);
-  const on = (b: Buffer) => { seen += b; if (marker.test(seen)) { clearTimeout(t); resolve(); } };
-  child.stdout!.on('data', on);
-  child.stderr!.on('data', on);
-});
-const stop = (child: ChildProcess) => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+const started = (child: ChildProcess, marker: RegExp) =>
+  new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const t = setTimeout(() => reject(new Error(`not ready: ${seen}`)), 60_000);
+    const on = (b: Buffer) => {
+      seen += b;
+      if (marker.test(seen)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+  });
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 
 const port = await freePort();
 const url = `redis://127.0.0.1:${port}`;
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const redis = spawn(
+  'redis-server',
+  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
 children.push(redis);
 await started(redis, /Ready to accept connections/);
 const dataRoot = mkdtempSync(join(tmpdir(), 'tdakit-bench-dist-'));
 const startWorkers = async (count: number) => {
-  const ws = Array.from({ length: count }, () => spawn(process.execPath, [
-    '--import', 'tsx', join(repo, 'src/cli.ts'), 'worker', '--redis', url, '--data-root', dataRoot, '--quiet',
-    '--models', join(repo, 'test/fixtures/distributed-models.ts'), '--lock-ms', '30000',
-  ], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(values['blas-threads'] ? { OPENBLAS_NUM_THREADS: values['blas-threads'] } : {}) } }));
+  const ws = Array.from({ length: count }, () =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repo, 'src/cli.ts'),
+        'worker',
+        '--redis',
+        url,
+        '--data-root',
+        dataRoot,
+        '--quiet',
+        '--models',
+        join(repo, 'test/fixtures/distributed-models.ts'),
+        '--lock-ms',
+        '30000',
+      ],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...(values['blas-threads'] ? { OPENBLAS_NUM_THREADS: values['blas-threads'] } : {}) },
+      },
+    ),
+  );
   children.push(...ws);
   await Promise.all(ws.map((w) => started(w, /tdakit worker: ready/)));
   return ws;
@@ -63,13 +118,25 @@ const startWorkers = async (count: number) => {
 
 const addon = nativeAddon();
 const dgemm = await addon.dgemmRate({ size: 1024, reps: 3 });
-console.log(`${cpus().length} cores (shared with other processes: timings are noisy); dgemm ${dgemm.toFixed(1)} GFLOP/s; redis-server on loopback`);
+console.log(
+  `${cpus().length} cores (shared with other processes: timings are noisy); dgemm ${dgemm.toFixed(1)} GFLOP/s; redis-server on loopback`,
+);
 
 // 1. Speedup on Daunce models of a logistic regression.
 const r = rng(3);
-const X = new Matrix(Float64Array.from({ length: n * d }, () => gaussian(r)), n, d);
-const y = Float64Array.from({ length: n }, (_, i) => (X.data[i * d]! + X.data[i * d + 1]! + 0.5 * gaussian(r) > 0 ? 1 : 0));
-const Xq = new Matrix(Float64Array.from({ length: m * d }, () => gaussian(r)), m, d);
+const X = new Matrix(
+  Float64Array.from({ length: n * d }, () => gaussian(r)),
+  n,
+  d,
+);
+const y = Float64Array.from({ length: n }, (_, i) =>
+  X.data[i * d]! + X.data[i * d + 1]! + 0.5 * gaussian(r) > 0 ? 1 : 0,
+);
+const Xq = new Matrix(
+  Float64Array.from({ length: m * d }, () => gaussian(r)),
+  m,
+  d,
+);
 const yq = Float64Array.from({ length: m }, (_, i) => (Xq.data[i * d]! > 0 ? 1 : 0));
 const model = await LogisticRegression.fit(X, y, { lambda: 1 });
 const options = { model, queries: { X: Xq, y: yq }, K, seed: 1, ratio: 0.5 };
@@ -78,7 +145,9 @@ const local = await daunce(options);
 const localSeconds = (performance.now() - t0) / 1000;
 const localScores = await local.scores();
 const speed: Record<string, number> = { local: localSeconds };
-console.log(`\nDaunce, logistic n = ${n}, d = ${d}, m = ${m}, K = ${K}: here ${localSeconds.toFixed(2)} s (${(localSeconds / K * 1000).toFixed(0)} ms per model)`);
+console.log(
+  `\nDaunce, logistic n = ${n}, d = ${d}, m = ${m}, K = ${K}: here ${localSeconds.toFixed(2)} s (${((localSeconds / K) * 1000).toFixed(0)} ms per model)`,
+);
 for (const count of [1, 2]) {
   const ws = await startWorkers(count);
   // Each run gets its own queue (runId), so no result of an earlier run is reused.
@@ -88,7 +157,9 @@ for (const count of [1, 2]) {
   const scores = await remote.scores();
   const same = Buffer.from(scores.buffer).equals(Buffer.from(localScores.buffer));
   speed[`workers${count}`] = seconds;
-  console.log(`  ${count} worker(s): ${seconds.toFixed(2)} s, speedup ${(localSeconds / seconds).toFixed(2)}x over here; scores bit-identical: ${same}`);
+  console.log(
+    `  ${count} worker(s): ${seconds.toFixed(2)} s, speedup ${(localSeconds / seconds).toFixed(2)}x over here; scores bit-identical: ${same}`,
+  );
   if (!same) throw new Error('distributed scores differ from the local ones');
   await Promise.all(ws.map(stop));
 }
@@ -96,7 +167,17 @@ for (const count of [1, 2]) {
 // 2. Per-job overhead: a unit with no work (n = 20, m = 4 fixed losses).
 const [w] = await startWorkers(1);
 const run = await QueueRun.open('bench', { connection: url, runId: `overhead-${Date.now()}` }, 'overhead');
-const job = (unit: number) => ({ kind: 'daunce-model' as const, unit, model: { external: 'deterministic' }, n: 20, m: 4, ratio: 0.3, seed: 1, variant: 'hessian' as const, access: 'white-box' as const });
+const job = (unit: number) => ({
+  kind: 'daunce-model' as const,
+  unit,
+  model: { external: 'deterministic' },
+  n: 20,
+  m: 4,
+  ratio: 0.3,
+  seed: 1,
+  variant: 'hessian' as const,
+  access: 'white-box' as const,
+});
 const latencies: number[] = [];
 for (let u = 0; u < 50; u++) {
   const s = performance.now();
@@ -109,25 +190,42 @@ await Promise.all(Array.from({ length: emptyJobs }, (_, u) => run.submit(job(100
 const batchSeconds = (performance.now() - t0) / 1000;
 await run.close(true);
 await stop(w!);
-const median = latencies[latencies.length >> 1]!, p90 = latencies[Math.floor(latencies.length * 0.9)]!;
-console.log(`\nper-job overhead (enqueue -> checked result, one at a time, 1 worker): median ${median.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms`);
-console.log(`  ${emptyJobs} empty jobs at once through 1 worker: ${batchSeconds.toFixed(2)} s = ${(emptyJobs / batchSeconds).toFixed(0)} jobs/s`);
+const median = latencies[latencies.length >> 1]!,
+  p90 = latencies[Math.floor(latencies.length * 0.9)]!;
+console.log(
+  `\nper-job overhead (enqueue -> checked result, one at a time, 1 worker): median ${median.toFixed(1)} ms, p90 ${p90.toFixed(1)} ms`,
+);
+console.log(
+  `  ${emptyJobs} empty jobs at once through 1 worker: ${batchSeconds.toFixed(2)} s = ${(emptyJobs / batchSeconds).toFixed(0)} jobs/s`,
+);
 
 // 3. Bytes per unit.
 const p = model.nParameters;
 const bytes = {
-  rifRetrainResult: Math.ceil((8 * p) / 3) * 4, daunceModelResult: Math.ceil((8 * (n + m)) / 3) * 4, ldsRetrainResult: Math.ceil((8 * m) / 3) * 4,
-  daunceJob: JSON.stringify(job(0)).length + 200, dataBundle: 8 * (n * d + n + m * d + m),
+  rifRetrainResult: Math.ceil((8 * p) / 3) * 4,
+  daunceModelResult: Math.ceil((8 * (n + m)) / 3) * 4,
+  ldsRetrainResult: Math.ceil((8 * m) / 3) * 4,
+  daunceJob: JSON.stringify(job(0)).length + 200,
+  dataBundle: 8 * (n * d + n + m * d + m),
 };
-console.log(`\nbytes per unit here: Daunce model result ${bytes.daunceModelResult} (base64 of 8·(n + m)), RIF retrain result ${bytes.rifRetrainResult} (8·p), ` +
-  `LDS retrain result ${bytes.ldsRetrainResult} (8·m); a Daunce job ~${bytes.daunceJob}; the data bundle ${(bytes.dataBundle / 2 ** 20).toFixed(1)} MiB once per worker`);
+console.log(
+  `\nbytes per unit here: Daunce model result ${bytes.daunceModelResult} (base64 of 8·(n + m)), RIF retrain result ${bytes.rifRetrainResult} (8·p), ` +
+    `LDS retrain result ${bytes.ldsRetrainResult} (8·m); a Daunce job ~${bytes.daunceJob}; the data bundle ${(bytes.dataBundle / 2 ** 20).toFixed(1)} MiB once per worker`,
+);
 
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'distributed.json'), JSON.stringify({
-  machine: { cores: cpus().length, dgemmGflops: dgemm, note: 'shared machine: timings are noisy' },
-  daunce: { n, d, m, K, seconds: speed },
-  overheadMs: { median, p90, batchJobsPerSecond: emptyJobs / batchSeconds },
-  bytes,
-}, null, 2) + '\n');
+writeFileSync(
+  join(here, 'results', 'distributed.json'),
+  JSON.stringify(
+    {
+      machine: { cores: cpus().length, dgemmGflops: dgemm, note: 'shared machine: timings are noisy' },
+      daunce: { n, d, m, K, seconds: speed },
+      overheadMs: { median, p90, batchJobsPerSecond: emptyJobs / batchSeconds },
+      bytes,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 cleanup();
 process.exit(0);

@@ -29,14 +29,17 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
   },
 });
-const n = Number(values.n), d = Number(values.d), m = Number(values.queries), lambda = Number(values.lambda);
+const n = Number(values.n),
+  d = Number(values.d),
+  m = Number(values.queries),
+  lambda = Number(values.lambda);
 const tasks = values.only ?? ['fit', 'influence', 'retrain'];
 const tmp = mkdtempSync(join(tmpdir(), 'tdakit-bench-'));
 const now = () => performance.now() / 1000;
 
 function syntheticLogistic(rows: number, seed: number) {
   const r = rng(seed);
-  const beta = Float64Array.from({ length: d }, (_, j) => (j < 64 ? 3 * gaussian(r) / Math.sqrt(64) : 0));
+  const beta = Float64Array.from({ length: d }, (_, j) => (j < 64 ? (3 * gaussian(r)) / Math.sqrt(64) : 0));
   const X = new Float64Array(rows * d);
   for (let k = 0; k < X.length; k++) X[k] = gaussian(r);
   const y = new Float64Array(rows);
@@ -49,10 +52,14 @@ function syntheticLogistic(rows: number, seed: number) {
 }
 
 function python(task: string, params: object): Record<string, number | string> {
-  const out = execFileSync('python3', [join(here, 'reference', 'glm_reference.py'), task, tmp, JSON.stringify(params)], {
-    env: process.env,
-    maxBuffer: 1 << 24,
-  });
+  const out = execFileSync(
+    'python3',
+    [join(here, 'reference', 'glm_reference.py'), task, tmp, JSON.stringify(params)],
+    {
+      env: process.env,
+      maxBuffer: 1 << 24,
+    },
+  );
   return JSON.parse(out.toString());
 }
 
@@ -110,11 +117,15 @@ if (tasks.includes('fit')) {
     maxAbsThetaDifference: agreement,
   };
   save('fit', r);
-  console.log(`\n[fit] to ||grad|| ${plain.gradientNorm.toExponential(2)}: tdakit ${plainSeconds.toFixed(2)} s (${plain.iterations} Newton + ` +
-    `${plain.diagnostics.chordIterations} chord steps), numpy Newton ${(ref.seconds as number).toFixed(2)} s (${ref.iterations} it, ||grad|| ` +
-    `${(ref.gradientNorm as number).toExponential(2)}): ${r.speedup.toFixed(2)}x; keeping the Hessian at the optimum for influence: ` +
-    `${fitSeconds.toFixed(2)} s, ${r.speedupKeepingHessian.toFixed(2)}x; |theta - theta_numpy| <= ${agreement.toExponential(1)}`);
-  console.log(`[fit] Hessian build + Cholesky: ${hessianSeconds.toFixed(3)} s, ${hessianGflops.toFixed(1)} GFLOP/s = ${(100 * hessianGflops / dgemm).toFixed(0)}% of dgemm`);
+  console.log(
+    `\n[fit] to ||grad|| ${plain.gradientNorm.toExponential(2)}: tdakit ${plainSeconds.toFixed(2)} s (${plain.iterations} Newton + ` +
+      `${plain.diagnostics.chordIterations} chord steps), numpy Newton ${(ref.seconds as number).toFixed(2)} s (${ref.iterations} it, ||grad|| ` +
+      `${(ref.gradientNorm as number).toExponential(2)}): ${r.speedup.toFixed(2)}x; keeping the Hessian at the optimum for influence: ` +
+      `${fitSeconds.toFixed(2)} s, ${r.speedupKeepingHessian.toFixed(2)}x; |theta - theta_numpy| <= ${agreement.toExponential(1)}`,
+  );
+  console.log(
+    `[fit] Hessian build + Cholesky: ${hessianSeconds.toFixed(3)} s, ${hessianGflops.toFixed(1)} GFLOP/s = ${((100 * hessianGflops) / dgemm).toFixed(0)}% of dgemm`,
+  );
 }
 
 if (tasks.includes('influence')) {
@@ -145,14 +156,22 @@ if (tasks.includes('influence')) {
   const ref = python('influence', { lambda });
   const levNumpy = (await readNpy(join(tmp, 'leverage_numpy.npy'))).data;
   const rifNumpy = (await readNpy(join(tmp, 'rif_numpy.npy'))).data;
-  let levErr = 0, rifErr = 0, rifScale = 0;
+  let levErr = 0,
+    rifErr = 0,
+    rifScale = 0;
   for (let i = 0; i < n; i++) levErr = Math.max(levErr, Math.abs(levNumpy[i]! - inf.leverage[i]!));
   for (let k = 0; k < sRif.length; k++) {
     rifErr = Math.max(rifErr, Math.abs(rifNumpy[k]! - sRif[k]!));
     rifScale = Math.max(rifScale, Math.abs(rifNumpy[k]!));
   }
   const r = {
-    tdakit: { seconds, influenceOfSeconds: tOf, scoresSeconds: seconds - tOf, coldSeconds: coldRun.seconds, checksum: sIf[0]! + coldRun.sIf[0]! },
+    tdakit: {
+      seconds,
+      influenceOfSeconds: tOf,
+      scoresSeconds: seconds - tOf,
+      coldSeconds: coldRun.seconds,
+      checksum: sIf[0]! + coldRun.sIf[0]!,
+    },
     numpy: ref,
     speedup: (ref.seconds as number) / seconds,
     speedupCold: (ref.seconds as number) / coldRun.seconds,
@@ -161,10 +180,14 @@ if (tasks.includes('influence')) {
     maxRelRifDifference: rifErr / rifScale,
   };
   save('influence', r);
-  console.log(`\n[influence] leverage + IF + RIF scores (${n} x ${m}): tdakit ${seconds.toFixed(2)} s with the fit's Hessian ` +
-    `(Influence.of ${tOf.toFixed(2)} s), ${coldRun.seconds.toFixed(2)} s rebuilding it; numpy ${(ref.seconds as number).toFixed(2)} s: ` +
-    `${r.speedup.toFixed(2)}x (${r.speedupCold.toFixed(2)}x cold); agreement: leverage ${levErr.toExponential(1)}, RIF ${r.maxRelRifDifference.toExponential(1)} relative`);
-  console.log(`[influence] leverage triangular solve: ${levSeconds.toFixed(3)} s, ${levGflops.toFixed(1)} GFLOP/s = ${(100 * levGflops / dgemm).toFixed(0)}% of dgemm`);
+  console.log(
+    `\n[influence] leverage + IF + RIF scores (${n} x ${m}): tdakit ${seconds.toFixed(2)} s with the fit's Hessian ` +
+      `(Influence.of ${tOf.toFixed(2)} s), ${coldRun.seconds.toFixed(2)} s rebuilding it; numpy ${(ref.seconds as number).toFixed(2)} s: ` +
+      `${r.speedup.toFixed(2)}x (${r.speedupCold.toFixed(2)}x cold); agreement: leverage ${levErr.toExponential(1)}, RIF ${r.maxRelRifDifference.toExponential(1)} relative`,
+  );
+  console.log(
+    `[influence] leverage triangular solve: ${levSeconds.toFixed(3)} s, ${levGflops.toFixed(1)} GFLOP/s = ${((100 * levGflops) / dgemm).toFixed(0)}% of dgemm`,
+  );
 }
 
 if (tasks.includes('retrain')) {
@@ -192,10 +215,12 @@ if (tasks.includes('retrain')) {
     maxAbsThetaDifference: agreement,
   };
   save('retrain', r);
-  console.log(`\n[retrain] remove ${k}: tdakit ${seconds.toFixed(3)} s (${refit.diagnostics.chordIterations} chord it, ||grad|| ${refit.gradientNorm.toExponential(2)}; ` +
-    `${(seconds + factorSeconds).toFixed(2)} s with the one-time factorisation), scipy L-BFGS-B ${(ref.seconds as number).toFixed(2)} s ` +
-    `(${ref.iterations} it, ||grad|| ${(ref.gradientNorm as number).toExponential(2)}, ${ref.message}): ${r.speedup.toFixed(1)}x ` +
-    `(${r.speedupIncludingFactorization.toFixed(1)}x with factorisation); |theta - theta_scipy| <= ${agreement.toExponential(1)}`);
+  console.log(
+    `\n[retrain] remove ${k}: tdakit ${seconds.toFixed(3)} s (${refit.diagnostics.chordIterations} chord it, ||grad|| ${refit.gradientNorm.toExponential(2)}; ` +
+      `${(seconds + factorSeconds).toFixed(2)} s with the one-time factorisation), scipy L-BFGS-B ${(ref.seconds as number).toFixed(2)} s ` +
+      `(${ref.iterations} it, ||grad|| ${(ref.gradientNorm as number).toExponential(2)}, ${ref.message}): ${r.speedup.toFixed(1)}x ` +
+      `(${r.speedupIncludingFactorization.toFixed(1)}x with factorisation); |theta - theta_scipy| <= ${agreement.toExponential(1)}`,
+  );
 }
 
 rmSync(tmp, { recursive: true, force: true });

@@ -51,12 +51,25 @@ const stats = (t: number[]) => {
 
 async function newtonRetrain(weights: Float64Array) {
   return addon.fit({
-    x: X.data, n: X.rows, d: X.cols, intercept: true, family: 0, y, weights, lambda,
-    tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false, theta0: model.theta,
+    x: X.data,
+    n: X.rows,
+    d: X.cols,
+    intercept: true,
+    family: 0,
+    y,
+    weights,
+    lambda,
+    tol: model.options.tol,
+    maxIter: model.options.maxIter,
+    keepHessian: false,
+    theta0: model.theta,
   });
 }
 
-interface Case { name: string; weights: Float64Array[] }
+interface Case {
+  name: string;
+  weights: Float64Array[];
+}
 const cases: Case[] = [];
 for (const fraction of [0.01, 0.05]) {
   const k = Math.round(fraction * X.rows);
@@ -77,8 +90,10 @@ cases.push({ name: `LDS ${subsets} half-subsets`, weights: half });
 
 const results = [];
 for (const c of cases) {
-  const krylov: number[] = [], newton: number[] = [];
-  let kd = {}, nd = {};
+  const krylov: number[] = [],
+    newton: number[] = [];
+  let kd = {},
+    nd = {};
   for (let r = 0; r < repeats; r++) {
     // Interleaved so that load on the shared machine hits both alike.
     let t = now();
@@ -90,17 +105,41 @@ for (const c of cases) {
     t = now();
     for (const w of c.weights) {
       const f = await newtonRetrain(w);
-      nd = { gradientNorm: f.gradientNorm, gradientScale: f.gradientScale, newtonIterations: f.newtonIterations, chordIterations: f.chordIterations };
+      nd = {
+        gradientNorm: f.gradientNorm,
+        gradientScale: f.gradientScale,
+        newtonIterations: f.newtonIterations,
+        chordIterations: f.chordIterations,
+      };
     }
     newton.push(now() - t);
   }
-  const row = { case: c.name, krylov: stats(krylov), newton: stats(newton), speedup: stats(newton).median / stats(krylov).median, krylovDiagnostics: kd, newtonDiagnostics: nd };
+  const row = {
+    case: c.name,
+    krylov: stats(krylov),
+    newton: stats(newton),
+    speedup: stats(newton).median / stats(krylov).median,
+    krylovDiagnostics: kd,
+    newtonDiagnostics: nd,
+  };
   results.push(row);
-  console.log(`${c.name.padEnd(22)} krylov ${row.krylov.median.toFixed(3)} s (min ${row.krylov.min.toFixed(3)})  newton ${row.newton.median.toFixed(3)} s (min ${row.newton.min.toFixed(3)})  speed-up x${row.speedup.toFixed(1)}`);
+  console.log(
+    `${c.name.padEnd(22)} krylov ${row.krylov.median.toFixed(3)} s (min ${row.krylov.min.toFixed(3)})  newton ${row.newton.median.toFixed(3)} s (min ${row.newton.min.toFixed(3)})  speed-up x${row.speedup.toFixed(1)}`,
+  );
   console.log(`  krylov ${JSON.stringify(kd)}\n  newton ${JSON.stringify(nd)}`);
 }
 mkdirSync(join(here, 'results'), { recursive: true });
-writeFileSync(join(here, 'results', 'krylov-retrain.json'), JSON.stringify({
-  task: 'krylov-retrain', date: new Date().toISOString(), environment,
-  note: 'shared 2-core machine (other jobs running): read the same-run ratios, not absolute times', results,
-}, null, 2) + '\n');
+writeFileSync(
+  join(here, 'results', 'krylov-retrain.json'),
+  JSON.stringify(
+    {
+      task: 'krylov-retrain',
+      date: new Date().toISOString(),
+      environment,
+      note: 'shared 2-core machine (other jobs running): read the same-run ratios, not absolute times',
+      results,
+    },
+    null,
+    2,
+  ) + '\n',
+);

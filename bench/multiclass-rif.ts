@@ -14,18 +14,42 @@ import { loadMnist } from '../src/datasets/mnist.ts';
 import { splitIndices } from '../src/protocols/rif/removal.ts';
 import { sampleIndices, seededRandom } from '../src/random.ts';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '2000' }, lambda: { type: 'string', default: '1' }, sizes: { type: 'string', default: '12' }, out: { type: 'string', default: 'bench/results/rif-mnist-softmax' } } });
-const n = Number(values.n), lambda = Number(values.lambda), nSizes = Number(values.sizes);
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '2000' },
+    lambda: { type: 'string', default: '1' },
+    sizes: { type: 'string', default: '12' },
+    out: { type: 'string', default: 'bench/results/rif-mnist-softmax' },
+  },
+});
+const n = Number(values.n),
+  lambda = Number(values.lambda),
+  nSizes = Number(values.sizes);
 const mnist = await loadMnist({ pool: 4 });
 const keep = Array.from(sampleIndices(mnist.X.rows, Math.round(n / 0.8), seededRandom(7)));
-const data = { name: `mnist-10-pool4-n${n}`, X: mnist.X.selectRows(keep), y: Float64Array.from(keep, (i) => mnist.y[i]!) };
+const data = {
+  name: `mnist-10-pool4-n${n}`,
+  X: mnist.X.selectRows(keep),
+  y: Float64Array.from(keep, (i) => mnist.y[i]!),
+};
 const out = join(values.out!, `lambda-${lambda}`);
 const result = await benchmarkRemoval({
-  data, model: 'softmax', lambda, sizes: defaultSizes(nSizes), strategies: ['random', 'highest-loss', 'l2-cluster'], metrics: ['test-loss', 'self-loss'], seed: 0, out,
+  data,
+  model: 'softmax',
+  lambda,
+  sizes: defaultSizes(nSizes),
+  strategies: ['random', 'highest-loss', 'l2-cluster'],
+  metrics: ['test-loss', 'self-loss'],
+  seed: 0,
+  out,
 });
 // The leverage summaries of the protocol's fit (same split, same options).
 const { trainIdx } = splitIndices(data.X.rows, 0.2, 0);
-const model = await SoftmaxRegression.fit(data.X.selectRows(trainIdx), trainIdx.map((i) => data.y[i]!), { lambda, classes: 10 });
+const model = await SoftmaxRegression.fit(
+  data.X.selectRows(trainIdx),
+  trainIdx.map((i) => data.y[i]!),
+  { lambda, classes: 10 },
+);
 const inf = await Influence.of(model);
 const lev = Array.from(inf.leverage).sort((a, b) => a - b);
 const m = lev.length;
@@ -34,9 +58,14 @@ const lines = [
   `10-class MNIST, 7x7 pooled pixels: n = ${m}, lambda = ${lambda} (fixed), ${model.nParameters} parameters`,
   `largest leverage eigenvalue: median ${lev[Math.floor(m / 2)]!.toFixed(4)}, max ${lev[m - 1]!.toFixed(4)}; trace mean ${(inf.leverageTrace.reduce((a, b) => a + b, 0) / m).toFixed(4)}`,
   `${result.records.length / 2} removal sets (random, highest-loss, l2-cluster x ${nSizes} sizes 0.1%-5%), retrains ${retrainSeconds.toFixed(1)} s; run ${result.seconds.toFixed(1)} s`,
-  '', 'metric     method  slope   pearson  spearman  median-rel-err',
-  ...result.summary.filter((r) => r.effect === 'nonlinear')
-    .map((r) => `${r.metric.padEnd(10)} ${r.method.padEnd(6)} ${r.slope.toFixed(3).padStart(6)}  ${r.pearson.toFixed(4)}  ${r.spearman.toFixed(4)}    ${r.medianRelativeError.toFixed(3)}`),
+  '',
+  'metric     method  slope   pearson  spearman  median-rel-err',
+  ...result.summary
+    .filter((r) => r.effect === 'nonlinear')
+    .map(
+      (r) =>
+        `${r.metric.padEnd(10)} ${r.method.padEnd(6)} ${r.slope.toFixed(3).padStart(6)}  ${r.pearson.toFixed(4)}  ${r.spearman.toFixed(4)}    ${r.medianRelativeError.toFixed(3)}`,
+    ),
 ];
 console.log(lines.join('\n'));
 await mkdir(values.out!, { recursive: true });

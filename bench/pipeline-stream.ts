@@ -15,7 +15,9 @@ import { parseNpyHeader } from '../src/data/npy.ts';
 import { attributionStream } from '../src/streaming/attribution.ts';
 
 const [artifact, queriesFile, labelsFile, countText, kText, batchText] = process.argv.slice(2);
-const count = Number(countText), k = Number(kText), batchSize = Number(batchText);
+const count = Number(countText),
+  k = Number(kText),
+  batchSize = Number(batchText);
 const rssMiB = () => process.memoryUsage.rss() / 2 ** 20;
 const peakMiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 
@@ -24,7 +26,10 @@ const peakMiB = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/stat
  * machine the wall-clock rate depends on what else runs, the work per CPU-second much less.
  * The difference of two runs cancels the set-up of the matrices: 4 extra 2048^3 products.
  */
-const cpuSeconds = (since: NodeJS.CpuUsage) => { const c = process.cpuUsage(since); return (c.user + c.system) / 1e6; };
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1e6;
+};
 async function dgemmPerCpuSecond(): Promise<number> {
   let c = process.cpuUsage();
   await nativeAddon().dgemmRate({ size: 2048, reps: 1 });
@@ -55,7 +60,8 @@ async function* records() {
   const hl = parseNpyHeader(head, labelsFile);
   const d = hq.shape[1]!;
   const rows = 1024;
-  const xs = new Float64Array(rows * d), ys = new Float64Array(rows);
+  const xs = new Float64Array(rows * d),
+    ys = new Float64Array(rows);
   try {
     for (let first = 0; first < count; first += rows) {
       const m = Math.min(rows, count - first);
@@ -71,7 +77,8 @@ async function* records() {
 }
 
 const samples: { queries: number; rssMiB: number }[] = [];
-let done = 0, bytes = 0;
+let done = 0,
+  bytes = 0;
 const firstTop: number[][] = [];
 t0 = performance.now();
 c0 = process.cpuUsage();
@@ -92,4 +99,21 @@ const seconds = (performance.now() - t0) / 1000;
 const streamCpuSeconds = cpuSeconds(c0);
 const dgemmAfter = await nativeAddon().dgemmRate({ size: 2048, reps: 3 });
 const dgemmCpuAfter = await dgemmPerCpuSecond();
-console.log(JSON.stringify({ dgemmBefore, dgemmAfter, dgemmCpuBefore, dgemmCpuAfter, loadSeconds, loadCpuSeconds, streamCpuSeconds, afterLoadMiB, seconds, queries: done, ndjsonBytes: bytes, samples, peakMiB: peakMiB(), firstTop }));
+console.log(
+  JSON.stringify({
+    dgemmBefore,
+    dgemmAfter,
+    dgemmCpuBefore,
+    dgemmCpuAfter,
+    loadSeconds,
+    loadCpuSeconds,
+    streamCpuSeconds,
+    afterLoadMiB,
+    seconds,
+    queries: done,
+    ndjsonBytes: bytes,
+    samples,
+    peakMiB: peakMiB(),
+    firstTop,
+  }),
+);

@@ -24,21 +24,32 @@ import { gaussian } from '../src/evaluation/gaussian.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    n: { type: 'string', default: '100000' }, d: { type: 'string', default: '512' }, queries: { type: 'string', default: '100000' },
-    'numpy-queries': { type: 'string', default: '20000' }, batch: { type: 'string', default: '2048' }, k: { type: 'string', default: '10' },
+    n: { type: 'string', default: '100000' },
+    d: { type: 'string', default: '512' },
+    queries: { type: 'string', default: '100000' },
+    'numpy-queries': { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '2048' },
+    k: { type: 'string', default: '10' },
   },
 });
-const n = Number(values.n), d = Number(values.d), m = Number(values.queries), mNumpy = Math.min(m, Number(values['numpy-queries']));
-const batch = Number(values.batch), k = Number(values.k);
+const n = Number(values.n),
+  d = Number(values.d),
+  m = Number(values.queries),
+  mNumpy = Math.min(m, Number(values['numpy-queries']));
+const batch = Number(values.batch),
+  k = Number(values.k);
 const addon = nativeAddon();
 const dgemm = await addon.dgemmRate({ size: 2048, reps: 3 });
-console.log(`BLAS ${addon.blasInfo().config.trim()}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; dgemm ${dgemm.toFixed(1)} GFLOP/s`);
+console.log(
+  `BLAS ${addon.blasInfo().config.trim()}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}; dgemm ${dgemm.toFixed(1)} GFLOP/s`,
+);
 
 // Synthetic logistic data: labels from a planted direction, so the fit is well posed.
 const random = seededRandom(12);
 const direction = Float64Array.from({ length: d }, () => gaussian(random) / Math.sqrt(d));
 const draw = (rows: number) => {
-  const X = new Float64Array(rows * d), y = new Float64Array(rows);
+  const X = new Float64Array(rows * d),
+    y = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let z = 0.2;
     for (let j = 0; j < d; j++) {
@@ -59,11 +70,15 @@ const artifact = join(tmp, 'artifact');
 t0 = performance.now();
 await influence.save(artifact);
 const saveSeconds = (performance.now() - t0) / 1000;
-console.log(`fit + factor + leverages: ${fitSeconds.toFixed(1)} s; saved the influence artifact in ${saveSeconds.toFixed(2)} s`);
+console.log(
+  `fit + factor + leverages: ${fitSeconds.toFixed(1)} s; saved the influence artifact in ${saveSeconds.toFixed(2)} s`,
+);
 
 // Queries written to .npy chunk by chunk (the stream reads them the same way).
-const queriesFile = join(tmp, 'queries.npy'), labelsFile = join(tmp, 'labels.npy');
-const qf = await open(queriesFile, 'w'), lf = await open(labelsFile, 'w');
+const queriesFile = join(tmp, 'queries.npy'),
+  labelsFile = join(tmp, 'labels.npy');
+const qf = await open(queriesFile, 'w'),
+  lf = await open(labelsFile, 'w');
 await qf.write(encodeNpyHeader([m, d]));
 await lf.write(encodeNpyHeader([m]));
 for (let first = 0; first < m; first += 4096) {
@@ -74,19 +89,65 @@ for (let first = 0; first < m; first += 4096) {
 await qf.close();
 await lf.close();
 
-const stream = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(here, 'pipeline-stream.ts'), artifact, queriesFile, labelsFile, String(m), String(k), String(batch)], {
-  maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
-}).toString()) as {
-  dgemmBefore: number; dgemmAfter: number; dgemmCpuBefore: number; dgemmCpuAfter: number; loadSeconds: number; loadCpuSeconds: number; streamCpuSeconds: number; afterLoadMiB: number; seconds: number; queries: number; ndjsonBytes: number; samples: { queries: number; rssMiB: number }[]; peakMiB: number; firstTop: number[][];
+const stream = JSON.parse(
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(here, 'pipeline-stream.ts'),
+      artifact,
+      queriesFile,
+      labelsFile,
+      String(m),
+      String(k),
+      String(batch),
+    ],
+    {
+      maxBuffer: 1 << 26,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  ).toString(),
+) as {
+  dgemmBefore: number;
+  dgemmAfter: number;
+  dgemmCpuBefore: number;
+  dgemmCpuAfter: number;
+  loadSeconds: number;
+  loadCpuSeconds: number;
+  streamCpuSeconds: number;
+  afterLoadMiB: number;
+  seconds: number;
+  queries: number;
+  ndjsonBytes: number;
+  samples: { queries: number; rssMiB: number }[];
+  peakMiB: number;
+  firstTop: number[][];
 };
-const numpy = JSON.parse(execFileSync('python3', [join(here, 'reference', 'stream_reference.py'), artifact, queriesFile, labelsFile, String(mNumpy), String(k), '256'], {
-  maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'],
-}).toString()) as { seconds: number; queries: number; loadSeconds: number; firstTop: number[][]; numpy: string };
+const numpy = JSON.parse(
+  execFileSync(
+    'python3',
+    [
+      join(here, 'reference', 'stream_reference.py'),
+      artifact,
+      queriesFile,
+      labelsFile,
+      String(mNumpy),
+      String(k),
+      '256',
+    ],
+    {
+      maxBuffer: 1 << 26,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  ).toString(),
+) as { seconds: number; queries: number; loadSeconds: number; firstTop: number[][]; numpy: string };
 rmSync(tmp, { recursive: true, force: true });
 
 const p = d + 1;
 const flopsPerQuery = 2 * n * p; // the score GEMM; the solves add 2 p^2 per query (1%)
-const qps = stream.queries / stream.seconds, numpyQps = numpy.queries / numpy.seconds;
+const qps = stream.queries / stream.seconds,
+  numpyQps = numpy.queries / numpy.seconds;
 // The floor the stream ran against: the mean of the rates measured just before and after it.
 const floor = (stream.dgemmBefore + stream.dgemmAfter) / 2;
 // The same per CPU-second (all threads of the process): less sensitive to what else runs.
@@ -102,8 +163,13 @@ const result = {
   OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? '(unset)',
   dgemmGflops: { atStart: dgemm, beforeStream: stream.dgemmBefore, afterStream: stream.dgemmAfter },
   dgemmGflopsPerCpuSecond: { beforeStream: stream.dgemmCpuBefore, afterStream: stream.dgemmCpuAfter },
-  n, d, k, batch, queries: stream.queries,
-  fitSeconds, saveSeconds,
+  n,
+  d,
+  k,
+  batch,
+  queries: stream.queries,
+  fitSeconds,
+  saveSeconds,
   artifactLoadSeconds: stream.loadSeconds,
   artifactLoadCpuSeconds: stream.loadCpuSeconds,
   queriesPerSecond: qps,
@@ -119,7 +185,14 @@ const result = {
   rssGrowthMiB: Math.max(...rss) - rss[0]!,
   peakRssMiB: stream.peakMiB,
   ndjsonMiB: stream.ndjsonBytes / 2 ** 20,
-  numpy: { version: numpy.numpy, queries: numpy.queries, block: 256, seconds: numpy.seconds, queriesPerSecond: numpyQps, loadSeconds: numpy.loadSeconds },
+  numpy: {
+    version: numpy.numpy,
+    queries: numpy.queries,
+    block: 256,
+    seconds: numpy.seconds,
+    queriesPerSecond: numpyQps,
+    loadSeconds: numpy.loadSeconds,
+  },
   speedupOverNumpy: qps / numpyQps,
   topKAgreementFirst50: agreement,
 };
@@ -128,7 +201,9 @@ console.log(
     `(${(100 * result.fractionOfDgemm).toFixed(0)}% of dgemm measured around the stream, ${stream.dgemmBefore.toFixed(1)}/` +
     `${stream.dgemmAfter.toFixed(1)} GFLOP/s; GEMM floor ${result.gemmFloorQueriesPerSecond.toFixed(0)} queries/s)\n` +
     `per CPU-second: ${gflopsPerCpuSecond.toFixed(1)} GFLOP, ${(100 * result.fractionOfDgemmPerCpuSecond).toFixed(0)}% of dgemm's ` +
-    `${stream.dgemmCpuBefore.toFixed(1)}/${stream.dgemmCpuAfter.toFixed(1)}; ${result.coresUsedOnAverage.toFixed(2)} cores used on average; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
+    `${stream.dgemmCpuBefore.toFixed(1)}/${stream.dgemmCpuAfter.toFixed(1)}; ${result.coresUsedOnAverage.toFixed(2)} cores used on average; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n` +
     `artifact load ${stream.loadSeconds.toFixed(2)} s (${stream.loadCpuSeconds.toFixed(2)} CPU-s); RSS after load ${stream.afterLoadMiB.toFixed(0)} MiB, along the stream ` +
     `${Math.min(...rss).toFixed(0)}-${Math.max(...rss).toFixed(0)} MiB, peak ${stream.peakMiB.toFixed(0)} MiB\n` +
     `numpy ${numpy.numpy} (blocked GEMM + argpartition, ${numpy.queries} queries): ${numpyQps.toFixed(0)} queries/s; tdakit ${result.speedupOverNumpy.toFixed(2)}x; ` +

@@ -31,23 +31,40 @@ const settings: Array<[string, string | undefined]> = [
 ];
 const rows = [];
 for (const [label, coretype] of settings) {
-  const dynamic: number[] = [], static_: number[] = [];
+  const dynamic: number[] = [],
+    static_: number[] = [];
   let configs = { dynamic: '', static: '' };
   for (let r = 0; r < rounds; r++) {
-    const d = rate(source!.file, coretype), s = rate(prebuilt!.file, coretype);
+    const d = rate(source!.file, coretype),
+      s = rate(prebuilt!.file, coretype);
     dynamic.push(d.rate);
     static_.push(s.rate);
     configs = { dynamic: d.config.trim(), static: s.config.trim() };
   }
   const row = {
-    setting: label, rounds, dynamicGflops: median(dynamic), staticGflops: median(static_),
-    ratio: median(static_) / median(dynamic), all: { dynamic, static: static_ }, configs,
+    setting: label,
+    rounds,
+    dynamicGflops: median(dynamic),
+    staticGflops: median(static_),
+    ratio: median(static_) / median(dynamic),
+    all: { dynamic, static: static_ },
+    configs,
   };
   rows.push(row);
-  console.log(`${label}: dgemm n=2048, median of ${rounds}: dynamic ${row.dynamicGflops.toFixed(1)} GFLOP/s, ` +
-    `static prebuild ${row.staticGflops.toFixed(1)} GFLOP/s (ratio ${row.ratio.toFixed(3)})`);
+  console.log(
+    `${label}: dgemm n=2048, median of ${rounds}: dynamic ${row.dynamicGflops.toFixed(1)} GFLOP/s, ` +
+      `static prebuild ${row.staticGflops.toFixed(1)} GFLOP/s (ratio ${row.ratio.toFixed(3)})`,
+  );
 }
 const sizes = { prebuildBytes: statSync(prebuilt!.file).size, sourceBuildBytes: statSync(source!.file).size };
-console.log(`prebuild ${(sizes.prebuildBytes / 2 ** 20).toFixed(2)} MiB (stripped), source build ${(sizes.sourceBuildBytes / 2 ** 20).toFixed(2)} MiB`);
-const record = { task: 'prebuild', date: new Date().toISOString(), note: 'shared 2-core machine; rates are noisy', sizes, rows };
+console.log(
+  `prebuild ${(sizes.prebuildBytes / 2 ** 20).toFixed(2)} MiB (stripped), source build ${(sizes.sourceBuildBytes / 2 ** 20).toFixed(2)} MiB`,
+);
+const record = {
+  task: 'prebuild',
+  date: new Date().toISOString(),
+  note: 'shared 2-core machine; rates are noisy',
+  sizes,
+  rows,
+};
 writeFileSync(join(here, 'results', 'prebuild.json'), JSON.stringify(record, null, 2) + '\n');

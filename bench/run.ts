@@ -42,10 +42,40 @@ const quick = values.quick!;
 const only = new Set(values.only!.split(','));
 const runs = Number(values.runs ?? (quick ? 2 : 3));
 const size = quick
-  ? { n: 20_000, m: 100, d: 128, samples: 3, dgemmSize: 512, fitN: 600, fitD: 64, spamRows: 500, spamWords: 100, subsets: 2, rifSizes: [0.01, 0.05] }
-  : { n: 1_000_000, m: 1_000, d: 128, samples: 5, dgemmSize: 2048, fitN: 10_000, fitD: 2_048, spamRows: undefined, spamWords: 2_000, subsets: 5, rifSizes: undefined };
+  ? {
+      n: 20_000,
+      m: 100,
+      d: 128,
+      samples: 3,
+      dgemmSize: 512,
+      fitN: 600,
+      fitD: 64,
+      spamRows: 500,
+      spamWords: 100,
+      subsets: 2,
+      rifSizes: [0.01, 0.05],
+    }
+  : {
+      n: 1_000_000,
+      m: 1_000,
+      d: 128,
+      samples: 5,
+      dgemmSize: 2048,
+      fitN: 10_000,
+      fitD: 2_048,
+      spamRows: undefined,
+      spamWords: 2_000,
+      subsets: 5,
+      rifSizes: undefined,
+    };
 
-interface Target { target: string; measured: string; ratio: number; goal: number; met: boolean }
+interface Target {
+  target: string;
+  measured: string;
+  ratio: number;
+  goal: number;
+  met: boolean;
+}
 const targets: Target[] = [];
 const report = (target: string, measured: string, ratio: number, goal: number, higherIsBetter = true) => {
   const met = higherIsBetter ? ratio >= goal : ratio < goal;
@@ -56,18 +86,35 @@ const report = (target: string, measured: string, ratio: number, goal: number, h
 const env = environment();
 const startDgemm = await dgemmRate(size.samples, size.dgemmSize);
 console.log(`tdakit benchmark harness${quick ? ' (quick: small sizes, targets are not meaningful)' : ''}`);
-console.log(`BLAS ${env.blas}, ${env.threads} threads, OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}; load average ${env.loadAverage.map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`dgemm (${size.dgemmSize}^3): median ${startDgemm.median.toFixed(1)} GFLOP/s (min ${startDgemm.min.toFixed(1)})\n`);
-const record: Record<string, unknown> = { date: new Date().toISOString(), quick, runs, environment: env, dgemmAtStart: startDgemm };
+console.log(
+  `BLAS ${env.blas}, ${env.threads} threads, OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE}; load average ${env.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+);
+console.log(
+  `dgemm (${size.dgemmSize}^3): median ${startDgemm.median.toFixed(1)} GFLOP/s (min ${startDgemm.min.toFixed(1)})\n`,
+);
+const record: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  quick,
+  runs,
+  environment: env,
+  dgemmAtStart: startDgemm,
+};
 
 if (only.has('kernels')) {
   const kernels: KernelResult[] = [];
-  for (const run of [() => daunceScoring(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1), () => influenceTopK(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1)]) {
+  for (const run of [
+    () => daunceScoring(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1),
+    () => influenceTopK(size.n, size.m, size.d, 10, size.samples, size.dgemmSize, quick ? 0.25 : 1),
+  ]) {
     const k = await run();
     kernels.push(k);
-    report(`${k.kernel} at n = ${k.n}, d = ${k.d}, m = ${k.m}, top-${k.k}`,
+    report(
+      `${k.kernel} at n = ${k.n}, d = ${k.d}, m = ${k.m}, top-${k.k}`,
       `${k.stats.meanSeconds.toFixed(3)} s ± ${k.stats.rmePercent.toFixed(1)}% (${k.stats.samples} samples), ${k.gflops.toFixed(1)} GFLOP/s = ` +
-      `${(100 * k.fractionOfDgemm).toFixed(0)}% of dgemm ${k.dgemmGflops.toFixed(1)} GFLOP/s (goal 70%)`, k.fractionOfDgemm, 0.7);
+        `${(100 * k.fractionOfDgemm).toFixed(0)}% of dgemm ${k.dgemmGflops.toFixed(1)} GFLOP/s (goal 70%)`,
+      k.fractionOfDgemm,
+      0.7,
+    );
   }
   record.kernels = kernels;
 }
@@ -76,39 +123,62 @@ if (only.has('fit')) {
   const f = await fitTarget(size.fitN, size.fitD, 1, runs);
   record.fit = f;
   const t = f.tdakit;
-  report(`fit at n = ${f.n}, d = ${f.d} vs numpy Newton`,
+  report(
+    `fit at n = ${f.n}, d = ${f.d} vs numpy Newton`,
     `tdakit median ${t.stats.median.toFixed(2)} s (min ${t.stats.min.toFixed(2)}; ${t.newtonIterations} Newton + ${t.krylovSteps} Newton-Krylov steps, ` +
-    `${t.hessianVectorProducts ?? 0} Hessian-vector products, ||grad|| ${t.gradientNorm.toExponential(2)}), numpy ${f.numpyNewton.stats.median.toFixed(2)} s ` +
-    `(${f.numpyNewton.iterations} it, ||grad|| ${f.numpyNewton.gradientNorm.toExponential(2)}): ${f.speedupVsNumpy.toFixed(2)}x (goal 5x)`, f.speedupVsNumpy, 5);
+      `${t.hessianVectorProducts ?? 0} Hessian-vector products, ||grad|| ${t.gradientNorm.toExponential(2)}), numpy ${f.numpyNewton.stats.median.toFixed(2)} s ` +
+      `(${f.numpyNewton.iterations} it, ||grad|| ${f.numpyNewton.gradientNorm.toExponential(2)}): ${f.speedupVsNumpy.toFixed(2)}x (goal 5x)`,
+    f.speedupVsNumpy,
+    5,
+  );
   const sk = f.sklearnNewtonCholesky;
   const tighter = t.gradientNorm < sk.gradientNorm;
-  report(`fit at n = ${f.n}, d = ${f.d} vs scikit-learn newton-cholesky`,
+  report(
+    `fit at n = ${f.n}, d = ${f.d} vs scikit-learn newton-cholesky`,
     `sklearn ${sk.version} median ${sk.stats.median.toFixed(2)} s (${sk.iterations} it, tol 1e-4, ||grad|| ${sk.gradientNorm.toExponential(2)} ` +
-    `against tdakit's ${t.gradientNorm.toExponential(2)}${tighter ? ': tdakit tighter' : ': tdakit NOT tighter'}): ${f.speedupVsSklearn.toFixed(2)}x (goal > 1x)`,
-    tighter ? f.speedupVsSklearn : 0, 1.0000001);
+      `against tdakit's ${t.gradientNorm.toExponential(2)}${tighter ? ': tdakit tighter' : ': tdakit NOT tighter'}): ${f.speedupVsSklearn.toFixed(2)}x (goal > 1x)`,
+    tighter ? f.speedupVsSklearn : 0,
+    1.0000001,
+  );
 }
 
 if (only.has('retrain') || only.has('rif')) {
-  const spam = await loadSpamAssassin({ vocabulary: size.spamWords, ...(size.spamRows ? { limit: size.spamRows } : {}) });
+  const spam = await loadSpamAssassin({
+    vocabulary: size.spamWords,
+    ...(size.spamRows ? { limit: size.spamRows } : {}),
+  });
   if (only.has('retrain')) {
     const r = await retrainTargets(spam, 0.01, runs, size.subsets);
     record.retrain = r;
     for (const c of r.cases) {
       const goal = c.case.startsWith('LDS') ? 3 : 10;
-      report(`retrain on spam (${r.n} x ${r.d}), ${c.case}`,
+      report(
+        `retrain on spam (${r.n} x ${r.d}), ${c.case}`,
         `Newton-Krylov refit median ${c.krylov.median.toFixed(3)} s (||grad|| <= ${c.krylov.maxGradientNorm.toExponential(1)}), warm Newton ` +
-        `${c.warmNewton.median.toFixed(3)} s (||grad|| <= ${c.warmNewton.maxGradientNorm.toExponential(1)}): ${c.speedup.toFixed(1)}x (goal ${goal}x)` +
-        (c.numpyWarmNewton ? `; numpy warm Newton ${(c.numpyWarmNewton.seconds as number).toFixed(2)} s: ${c.speedupVsNumpy!.toFixed(1)}x` : ''),
-        c.speedup, goal);
+          `${c.warmNewton.median.toFixed(3)} s (||grad|| <= ${c.warmNewton.maxGradientNorm.toExponential(1)}): ${c.speedup.toFixed(1)}x (goal ${goal}x)` +
+          (c.numpyWarmNewton
+            ? `; numpy warm Newton ${(c.numpyWarmNewton.seconds as number).toFixed(2)} s: ${c.speedupVsNumpy!.toFixed(1)}x`
+            : ''),
+        c.speedup,
+        goal,
+      );
     }
   }
   if (only.has('rif')) {
     const p = await rifProtocol(spam, size.rifSizes, values['rif-sample'] ? Number(values['rif-sample']) : undefined);
     record.rif = p;
-    const sampled = p.sizes < p.ofSizes ? ` (${p.sizes} of the ${p.ofSizes} sizes: ${p.wallSeconds.toFixed(1)} s, projected to all)` : '';
-    report(`RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains`,
+    const sampled =
+      p.sizes < p.ofSizes
+        ? ` (${p.sizes} of the ${p.ofSizes} sizes: ${p.wallSeconds.toFixed(1)} s, projected to all)`
+        : '';
+    report(
+      `RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains`,
       `${p.projectedWallSeconds.toFixed(1)} s wall${sampled}, ${p.retrainSeconds.toFixed(1)} s in ${p.retrains} retrains (median ${p.retrainMedianSeconds!.toFixed(3)} s, ` +
-      `max ${p.retrainMaxSeconds!.toFixed(2)} s) (goal < 60 s)`, p.projectedWallSeconds, 60, false);
+        `max ${p.retrainMaxSeconds!.toFixed(2)} s) (goal < 60 s)`,
+      p.projectedWallSeconds,
+      60,
+      false,
+    );
   }
 }
 

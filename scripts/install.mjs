@@ -27,7 +27,9 @@ function prebuildLoads() {
     createRequire(import.meta.url)(file);
     return true;
   } catch (err) {
-    console.error(`tdakit: the prebuilt addon ${file} does not load here (${err.message.split('\n')[0]}); building from source`);
+    console.error(
+      `tdakit: the prebuilt addon ${file} does not load here (${err.message.split('\n')[0]}); building from source`,
+    );
     return false;
   }
 }

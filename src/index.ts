@@ -33,7 +33,13 @@ export type { MlpOptions } from './models/mlp.ts';
 export { Influence } from './influence/analysis.ts';
 export { MulticlassInfluence } from './influence/multiclass.ts';
 export type {
-  RemovalMethod, ScoreMethod, ScoreTarget, ScoreOptions, TopKOptions, TopKResult, Effect,
+  RemovalMethod,
+  ScoreMethod,
+  ScoreTarget,
+  ScoreOptions,
+  TopKOptions,
+  TopKResult,
+  Effect,
 } from './influence/analysis.ts';
 export { Metric } from './influence/metrics.ts';
 export type { MetricSpec, CustomMetric } from './influence/metrics.ts';
@@ -63,7 +69,11 @@ export { pearson, spearman, slopeThroughOrigin, medianRelativeError } from './ev
 // The IF-vs-RIF protocol (the RIF paper's experiments).
 export { benchmarkRemoval, defaultSizes, BENCHMARK_METRICS, BENCHMARK_MODELS } from './protocols/rif/removal.ts';
 export type {
-  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric, BenchmarkModel,
+  RemovalBenchmarkOptions,
+  RemovalBenchmarkResult,
+  RemovalRecord,
+  BenchmarkMetric,
+  BenchmarkModel,
 } from './protocols/rif/removal.ts';
 export { STRATEGIES } from './protocols/rif/strategies.ts';
 export type { Strategy } from './protocols/rif/strategies.ts';
@@ -81,10 +91,23 @@ export { ArtifactError, ARTIFACT_VERSION } from './artifacts/format.ts';
 export type { Manifest as ArtifactManifest } from './artifacts/format.ts';
 export type { ArtifactLoadOptions, ArtifactSaveOptions } from './artifacts/models.ts';
 export { attributeQueries, attributionStream, RecordError, UnparsableRecord } from './streaming/attribution.ts';
-export type { QueryRecord, AttributionRecord, AttributionErrorRecord, AttributionOutput, AttributionStreamOptions, ScoredEntry } from './streaming/attribution.ts';
+export type {
+  QueryRecord,
+  AttributionRecord,
+  AttributionErrorRecord,
+  AttributionOutput,
+  AttributionStreamOptions,
+  ScoredEntry,
+} from './streaming/attribution.ts';
 export { daunceRecords } from './streaming/daunce.ts';
 export type { DaunceStreamOptions } from './streaming/daunce.ts';
 
 // Distributed runs: workers over Redis (BullMQ) and the coordinators' `queue` option.
-export { startWorker, RedisUnavailableError, ResultRefusedError, DataRefusedError, SchemaError } from './distributed/lazy.ts';
+export {
+  startWorker,
+  RedisUnavailableError,
+  ResultRefusedError,
+  DataRefusedError,
+  SchemaError,
+} from './distributed/lazy.ts';
 export type { WorkerOptions, RunningWorker, QueueOptions, RedisConnection } from './distributed/lazy.ts';

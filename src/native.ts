@@ -2,11 +2,25 @@
 import { loadAddon, type AddonCandidate } from './native-load.ts';
 
 import type {
-  Design, FitResult, GlmCopiesProblem, GlmCopiesResult, GlmFamily, GlmProblem, Kernels, LogitObjective, MlpTrainOptions,
-  MultinomialProblem, PointwiseResult, ReducedHessianSpec,
+  Design,
+  FitResult,
+  GlmCopiesProblem,
+  GlmCopiesResult,
+  GlmFamily,
+  GlmProblem,
+  Kernels,
+  LogitObjective,
+  MlpTrainOptions,
+  MultinomialProblem,
+  PointwiseResult,
+  ReducedHessianSpec,
 } from './backend/types.ts';
 
-export type { Design as NativeDesign, ReducedHessianSpec as NativeReduced, ScoreInputs as NativeScoreInputs } from './backend/types.ts';
+export type {
+  Design as NativeDesign,
+  ReducedHessianSpec as NativeReduced,
+  ScoreInputs as NativeScoreInputs,
+} from './backend/types.ts';
 export type { FitResult as NativeFitResult, MlpArchitecture } from './backend/types.ts';
 
 /** An integer enum code as the addon takes it (the index into its `codes` tables). */
@@ -32,7 +46,9 @@ export interface NativeAddon extends Omit<Kernels, CodedKernels> {
   codes: NativeCodes;
   fit(o: WithCode<GlmProblem, 'family'> & { theta0?: Float64Array }): Promise<FitResult>;
   refit(o: WithCode<GlmProblem, 'family'> & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
-  pointwise(o: Design & { family: NativeCode; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
+  pointwise(
+    o: Design & { family: NativeCode; theta: Float64Array; y?: Float64Array; offset?: Float64Array },
+  ): Promise<PointwiseResult>;
   multinomialFit(o: Omit<MultinomialProblem, 'objective'> & { objective?: NativeCode }): Promise<FitResult>;
   mlpTrain(o: WithCode<MlpTrainOptions, 'objective'>): Promise<Float64Array>;
   glmCopies(o: WithCode<GlmCopiesProblem, 'family'>): Promise<GlmCopiesResult>;

@@ -20,7 +20,9 @@ export function assertKnownOptions(where: string, options: unknown, allowed: rea
     const suggestion = closest(key, allowed);
     throw new TypeError(
       `${where}: unknown option '${key}'` +
-        (suggestion ? `; did you mean '${suggestion}'?` : `; valid options: ${allowed.map((k) => `'${k}'`).join(', ')}`),
+        (suggestion
+          ? `; did you mean '${suggestion}'?`
+          : `; valid options: ${allowed.map((k) => `'${k}'`).join(', ')}`),
     );
   }
 }
@@ -39,7 +41,8 @@ export function closest(key: string, allowed: readonly string[]): string | undef
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
 function editDistance(a: string, b: string): number {
-  const rows = a.length + 1, cols = b.length + 1;
+  const rows = a.length + 1,
+    cols = b.length + 1;
   const d: number[] = new Array(rows * cols).fill(0);
   for (let i = 0; i < rows; i++) d[i * cols] = i;
   for (let j = 0; j < cols; j++) d[j] = j;
@@ -47,7 +50,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[(i - 1) * cols + j]! + 1, d[i * cols + j - 1]! + 1, d[(i - 1) * cols + j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[(i - 2) * cols + j - 2]! + 1);
       d[i * cols + j] = v;
     }
   }

@@ -22,7 +22,10 @@ export function seededRandom(seed: number): () => number {
  * @returns an unsigned 32-bit seed for `seededRandom`
  */
 export function mixSeed(seed: number, ...parts: (string | number)[]): number {
-  return createHash('sha256').update(JSON.stringify([seed, ...parts])).digest().readUInt32LE(0);
+  return createHash('sha256')
+    .update(JSON.stringify([seed, ...parts]))
+    .digest()
+    .readUInt32LE(0);
 }
 
 /**

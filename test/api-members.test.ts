@@ -10,8 +10,18 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ARTIFACT_VERSION, DataRefusedError, Influence, LogisticRegression, MulticlassInfluence, RidgeRegression, SchemaError,
-  SoftmaxRegression, UnparsableRecord, attributeQueries, loadDataset, readCsv,
+  ARTIFACT_VERSION,
+  DataRefusedError,
+  Influence,
+  LogisticRegression,
+  MulticlassInfluence,
+  RidgeRegression,
+  SchemaError,
+  SoftmaxRegression,
+  UnparsableRecord,
+  attributeQueries,
+  loadDataset,
+  readCsv,
 } from '../src/index.ts';
 import { DATASET_NAMES } from '../src/datasets/index.ts';
 import { ESTIMATES } from '../src/protocols/rif/index.ts';
@@ -28,7 +38,10 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 test('trainingPointwise: margins, losses, slopes and curvatures equal the plain-JS logistic and ridge definitions', async () => {
   for (const kind of ['logistic', 'ridge'] as const) {
     const { X, y } = kind === 'logistic' ? logisticData(25, 3, 61) : regressionData(25, 3, 61);
-    const model = kind === 'logistic' ? await LogisticRegression.fit(X, y, { lambda: 0.3 }) : await RidgeRegression.fit(X, y, { lambda: 0.3 });
+    const model =
+      kind === 'logistic'
+        ? await LogisticRegression.fit(X, y, { lambda: 0.3 })
+        : await RidgeRegression.fit(X, y, { lambda: 0.3 });
     const pw = await model.trainingPointwise();
     for (let i = 0; i < 25; i++) {
       const z = dot(rowOf(X, i, true), model.theta);
@@ -45,9 +58,16 @@ test('penaltyShareGradient is (lambda w / W) P theta under per-example, undefine
   const { X, y } = logisticData(30, 3, 62);
   const w = Float64Array.from({ length: 30 }, (_, i) => 0.5 + (i % 4) * 0.5);
   const W = w.reduce((a, b) => a + b, 0);
-  const perExample = await LogisticRegression.fit(X, y, { lambda: 0.8, regularization: 'per-example', sampleWeights: w });
+  const perExample = await LogisticRegression.fit(X, y, {
+    lambda: 0.8,
+    regularization: 'per-example',
+    sampleWeights: w,
+  });
   const share = perExample.penaltyShareGradient(1.5)!;
-  assert.deepEqual(Array.from(share).map((v) => +v.toPrecision(12)), [...Array.from(perExample.theta.subarray(0, 3), (t) => +((0.8 * 1.5 * t) / W).toPrecision(12)), 0]);
+  assert.deepEqual(
+    Array.from(share).map((v) => +v.toPrecision(12)),
+    [...Array.from(perExample.theta.subarray(0, 3), (t) => +((0.8 * 1.5 * t) / W).toPrecision(12)), 0],
+  );
   const fixed = await LogisticRegression.fit(X, y, { lambda: 0.8 });
   assert.equal(fixed.penaltyShareGradient(1.5), undefined);
   const y3 = Float64Array.from(y, (v, i) => (i % 3 === 0 ? 2 : v));
@@ -64,7 +84,11 @@ test('labels() returns the checked labels and rejects wrong ones with the argume
   assert.deepEqual(Array.from(logistic.labels([1, 0, 1], 3)), [1, 0, 1]);
   assert.throws(() => logistic.labels([1, 0, 2], 3, 'queries.y'), /queries\.y/);
   assert.throws(() => logistic.labels([1, 0], 3, 'queries.y'), /queries\.y/);
-  const soft = await SoftmaxRegression.fit(X, Float64Array.from(y, (v, i) => (i % 4 === 0 ? 2 : v)), { lambda: 1 });
+  const soft = await SoftmaxRegression.fit(
+    X,
+    Float64Array.from(y, (v, i) => (i % 4 === 0 ? 2 : v)),
+    { lambda: 1 },
+  );
   assert.deepEqual(Array.from(soft.labels([2, 0, 1], 3)), [2, 0, 1]);
   assert.throws(() => soft.labels([3, 0, 1], 3, 'yq'), /yq/);
 });
@@ -74,7 +98,11 @@ test('LogisticRegression.outputGradients: the true-class margin gradient (2 y_i 
   const model = await LogisticRegression.fit(X, y, { lambda: 0.4 });
   const G = await model.outputGradients(X, y);
   assert.deepEqual([G.rows, G.cols], [15, 4]);
-  for (let i = 0; i < 15; i++) assert.deepEqual(Array.from(G.row(i)), rowOf(X, i, true).map((v) => (2 * y[i]! - 1) * v));
+  for (let i = 0; i < 15; i++)
+    assert.deepEqual(
+      Array.from(G.row(i)),
+      rowOf(X, i, true).map((v) => (2 * y[i]! - 1) * v),
+    );
 });
 
 test('iterations: one Newton step solves ridge exactly; logistic counts the Newton iterations of its diagnostics', async () => {
@@ -89,7 +117,11 @@ test('iterations: one Newton step solves ridge exactly; logistic counts the Newt
 test('Influence.supports accepts the GLMs only; Influence.n and MulticlassInfluence.n are the training size', async () => {
   const { X, y } = logisticData(21, 2, 66);
   const logistic = await LogisticRegression.fit(X, y, { lambda: 1 });
-  const soft = await SoftmaxRegression.fit(X, Float64Array.from(y, (v, i) => (i % 3 === 0 ? 2 : v)), { lambda: 1 });
+  const soft = await SoftmaxRegression.fit(
+    X,
+    Float64Array.from(y, (v, i) => (i % 3 === 0 ? 2 : v)),
+    { lambda: 1 },
+  );
   assert.equal(Influence.supports(logistic), true);
   assert.equal(Influence.supports(soft), false);
   assert.equal(Influence.supports({}), false);
@@ -123,12 +155,20 @@ test('UnparsableRecord in a query stream becomes an error record carrying its pr
   const { X, y } = logisticData(20, 2, 68);
   const influence = await Influence.of(await LogisticRegression.fit(X, y, { lambda: 1 }));
   const out = [];
-  for await (const r of attributeQueries(influence, [new UnparsableRecord('line 3 is not valid JSON', 'q3'), { id: 'ok', x: [0.1, 0.2], y: 1 }], { k: 2, onError: 'emit' })) out.push(r);
+  for await (const r of attributeQueries(
+    influence,
+    [new UnparsableRecord('line 3 is not valid JSON', 'q3'), { id: 'ok', x: [0.1, 0.2], y: 1 }],
+    { k: 2, onError: 'emit' },
+  ))
+    out.push(r);
   assert.deepEqual(out[0], { id: 'q3', record: 0, error: 'line 3 is not valid JSON' });
   assert.equal((out[1] as { id: string }).id, 'ok');
   // In 'fail' mode (the default) the same record stops the stream with its problem.
   await assert.rejects(async () => {
-    for await (const _ of attributeQueries(influence, [new UnparsableRecord('line 3 is not valid JSON', 'q3')], { k: 2 })) void _;
+    for await (const _ of attributeQueries(influence, [new UnparsableRecord('line 3 is not valid JSON', 'q3')], {
+      k: 2,
+    }))
+      void _;
   }, /line 3 is not valid JSON/);
 });
 
@@ -138,9 +178,19 @@ test('DataRefusedError and SchemaError: the distributed data and job checks refu
   writeFileSync(join(root, 'd', 'x.bin'), 'x');
   assert.equal(await pathInsideRoot(root, 'd/x.bin'), join(root, 'd', 'x.bin'));
   for (const bad of ['../etc/passwd', '/etc/passwd', 'd/missing.bin']) {
-    await assert.rejects(pathInsideRoot(root, bad), (e: Error) => e instanceof DataRefusedError && (e as DataRefusedError).code === 'ERR_TDAKIT_DATA_REFUSED' && e.name === 'DataRefusedError');
+    await assert.rejects(
+      pathInsideRoot(root, bad),
+      (e: Error) =>
+        e instanceof DataRefusedError &&
+        (e as DataRefusedError).code === 'ERR_TDAKIT_DATA_REFUSED' &&
+        e.name === 'DataRefusedError',
+    );
   }
-  assert.throws(() => validateJob({ surprise: 1 }), (e: Error) => e instanceof SchemaError && (e as SchemaError).code === 'ERR_TDAKIT_SCHEMA' && e.name === 'SchemaError');
+  assert.throws(
+    () => validateJob({ surprise: 1 }),
+    (e: Error) =>
+      e instanceof SchemaError && (e as SchemaError).code === 'ERR_TDAKIT_SCHEMA' && e.name === 'SchemaError',
+  );
   assert.throws(() => validateJob(null), SchemaError);
 });
 

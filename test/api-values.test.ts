@@ -23,8 +23,24 @@ import {
   slopeThroughOrigin,
 } from '../src/index.ts';
 import { loadDataset, loadMnist, loadMnistPair } from '../src/datasets/index.ts';
-import { BENCHMARK_METRICS, benchmarkRemoval, defaultSizes, poisoningCheck, summarize, sweep } from '../src/protocols/rif/index.ts';
-import { logisticData, refGradient, refHessian, refObjective, refPointwise, rowOf, solveDense, maxAbs } from './helpers.ts';
+import {
+  BENCHMARK_METRICS,
+  benchmarkRemoval,
+  defaultSizes,
+  poisoningCheck,
+  summarize,
+  sweep,
+} from '../src/protocols/rif/index.ts';
+import {
+  logisticData,
+  refGradient,
+  refHessian,
+  refObjective,
+  refPointwise,
+  rowOf,
+  solveDense,
+  maxAbs,
+} from './helpers.ts';
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
@@ -40,7 +56,8 @@ test('poisoningCheck: actual = clean minus poisoned logit (fresh fits), IF and R
   // The protocol's split, recomputed: the poisons are test rows; the clean model sees the training rows only.
   const { splitIndices } = await import('../src/protocols/rif/index.ts');
   const { trainIdx } = splitIndices(90, 0.2, 4);
-  const Xc = data.X.selectRows(trainIdx), yc = Float64Array.from(trainIdx, (i) => data.y[i]!);
+  const Xc = data.X.selectRows(trainIdx),
+    yc = Float64Array.from(trainIdx, (i) => data.y[i]!);
   const clean = await LogisticRegression.fit(Xc, yc, { lambda: 0.5 });
   for (const r of rows) {
     const x = Array.from(data.X.row(r.testIndex));
@@ -65,14 +82,18 @@ test('poisoningCheck: actual = clean minus poisoned logit (fresh fits), IF and R
 test('summarize: slope, Pearson, Spearman and median relative error of constructed records (closed forms)', () => {
   const actual = [1, -2, 3, 0.5, -4];
   const records = actual.map((v, s) => ({
-    strategy: 'random', sizeIndex: s, size: s + 1, metric: 'test-loss' as const,
+    strategy: 'random',
+    sizeIndex: s,
+    size: s + 1,
+    metric: 'test-loss' as const,
     actual: { nonlinear: v, linear: v },
     if: { nonlinear: 0.5 * v, linear: 0.5 * v },
     rif: { nonlinear: 2 * v, linear: 2 * v + (s === 0 ? 1 : 0) },
     ns: { nonlinear: v * v * v, linear: v },
   }));
   const rows = summarize(records as unknown as Parameters<typeof summarize>[0]);
-  const row = (method: string, effect: string) => rows.find((r) => r.method === method && r.effect === effect && r.metric === 'test-loss')!;
+  const row = (method: string, effect: string) =>
+    rows.find((r) => r.method === method && r.effect === effect && r.metric === 'test-loss')!;
   assert.equal(rows.length, 6);
   assert.ok(close(row('if', 'nonlinear').slope, 0.5, 1e-15));
   assert.ok(close(row('if', 'nonlinear').pearson, 1, 1e-15));
@@ -97,12 +118,20 @@ test('slopeThroughOrigin and defaultSizes follow their closed forms; BENCHMARK_M
   for (let s = 1; s < 40; s++) assert.ok(close(sizes[s]! / sizes[s - 1]!, ratio, 1e-12), 'log-spaced');
   assert.ok(close(ratio ** 39, 50, 1e-10));
   assert.deepEqual([...BENCHMARK_METRICS], ['test-prediction', 'test-loss', 'self-loss']);
-  for (const m of ['if', 'rif', 'daunce', 'trak', 'random']) assert.ok((EVAL_METHODS as readonly string[]).includes(m), m);
+  for (const m of ['if', 'rif', 'daunce', 'trak', 'random'])
+    assert.ok((EVAL_METHODS as readonly string[]).includes(m), m);
 });
 
 test('sweep over lambda: each row is the self-loss agreement of a benchmark run at that lambda', async () => {
   const data = { name: 'synthetic', ...logisticData(160, 4, 211) };
-  const base = { data, lambda: 1, seed: 3, sizes: [0.01, 0.03, 0.06], strategies: ['random' as const, 'highest-loss' as const], metrics: ['self-loss' as const] };
+  const base = {
+    data,
+    lambda: 1,
+    seed: 3,
+    sizes: [0.01, 0.03, 0.06],
+    strategies: ['random' as const, 'highest-loss' as const],
+    metrics: ['self-loss' as const],
+  };
   const rows = await sweep('lambda', [0.3, 3], base);
   assert.equal(rows.length, 6);
   for (const lambda of [0.3, 3]) {
@@ -121,8 +150,10 @@ test('sweep over lambda: each row is the self-loss agreement of a benchmark run 
 test('MNIST loaders return the raw digits of the mnist package, in digit order', async () => {
   const require = createRequire(import.meta.url);
   const root = dirname(require.resolve('mnist/package.json'));
-  const raw = (d: number) => (JSON.parse(readFileSync(join(root, 'src', 'digits', `${d}.json`), 'utf8')) as { data: number[] }).data;
-  const four = raw(4), nine = raw(9);
+  const raw = (d: number) =>
+    (JSON.parse(readFileSync(join(root, 'src', 'digits', `${d}.json`), 'utf8')) as { data: number[] }).data;
+  const four = raw(4),
+    nine = raw(9);
   const pair = await loadMnistPair({ negative: 4, positive: 9 });
   assert.equal(pair.X.rows, (four.length + nine.length) / 784);
   assert.equal(pair.X.cols, 784);
@@ -130,7 +161,10 @@ test('MNIST loaders return the raw digits of the mnist package, in digit order',
   for (const k of [0, 5000, nine.length - 1]) assert.equal(pair.X.data[four.length + k], nine[k]);
   assert.equal(pair.y[0], 0);
   assert.equal(pair.y[pair.y.length - 1], 1);
-  assert.equal(pair.y.reduce((s, v) => s + v, 0), nine.length / 784);
+  assert.equal(
+    pair.y.reduce((s, v) => s + v, 0),
+    nine.length / 784,
+  );
   const all = await loadMnist();
   let offset = 0;
   for (let d = 0; d < 10; d++) {
@@ -170,8 +204,14 @@ test('objective() equals the plain-JS objective; tol bounds the final gradient; 
   const loose = await LogisticRegression.fit(X, y, { lambda: 0.7, tol: 1e-4 });
   const g = maxAbs(refGradient(pr, loose.theta));
   assert.ok(g <= 1e-4 * loose.diagnostics.gradientScale, `||grad|| ${g} above tol x scale`);
-  assert.ok(loose.diagnostics.newtonIterations + loose.diagnostics.chordIterations <= model.diagnostics.newtonIterations + model.diagnostics.chordIterations);
-  await assert.rejects(LogisticRegression.fit(X, y, { lambda: 0.7, maxIter: 1 }), (e: Error) => e instanceof NumericError && /did not converge in 1 iteration/.test(e.message));
+  assert.ok(
+    loose.diagnostics.newtonIterations + loose.diagnostics.chordIterations <=
+      model.diagnostics.newtonIterations + model.diagnostics.chordIterations,
+  );
+  await assert.rejects(
+    LogisticRegression.fit(X, y, { lambda: 0.7, maxIter: 1 }),
+    (e: Error) => e instanceof NumericError && /did not converge in 1 iteration/.test(e.message),
+  );
 });
 
 test('groundTruth: alpha sets the subset size, target logit equals fresh fits on each subset, onProgress and signal are honoured', async () => {
@@ -179,20 +219,38 @@ test('groundTruth: alpha sets the subset size, target logit equals fresh fits on
   const model = await LogisticRegression.fit(X, y, { lambda: 1 });
   const queries = logisticData(2, 3, 232);
   const seen: number[] = [];
-  const truth = await groundTruth({ model, queries, subsets: 3, alpha: 0.3, target: 'logit', seed: 5, onProgress: (done) => seen.push(done) });
+  const truth = await groundTruth({
+    model,
+    queries,
+    subsets: 3,
+    alpha: 0.3,
+    target: 'logit',
+    seed: 5,
+    onProgress: (done) => seen.push(done),
+  });
   assert.deepEqual(seen.slice(-1), [3]);
   for (const [j, S] of truth.subsets.entries()) {
     assert.equal(S.length, Math.ceil(0.3 * 40));
     const idx = Array.from(S);
-    const fresh = await LogisticRegression.fit(X.selectRows(idx), Float64Array.from(idx, (i) => y[i]!), { lambda: 1 });
+    const fresh = await LogisticRegression.fit(
+      X.selectRows(idx),
+      Float64Array.from(idx, (i) => y[i]!),
+      { lambda: 1 },
+    );
     for (let q = 0; q < 2; q++) {
       const z = dot(rowOf(queries.X, q, true), fresh.theta);
-      assert.ok(close(truth.outputs[j * 2 + q]!, z, 1e-8), `subset ${j} query ${q}: ${truth.outputs[j * 2 + q]} vs ${z}`);
+      assert.ok(
+        close(truth.outputs[j * 2 + q]!, z, 1e-8),
+        `subset ${j} query ${q}: ${truth.outputs[j * 2 + q]} vs ${z}`,
+      );
     }
   }
   const controller = new AbortController();
   controller.abort();
-  await assert.rejects(groundTruth({ model, queries, subsets: 3, signal: controller.signal }), (e: Error) => e instanceof AbortError || e.name === 'AbortError');
+  await assert.rejects(
+    groundTruth({ model, queries, subsets: 3, signal: controller.signal }),
+    (e: Error) => e instanceof AbortError || e.name === 'AbortError',
+  );
   // A fitted Influence still answers after the aborted retrains: the model was not touched.
   assert.ok((await Influence.of(model)).leverage.every((h) => h > 0 && h < 1));
 });

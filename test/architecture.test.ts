@@ -18,10 +18,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const src = sourceFiles(join(root, 'src')).map((path) => ({ path: relative(root, path), text: readFileSync(path, 'utf8') }));
+const src = sourceFiles(join(root, 'src')).map((path) => ({
+  path: relative(root, path),
+  text: readFileSync(path, 'utf8'),
+}));
 
 test('no instanceof on a concrete model class outside src/models', () => {
-  const models = /instanceof\s+(GeneralizedLinearModel|LogisticRegression|RidgeRegression|SoftmaxRegression|MultilayerPerceptron)\b/;
+  const models =
+    /instanceof\s+(GeneralizedLinearModel|LogisticRegression|RidgeRegression|SoftmaxRegression|MultilayerPerceptron)\b/;
   const offenders = src.filter((f) => !f.path.startsWith('src/models/') && models.test(f.text)).map((f) => f.path);
   assert.deepEqual(offenders, []);
 });
@@ -31,7 +35,11 @@ test('shared helpers are defined once: sigmoid, seed mixing, FNV hashing, Fisher
     { what: 'a stable sigmoid', pattern: /1 \/ \(1 \+ Math\.exp\(-/, home: 'src/numerics.ts' },
     { what: 'FNV hashing', pattern: /0x01000193|0x811c9dc5/, home: '(nowhere: sha256 in src/hash.ts)' },
     { what: 'seed mixing with golden-ratio constants', pattern: /0x9e3779b[19]|0x85ebca6b/, home: 'src/random.ts' },
-    { what: 'a Fisher-Yates swap', pattern: /\[(\w+)\[(\w+)\], \1\[(\w+)\]\] = \[\1\[\3\]!, \1\[\2\]!\]/, home: 'src/random.ts' },
+    {
+      what: 'a Fisher-Yates swap',
+      pattern: /\[(\w+)\[(\w+)\], \1\[(\w+)\]\] = \[\1\[\3\]!, \1\[\2\]!\]/,
+      home: 'src/random.ts',
+    },
   ];
   for (const rule of rules) {
     const offenders = src.filter((f) => f.path !== rule.home && rule.pattern.test(f.text)).map((f) => f.path);

@@ -12,7 +12,14 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Influence, LogisticRegression, Matrix, MultilayerPerceptron, RidgeRegression, SoftmaxRegression, loadMnist, loadSpamEmbeddings,
+  Influence,
+  LogisticRegression,
+  Matrix,
+  MultilayerPerceptron,
+  RidgeRegression,
+  SoftmaxRegression,
+  loadMnist,
+  loadSpamEmbeddings,
 } from '../src/index.ts';
 import { ArtifactError } from '../src/artifacts/format.ts';
 
@@ -24,7 +31,11 @@ const root = await mkdtemp(join(tmpdir(), 'tdakit-artifacts-'));
 const same = (a: Float64Array | Int32Array, b: Float64Array | Int32Array, what: string) => {
   assert.equal(a.length, b.length, `${what}: length`);
   // Bit-identical, not merely close.
-  assert.deepEqual(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength), what);
+  assert.deepEqual(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    what,
+  );
 };
 
 const logistic = await LogisticRegression.fit(train.X, train.y, { lambda: 0.5 });
@@ -33,7 +44,11 @@ const influenceDir = join(root, 'influence');
 await influence.save(influenceDir);
 
 test('GLM models round-trip: same parameters, options and outputs, bit for bit', async () => {
-  const ridge = await RidgeRegression.fit(train.X, train.y, { lambda: 2, regularization: 'per-example', fitIntercept: false });
+  const ridge = await RidgeRegression.fit(train.X, train.y, {
+    lambda: 2,
+    regularization: 'per-example',
+    fitIntercept: false,
+  });
   for (const model of [logistic, ridge]) {
     const dir = join(root, `model-${model.kind}`);
     await model.save(dir);
@@ -77,15 +92,24 @@ test('softmax regression and the MLP round-trip bit for bit', async () => {
   same((await m2.logits(Xq)).data, (await mlp.logits(Xq)).data, 'mlp logits');
   same((await m2.gradients(Xq, yq)).data, (await mlp.gradients(Xq, yq)).data, 'mlp gradients');
   // Same seed, same retrain.
-  same((await m2.retrain(Uint32Array.from([1, 2, 3, 50, 60]), 9)).theta, (await mlp.retrain(Uint32Array.from([1, 2, 3, 50, 60]), 9)).theta, 'mlp retrain');
-  await assert.rejects(SoftmaxRegression.load(join(root, 'mlp')), (e: Error) => e instanceof ArtifactError && /holds a 'mlp' model/.test(e.message));
+  same(
+    (await m2.retrain(Uint32Array.from([1, 2, 3, 50, 60]), 9)).theta,
+    (await mlp.retrain(Uint32Array.from([1, 2, 3, 50, 60]), 9)).theta,
+    'mlp retrain',
+  );
+  await assert.rejects(
+    SoftmaxRegression.load(join(root, 'mlp')),
+    (e: Error) => e instanceof ArtifactError && /holds a 'mlp' model/.test(e.message),
+  );
 });
 
 test('a per-example softmax refit round-trips with the original total weight: influence scores bit-identical', async () => {
   const mnist = await loadMnist();
   const rows = Array.from({ length: 200 }, (_, i) => i * 41);
-  const X = mnist.X.selectRows(rows), y = rows.map((i) => mnist.y[i]!);
-  const Xq = mnist.X.selectRows([5, 6, 7]), yq = [5, 6, 7].map((i) => mnist.y[i]!);
+  const X = mnist.X.selectRows(rows),
+    y = rows.map((i) => mnist.y[i]!);
+  const Xq = mnist.X.selectRows([5, 6, 7]),
+    yq = [5, 6, 7].map((i) => mnist.y[i]!);
   const lambda = 20;
   const fitted = await SoftmaxRegression.fit(X, y, { lambda, regularization: 'per-example' });
   // Removing 10 examples leaves weight 190, but the penalty shares stay w_i / 200.
@@ -96,7 +120,11 @@ test('a per-example softmax refit round-trips with the original total weight: in
   assert.equal(loaded.totalWeight, 200);
   const after = Float64Array.from({ length: 200 }, (_, i) => (i < 20 ? 0 : 1));
   assert.equal(loaded.penaltyFor(after), (lambda * 180) / 200);
-  same((await loaded.retrain({ weights: after })).theta, (await refit.retrain({ weights: after })).theta, 'refit theta');
+  same(
+    (await loaded.retrain({ weights: after })).theta,
+    (await refit.retrain({ weights: after })).theta,
+    'refit theta',
+  );
   const [a, b] = [await Influence.of(loaded), await Influence.of(refit)];
   for (const method of ['if', 'rif'] as const) {
     same(await a.scores(Xq, yq, { method }), await b.scores(Xq, yq, { method }), `${method} scores`);
@@ -105,10 +133,16 @@ test('a per-example softmax refit round-trips with the original total weight: in
   // Artifacts written before W was stored load an original fit's W as the sum of its weights.
   await fitted.save(join(root, 'softmax-legacy'));
   const manifestPath = join(root, 'softmax-legacy', 'manifest.json');
-  const { checksum: _, ...body } = JSON.parse(await readFile(manifestPath, 'utf8')) as { checksum: string; scalars: Record<string, number> };
+  const { checksum: _, ...body } = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    checksum: string;
+    scalars: Record<string, number>;
+  };
   delete body.scalars.totalWeight;
   const text = JSON.stringify(body, null, 2) + '\n';
-  await writeFile(manifestPath, JSON.stringify({ ...body, checksum: createHash('sha256').update(text).digest('hex') }, null, 2) + '\n');
+  await writeFile(
+    manifestPath,
+    JSON.stringify({ ...body, checksum: createHash('sha256').update(text).digest('hex') }, null, 2) + '\n',
+  );
   assert.equal((await SoftmaxRegression.load(join(root, 'softmax-legacy'))).totalWeight, 200);
 });
 
@@ -117,15 +151,26 @@ test('Influence round-trips: scores, top-k and removal effects are bit-identical
   same(loaded.leverage, influence.leverage, 'leverage');
   same(loaded.factorization.factor, influence.factorization.factor, 'factor');
   for (const method of ['if', 'rif'] as const) {
-    same(await loaded.scores(queries.X, queries.y, { method }), await influence.scores(queries.X, queries.y, { method }), `${method} scores`);
-    const [a, b] = [await loaded.topK(queries.X, queries.y, { k: 7, method }), await influence.topK(queries.X, queries.y, { k: 7, method })];
+    same(
+      await loaded.scores(queries.X, queries.y, { method }),
+      await influence.scores(queries.X, queries.y, { method }),
+      `${method} scores`,
+    );
+    const [a, b] = [
+      await loaded.topK(queries.X, queries.y, { k: 7, method }),
+      await influence.topK(queries.X, queries.y, { k: 7, method }),
+    ];
     same(a.topIndex, b.topIndex, 'top index');
     same(a.topValue, b.topValue, 'top value');
     same(a.bottomIndex, b.bottomIndex, 'bottom index');
     same(a.bottomValue, b.bottomValue, 'bottom value');
   }
   for (const method of ['if', 'rif', 'ns'] as const) {
-    same(await loaded.removalEffect([1, 5, 9], { method }), await influence.removalEffect([1, 5, 9], { method }), `${method} removal`);
+    same(
+      await loaded.removalEffect([1, 5, 9], { method }),
+      await influence.removalEffect([1, 5, 9], { method }),
+      `${method} removal`,
+    );
   }
   // The model inside an influence artifact loads on its own too.
   same((await LogisticRegression.load(influenceDir)).theta, logistic.theta, 'model of an influence artifact');
@@ -146,12 +191,21 @@ for name, e in m['arrays'].items():
 theta = np.load(os.path.join(d, 'theta.npy'))
 print(json.dumps({'sums': out, 'theta': theta.tolist()}))
 `;
-  const res = JSON.parse(execFileSync('python3', ['-c', script, influenceDir], { encoding: 'utf8' })) as { sums: Record<string, number>; theta: number[] };
+  const res = JSON.parse(execFileSync('python3', ['-c', script, influenceDir], { encoding: 'utf8' })) as {
+    sums: Record<string, number>;
+    theta: number[];
+  };
   assert.deepEqual(Float64Array.from(res.theta), logistic.theta);
   assert.ok(['X', 'y', 'theta', 'weights', 'factor', 'hessian', 'leverage', 'slope'].every((k) => k in res.sums));
   // No temporary files are left behind by the atomic writes.
-  assert.deepEqual((await readdir(root)).filter((f) => f.endsWith('.tmp')), []);
-  assert.deepEqual((await readdir(influenceDir)).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    (await readdir(root)).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
+  assert.deepEqual(
+    (await readdir(influenceDir)).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
 /** A fresh copy of the influence artifact to damage. */
@@ -205,9 +259,18 @@ test('a newer format version is refused with an upgrade hint', async () => {
 });
 
 test('another model kind or a model-only artifact is refused', async () => {
-  await assert.rejects(RidgeRegression.load(influenceDir), artifactError('manifest.json', /holds a 'logistic' model; RidgeRegression.load loads 'ridge'/));
-  await assert.rejects(MultilayerPerceptron.load(influenceDir), artifactError('manifest.json', /holds a 'logistic' model/));
-  await assert.rejects(Influence.load(join(root, 'model-logistic')), artifactError('manifest.json', /holds a 'model' artifact; Influence.load needs 'influence'/));
+  await assert.rejects(
+    RidgeRegression.load(influenceDir),
+    artifactError('manifest.json', /holds a 'logistic' model; RidgeRegression.load loads 'ridge'/),
+  );
+  await assert.rejects(
+    MultilayerPerceptron.load(influenceDir),
+    artifactError('manifest.json', /holds a 'logistic' model/),
+  );
+  await assert.rejects(
+    Influence.load(join(root, 'model-logistic')),
+    artifactError('manifest.json', /holds a 'model' artifact; Influence.load needs 'influence'/),
+  );
   await assert.rejects(Influence.load(join(root, 'nowhere')), artifactError('nowhere', /no such artifact directory/));
 });
 
@@ -220,23 +283,38 @@ test('a missing array file is an error naming it', async () => {
 test('training data by reference: checked on save and on every load', async () => {
   const csv = join(root, 'train.csv');
   const lines = ['f' + Array.from({ length: train.X.cols }, (_, j) => j).join(',f') + ',label'];
-  for (let i = 0; i < train.X.rows; i++) lines.push([...Array.from(train.X.row(i), (v) => String(v)), String(train.y[i])].join(','));
+  for (let i = 0; i < train.X.rows; i++)
+    lines.push([...Array.from(train.X.row(i), (v) => String(v)), String(train.y[i])].join(','));
   await writeFile(csv, lines.join('\n') + '\n');
   const dir = join(root, 'by-reference');
   await influence.save(dir, { data: { path: csv, label: 'label' } });
   const names = await readdir(dir);
   assert.ok(!names.includes('X.npy') && !names.includes('y.npy'), 'data is not embedded');
   const loaded = await Influence.load(dir);
-  same(await loaded.scores(queries.X, queries.y), await influence.scores(queries.X, queries.y), 'scores with referenced data');
+  same(
+    await loaded.scores(queries.X, queries.y),
+    await influence.scores(queries.X, queries.y),
+    'scores with referenced data',
+  );
   // The file changed: one label flipped.
   lines[5] = lines[5]!.replace(/,([01])$/, (_, v: string) => `,${1 - Number(v)}`);
   await writeFile(csv, lines.join('\n') + '\n');
   await assert.rejects(Influence.load(dir), artifactError('train.csv', /does not hold the training data/));
   // Saving with a reference to other data is refused.
-  await assert.rejects(influence.save(join(root, 'bad-ref'), { data: { path: csv, label: 'label' } }), /does not hold the data the model was fitted on/);
+  await assert.rejects(
+    influence.save(join(root, 'bad-ref'), { data: { path: csv, label: 'label' } }),
+    /does not hold the data the model was fitted on/,
+  );
   // Data passed in memory is checked the same way.
-  const other = new Matrix(train.X.data.map((v, k) => (k === 0 ? v + 1 : v)), train.X.rows, train.X.cols);
-  await assert.rejects(LogisticRegression.load(influenceDir, { data: { X: other, y: train.y } }), artifactError('options.data', /does not hold the training data/));
+  const other = new Matrix(
+    train.X.data.map((v, k) => (k === 0 ? v + 1 : v)),
+    train.X.rows,
+    train.X.cols,
+  );
+  await assert.rejects(
+    LogisticRegression.load(influenceDir, { data: { X: other, y: train.y } }),
+    artifactError('options.data', /does not hold the training data/),
+  );
   same((await LogisticRegression.load(dir, { data: train })).theta, logistic.theta, 'in-memory data');
 });
 
@@ -262,7 +340,11 @@ test('an edited byte in any chunk of a large array is caught while reading ahead
     const bytes = await readFile(join(dir, file));
     bytes[at]! ^= 0x40;
     await writeFile(join(dir, file), bytes);
-    await assert.rejects(Influence.load(dir, { chunkBytes: 1000 }), artifactError(file, /sha256 mismatch/), `byte ${at}`);
+    await assert.rejects(
+      Influence.load(dir, { chunkBytes: 1000 }),
+      artifactError(file, /sha256 mismatch/),
+      `byte ${at}`,
+    );
   }
 });
 

@@ -25,13 +25,33 @@ test('run statistics: min and median (mean of the middle two for an even count)'
   assert.equal(runStats([4, 1, 3, 2]).median, 2.5);
 });
 
-test('npm run bench -- --quick reports every issue-14 target with ratios computed from its timings', { timeout: 180_000, skip: referencesInstalled ? false : `${pythonInterpreter} lacks numpy, scipy or scikit-learn` }, async () => {
+test('npm run bench -- --quick reports every issue-14 target with ratios computed from its timings', {
+  timeout: 180_000,
+  skip: referencesInstalled ? false : `${pythonInterpreter} lacks numpy, scipy or scikit-learn`,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-harness-'));
   try {
     const file = join(dir, 'harness.json');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', file], { maxBuffer: 1 << 24 });
-    for (const target of ['Daunce scoring', 'Influence top-k', 'vs numpy Newton', 'vs scikit-learn newton-cholesky', 'remove 1%', 'remove 5%', 'LDS 2 half-subsets', 'RIF protocol'])
-      assert.match(stdout, new RegExp(`(MET |MISS) [^\\n]*${target.replace(/[%()]/g, '.')}`), `stdout names the target '${target}'`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', file],
+      { maxBuffer: 1 << 24 },
+    );
+    for (const target of [
+      'Daunce scoring',
+      'Influence top-k',
+      'vs numpy Newton',
+      'vs scikit-learn newton-cholesky',
+      'remove 1%',
+      'remove 5%',
+      'LDS 2 half-subsets',
+      'RIF protocol',
+    ])
+      assert.match(
+        stdout,
+        new RegExp(`(MET |MISS) [^\\n]*${target.replace(/[%()]/g, '.')}`),
+        `stdout names the target '${target}'`,
+      );
     const r = JSON.parse(readFileSync(file, 'utf8'));
     assert.equal(r.targets.length, 8);
     assert.ok(r.dgemmAtStart.median > 0 && r.dgemmAtStart.min <= r.dgemmAtStart.median);
@@ -39,7 +59,10 @@ test('npm run bench -- --quick reports every issue-14 target with ratios compute
       const gflops = (2 * k.n * k.m * k.d) / k.stats.meanSeconds / 1e9;
       assert.ok(Math.abs(k.gflops - gflops) <= 1e-9 * gflops, 'kernel GFLOP/s = 2 n m d / mean time');
       const dgemm = (k.dgemmBefore.median + k.dgemmAfter.median) / 2;
-      assert.ok(Math.abs(k.fractionOfDgemm - gflops / dgemm) <= 1e-9 * k.fractionOfDgemm, 'fraction of the dgemm measured around it');
+      assert.ok(
+        Math.abs(k.fractionOfDgemm - gflops / dgemm) <= 1e-9 * k.fractionOfDgemm,
+        'fraction of the dgemm measured around it',
+      );
       assert.ok(k.stats.samples >= 3 && Number.isFinite(k.stats.rmePercent) && k.stats.rmePercent >= 0);
     }
     const fit = r.fit;

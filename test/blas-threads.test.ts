@@ -37,7 +37,8 @@ function runWith(threads: number, n: number, d: number) {
 
 test('a 101-parameter logistic fit and its Daunce copies are bit-identical with OPENBLAS_NUM_THREADS = 1 and 2', () => {
   // Large enough that OpenBLAS splits its level-2 calls between threads.
-  const one = runWith(1, 20000, 100), two = runWith(2, 20000, 100);
+  const one = runWith(1, 20000, 100),
+    two = runWith(2, 20000, 100);
   assert.equal(one.threads, 1);
   assert.equal(two.threads, 2);
   assert.equal(one.thetaHash, two.thetaHash);
@@ -46,7 +47,8 @@ test('a 101-parameter logistic fit and its Daunce copies are bit-identical with 
 });
 
 test('a 401-parameter fit: bit-identical at the same thread count, within a few ulps across thread counts', () => {
-  const one = runWith(1, 3000, 400), two = runWith(2, 3000, 400);
+  const one = runWith(1, 3000, 400),
+    two = runWith(2, 3000, 400);
   assert.equal(runWith(2, 3000, 400).thetaHash, two.thetaHash);
   const scale = Math.max(...one.theta.map(Math.abs));
   const diff = Math.max(...one.theta.map((v, k) => Math.abs(v - two.theta[k]!)));

@@ -27,14 +27,29 @@ export interface ChildResult {
 export function runSnippet(code: string, { timeoutMs = 60_000, nodeArgs = [] as string[] } = {}): ChildResult {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-child-'));
   const file = join(dir, 'snippet.mts');
-  const source = code.replace(/from 'tdakit'/g, `from '${SRC}/index.ts'`).replace(/from 'tdakit\/src\/([^']+)'/g, `from '${SRC}/$1'`);
+  const source = code
+    .replace(/from 'tdakit'/g, `from '${SRC}/index.ts'`)
+    .replace(/from 'tdakit\/src\/([^']+)'/g, `from '${SRC}/$1'`);
   writeFileSync(file, source);
-  return settle(spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', file], { encoding: 'utf8', timeout: timeoutMs, cwd: ROOT, env: { ...process.env, SNIPPET_DIR: dir } }));
+  return settle(
+    spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', file], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      cwd: ROOT,
+      env: { ...process.env, SNIPPET_DIR: dir },
+    }),
+  );
 }
 
 export function settle(r: SpawnSyncReturns<string>): ChildResult {
   const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
-  return { status: r.status, signal: timedOut ? null : r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', timedOut };
+  return {
+    status: r.status,
+    signal: timedOut ? null : r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    timedOut,
+  };
 }
 
 /** The last line of stdout parsed as JSON (the snippet's report). */
@@ -43,7 +58,9 @@ export function report<T = Record<string, unknown>>(r: ChildResult): T {
   try {
     return JSON.parse(lines[lines.length - 1]!) as T;
   } catch {
-    throw new Error(`child printed no report (status ${r.status}, signal ${r.signal}, timed out ${r.timedOut}):\n${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `child printed no report (status ${r.status}, signal ${r.signal}, timed out ${r.timedOut}):\n${r.stdout}\n${r.stderr}`,
+    );
   }
 }
 

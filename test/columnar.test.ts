@@ -33,18 +33,33 @@ const table = new arrow.Table({
   f32: arrow.makeVector(source.f32),
   i32: arrow.makeVector(source.i32),
   i64: arrow.makeVector(source.i64),
-  flag: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => i % 3 === 0), new arrow.Bool()),
-  name: arrow.vectorFromArray(Array.from({ length: n }, (_, i) => `email ${i}`), new arrow.Utf8()),
+  flag: arrow.vectorFromArray(
+    Array.from({ length: n }, (_, i) => i % 3 === 0),
+    new arrow.Bool(),
+  ),
+  name: arrow.vectorFromArray(
+    Array.from({ length: n }, (_, i) => `email ${i}`),
+    new arrow.Utf8(),
+  ),
   label: arrow.makeVector(source.label),
 });
-const expected = (i: number) => [source.f64[i]!, source.f32[i]!, source.i32[i]!, Number(source.i64[i]!), i % 3 === 0 ? 1 : 0];
+const expected = (i: number) => [
+  source.f64[i]!,
+  source.f32[i]!,
+  source.i32[i]!,
+  Number(source.i64[i]!),
+  i % 3 === 0 ? 1 : 0,
+];
 
 const arrowFile = join(dir, 'data.arrow');
 const arrowStream = join(dir, 'data.arrows');
 const parquetFile = join(dir, 'data.parquet');
 await writeFile(arrowFile, arrow.tableToIPC(table, 'file'));
 await writeFile(arrowStream, arrow.tableToIPC(table, 'stream'));
-await writeFile(parquetFile, parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))));
+await writeFile(
+  parquetFile,
+  parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'))),
+);
 
 for (const [what, file, read] of [
   ['Arrow IPC file', arrowFile, Matrix.fromArrow],
@@ -68,7 +83,10 @@ for (const [what, file, read] of [
 test('readLabelled (the CLI loader) takes .parquet and .arrow like .csv', async () => {
   const onlyNumeric = arrow.tableFromArrays({ f64: source.f64, f32: source.f32, label: source.label });
   const pq = join(dir, 'train.parquet');
-  await writeFile(pq, parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(arrow.tableToIPC(onlyNumeric, 'stream'))));
+  await writeFile(
+    pq,
+    parquetWasm.writeParquet(parquetWasm.Table.fromIPCStream(arrow.tableToIPC(onlyNumeric, 'stream'))),
+  );
   const ar = join(dir, 'train.arrow');
   await writeFile(ar, arrow.tableToIPC(onlyNumeric, 'file'));
   for (const file of [pq, ar]) {
@@ -103,7 +121,10 @@ np.save(d + '/i8.npy', (a * 1000).astype(np.int64))
 print(json.dumps({'f8': a.ravel().tolist(), 'f4f': a.astype(np.float32).astype(np.float64).ravel().tolist(),
   'be': a.ravel().tolist(), 'i8': (a * 1000).astype(np.int64).astype(np.float64).ravel().tolist()}))
 `;
-  const want = JSON.parse(execFileSync('python3', ['-c', script, dir], { encoding: 'utf8' })) as Record<string, number[]>;
+  const want = JSON.parse(execFileSync('python3', ['-c', script, dir], { encoding: 'utf8' })) as Record<
+    string,
+    number[]
+  >;
   for (const [name, values] of Object.entries(want)) {
     for (const chunkBytes of [1, 7, 13, 4096, 1 << 26]) {
       const r = await readNpyFile(join(dir, `${name}.npy`), { chunkBytes });
@@ -119,7 +140,9 @@ print(json.dumps({'f8': a.ravel().tolist(), 'f4f': a.astype(np.float32).astype(n
   await assert.rejects(readNpy(truncated), /truncated: shape \(10, 10\) needs 800 bytes, file has 100/);
 });
 
-test('a sparse .npy file over 2 GiB loads (set TDAKIT_BIG_TESTS=1; allocates 2.1 GB)', { skip: process.env.TDAKIT_BIG_TESTS !== '1' }, async () => {
+test('a sparse .npy file over 2 GiB loads (set TDAKIT_BIG_TESTS=1; allocates 2.1 GB)', {
+  skip: process.env.TDAKIT_BIG_TESTS !== '1',
+}, async () => {
   const rows = 2 ** 28 + 1024; // 2 GiB + 8 KiB of float64
   const file = join(dir, 'big.npy');
   const header = encodeNpyHeader([rows]);

@@ -67,7 +67,9 @@ function reference(X: Matrix, y: Float64Array, theta: Float64Array, lambda: numb
     writeFileSync(join(dir, 'x.bin'), X.data);
     writeFileSync(join(dir, 'y.bin'), y);
     writeFileSync(join(dir, 'theta.bin'), theta);
-    execFileSync('python3', ['-c', REFERENCE, dir, String(X.rows), String(theta.length), String(lambda)], { stdio: 'inherit' });
+    execFileSync('python3', ['-c', REFERENCE, dir, String(X.rows), String(theta.length), String(lambda)], {
+      stdio: 'inherit',
+    });
     const buf = readFileSync(join(dir, 'out.bin'));
     const [relError, trueGradient, referenceGradient, scale] = new Float64Array(buf.buffer, buf.byteOffset, 4);
     return { relError: relError!, trueGradient: trueGradient!, referenceGradient: referenceGradient!, scale: scale! };
@@ -83,7 +85,10 @@ test('the fit reaches its own tolerance and the extended-precision optimum', { s
   const m = await LogisticRegression.fit(X, y, { lambda: 1 });
   const d = m.diagnostics;
   assert.equal(d.stoppedBy, 'tolerance');
-  assert.ok(d.gradientNorm <= 1e-14 * d.gradientScale, `||grad|| ${d.gradientNorm} vs target ${1e-14 * d.gradientScale}`);
+  assert.ok(
+    d.gradientNorm <= 1e-14 * d.gradientScale,
+    `||grad|| ${d.gradientNorm} vs target ${1e-14 * d.gradientScale}`,
+  );
   const ref = reference(X, y, m.theta, 1);
   assert.ok(ref.relError <= 1e-12, `theta differs from the reference by ${ref.relError} (relative)`);
   // The true gradient at our theta (summed in extended precision) is as small as float64 allows.
@@ -96,9 +101,15 @@ test('asked for more than float64 resolves, the fit runs to the rounding floor a
   const d = m.diagnostics;
   assert.equal(d.stoppedBy, 'rounding-floor');
   // The floor is of order eps x gradientScale (not the former 1e-10 x gradientScale).
-  assert.ok(d.roundingFloor! <= 64 * Number.EPSILON * d.gradientScale, `floor ${d.roundingFloor} at scale ${d.gradientScale}`);
+  assert.ok(
+    d.roundingFloor! <= 64 * Number.EPSILON * d.gradientScale,
+    `floor ${d.roundingFloor} at scale ${d.gradientScale}`,
+  );
   assert.ok(d.gradientNorm <= d.roundingFloor!, `||grad|| ${d.gradientNorm} above the floor ${d.roundingFloor}`);
   const ref = reference(X, y, m.theta, 1);
   assert.ok(ref.relError <= 1e-12, `theta differs from the reference by ${ref.relError} (relative)`);
-  assert.ok(ref.trueGradient <= 64 * Number.EPSILON * ref.scale, `true ||grad|| ${ref.trueGradient} at scale ${ref.scale}`);
+  assert.ok(
+    ref.trueGradient <= 64 * Number.EPSILON * ref.scale,
+    `true ||grad|| ${ref.trueGradient} at scale ${ref.scale}`,
+  );
 });

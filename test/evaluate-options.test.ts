@@ -10,16 +10,34 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, LogisticRegression, MultilayerPerceptron, evaluateMethods, groundTruth, ldsFromScores, trakScores } from '../src/index.ts';
+import {
+  AbortError,
+  LogisticRegression,
+  MultilayerPerceptron,
+  evaluateMethods,
+  groundTruth,
+  ldsFromScores,
+  trakScores,
+} from '../src/index.ts';
 import { mixSeed, seededRandom } from '../src/random.ts';
 import { logisticData } from './helpers.ts';
 import { jsLoss, tinyData } from './mlp-reference.ts';
 
 test('groundTruth on the MLP: seeds = 2 averages the query losses of two seeded retrains per subset (plain-JS losses)', async () => {
-  const n = 24, seed = 3, seeds = 2, alpha = 0.4;
+  const n = 24,
+    seed = 3,
+    seeds = 2,
+    alpha = 0.4;
   const { X, y } = tinyData(n, 3, 3, 51);
   const q = tinyData(2, 3, 3, 52);
-  const model = await MultilayerPerceptron.fit(X, y, { hidden: [4], classes: 3, epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 });
+  const model = await MultilayerPerceptron.fit(X, y, {
+    hidden: [4],
+    classes: 3,
+    epochs: 2,
+    batchSize: 8,
+    learningRate: 0.05,
+    seed: 1,
+  });
   const truth = await groundTruth({ model, queries: { X: q.X, y: q.y }, subsets: 3, alpha, seeds, seed });
   assert.equal(truth.retrained, 3);
   for (const [j, S] of truth.subsets.entries()) {
@@ -29,7 +47,8 @@ test('groundTruth on the MLP: seeds = 2 averages the query losses of two seeded 
       const retrained = await model.retrain({ subset: S, seed: mixSeed(seed, 'lds-retrain', j, s) });
       for (let t = 0; t < 2; t++) expected[t]! += jsLoss(retrained.theta, [3, 4, 3], q.X.row(t), q.y[t]!) / seeds;
     }
-    for (let t = 0; t < 2; t++) assert.ok(Math.abs(truth.outputs[j * 2 + t]! - expected[t]!) < 1e-12, `subset ${j}, query ${t}`);
+    for (let t = 0; t < 2; t++)
+      assert.ok(Math.abs(truth.outputs[j * 2 + t]! - expected[t]!) < 1e-12, `subset ${j}, query ${t}`);
   }
   // One seed gives other targets: the option is used.
   const single = await groundTruth({ model, queries: { X: q.X, y: q.y }, subsets: 3, alpha, seeds: 1, seed });
@@ -37,18 +56,33 @@ test('groundTruth on the MLP: seeds = 2 averages the query losses of two seeded 
 });
 
 test('evaluateMethods: alpha, trakModels, cacheDir, onProgress, seed, removalSizes and signal act as documented', async () => {
-  const n = 40, seed = 5;
+  const n = 40,
+    seed = 5;
   const { X, y } = logisticData(n, 3, 53);
   const q = logisticData(3, 3, 54);
   const queries = { X: q.X, y: q.y };
   const model = await LogisticRegression.fit(X, y, { lambda: 0.5 });
   const cacheDir = mkdtempSync(join(tmpdir(), 'tdakit-eval-opts-'));
   const stages: string[] = [];
-  const options = { model, queries, methods: ['trak', 'random'] as ('trak' | 'random')[], subsets: 10, alpha: 0.3, trakModels: 2, seed, cacheDir, removalSizes: [2, 4] };
+  const options = {
+    model,
+    queries,
+    methods: ['trak', 'random'] as ('trak' | 'random')[],
+    subsets: 10,
+    alpha: 0.3,
+    trakModels: 2,
+    seed,
+    cacheDir,
+    removalSizes: [2, 4],
+  };
   const report = await evaluateMethods({ ...options, onProgress: (s) => stages.push(s) });
   assert.deepEqual(stages, ['ground truth retrains', 'trak', 'random']);
   assert.deepEqual([report.n, report.m, report.subsets, report.retrained], [n, 3, 10, 10]);
-  assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.npy')).length, 1, 'the ground truth is cached in cacheDir');
+  assert.equal(
+    readdirSync(cacheDir).filter((f) => f.endsWith('.npy')).length,
+    1,
+    'the ground truth is cached in cacheDir',
+  );
   // The same ground truth, now read from the cache (no retrain), with subsets of ceil(alpha n).
   const truth = await groundTruth({ model, queries, subsets: 10, alpha: 0.3, seed, cacheDir });
   assert.equal(truth.retrained, 0);
@@ -63,21 +97,43 @@ test('evaluateMethods: alpha, trakModels, cacheDir, onProgress, seed, removalSiz
   const r = seededRandom(mixSeed(seed, 'random-scores'));
   const random = Float64Array.from({ length: n * 3 }, () => r() - 0.5);
   assert.equal(byMethod.random!.lds, ldsFromScores(truth, random, n).mean);
-  assert.deepEqual(byMethod.random!.subsetRemoval.map((p) => p.N), [2, 4]);
+  assert.deepEqual(
+    byMethod.random!.subsetRemoval.map((p) => p.N),
+    [2, 4],
+  );
   // An aborted signal stops the run.
   const controller = new AbortController();
   controller.abort();
-  await assert.rejects(evaluateMethods({ ...options, cacheDir: undefined, signal: controller.signal }), (e: Error) => e instanceof AbortError);
+  await assert.rejects(
+    evaluateMethods({ ...options, cacheDir: undefined, signal: controller.signal }),
+    (e: Error) => e instanceof AbortError,
+  );
 });
 
-test('evaluateMethods on the MLP passes seeds to the ground truth (the random baseline\'s LDS against the seeds = 2 truth)', async () => {
-  const n = 20, seed = 2;
+test("evaluateMethods on the MLP passes seeds to the ground truth (the random baseline's LDS against the seeds = 2 truth)", async () => {
+  const n = 20,
+    seed = 2;
   const { X, y } = tinyData(n, 3, 3, 55);
   // Training rows as queries, on a network trained long enough to classify some of them (subset removal needs that).
   const rows = [0, 1, 2, 3, 4, 5];
   const q = { X: X.selectRows(rows), y: Float64Array.from(rows, (i) => y[i]!) };
-  const model = await MultilayerPerceptron.fit(X, y, { hidden: [6], classes: 3, epochs: 40, batchSize: 10, learningRate: 0.05, seed: 1 });
-  const report = await evaluateMethods({ model, queries: { X: q.X, y: q.y }, methods: ['random'], subsets: 4, seeds: 2, seed, removalSizes: [1] });
+  const model = await MultilayerPerceptron.fit(X, y, {
+    hidden: [6],
+    classes: 3,
+    epochs: 40,
+    batchSize: 10,
+    learningRate: 0.05,
+    seed: 1,
+  });
+  const report = await evaluateMethods({
+    model,
+    queries: { X: q.X, y: q.y },
+    methods: ['random'],
+    subsets: 4,
+    seeds: 2,
+    seed,
+    removalSizes: [1],
+  });
   const truth = await groundTruth({ model, queries: { X: q.X, y: q.y }, subsets: 4, seeds: 2, seed });
   const r = seededRandom(mixSeed(seed, 'random-scores'));
   const random = Float64Array.from({ length: n * 6 }, () => r() - 0.5);

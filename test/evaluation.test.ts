@@ -12,9 +12,11 @@ import { gaussian, logisticData, rng, rowOf, solveDense } from './helpers.ts';
 
 test('Spearman equals 1 - 6 sum d^2 / (n (n^2 - 1)) without ties, and handles ties by average ranks', () => {
   const r = rng(3);
-  const x = Array.from({ length: 50 }, () => r()), y = Array.from({ length: 50 }, () => r());
+  const x = Array.from({ length: 50 }, () => r()),
+    y = Array.from({ length: 50 }, () => r());
   const rank = (v: number[]) => v.map((a) => v.filter((b) => b < a).length + 1);
-  const rx = rank(x), ry = rank(y);
+  const rx = rank(x),
+    ry = rank(y);
   const d2 = rx.reduce((s, v, i) => s + (v - ry[i]!) ** 2, 0);
   assert.ok(Math.abs(spearman(x, y) - (1 - (6 * d2) / (50 * (50 * 50 - 1)))) < 1e-12);
   // Ties: x's ranks are 1, 2.5, 2.5, 4 (the minimum rank, 1, 2, 2, 4, would give -2.5 / sqrt(23.75)).
@@ -23,7 +25,8 @@ test('Spearman equals 1 - 6 sum d^2 / (n (n^2 - 1)) without ties, and handles ti
 
 test('LDS: exact IF on a real logistic regression is high, random scores are near 0; the cache retrains nothing', async () => {
   const data = await loadSpamAssassin({ vocabulary: 60, limit: 500 });
-  const X = data.X.selectRows(Array.from({ length: 400 }, (_, i) => i)), y = data.y.subarray(0, 400);
+  const X = data.X.selectRows(Array.from({ length: 400 }, (_, i) => i)),
+    y = data.y.subarray(0, 400);
   const q = Array.from({ length: 20 }, (_, j) => 400 + 5 * j);
   const queries = { X: data.X.selectRows(q), y: Float64Array.from(q, (i) => data.y[i]!) };
   const model = await LogisticRegression.fit(X, y, { lambda: 1 });
@@ -44,38 +47,59 @@ test('LDS: exact IF on a real logistic regression is high, random scores are nea
   assert.equal(again.mean, result.mean);
   // The actual outputs are those of fresh fits on the subsets (checked for one subset).
   const S = Array.from(truth.subsets[7]!);
-  const fresh = await LogisticRegression.fit(X.selectRows(S), S.map((i) => y[i]!), { lambda: 1 });
+  const fresh = await LogisticRegression.fit(
+    X.selectRows(S),
+    S.map((i) => y[i]!),
+    { lambda: 1 },
+  );
   const losses = await fresh.losses(queries.X, queries.y);
   for (let j = 0; j < 20; j++) assert.ok(Math.abs(losses[j]! - truth.outputs[7 * 20 + j]!) < 1e-9);
-  await assert.rejects(lds({ model, queries, subsets: 60, scores: new Float64Array(3) }), /scores must be a Float64Array/);
+  await assert.rejects(
+    lds({ model, queries, subsets: 60, scores: new Float64Array(3) }),
+    /scores must be a Float64Array/,
+  );
   await assert.rejects(groundTruth({ model, queries, alpha: 1 }), /alpha must be strictly between 0 and 1/);
 });
 
-test('subset removal on a case with a known answer: removing the queries\' private supporters flips them', async () => {
+test("subset removal on a case with a known answer: removing the queries' private supporters flips them", async () => {
   // Shared features look like class 0 for the queries; each query's label 1 rests on a private
   // feature that only three class-1 training examples share.
   const r = rng(8);
-  const rows: number[][] = [], labels: number[] = [];
+  const rows: number[][] = [],
+    labels: number[] = [];
   for (let i = 0; i < 200; i++) {
     const cls = i < 150 ? 0 : 1;
     rows.push([gaussian(r) + (cls ? 1.5 : -1.5), gaussian(r), 0, 0]);
     labels.push(cls);
   }
   const privateRows: number[] = [];
-  for (const f of [2, 3]) for (let t = 0; t < 3; t++) {
-    privateRows.push(rows.length);
-    rows.push([-1.5 + 0.1 * gaussian(r), 0.1 * gaussian(r), f === 2 ? 1 : 0, f === 3 ? 1 : 0]);
-    labels.push(1);
-  }
+  for (const f of [2, 3])
+    for (let t = 0; t < 3; t++) {
+      privateRows.push(rows.length);
+      rows.push([-1.5 + 0.1 * gaussian(r), 0.1 * gaussian(r), f === 2 ? 1 : 0, f === 3 ? 1 : 0]);
+      labels.push(1);
+    }
   const model = await LogisticRegression.fit(Matrix.fromArrays(rows), labels, { lambda: 0.05 });
-  const queries = { X: Matrix.fromArrays([[-1.5, 0, 1, 0], [-1.5, 0, 0, 1]]), y: [1, 1] };
+  const queries = {
+    X: Matrix.fromArrays([
+      [-1.5, 0, 1, 0],
+      [-1.5, 0, 0, 1],
+    ]),
+    y: [1, 1],
+  };
   assert.deepEqual(Array.from(await model.predict(queries.X)), [1, 1]);
   const scores = await (await Influence.of(model)).scores(queries.X, queries.y, { method: 'rif' });
   const { correctQueries, curve } = await subsetRemoval({ model, queries, scores, sizes: [6, 1] });
   assert.equal(correctQueries, 2);
-  assert.deepEqual(curve, [{ N: 6, flipped: 1 }, { N: 1, flipped: 0 }]);
+  assert.deepEqual(curve, [
+    { N: 6, flipped: 1 },
+    { N: 1, flipped: 0 },
+  ]);
   const total = Array.from({ length: rows.length }, (_, i) => scores[i * 2]! + scores[i * 2 + 1]!);
-  const top6 = Array.from(total.keys()).sort((a, b) => total[b]! - total[a]!).slice(0, 6).sort((a, b) => a - b);
+  const top6 = Array.from(total.keys())
+    .sort((a, b) => total[b]! - total[a]!)
+    .slice(0, 6)
+    .sort((a, b) => a - b);
   assert.deepEqual(top6, privateRows);
 });
 
@@ -86,13 +110,18 @@ test('TRAK at full dimension equals the unprojected after-kernel formula (invari
   const scores = await trakScores({ model, queries: { X: q.X, y: q.y }, dimension: 5, seed: 2 });
   const g = (Xm: Matrix, ym: ArrayLike<number>, i: number) => rowOf(Xm, i, true).map((v) => (2 * ym[i]! - 1) * v);
   const G = Array.from({ length: 60 }, (_, i) => g(X, y, i));
-  const GtG = Array.from({ length: 5 }, (_, a) => Array.from({ length: 5 }, (_, b) => G.reduce((s, row) => s + row[a]! * row[b]!, 0)));
+  const GtG = Array.from({ length: 5 }, (_, a) =>
+    Array.from({ length: 5 }, (_, b) => G.reduce((s, row) => s + row[a]! * row[b]!, 0)),
+  );
   const p = await model.predictProba(X);
   for (let j = 0; j < 3; j++) {
     const v = solveDense(GtG, g(q.X, q.y, j));
     for (const i of [0, 17, 59]) {
       const expected = G[i]!.reduce((s, x, a) => s + x * v[a]!, 0) * (y[i] === 1 ? 1 - p[i]! : p[i]!);
-      assert.ok(Math.abs(scores[i * 3 + j]! - expected) < 1e-9 * (1 + Math.abs(expected)), `TRAK ${i},${j}: ${scores[i * 3 + j]} vs ${expected}`);
+      assert.ok(
+        Math.abs(scores[i * 3 + j]! - expected) < 1e-9 * (1 + Math.abs(expected)),
+        `TRAK ${i},${j}: ${scores[i * 3 + j]} vs ${expected}`,
+      );
     }
   }
 });
@@ -101,7 +130,10 @@ test('scaling law fit recovers a exp(-b K) + c', () => {
   const K = [10, 25, 50, 100, 200, 400, 800];
   const y = K.map((k) => -0.5 * Math.exp(-0.01 * k) + 0.6);
   const fit = fitScalingLaw(K, y);
-  assert.ok(Math.abs(fit.a + 0.5) < 1e-6 && Math.abs(fit.b - 0.01) < 1e-7 && Math.abs(fit.c - 0.6) < 1e-6, JSON.stringify(fit));
+  assert.ok(
+    Math.abs(fit.a + 0.5) < 1e-6 && Math.abs(fit.b - 0.01) < 1e-7 && Math.abs(fit.c - 0.6) < 1e-6,
+    JSON.stringify(fit),
+  );
   assert.throws(() => fitScalingLaw([1, 2], [1, 2]), /at least 3/);
 });
 
@@ -110,12 +142,19 @@ test('evaluateMethods: Daunce LDS rises with K and sits far above random; report
   const { writeEvaluationReport } = await import('../src/reports/evaluation.ts');
   const { readFileSync } = await import('node:fs');
   const data = await loadSpamAssassin({ vocabulary: 60, limit: 500 });
-  const X = data.X.selectRows(Array.from({ length: 400 }, (_, i) => i)), y = data.y.subarray(0, 400);
+  const X = data.X.selectRows(Array.from({ length: 400 }, (_, i) => i)),
+    y = data.y.subarray(0, 400);
   const q = Array.from({ length: 20 }, (_, j) => 400 + 5 * j);
   const model = await LogisticRegression.fit(X, y, { lambda: 1 });
   const report = await evaluateMethods({
-    model, queries: { X: data.X.selectRows(q), y: Float64Array.from(q, (i) => data.y[i]!) },
-    methods: ['daunce', 'random'], subsets: 50, K: 120, scalingK: [10, 30, 60, 120], removalSizes: [4, 20], seed: 2,
+    model,
+    queries: { X: data.X.selectRows(q), y: Float64Array.from(q, (i) => data.y[i]!) },
+    methods: ['daunce', 'random'],
+    subsets: 50,
+    K: 120,
+    scalingK: [10, 30, 60, 120],
+    removalSizes: [4, 20],
+    seed: 2,
   });
   const s = report.scaling!;
   assert.ok(s.lds[3]! > s.lds[0]! + 0.05, `Daunce LDS by K: ${s.lds}`);
@@ -142,7 +181,8 @@ test('evaluateMethods takes an AbortSignal: aborted before the start or between 
   const stages: string[] = [];
   const midway = new AbortController();
   const run = evaluateMethods({
-    ...base, signal: midway.signal,
+    ...base,
+    signal: midway.signal,
     onProgress: (stage) => {
       stages.push(stage);
       if (stage === 'if') midway.abort();

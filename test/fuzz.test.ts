@@ -16,15 +16,26 @@ const budgetMs = Number(process.env.TDAKIT_FUZZ_MS ?? 35_000);
 
 test(`fuzz: every public entry point survives malformed input (seed ${seed}, ${budgetMs / 1000} s)`, (t) => {
   const root = resolve(import.meta.dirname, '..');
-  const r = settle(spawnSync(process.execPath, ['--import', 'tsx', 'test/fuzz-driver.ts', String(seed), String(budgetMs)], {
-    cwd: root, encoding: 'utf8', timeout: budgetMs + 90_000, maxBuffer: 256 << 20,
-  }));
-  const lastCase = r.stderr.trim().split('\n').filter((l) => l.startsWith('case ')).pop();
+  const r = settle(
+    spawnSync(process.execPath, ['--import', 'tsx', 'test/fuzz-driver.ts', String(seed), String(budgetMs)], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: budgetMs + 90_000,
+      maxBuffer: 256 << 20,
+    }),
+  );
+  const lastCase = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('case '))
+    .pop();
   assert.equal(r.timedOut, false, `the fuzz run hung (last case started: ${lastCase})`);
   assert.equal(r.signal, null, `the process died of ${r.signal} in ${lastCase}`);
   assert.equal(r.status, 0, `exit ${r.status} in ${lastCase}:\n${r.stderr.slice(-2000)}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
-    cases: number; counts: Record<string, { ok: number; errors: number }>; failures: { case: number; name: string; problem: string }[];
+    cases: number;
+    counts: Record<string, { ok: number; errors: number }>;
+    failures: { case: number; name: string; problem: string }[];
   };
   t.diagnostic(`${out.cases} cases over ${Object.keys(out.counts).length} entry points`);
   assert.ok(out.cases > 500, `only ${out.cases} cases ran`);

@@ -1,8 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogisticRegression, RidgeRegression, Matrix, loadMnistPair, type GeneralizedLinearModel } from '../src/index.ts';
 import {
-  logisticData, regressionData, refObjective, refGradient, refHessian, solveDense, maxAbsDiff, norm, maxAbs, rng, type Kind,
+  LogisticRegression,
+  RidgeRegression,
+  Matrix,
+  loadMnistPair,
+  type GeneralizedLinearModel,
+} from '../src/index.ts';
+import {
+  logisticData,
+  regressionData,
+  refObjective,
+  refGradient,
+  refHessian,
+  solveDense,
+  maxAbsDiff,
+  norm,
+  maxAbs,
+  rng,
+  type Kind,
 } from './helpers.ts';
 
 const fitters = { logistic: LogisticRegression, ridge: RidgeRegression } as const;
@@ -16,7 +32,8 @@ async function fullGradient(model: GeneralizedLinearModel): Promise<Float64Array
   const G = await model.gradients(model.X, model.y);
   const g = new Float64Array(model.nParameters);
   for (let i = 0; i < G.rows; i++) for (let k = 0; k < G.cols; k++) g[k]! += model.weights[i]! * G.get(i, k);
-  if (model.options.regularization === 'fixed') for (let k = 0; k < model.nFeatures; k++) g[k]! += model.penalty * model.theta[k]!;
+  if (model.options.regularization === 'fixed')
+    for (let k = 0; k < model.nFeatures; k++) g[k]! += model.penalty * model.theta[k]!;
   return g;
 }
 
@@ -32,15 +49,19 @@ for (const kind of ['logistic', 'ridge'] as const) {
       assert.ok(Math.abs(losses.reduce((a, b) => a + b, 0) + pen - refObjective(pr, model.theta)) < 1e-10);
       // Gradient of the objective at a point away from the optimum: native vs central differences of the JS objective.
       const theta = Array.from(model.theta, (t, k) => t + 0.3 * Math.sin(k + 1));
-      const shifted = Object.assign(Object.create(Object.getPrototypeOf(model)), model, { theta: Float64Array.from(theta) }) as GeneralizedLinearModel;
+      const shifted = Object.assign(Object.create(Object.getPrototypeOf(model)), model, {
+        theta: Float64Array.from(theta),
+      }) as GeneralizedLinearModel;
       const G = await shifted.gradients(X, y);
       const g = new Float64Array(theta.length);
       for (let i = 0; i < G.rows; i++) for (let k = 0; k < G.cols; k++) g[k]! += G.get(i, k);
       for (let k = 0; k < 4; k++) g[k]! += 0.7 * theta[k]!;
       const h = 1e-6;
       for (let k = 0; k < theta.length; k++) {
-        const tp = [...theta]; tp[k]! += h;
-        const tm = [...theta]; tm[k]! -= h;
+        const tp = [...theta];
+        tp[k]! += h;
+        const tm = [...theta];
+        tm[k]! -= h;
         const fd = (refObjective(pr, tp) - refObjective(pr, tm)) / (2 * h);
         assert.ok(Math.abs(fd - g[k]!) < 1e-5 * (1 + Math.abs(fd)), `gradient ${k}: native ${g[k]} vs FD ${fd}`);
       }
@@ -54,17 +75,25 @@ for (const kind of ['logistic', 'ridge'] as const) {
       const p = model.nParameters;
       const h = 1e-5;
       for (let c = 0; c < p; c++) {
-        const tp = Array.from(model.theta); tp[c]! += h;
-        const tm = Array.from(model.theta); tm[c]! -= h;
-        const gp = refGradient(pr, tp), gm = refGradient(pr, tm);
+        const tp = Array.from(model.theta);
+        tp[c]! += h;
+        const tm = Array.from(model.theta);
+        tm[c]! -= h;
+        const gp = refGradient(pr, tp),
+          gm = refGradient(pr, tm);
         for (let r = 0; r < p; r++) {
           const fd = (gp[r]! - gm[r]!) / (2 * h);
-          assert.ok(Math.abs(fd - hessian[r + c * p]!) < 1e-6 * (1 + Math.abs(fd)), `H[${r},${c}] ${hessian[r + c * p]} vs FD ${fd}`);
+          assert.ok(
+            Math.abs(fd - hessian[r + c * p]!) < 1e-6 * (1 + Math.abs(fd)),
+            `H[${r},${c}] ${hessian[r + c * p]} vs FD ${fd}`,
+          );
         }
       }
       // And against the closed-form JS Hessian.
       const ref = refHessian(pr, model.theta);
-      for (let r = 0; r < p; r++) for (let c = 0; c < p; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * p]!) < 1e-9 * (1 + Math.abs(ref[r]![c]!)));
+      for (let r = 0; r < p; r++)
+        for (let c = 0; c < p; c++)
+          assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * p]!) < 1e-9 * (1 + Math.abs(ref[r]![c]!)));
     });
   }
 }
@@ -113,7 +142,11 @@ for (const regularization of ['fixed', 'per-example'] as const) {
         const refit = await model.refit({ exclude: [...exclude] });
         const keep = [...Array(X.rows).keys()].filter((i) => !exclude.has(i));
         const reducedLambda = regularization === 'fixed' ? lambda : (lambda * keep.length) / X.rows;
-        const fresh = await fitters[kind].fit(X.selectRows(keep), keep.map((i) => y[i]!), { lambda: reducedLambda });
+        const fresh = await fitters[kind].fit(
+          X.selectRows(keep),
+          keep.map((i) => y[i]!),
+          { lambda: reducedLambda },
+        );
         const diff = maxAbsDiff(fresh.theta, refit.theta);
         assert.ok(diff < 1e-10 * (1 + maxAbs(fresh.theta)), `k=${k}: ${diff}`);
         assert.ok(refit.gradientNorm <= 1e-10 * refit.diagnostics.gradientScale);
@@ -146,7 +179,8 @@ test('refits chain: removing A then B equals removing A and B at once', async ()
   const w = Float64Array.from({ length: 150 }, (_, i) => ([1, 2, 3, 10, 11].includes(i) ? 0 : 1));
   const ref = refHessian({ kind: 'logistic', X, y, w, lambda: (0.5 * 145) / 150, intercept: true }, a.theta);
   const { hessian } = await a.factorization();
-  for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 6]!) < 1e-10);
+  for (let r = 0; r < 6; r++)
+    for (let c = 0; c < 6; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 6]!) < 1e-10);
 });
 
 test('fitting does not block the event loop', async () => {
@@ -182,7 +216,11 @@ test('keepHessian: false fits the same theta and builds the exact Hessian on fir
   const ref = refHessian({ kind: 'logistic', X, y, lambda: 0.4, intercept: true }, lazy.theta);
   for (const m of [kept, lazy]) {
     const { hessian } = await m.factorization();
-    for (let r = 0; r < 7; r++) for (let c = 0; c < 7; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 7]!) < 1e-10);
+    for (let r = 0; r < 7; r++)
+      for (let c = 0; c < 7; c++) assert.ok(Math.abs(ref[r]![c]! - hessian[r + c * 7]!) < 1e-10);
   }
-  await assert.rejects(LogisticRegression.fit(X, y, { keepHessian: 'yes' as never }), /options.keepHessian must be a boolean/);
+  await assert.rejects(
+    LogisticRegression.fit(X, y, { keepHessian: 'yes' as never }),
+    /options.keepHessian must be a boolean/,
+  );
 });

@@ -44,7 +44,7 @@ export function multiclassData(n: number, d: number, C: number, seed: number) {
   const X = Float64Array.from({ length: n * d }, () => gaussian(r));
   const y = Float64Array.from({ length: n }, (_, i) => {
     const s = X[i * d]! - 0.7 * X[i * d + 1]! + 0.8 * gaussian(r);
-    return Math.min(C - 1, Math.max(0, Math.floor((s + 1.5) * C / 3)));
+    return Math.min(C - 1, Math.max(0, Math.floor(((s + 1.5) * C) / 3)));
   });
   return { X: new Matrix(X, n, d), y };
 }

@@ -15,7 +15,8 @@ export function jsLogits(theta: ArrayLike<number>, sizes: number[], x: ArrayLike
   let h = Array.from(x);
   let at = 0;
   for (let l = 1; l < sizes.length; l++) {
-    const out = sizes[l]!, inp = sizes[l - 1]!;
+    const out = sizes[l]!,
+      inp = sizes[l - 1]!;
     const z = new Array<number>(out).fill(0);
     for (let o = 0; o < out; o++) {
       for (let i = 0; i < inp; i++) z[o]! += theta[at + o + i * out]! * h[i]!; // W column-major (out x in)
@@ -27,7 +28,10 @@ export function jsLogits(theta: ArrayLike<number>, sizes: number[], x: ArrayLike
   return h;
 }
 
-export const logSumExp = (v: number[]) => { const m = Math.max(...v); return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0)); };
+export const logSumExp = (v: number[]) => {
+  const m = Math.max(...v);
+  return m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
+};
 
 /** Cross-entropy from the JS logits. */
 export function jsLoss(theta: ArrayLike<number>, sizes: number[], x: ArrayLike<number>, y: number): number {

@@ -15,10 +15,15 @@ test('MLP: losses match a plain-JS forward pass; per-example gradients match fin
   const h = 1e-6;
   for (let i = 0; i < 8; i += 3) {
     for (let k = 0; k < model.nParameters; k += 3) {
-      const tp = model.theta.slice(); tp[k]! += h;
-      const tm = model.theta.slice(); tm[k]! -= h;
+      const tp = model.theta.slice();
+      tp[k]! += h;
+      const tm = model.theta.slice();
+      tm[k]! -= h;
       const fd = (jsLoss(tp, sizes, X.row(i), y[i]!) - jsLoss(tm, sizes, X.row(i), y[i]!)) / (2 * h);
-      assert.ok(Math.abs(fd - G.get(i, k)) < 1e-6 * (1 + Math.abs(fd)), `example ${i}, parameter ${k}: ${G.get(i, k)} vs FD ${fd}`);
+      assert.ok(
+        Math.abs(fd - G.get(i, k)) < 1e-6 * (1 + Math.abs(fd)),
+        `example ${i}, parameter ${k}: ${G.get(i, k)} vs FD ${fd}`,
+      );
     }
   }
 });
@@ -27,9 +32,14 @@ test('MLP on real 10-class MNIST learns (held-out accuracy) and is reproducible 
   const data = await loadMnist();
   const r = rng(2);
   const idx = Array.from({ length: data.X.rows }, (_, i) => i);
-  for (let i = idx.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [idx[i], idx[j]] = [idx[j]!, idx[i]!]; }
-  const train = idx.slice(0, 2000), test_ = idx.slice(2000, 2500);
-  const X = data.X.selectRows(train), y = train.map((i) => data.y[i]!);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  const train = idx.slice(0, 2000),
+    test_ = idx.slice(2000, 2500);
+  const X = data.X.selectRows(train),
+    y = train.map((i) => data.y[i]!);
   const opts = { hidden: [64], epochs: 8, batchSize: 64, learningRate: 2e-3, seed: 4 };
   const model = await MultilayerPerceptron.fit(X, y, opts);
   const pred = await model.predict(data.X.selectRows(test_));
@@ -43,11 +53,29 @@ test('Daunce on the MLP: first-order terms in logit space give the expected firs
   const { X, y } = tinyData(20, 4, 3, 5);
   const size = Math.ceil(0.3 * 20);
   // One epoch of full-batch plain SGD from theta_0: theta_1 = theta_0 - lr grad Phi(theta_0).
-  const model = await MultilayerPerceptron.fit(X, y, { hidden: [6], classes: 3, epochs: 2, batchSize: size, optimizer: 'sgd', momentum: 0, learningRate: 0.05, lambda: 0.3, seed: 1 });
+  const model = await MultilayerPerceptron.fit(X, y, {
+    hidden: [6],
+    classes: 3,
+    epochs: 2,
+    batchSize: size,
+    optimizer: 'sgd',
+    momentum: 0,
+    learningRate: 0.05,
+    lambda: 0.3,
+    seed: 1,
+  });
   const G = await model.gradients(X, y);
   const p = drawPerturbation(20, 0.3, 9, 0);
   for (const variant of ['hessian', 'fisher', 'trak'] as const) {
-    const pm = mlpPerturbable({ model: Object.assign(Object.create(Object.getPrototypeOf(model)), model, { options: { ...model.options, epochs: 1 } }), queries: { X, y }, variant, access: 'white-box', seed: 0 });
+    const pm = mlpPerturbable({
+      model: Object.assign(Object.create(Object.getPrototypeOf(model)), model, {
+        options: { ...model.options, epochs: 1 },
+      }),
+      queries: { X, y },
+      variant,
+      access: 'white-box',
+      seed: 0,
+    });
     const theta1 = await pm.train(p, { variant, access: 'white-box', ratio: 0.3 });
     if (variant === 'trak') {
       assert.ok(theta1.every(Number.isFinite));
@@ -64,7 +92,8 @@ test('Daunce on the MLP: first-order terms in logit space give the expected firs
       if (penalised[k]) g += (0.3 / 20) * model.theta[k]!;
       expected[k]! -= 0.05 * g;
     }
-    for (let k = 0; k < expected.length; k++) assert.ok(Math.abs(theta1[k]! - expected[k]!) < 1e-12, `${variant} parameter ${k}`);
+    for (let k = 0; k < expected.length; k++)
+      assert.ok(Math.abs(theta1[k]! - expected[k]!) < 1e-12, `${variant} parameter ${k}`);
   }
   // End to end: scores are finite and reproducible.
   const q = tinyData(3, 4, 3, 6);
@@ -85,31 +114,65 @@ function weightMask(sizes: number[]): boolean[] {
 
 test('MLP rejects bad arguments', async () => {
   const { X, y } = tinyData(10, 4, 3, 1);
-  await assert.rejects(MultilayerPerceptron.fit(X, Array.from(y, () => -1)), /class ids must be integers >= 0/);
-  await assert.rejects(MultilayerPerceptron.fit(X, y, { hidden: [0] }), /hidden must be an array of positive layer sizes/);
+  await assert.rejects(
+    MultilayerPerceptron.fit(
+      X,
+      Array.from(y, () => -1),
+    ),
+    /class ids must be integers >= 0/,
+  );
+  await assert.rejects(
+    MultilayerPerceptron.fit(X, y, { hidden: [0] }),
+    /hidden must be an array of positive layer sizes/,
+  );
   await assert.rejects(MultilayerPerceptron.fit(X, y, { classes: 2 }), /label 2 is not below options.classes = 2/);
-  await assert.rejects(MultilayerPerceptron.fit(X, y, { optimizer: 'lbfgs' as never }), /optimizer must be 'adam' or 'sgd'/);
+  await assert.rejects(
+    MultilayerPerceptron.fit(X, y, { optimizer: 'lbfgs' as never }),
+    /optimizer must be 'adam' or 'sgd'/,
+  );
   const m = await MultilayerPerceptron.fit(X, y, { epochs: 1 });
-  await assert.rejects(m.losses(X, Array.from(y, () => 7)), /the model's classes are 0..2/);
+  await assert.rejects(
+    m.losses(
+      X,
+      Array.from(y, () => 7),
+    ),
+    /the model's classes are 0..2/,
+  );
   await assert.rejects(m.logits(Matrix.fromArrays([[1, 2]])), /has 2 columns, the model has 4 inputs/);
-  await assert.rejects(MultilayerPerceptron.fit(X, y, { learningRate: 1e6, optimizer: 'sgd', epochs: 50 }), /diverged|non-finite/);
+  await assert.rejects(
+    MultilayerPerceptron.fit(X, y, { learningRate: 1e6, optimizer: 'sgd', epochs: 50 }),
+    /diverged|non-finite/,
+  );
 });
 
-test('MLP margin gradients match finite differences; TRAK on the MLP at the gradients\' rank equals the unprojected formula', async () => {
+test("MLP margin gradients match finite differences; TRAK on the MLP at the gradients' rank equals the unprojected formula", async () => {
   const { trakScores } = await import('../src/evaluation/trak.ts');
   const { solveDense } = await import('./helpers.ts');
   const { X, y } = tinyData(80, 3, 3, 7);
-  const model = await MultilayerPerceptron.fit(X, y, { hidden: [4], classes: 3, epochs: 20, batchSize: 16, learningRate: 1e-2, seed: 1 });
+  const model = await MultilayerPerceptron.fit(X, y, {
+    hidden: [4],
+    classes: 3,
+    epochs: 20,
+    batchSize: 16,
+    learningRate: 1e-2,
+    seed: 1,
+  });
   const sizes = [3, 4, 3];
   const G = await model.gradients(X, y, 'margin');
   const P = model.nParameters;
   const h = 1e-6;
-  for (const i of [0, 41]) for (let k = 0; k < P; k += 2) {
-    const tp = model.theta.slice(); tp[k]! += h;
-    const tm = model.theta.slice(); tm[k]! -= h;
-    const fd = (jsMargin(tp, sizes, X.row(i), y[i]!) - jsMargin(tm, sizes, X.row(i), y[i]!)) / (2 * h);
-    assert.ok(Math.abs(fd - G.get(i, k)) < 1e-6 * (1 + Math.abs(fd)), `margin gradient ${i},${k}: ${G.get(i, k)} vs ${fd}`);
-  }
+  for (const i of [0, 41])
+    for (let k = 0; k < P; k += 2) {
+      const tp = model.theta.slice();
+      tp[k]! += h;
+      const tm = model.theta.slice();
+      tm[k]! -= h;
+      const fd = (jsMargin(tp, sizes, X.row(i), y[i]!) - jsMargin(tm, sizes, X.row(i), y[i]!)) / (2 * h);
+      assert.ok(
+        Math.abs(fd - G.get(i, k)) < 1e-6 * (1 + Math.abs(fd)),
+        `margin gradient ${i},${k}: ${G.get(i, k)} vs ${fd}`,
+      );
+    }
   const q = tinyData(2, 3, 3, 8);
   // Margin gradients never move H + 1 directions (softmax is shift-invariant: shifting every
   // output unit alike) nor H more (ReLU is positively homogeneous: scaling a unit's input
@@ -117,7 +180,13 @@ test('MLP margin gradients match finite differences; TRAK on the MLP at the grad
   // exactly that rank keeps the after-kernel invariant: scores = g_q^T (G^T G)^+ g_i.
   const rank = P - 2 * 4 - 1;
   const scores = await trakScores({ model, queries: { X: q.X, y: q.y }, dimension: rank, seed: 3 });
-  const GtG = Array.from({ length: P }, (_, a) => Array.from({ length: P }, (_, b) => { let s = 0; for (let i = 0; i < 80; i++) s += G.get(i, a) * G.get(i, b); return s; }));
+  const GtG = Array.from({ length: P }, (_, a) =>
+    Array.from({ length: P }, (_, b) => {
+      let s = 0;
+      for (let i = 0; i < 80; i++) s += G.get(i, a) * G.get(i, b);
+      return s;
+    }),
+  );
   const ridge = 1e-11 * GtG.reduce((s, row, a) => s + row[a]!, 0);
   GtG.forEach((row, a) => {
     row[a]! += ridge;
@@ -128,7 +197,10 @@ test('MLP margin gradients match finite differences; TRAK on the MLP at the grad
     const v = solveDense(GtG, Array.from(Gq.row(j)));
     for (const i of [3, 50]) {
       const expected = Array.from(G.row(i)).reduce((s, g, a) => s + g * v[a]!, 0) * (1 - Math.exp(-losses[i]!));
-      assert.ok(Math.abs(scores[i * 2 + j]! - expected) < 1e-5 * (1 + Math.abs(expected)), `TRAK ${i},${j}: ${scores[i * 2 + j]} vs ${expected}`);
+      assert.ok(
+        Math.abs(scores[i * 2 + j]! - expected) < 1e-5 * (1 + Math.abs(expected)),
+        `TRAK ${i},${j}: ${scores[i * 2 + j]} vs ${expected}`,
+      );
     }
   }
 });

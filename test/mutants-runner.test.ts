@@ -16,23 +16,32 @@ import { judgeRun, parseTap } from './mutants/tap.ts';
 
 const FIXTURE_SOURCE = 'test/fixtures/mutants/src/arith.ts';
 const FIXTURE_LIST = 'test/fixtures/mutants/list.ts';
-const runner = (...extra: string[]) => [process.execPath, ['--import', 'tsx', 'test/mutants/run.ts', '--list', FIXTURE_LIST, ...extra]] as const;
+const runner = (...extra: string[]) =>
+  [process.execPath, ['--import', 'tsx', 'test/mutants/run.ts', '--list', FIXTURE_LIST, ...extra]] as const;
 
 /** Real TAP from node's runner on small files: the parser must read what node actually prints. */
 function tapOf(files: Record<string, string>, extra: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-tap-'));
   const paths = Object.entries(files).map(([name, body]) => {
-    writeFileSync(join(dir, name), `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\n${body}\n`);
+    writeFileSync(
+      join(dir, name),
+      `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\n${body}\n`,
+    );
     return join(dir, name);
   });
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...paths, ...extra.map((e) => join(dir, e))], { encoding: 'utf8', env });
+  const r = spawnSync(
+    process.execPath,
+    ['--test', '--test-reporter=tap', ...paths, ...extra.map((e) => join(dir, e))],
+    { encoding: 'utf8', env },
+  );
   return { exitCode: r.status, signal: r.signal, timedOut: false, output: `${r.stdout}\n${r.stderr}` };
 }
 
 test('judgeRun: named failures (leaves only), a clean pass, a file that cannot load, a missing file', () => {
   const failing = tapOf({
-    'a.test.mjs': "test('passes', () => assert.equal(1, 1));\ntest('fails', () => assert.equal(1, 2));\ntest('group', async (t) => { await t.test('inner fails', () => assert.equal(1, 2)); });",
+    'a.test.mjs':
+      "test('passes', () => assert.equal(1, 1));\ntest('fails', () => assert.equal(1, 2));\ntest('group', async (t) => { await t.test('inner fails', () => assert.equal(1, 2)); });",
   });
   const v = judgeRun(failing);
   assert.equal(v.status, 'failed-tests');
@@ -48,13 +57,23 @@ test('judgeRun: named failures (leaves only), a clean pass, a file that cannot l
 
   const signal = judgeRun(tapOf({ 'segv.test.mjs': "test('dies', () => { process.kill(process.pid, 'SIGKILL'); });" }));
   assert.equal(signal.status, 'crashed');
-  assert.deepEqual(parseTap(tapOf({ 'segv.test.mjs': "test('dies', () => { process.kill(process.pid, 'SIGKILL'); });" }).output).failures.map((f) => f.fileLevel), [true]);
+  assert.deepEqual(
+    parseTap(
+      tapOf({ 'segv.test.mjs': "test('dies', () => { process.kill(process.pid, 'SIGKILL'); });" }).output,
+    ).failures.map((f) => f.fileLevel),
+    [true],
+  );
 
-  const missing = judgeRun(tapOf({ 'ok.test.mjs': "test('passes', () => assert.ok(true));" }, ['nonexistent.test.mjs']));
+  const missing = judgeRun(
+    tapOf({ 'ok.test.mjs': "test('passes', () => assert.ok(true));" }, ['nonexistent.test.mjs']),
+  );
   assert.equal(missing.status, 'crashed');
   assert.equal(judgeRun({ exitCode: null, signal: 'SIGKILL', timedOut: true, output: '' }).status, 'timeout');
   // Exit 0 without any passing test (an empty file list) is not a pass either.
-  assert.equal(judgeRun({ exitCode: 0, signal: null, timedOut: false, output: '1..0\n# pass 0\n# fail 0\n' }).status, 'crashed');
+  assert.equal(
+    judgeRun({ exitCode: 0, signal: null, timedOut: false, output: '1..0\n# pass 0\n# fail 0\n' }).status,
+    'crashed',
+  );
 });
 
 test('runner on the fixture: killed, survived, crashed and stale mutants; sources restored; report lists the tests run', () => {
@@ -64,8 +83,15 @@ test('runner on the fixture: killed, survived, crashed and stale mutants; source
   const r = spawnSync(cmd, argv, { encoding: 'utf8' });
   assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
   assert.equal(readFileSync(FIXTURE_SOURCE, 'utf8'), before);
-  const report = JSON.parse(readFileSync(out, 'utf8')) as { baseline: { status: string; tests: string[] }; mutants: { id: string; status: string; failedTests: string[]; tests: string[] }[] };
-  assert.deepEqual(report.baseline, { ...report.baseline, status: 'passed', tests: ['test/fixtures/mutants/arith.fixture.ts'] });
+  const report = JSON.parse(readFileSync(out, 'utf8')) as {
+    baseline: { status: string; tests: string[] };
+    mutants: { id: string; status: string; failedTests: string[]; tests: string[] }[];
+  };
+  assert.deepEqual(report.baseline, {
+    ...report.baseline,
+    status: 'passed',
+    tests: ['test/fixtures/mutants/arith.fixture.ts'],
+  });
   const byId = Object.fromEntries(report.mutants.map((m) => [m.id, m]));
   assert.deepEqual([byId['add-subtracts']!.status, byId['add-subtracts']!.failedTests], ['killed', ['add sums']]);
   assert.equal(byId['untested-triples']!.status, 'survived');
@@ -78,7 +104,23 @@ test('a failing baseline (here a test file that does not exist) stops the run be
   const out = join(mkdtempSync(join(tmpdir(), 'tdakit-mutants-')), 'report.json');
   for (const list of [FIXTURE_LIST, 'test/mutants/list.ts']) {
     const only = list === FIXTURE_LIST ? 'add-subtracts' : 'spearman-min-rank';
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/mutants/run.ts', '--list', list, '--only', only, '--tests', 'test/nonexistent.test.ts', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/mutants/run.ts',
+        '--list',
+        list,
+        '--only',
+        only,
+        '--tests',
+        'test/nonexistent.test.ts',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 2, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /baseline failed \(crashed\)/);
     assert.equal(existsSync(out), false);

@@ -23,17 +23,30 @@ test('without a source build the prebuild loads; a source build that does not lo
   assert.equal(candidate.kind, 'prebuilt');
   const broken = join(dir, 'broken.node');
   writeFileSync(broken, 'not a shared object');
-  assert.equal(loadAddon([{ kind: 'source build', file: broken }, { kind: 'prebuilt', file: built }]).candidate.kind, 'prebuilt');
+  assert.equal(
+    loadAddon([
+      { kind: 'source build', file: broken },
+      { kind: 'prebuilt', file: built },
+    ]).candidate.kind,
+    'prebuilt',
+  );
 });
 
 test('with neither, the error lists both attempts and says how to build', () => {
   const broken = join(dir, 'broken2.node');
   writeFileSync(broken, 'not a shared object');
-  assert.throws(() => loadAddon([{ kind: 'source build', file: join(dir, 'none.node') }, { kind: 'prebuilt', file: broken }]), (e: Error) => {
-    assert.match(e.message, /none\.node does not exist/);
-    assert.match(e.message, /broken2\.node does not load/);
-    assert.match(e.message, /npm rebuild tdakit/);
-    assert.match(e.message, /libopenblas-dev liblapacke-dev/);
-    return true;
-  });
+  assert.throws(
+    () =>
+      loadAddon([
+        { kind: 'source build', file: join(dir, 'none.node') },
+        { kind: 'prebuilt', file: broken },
+      ]),
+    (e: Error) => {
+      assert.match(e.message, /none\.node does not exist/);
+      assert.match(e.message, /broken2\.node does not load/);
+      assert.match(e.message, /npm rebuild tdakit/);
+      assert.match(e.message, /libopenblas-dev liblapacke-dev/);
+      return true;
+    },
+  );
 });

@@ -21,7 +21,11 @@ function runChild(source: string, timeoutMs = 240_000): { status: number | null;
   try {
     const file = join(dir, 'child.mts');
     writeFileSync(file, source);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: timeoutMs });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+    });
     return { status: r.status, signal: r.signal, out: `${r.stdout}\n${r.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,7 +123,10 @@ console.log('alive');
   assert.match(r.out, /parameters 40\d{5}/);
   assert.match(line('gradients'), /RangeError .*memory/i);
   assert.match(line('mutatedRows'), /RangeError .*'n'/);
-  assert.match(line('wrappedSize'), /RangeError .*'x' \(n x d\): 4294967296 x 4294967296 elements is more than an array can hold/);
+  assert.match(
+    line('wrappedSize'),
+    /RangeError .*'x' \(n x d\): 4294967296 x 4294967296 elements is more than an array can hold/,
+  );
   assert.match(r.out, /alive/);
 });
 
@@ -164,7 +171,10 @@ await report('objective0.5', () => a.mlpTrain({ x: new Float64Array(4), n: 2, d:
   learningRate: 0.1, adam: true, momentum: 0, seed: 0 }));
 `);
   assertSurvived(r);
-  assert.match(r.out, /codes \{"family":\{"logistic":0,"squared":1,"logisticLossSquared":2\},"objective":\{"crossEntropy":0,"crossEntropySquared":1,"marginSquared":2\}\}/);
+  assert.match(
+    r.out,
+    /codes \{"family":\{"logistic":0,"squared":1,"logisticLossSquared":2\},"objective":\{"crossEntropy":0,"crossEntropySquared":1,"marginSquared":2\}\}/,
+  );
   assert.match(r.out, /family1\.5: RangeError .*'family' = 1\.5\d* is not one of 0 \(logistic\)/);
   assert.match(r.out, /family3: RangeError .*'family' = 3/);
   assert.match(r.out, /objective0\.5: RangeError .*'objective' = 0\.5/);
@@ -194,29 +204,111 @@ test('WebGPU kernels reached through selectBackend("webgpu") check lengths like 
   const { selectBackend } = await import('../src/index.ts');
   const gpu = await selectBackend('webgpu');
   const design = { x: new Float64Array(6), n: 3, d: 2, intercept: true };
-  await assert.rejects(async () => gpu.pointwise({ ...design, family: 'logistic', theta: new Float64Array(2) }), { name: 'RangeError', message: /'theta' has 2 elements, expected 3/ });
-  await assert.rejects(async () => gpu.pointwise({ ...design, x: new Float64Array(5), family: 'logistic', theta: new Float64Array(3) }), { name: 'RangeError', message: /'x' has 5 elements, expected 6/ });
-  await assert.rejects(async () => gpu.pointwise({ ...design, family: 'poisson' as never, theta: new Float64Array(3) }), { name: 'RangeError', message: /'family' = "poisson"/ });
-  await assert.rejects(async () => gpu.scaledRows({ ...design, coef: new Float64Array(2) }), { name: 'RangeError', message: /'coef' has 2 elements, expected 3/ });
-  await assert.rejects(async () => gpu.covarianceScores({ train: new Float64Array(5), n: 3, query: new Float64Array(4), m: 2, models: 2, trainMean: new Float64Array(3), queryMean: new Float64Array(2) }), { name: 'RangeError', message: /'train' has 5 elements, expected 6/ });
-  await assert.rejects(async () => gpu.mlpLogits({ d: 2, hidden: new Uint32Array([3]), classes: 2, x: new Float64Array(4), n: 2, theta: new Float64Array(5) }), { name: 'RangeError', message: /'theta' has 5 elements, expected 17/ });
-  await assert.rejects(async () => gpu.covarianceScores({ train: new Float64Array(6), n: 3, query: new Float64Array(4), m: 2, models: 2, trainMean: new Float64Array(3), queryMean: new Float64Array(2), k: -1 }), { name: 'RangeError', message: /'k' = -1/ });
+  await assert.rejects(async () => gpu.pointwise({ ...design, family: 'logistic', theta: new Float64Array(2) }), {
+    name: 'RangeError',
+    message: /'theta' has 2 elements, expected 3/,
+  });
+  await assert.rejects(
+    async () => gpu.pointwise({ ...design, x: new Float64Array(5), family: 'logistic', theta: new Float64Array(3) }),
+    { name: 'RangeError', message: /'x' has 5 elements, expected 6/ },
+  );
+  await assert.rejects(
+    async () => gpu.pointwise({ ...design, family: 'poisson' as never, theta: new Float64Array(3) }),
+    { name: 'RangeError', message: /'family' = "poisson"/ },
+  );
+  await assert.rejects(async () => gpu.scaledRows({ ...design, coef: new Float64Array(2) }), {
+    name: 'RangeError',
+    message: /'coef' has 2 elements, expected 3/,
+  });
+  await assert.rejects(
+    async () =>
+      gpu.covarianceScores({
+        train: new Float64Array(5),
+        n: 3,
+        query: new Float64Array(4),
+        m: 2,
+        models: 2,
+        trainMean: new Float64Array(3),
+        queryMean: new Float64Array(2),
+      }),
+    { name: 'RangeError', message: /'train' has 5 elements, expected 6/ },
+  );
+  await assert.rejects(
+    async () =>
+      gpu.mlpLogits({
+        d: 2,
+        hidden: new Uint32Array([3]),
+        classes: 2,
+        x: new Float64Array(4),
+        n: 2,
+        theta: new Float64Array(5),
+      }),
+    { name: 'RangeError', message: /'theta' has 5 elements, expected 17/ },
+  );
+  await assert.rejects(
+    async () =>
+      gpu.covarianceScores({
+        train: new Float64Array(6),
+        n: 3,
+        query: new Float64Array(4),
+        m: 2,
+        models: 2,
+        trainMean: new Float64Array(3),
+        queryMean: new Float64Array(2),
+        k: -1,
+      }),
+    { name: 'RangeError', message: /'k' = -1/ },
+  );
 });
 
 test('the multiclass exports check their arguments (named function and field) and reject core failures with a code', async () => {
   const { createRequire } = await import('node:module');
   const a = createRequire(import.meta.url)(addonPath);
   const x = new Float64Array([0, 1, 1, 0, 1, 1, 0, 0]);
-  const base = { x, n: 4, d: 2, intercept: true, classes: 3, y: new Float64Array([0, 1, 2, 1]), lambda: 1, theta: new Float64Array(6) };
-  assert.throws(() => a.multinomialHessian(), { name: 'TypeError', message: /tdakit native multinomialHessian: expects one options object/ });
-  assert.throws(() => a.multinomialHessian({ ...base, y: new Float64Array([0, 1, 3, 1]) }), { name: 'RangeError', message: /multinomialHessian: 'y' holds 3\.0+ at 2, not a class id in \[0, 3\)/ });
-  assert.throws(() => a.multinomialHessian({ ...base, theta: new Float64Array(5) }), { name: 'RangeError', message: /multinomialHessian: 'theta' has 5 elements, expected 6/ });
-  assert.throws(() => a.multinomialLeverageBlocks({ x: new Float64Array(0), n: 2 ** 32, d: 2 ** 32, intercept: false, classes: 3, factor: new Float64Array(0) }),
-    { name: 'RangeError', message: /multinomialLeverageBlocks: 'x' \(n x d\)/ });
-  assert.throws(() => a.multinomialLeverageBlocks({ x, n: 4, d: 2, intercept: true, classes: 1, factor: new Float64Array(0) }), { name: 'RangeError', message: /'classes' must be >= 2/ });
+  const base = {
+    x,
+    n: 4,
+    d: 2,
+    intercept: true,
+    classes: 3,
+    y: new Float64Array([0, 1, 2, 1]),
+    lambda: 1,
+    theta: new Float64Array(6),
+  };
+  assert.throws(() => a.multinomialHessian(), {
+    name: 'TypeError',
+    message: /tdakit native multinomialHessian: expects one options object/,
+  });
+  assert.throws(() => a.multinomialHessian({ ...base, y: new Float64Array([0, 1, 3, 1]) }), {
+    name: 'RangeError',
+    message: /multinomialHessian: 'y' holds 3\.0+ at 2, not a class id in \[0, 3\)/,
+  });
+  assert.throws(() => a.multinomialHessian({ ...base, theta: new Float64Array(5) }), {
+    name: 'RangeError',
+    message: /multinomialHessian: 'theta' has 5 elements, expected 6/,
+  });
+  assert.throws(
+    () =>
+      a.multinomialLeverageBlocks({
+        x: new Float64Array(0),
+        n: 2 ** 32,
+        d: 2 ** 32,
+        intercept: false,
+        classes: 3,
+        factor: new Float64Array(0),
+      }),
+    { name: 'RangeError', message: /multinomialLeverageBlocks: 'x' \(n x d\)/ },
+  );
+  assert.throws(
+    () => a.multinomialLeverageBlocks({ x, n: 4, d: 2, intercept: true, classes: 1, factor: new Float64Array(0) }),
+    { name: 'RangeError', message: /'classes' must be >= 2/ },
+  );
   // No penalty and an unidentifiable direction (x_0 + x_1 - 1 takes one value on two rows): singular.
   const singular = { ...base, x: new Float64Array([0, 1, 0, 1, 0, 1, 0, 1]), lambda: 0 };
-  await assert.rejects(a.multinomialHessian(singular), (e: Error & { code?: string }) => e.code === 'ERR_TDAKIT_NUMERIC' && /softmax Hessian is singular/.test(e.message));
+  await assert.rejects(
+    a.multinomialHessian(singular),
+    (e: Error & { code?: string }) => e.code === 'ERR_TDAKIT_NUMERIC' && /softmax Hessian is singular/.test(e.message),
+  );
   const h = await a.multinomialHessian(base);
   const blocks = await a.multinomialLeverageBlocks({ x, n: 4, d: 2, intercept: true, classes: 3, factor: h.factor });
   assert.equal(blocks.length, 4 * 2 * 2);

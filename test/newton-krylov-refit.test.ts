@@ -53,7 +53,10 @@ for (const fraction of [0.01, 0.05]) {
     const w = new Float64Array(600).fill(1);
     for (const i of removed) w[i] = 0;
     const fresh = await LogisticRegression.fit(X, y, { lambda: 0.05, sampleWeights: w });
-    assert.ok(maxRelDiff(refit.theta, fresh.theta) <= 1e-10, `refit vs fresh fit ${maxRelDiff(refit.theta, fresh.theta)}`);
+    assert.ok(
+      maxRelDiff(refit.theta, fresh.theta) <= 1e-10,
+      `refit vs fresh fit ${maxRelDiff(refit.theta, fresh.theta)}`,
+    );
     const g = refGradient({ kind: 'logistic', X, y, w, lambda: 0.05, intercept: true }, refit.theta);
     assert.ok(norm(g) <= 1e-12 * d.gradientScale, `plain-JS ||grad|| ${norm(g)}`);
   });
@@ -65,10 +68,15 @@ test('half-subset reweighting (LDS ground truth) and dense ridge refits agree wi
   const w = Float64Array.from({ length: 400 }, (_, i) => ((i * 7919) % 13 < 6 ? 0 : 1));
   const refit = await model.refit({ weights: w }, { keepHessian: false });
   const fresh = await LogisticRegression.fit(X, y, { lambda: 0.1, sampleWeights: w });
-  assert.ok(maxRelDiff(refit.theta, fresh.theta) <= 1e-10, `refit vs fresh fit ${maxRelDiff(refit.theta, fresh.theta)}`);
+  assert.ok(
+    maxRelDiff(refit.theta, fresh.theta) <= 1e-10,
+    `refit vs fresh fit ${maxRelDiff(refit.theta, fresh.theta)}`,
+  );
   assert.ok(refit.diagnostics.gradientNorm <= 1e-14 * refit.diagnostics.gradientScale);
 
-  const dense = Matrix.fromArrays(Array.from({ length: 200 }, (_, i) => [Math.sin(i), Math.cos(3 * i), (i % 7) / 7, 1 / (1 + i)]));
+  const dense = Matrix.fromArrays(
+    Array.from({ length: 200 }, (_, i) => [Math.sin(i), Math.cos(3 * i), (i % 7) / 7, 1 / (1 + i)]),
+  );
   const t = Float64Array.from({ length: 200 }, (_, i) => Math.sin(i) - 2 * Math.cos(3 * i) + 0.1 * Math.sin(17 * i));
   const ridge = await RidgeRegression.fit(dense, t, { lambda: 0.5 });
   const rw = Float64Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 2 : 1));

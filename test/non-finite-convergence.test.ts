@@ -39,26 +39,44 @@ test('a Number.MAX_VALUE entry of X is a NumericError naming X (logistic, ridge,
   X.data[3 * 4 + 1] = Number.MAX_VALUE;
   await assert.rejects(LogisticRegression.fit(X, y, { lambda: 1 }), isNumeric(/X: row 3 is too large for float64/));
   await assert.rejects(RidgeRegression.fit(X, y, { lambda: 1 }), isNumeric(/X: row 3 is too large for float64/));
-  await assert.rejects(SoftmaxRegression.fit(X, classes, { lambda: 1 }), isNumeric(/X: row 3 is too large for float64/));
+  await assert.rejects(
+    SoftmaxRegression.fit(X, classes, { lambda: 1 }),
+    isNumeric(/X: row 3 is too large for float64/),
+  );
 });
 
 test('weights whose sum overflows are a NumericError naming the weights', async () => {
   const { X, y, classes } = data(60, 4);
   const w = new Float64Array(60).fill(1e308);
-  await assert.rejects(LogisticRegression.fit(X, y, { lambda: 1, sampleWeights: w }), isNumeric(/weights: their sum overflows/));
-  await assert.rejects(SoftmaxRegression.fit(X, classes, { lambda: 1, sampleWeights: w }), isNumeric(/weights: their sum overflows/));
+  await assert.rejects(
+    LogisticRegression.fit(X, y, { lambda: 1, sampleWeights: w }),
+    isNumeric(/weights: their sum overflows/),
+  );
+  await assert.rejects(
+    SoftmaxRegression.fit(X, classes, { lambda: 1, sampleWeights: w }),
+    isNumeric(/weights: their sum overflows/),
+  );
 });
 
 test('single huge weights, huge targets and a huge refit start end in an error, never a silent Infinity', async () => {
   const { X, y } = data(60, 4);
   const w = new Float64Array(60).fill(1);
   w[5] = 1e308;
-  await assert.rejects(LogisticRegression.fit(X, y, { lambda: 1, sampleWeights: w }), isNumeric(/not finite in float64/));
+  await assert.rejects(
+    LogisticRegression.fit(X, y, { lambda: 1, sampleWeights: w }),
+    isNumeric(/not finite in float64/),
+  );
   const huge = y.map((v, i) => (v - 0.5 + i / 60) * 1e308);
-  await assert.rejects(RidgeRegression.fit(X, huge, { lambda: 1 }), isNumeric(/not finite in float64 .* at the starting point/));
+  await assert.rejects(
+    RidgeRegression.fit(X, huge, { lambda: 1 }),
+    isNumeric(/not finite in float64 .* at the starting point/),
+  );
   const m = await LogisticRegression.fit(X, y, { lambda: 1 });
   const start = new Float64Array(m.nParameters).fill(1e300);
-  await assert.rejects(m.refit({ exclude: [1, 2] }, { start }), isNumeric(/not finite in float64 .* at the starting point/));
+  await assert.rejects(
+    m.refit({ exclude: [1, 2] }, { start }),
+    isNumeric(/not finite in float64 .* at the starting point/),
+  );
 });
 
 test('lambda = 1e300 with an unpenalised intercept says the Hessian is badly scaled (not "set lambda > 0")', async () => {

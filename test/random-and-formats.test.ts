@@ -56,14 +56,27 @@ test('sigmoid and logSumExp agree with direct formulas where those are safe, and
 
 test('hashArray is the sha256 of the bytes (checked against Python hashlib)', { skip: !pythonHas('hashlib') }, () => {
   const a = Float64Array.of(1, 2.5, -3);
-  const hex = execFileSync('python3', ['-c', 'import hashlib,struct;print(hashlib.sha256(struct.pack("<3d",1,2.5,-3)).hexdigest())']).toString().trim();
+  const hex = execFileSync('python3', [
+    '-c',
+    'import hashlib,struct;print(hashlib.sha256(struct.pack("<3d",1,2.5,-3)).hexdigest())',
+  ])
+    .toString()
+    .trim();
   assert.equal(hashArray(a), `3:${hex.slice(0, 32)}`);
 });
 
 test('a RIF protocol directory of record format 1 refuses to resume, with a clear message', async () => {
   const { X, y } = logisticData(120, 3, 2);
   const out = mkdtempSync(join(tmpdir(), 'tdakit-format-'));
-  const options = { data: { name: 'synthetic', X, y }, sizes: [0.02], strategies: ['random' as const], metrics: ['self-loss' as const], testHighestLoss: 2, testRandom: 2, out };
+  const options = {
+    data: { name: 'synthetic', X, y },
+    sizes: [0.02],
+    strategies: ['random' as const],
+    metrics: ['self-loss' as const],
+    testHighestLoss: 2,
+    testRandom: 2,
+    out,
+  };
   await benchmarkRemoval(options);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(config.format, 2);
@@ -71,7 +84,10 @@ test('a RIF protocol directory of record format 1 refuses to resume, with a clea
   assert.equal((await benchmarkRemoval(options)).retrainsRun, 0);
   delete config.format; // what an older tdakit wrote
   writeFileSync(join(out, 'config.json'), JSON.stringify(config, null, 2));
-  await assert.rejects(benchmarkRemoval(options), /holds records of format 1, written by an older tdakit whose random sets differ/);
+  await assert.rejects(
+    benchmarkRemoval(options),
+    /holds records of format 1, written by an older tdakit whose random sets differ/,
+  );
 });
 
 test('a Daunce checkpoint of format 1 refuses to resume, with a clear message', async () => {
@@ -85,5 +101,8 @@ test('a Daunce checkpoint of format 1 refuses to resume, with a clear message', 
   assert.equal(config.format, 2);
   delete config.format;
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  await assert.rejects(daunce(opts), /holds a checkpoint of format 1, written by an older tdakit whose random draws differ/);
+  await assert.rejects(
+    daunce(opts),
+    /holds a checkpoint of format 1, written by an older tdakit whose random draws differ/,
+  );
 });

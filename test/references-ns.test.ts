@@ -18,7 +18,10 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 for (const regularization of ['fixed', 'per-example'] as const) {
   test(`NS (${regularization}, weighted) equals (H - sum H_i)^{-1} sum g_i for k < p (Woodbury) and k >= p (refactorised)`, async () => {
-    const n = 40, d = 5, p = d + 1, lambda = 2;
+    const n = 40,
+      d = 5,
+      p = d + 1,
+      lambda = 2;
     const { X, y } = logisticData(n, d, 71);
     const r = rng(72);
     const w = Float64Array.from({ length: n }, () => 0.5 + 1.5 * r());
@@ -40,21 +43,34 @@ for (const regularization of ['fixed', 'per-example'] as const) {
     };
     // H = sum_i w_i s_i a_i a_i^T + lambda P: under per-example the shares of every H_i add up to lambda P.
     const base = regularization === 'fixed' ? lambda : 0;
-    const H = Array.from({ length: p }, (_, r2) => Array.from({ length: p }, (_, s) => (r2 === s && r2 < d ? base : 0)));
-    for (let i = 0; i < n; i++) HOf(i).forEach((row, r2) => row.forEach((v, s) => (H[r2]![s]! += v)));
-    const unit = Array.from({ length: p }, (_, k) => ({ name: `theta_${k}`, value: (t: Float64Array) => t[k]!, gradient: () => Float64Array.from({ length: p }, (_, j) => (j === k ? 1 : 0)) }));
-    for (const T of [[3, 17, 29], [0, 2, 5, 8, 13, 21, 34, 39]]) {
+    const H = Array.from({ length: p }, (_, r2) =>
+      Array.from({ length: p }, (_, s) => (r2 === s && r2 < d ? base : 0)),
+    );
+    for (let i = 0; i < n; i++)
+      for (const [r2, row] of HOf(i).entries()) for (const [s, v] of row.entries()) H[r2]![s]! += v;
+    const unit = Array.from({ length: p }, (_, k) => ({
+      name: `theta_${k}`,
+      value: (t: Float64Array) => t[k]!,
+      gradient: () => Float64Array.from({ length: p }, (_, j) => (j === k ? 1 : 0)),
+    }));
+    for (const T of [
+      [3, 17, 29],
+      [0, 2, 5, 8, 13, 21, 34, 39],
+    ]) {
       const M = H.map((row) => row.slice());
       const g = new Array<number>(p).fill(0);
       for (const i of T) {
-        HOf(i).forEach((row, r2) => row.forEach((v, s) => (M[r2]![s]! -= v)));
-        gOf(i).forEach((v, k) => (g[k]! += v));
+        for (const [r2, row] of HOf(i).entries()) for (const [s, v] of row.entries()) M[r2]![s]! -= v;
+        for (const [k, v] of gOf(i).entries()) g[k]! += v;
       }
       const expected = solveDense(M, g);
       const effects = await influence.effects(T, unit, { method: 'ns' });
       const got = effects.map((e) => e.linear);
       for (let k = 0; k < p; k++) {
-        assert.ok(Math.abs(got[k]! - expected[k]!) < 1e-9 * (1 + Math.abs(expected[k]!)), `|T| = ${T.length}, theta_${k}: ${got[k]} vs ${expected[k]}`);
+        assert.ok(
+          Math.abs(got[k]! - expected[k]!) < 1e-9 * (1 + Math.abs(expected[k]!)),
+          `|T| = ${T.length}, theta_${k}: ${got[k]} vs ${expected[k]}`,
+        );
       }
       assert.ok(Math.max(...expected.map(Math.abs)) > 1e-3, 'the step is not negligible');
     }

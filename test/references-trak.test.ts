@@ -19,7 +19,12 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 /** Weighted, penalised logistic fit by dense Newton in plain JS (the fixed-penalty convention). */
-function jsLogisticFit(X: Parameters<typeof rowOf>[0], y: ArrayLike<number>, w: ArrayLike<number>, lambda: number): number[] {
+function jsLogisticFit(
+  X: Parameters<typeof rowOf>[0],
+  y: ArrayLike<number>,
+  w: ArrayLike<number>,
+  lambda: number,
+): number[] {
   const pr = { kind: 'logistic' as const, X, y, w, lambda, intercept: true };
   const theta = new Array<number>(X.cols + 1).fill(0);
   for (let it = 0; it < 100; it++) {
@@ -31,7 +36,16 @@ function jsLogisticFit(X: Parameters<typeof rowOf>[0], y: ArrayLike<number>, w: 
 }
 
 /** TRAK of one model in plain JS: projected margin gradients, after-kernel, (1 - p_i) w_i. */
-function jsTrak(o: { X: Parameters<typeof rowOf>[0]; y: ArrayLike<number>; Xq: Parameters<typeof rowOf>[0]; yq: ArrayLike<number>; theta: number[]; w: ArrayLike<number>; proj: Float64Array; k: number }): number[][] {
+function jsTrak(o: {
+  X: Parameters<typeof rowOf>[0];
+  y: ArrayLike<number>;
+  Xq: Parameters<typeof rowOf>[0];
+  yq: ArrayLike<number>;
+  theta: number[];
+  w: ArrayLike<number>;
+  proj: Float64Array;
+  k: number;
+}): number[][] {
   const P = o.theta.length;
   // grad f_i = (2 y_i - 1) a_i for logistic regression; phi_i = R^T grad f_i with R P x k, column-major.
   const phi = (X: typeof o.X, y: ArrayLike<number>, i: number) => {
@@ -39,7 +53,9 @@ function jsTrak(o: { X: Parameters<typeof rowOf>[0]; y: ArrayLike<number>; Xq: P
     return Array.from({ length: o.k }, (_, c) => g.reduce((s, v, a) => s + v * o.proj[a + c * P]!, 0));
   };
   const Phi = Array.from({ length: o.X.rows }, (_, i) => phi(o.X, o.y, i));
-  const gram = Array.from({ length: o.k }, (_, a) => Array.from({ length: o.k }, (_, b) => Phi.reduce((s, r) => s + r[a]! * r[b]!, 0)));
+  const gram = Array.from({ length: o.k }, (_, a) =>
+    Array.from({ length: o.k }, (_, b) => Phi.reduce((s, r) => s + r[a]! * r[b]!, 0)),
+  );
   return Array.from({ length: o.Xq.rows }, (_, j) => {
     const v = solveDense(gram, phi(o.Xq, o.yq, j));
     return Phi.map((r, i) => {
@@ -50,7 +66,10 @@ function jsTrak(o: { X: Parameters<typeof rowOf>[0]; y: ArrayLike<number>; Xq: P
 }
 
 test('TRAK at dimension < P with non-unit weights equals the projected after-kernel formula (plain JS, same seeded projection)', async () => {
-  const n = 70, d = 6, k = 4, seed = 13;
+  const n = 70,
+    d = 6,
+    k = 4,
+    seed = 13;
   const { X, y } = logisticData(n, d, 41);
   const q = logisticData(3, d, 42);
   const r = rng(43);
@@ -65,7 +84,10 @@ test('TRAK at dimension < P with non-unit weights equals the projected after-ker
   for (let j = 0; j < 3; j++) {
     for (let i = 0; i < n; i++) {
       big = Math.max(big, Math.abs(expected[j]![i]!));
-      assert.ok(Math.abs(scores[i * 3 + j]! - expected[j]![i]!) < 1e-9 * (1 + Math.abs(expected[j]![i]!)), `TRAK ${i},${j}: ${scores[i * 3 + j]} vs ${expected[j]![i]}`);
+      assert.ok(
+        Math.abs(scores[i * 3 + j]! - expected[j]![i]!) < 1e-9 * (1 + Math.abs(expected[j]![i]!)),
+        `TRAK ${i},${j}: ${scores[i * 3 + j]} vs ${expected[j]![i]}`,
+      );
     }
   }
   assert.ok(big > 1e-3, 'scores are not all tiny');
@@ -75,7 +97,12 @@ test('TRAK at dimension < P with non-unit weights equals the projected after-ker
 });
 
 test('TRAK ensemble: the mean over members refitted on seeded random halves (JS Newton fits, each its own projection)', async () => {
-  const n = 60, d = 4, k = 5, seed = 7, ensemble = 3, lambda = 0.5;
+  const n = 60,
+    d = 4,
+    k = 5,
+    seed = 7,
+    ensemble = 3,
+    lambda = 0.5;
   const { X, y } = logisticData(n, d, 44);
   const q = logisticData(2, d, 45);
   const model = await LogisticRegression.fit(X, y, { lambda });
@@ -92,21 +119,30 @@ test('TRAK ensemble: the mean over members refitted on seeded random halves (JS 
   }
   for (let j = 0; j < 2; j++) {
     for (let i = 0; i < n; i++) {
-      assert.ok(Math.abs(scores[i * 2 + j]! - mean[j]![i]!) < 1e-8 * (1 + Math.abs(mean[j]![i]!)), `TRAK ensemble ${i},${j}: ${scores[i * 2 + j]} vs ${mean[j]![i]}`);
+      assert.ok(
+        Math.abs(scores[i * 2 + j]! - mean[j]![i]!) < 1e-8 * (1 + Math.abs(mean[j]![i]!)),
+        `TRAK ensemble ${i},${j}: ${scores[i * 2 + j]} vs ${mean[j]![i]}`,
+      );
     }
   }
 });
 
 for (const access of ['white-box', 'black-box'] as const) {
   test(`Daunce 'trak' variant (${access}, ratio 0.2) on logistic regression: scores equal the loss moments of closed-form JS copies`, async () => {
-    const n = 50, d = 3, K = 5, ratio = 0.2, lambda = 0.8, seed = 17;
+    const n = 50,
+      d = 3,
+      K = 5,
+      ratio = 0.2,
+      lambda = 0.8,
+      seed = 17;
     const { X, y } = logisticData(n, d, 46);
     const q = logisticData(3, d, 47);
     const model = await LogisticRegression.fit(X, y, { lambda });
     const run = await daunce({ model, queries: { X: q.X, y: q.y }, K, ratio, seed, variant: 'trak', access });
     const P = d + 1;
     const z0 = Array.from({ length: n }, (_, i) => dot(rowOf(X, i, true), model.theta));
-    const Ltrain: number[][] = [], Lq: number[][] = [];
+    const Ltrain: number[][] = [],
+      Lq: number[][] = [];
     for (let c = 0; c < K; c++) {
       const { subset, xi } = drawPerturbation(n, ratio, seed, c);
       const size = subset.length;
@@ -124,23 +160,44 @@ for (const access of ['white-box', 'black-box'] as const) {
       });
       for (let r = 0; r < d; r++) A[r]![r]! += lambda / n;
       const theta = solveDense(A, b);
-      Ltrain.push(Array.from({ length: n }, (_, i) => refPointwise('logistic', dot(rowOf(X, i, true), theta), y[i]!).loss));
-      Lq.push(Array.from({ length: 3 }, (_, j) => refPointwise('logistic', dot(rowOf(q.X, j, true), theta), q.y[j]!).loss));
+      Ltrain.push(
+        Array.from({ length: n }, (_, i) => refPointwise('logistic', dot(rowOf(X, i, true), theta), y[i]!).loss),
+      );
+      Lq.push(
+        Array.from({ length: 3 }, (_, j) => refPointwise('logistic', dot(rowOf(q.X, j, true), theta), q.y[j]!).loss),
+      );
     }
     const avg = (f: (c: number) => number) => Array.from({ length: K }, (_, c) => f(c)).reduce((s, v) => s + v, 0) / K;
     const cov = (f: (c: number) => number, g: (c: number) => number) => {
-      const mf = avg(f), mg = avg(g);
+      const mf = avg(f),
+        mg = avg(g);
       return Array.from({ length: K }, (_, c) => (f(c) - mf) * (g(c) - mg)).reduce((s, v) => s + v, 0) / (K - 1);
     };
     const covariance = await run.scores('covariance');
     const correlation = await run.scores();
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < 3; j++) {
-        const c = cov((t) => Ltrain[t]![i]!, (t) => Lq[t]![j]!);
-        const vi = cov((t) => Ltrain[t]![i]!, (t) => Ltrain[t]![i]!), vq = cov((t) => Lq[t]![j]!, (t) => Lq[t]![j]!);
+        const c = cov(
+          (t) => Ltrain[t]![i]!,
+          (t) => Lq[t]![j]!,
+        );
+        const vi = cov(
+            (t) => Ltrain[t]![i]!,
+            (t) => Ltrain[t]![i]!,
+          ),
+          vq = cov(
+            (t) => Lq[t]![j]!,
+            (t) => Lq[t]![j]!,
+          );
         const r = vi > 0 && vq > 0 ? c / Math.sqrt(vi * vq) : 0;
-        assert.ok(Math.abs(covariance[i * 3 + j]! - c) < 1e-9 * (1e-6 + Math.abs(c)) + 1e-14, `covariance ${i},${j}: ${covariance[i * 3 + j]} vs ${c}`);
-        assert.ok(Math.abs(correlation[i * 3 + j]! - r) < 1e-7, `correlation ${i},${j}: ${correlation[i * 3 + j]} vs ${r}`);
+        assert.ok(
+          Math.abs(covariance[i * 3 + j]! - c) < 1e-9 * (1e-6 + Math.abs(c)) + 1e-14,
+          `covariance ${i},${j}: ${covariance[i * 3 + j]} vs ${c}`,
+        );
+        assert.ok(
+          Math.abs(correlation[i * 3 + j]! - r) < 1e-7,
+          `correlation ${i},${j}: ${correlation[i * 3 + j]} vs ${r}`,
+        );
       }
     }
   });

@@ -17,10 +17,22 @@ import {
   ldsFromScores,
   spearman,
 } from '../src/index.ts';
-import { logisticData, regressionData, refGradient, refHessian, refPointwise, rowOf, solveDense, maxAbs, rng, type Kind } from './helpers.ts';
+import {
+  logisticData,
+  regressionData,
+  refGradient,
+  refHessian,
+  refPointwise,
+  rowOf,
+  solveDense,
+  maxAbs,
+  rng,
+  type Kind,
+} from './helpers.ts';
 
 const fitters = { logistic: LogisticRegression, ridge: RidgeRegression } as const;
-const dataFor = (kind: Kind, n: number, d: number, seed: number) => (kind === 'logistic' ? logisticData(n, d, seed) : regressionData(n, d, seed));
+const dataFor = (kind: Kind, n: number, d: number, seed: number) =>
+  kind === 'logistic' ? logisticData(n, d, seed) : regressionData(n, d, seed);
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
@@ -49,7 +61,8 @@ for (const kind of ['logistic', 'ridge'] as const) {
         const a = rowOf(Xn, i, true);
         const s = refPointwise(kind, dot(a, model.theta), yn[i]!).slope;
         const ref = a.map((v, k) => s * v + (k < 4 ? share * model.theta[k]! : 0));
-        for (let k = 0; k < ref.length; k++) assert.ok(relErr(G.get(i, k), ref[k]!) < 1e-12, `g[${i}][${k}] ${G.get(i, k)} vs ${ref[k]}`);
+        for (let k = 0; k < ref.length; k++)
+          assert.ok(relErr(G.get(i, k), ref[k]!) < 1e-12, `g[${i}][${k}] ${G.get(i, k)} vs ${ref[k]}`);
       }
       // The share is not negligible here, so a missing share cannot pass by tolerance.
       if (share > 0) assert.ok(share * maxAbs(model.theta.subarray(0, 4)) > 1e-3);
@@ -62,7 +75,10 @@ for (const kind of ['logistic', 'ridge'] as const) {
     const model = await fitters[kind].fit(X, y, { lambda: 0.7, sampleWeights: w });
     const pr = { kind, X, y, w, lambda: 0.7, intercept: true };
     const grad = refGradient(pr, model.theta);
-    const scale = refGradient({ ...pr, lambda: 0 }, new Float64Array(model.nParameters)).reduce((a, b) => a + Math.abs(b), 0);
+    const scale = refGradient({ ...pr, lambda: 0 }, new Float64Array(model.nParameters)).reduce(
+      (a, b) => a + Math.abs(b),
+      0,
+    );
     assert.ok(maxAbs(grad) < 1e-10 * (1 + scale), `weighted KKT: ||grad|| ${maxAbs(grad)}`);
     // A model that squared the weights or ignored them would not be stationary for this objective.
     const squared = refGradient({ ...pr, w: w.map((v) => v * v) }, model.theta);
@@ -118,7 +134,8 @@ test('metric values and gradients equal plain-JS definitions (testLoss, testPred
     /** Central differences of f along delta: the linear effect grad f^T delta. */
     const directional = (f: (t: ArrayLike<number>) => number) => {
       const h = 1e-5;
-      const plus = model.theta.map((v, k) => v + h * delta[k]!), minus = model.theta.map((v, k) => v - h * delta[k]!);
+      const plus = model.theta.map((v, k) => v + h * delta[k]!),
+        minus = model.theta.map((v, k) => v - h * delta[k]!);
       return (f(plus) - f(minus)) / (2 * h);
     };
     const q = rowOf(Xt, 0, false);
@@ -126,14 +143,20 @@ test('metric values and gradients equal plain-JS definitions (testLoss, testPred
       { spec: Metric.testLoss(Xt, yt), f: testLoss },
       { spec: Metric.testPrediction(Xt), f: testPrediction },
       { spec: Metric.selfLoss(), f: selfLoss },
-      { spec: Metric.queryLoss(q, yt[0]!), f: (t: ArrayLike<number>) => refPointwise(kind, dot([...q, 1], t), yt[0]!).loss },
+      {
+        spec: Metric.queryLoss(q, yt[0]!),
+        f: (t: ArrayLike<number>) => refPointwise(kind, dot([...q, 1], t), yt[0]!).loss,
+      },
       { spec: Metric.queryLogit(q), f: (t: ArrayLike<number>) => dot([...q, 1], t) },
       { spec: Metric.queryProbability(q), f: (t: ArrayLike<number>) => predict(t, [...q, 1]) },
     ];
     for (const { spec, f } of cases) {
       const e = await inf.effectOfChange(delta, spec);
       const name = `${kind} ${(spec as { name: string }).name}`;
-      assert.ok(relErr(e.nonlinear, f(shifted) - f(model.theta)) < 1e-9, `${name} nonlinear ${e.nonlinear} vs ${f(shifted) - f(model.theta)}`);
+      assert.ok(
+        relErr(e.nonlinear, f(shifted) - f(model.theta)) < 1e-9,
+        `${name} nonlinear ${e.nonlinear} vs ${f(shifted) - f(model.theta)}`,
+      );
       assert.ok(relErr(e.linear, directional(f)) < 1e-6, `${name} linear ${e.linear} vs ${directional(f)}`);
     }
     // selfLoss's gradient vanishes at the optimum (that is why its linear effect is 0): checked independently.
@@ -142,14 +165,27 @@ test('metric values and gradients equal plain-JS definitions (testLoss, testPred
 });
 
 /** Plain-JS score matrix tau(i, q) = grad l_q^T H^{-1} g_i (/(1 - h_i) for RIF), n x m row-major. */
-function referenceScores(kind: Kind, X: Matrix, y: Float64Array, theta: Float64Array, lambda: number, Xq: Matrix, yq: Float64Array, rescaled: boolean) {
+function referenceScores(
+  kind: Kind,
+  X: Matrix,
+  y: Float64Array,
+  theta: Float64Array,
+  lambda: number,
+  Xq: Matrix,
+  yq: Float64Array,
+  rescaled: boolean,
+) {
   const pr = { kind, X, y, lambda, intercept: true };
   const H = refHessian(pr, theta);
-  const m = Xq.rows, n = X.rows;
+  const m = Xq.rows,
+    n = X.rows;
   const vq = Array.from({ length: m }, (_, q) => {
     const a = rowOf(Xq, q, true);
     const s = refPointwise(kind, dot(a, theta), yq[q]!).slope;
-    return solveDense(H, a.map((v) => s * v));
+    return solveDense(
+      H,
+      a.map((v) => s * v),
+    );
   });
   const out = new Float64Array(n * m);
   for (let i = 0; i < n; i++) {
@@ -168,9 +204,14 @@ function sortedColumn(S: Float64Array, n: number, m: number, q: number, k: numbe
 }
 
 test('influence scores and top-k equal plain-JS scores across every 256-row block, extremes at block ends', async () => {
-  const n = 600, d = 4; // blocks [0,256) [256,512) [512,600): the last rows of each are made extreme
+  const n = 600,
+    d = 4; // blocks [0,256) [256,512) [512,600): the last rows of each are made extreme
   const { X, y } = logisticData(n, d, 61);
-  for (const [row, sign] of [[255, 1], [511, -1], [599, 1]] as const) {
+  for (const [row, sign] of [
+    [255, 1],
+    [511, -1],
+    [599, 1],
+  ] as const) {
     // A confidently misclassified far point: |l'_i| near 1 and the largest ||a_i||, so the largest |g_i|.
     for (let k = 0; k < d; k++) X.data[row * d + k] = sign * (4 + row / 300); // distinct: no tied scores
     y[row] = sign > 0 ? 0 : 1;
@@ -188,7 +229,11 @@ test('influence scores and top-k equal plain-JS scores across every 256-row bloc
     for (let q = 0; q < 5; q++) {
       const want = sortedColumn(ref, n, 5, q, k);
       assert.deepEqual(Array.from(top.topIndex.subarray(q * k, q * k + k)), want.top, `${method} top of query ${q}`);
-      assert.deepEqual(Array.from(top.bottomIndex.subarray(q * k, q * k + k)), want.bottom, `${method} bottom of query ${q}`);
+      assert.deepEqual(
+        Array.from(top.bottomIndex.subarray(q * k, q * k + k)),
+        want.bottom,
+        `${method} bottom of query ${q}`,
+      );
       for (let j = 0; j < k; j++) {
         assert.ok(Math.abs(top.topValue[q * k + j]! - ref[want.top[j]! * 5 + q]!) < 1e-10 * big);
         assert.ok(Math.abs(top.bottomValue[q * k + j]! - ref[want.bottom[j]! * 5 + q]!) < 1e-10 * big);
@@ -210,8 +255,12 @@ test('metricScores (IF and RIF) equal grad f^T H^{-1} g_i (/(1 - h_i)) in plain 
   const ifScores = await inf.metricScores(Metric.testLoss(Xt, yt), { method: 'if' });
   const rifScores = await inf.metricScores(Metric.testLoss(Xt, yt), { method: 'rif' });
   for (let i = 0; i < 70; i++) {
-    let s = 0, sr = 0; // the test loss is a sum over test points, so its score is the row sum
-    for (let q = 0; q < 6; q++) { s += asQueries[i * 6 + q]!; sr += asQueriesR[i * 6 + q]!; }
+    let s = 0,
+      sr = 0; // the test loss is a sum over test points, so its score is the row sum
+    for (let q = 0; q < 6; q++) {
+      s += asQueries[i * 6 + q]!;
+      sr += asQueriesR[i * 6 + q]!;
+    }
     assert.ok(relErr(ifScores[i]!, s) < 1e-10, `IF ${i}`);
     assert.ok(relErr(rifScores[i]!, sr) < 1e-10, `RIF ${i}`);
   }
@@ -222,20 +271,28 @@ function twoPass(train: number[][], query: number[][]) {
   const K = train.length;
   const mean = (rows: number[][], i: number) => rows.reduce((s, r) => s + r[i]!, 0) / K;
   const cov = (i: number, q: number) => {
-    const mi = mean(train, i), mq = mean(query, q);
+    const mi = mean(train, i),
+      mq = mean(query, q);
     return train.reduce((s, r, k) => s + (r[i]! - mi) * (query[k]![q]! - mq), 0) / (K - 1);
   };
   const variance = (rows: number[][], i: number) => {
     const mi = mean(rows, i);
     return rows.reduce((s, r) => s + (r[i]! - mi) ** 2, 0) / (K - 1);
   };
-  return { cov, variance, corr: (i: number, q: number) => cov(i, q) / Math.sqrt(variance(train, i) * variance(query, q)) };
+  return {
+    cov,
+    variance,
+    corr: (i: number, q: number) => cov(i, q) / Math.sqrt(variance(train, i) * variance(query, q)),
+  };
 }
 
 test('LossCovariance: merged moments, variances, correlation, prefix and full top-k order across 512-row blocks', async () => {
-  const n = 1100, m = 4, K = 9; // Daunce blocks [0,512) [512,1024) [1024,1100)
+  const n = 1100,
+    m = 4,
+    K = 9; // Daunce blocks [0,512) [512,1024) [1024,1100)
   const r = rng(81);
-  const train: number[][] = [], query: number[][] = [];
+  const train: number[][] = [],
+    query: number[][] = [];
   for (let k = 0; k < K; k++) {
     const base = 3 + r();
     train.push(Array.from({ length: n }, (_, i) => base * (1 + 0.1 * Math.sin(i + k)) + r()));
@@ -247,13 +304,16 @@ test('LossCovariance: merged moments, variances, correlation, prefix and full to
     train[k]![1023] = -10 * query[k]![1]!;
     train[k]![1099] = 10 * query[k]![2]!;
   }
-  const a = new LossCovariance(n, m), b = new LossCovariance(n, m);
+  const a = new LossCovariance(n, m),
+    b = new LossCovariance(n, m);
   // Interleaved ids so the merge really interleaves the two halves.
   for (let k = 0; k < K; k++) (k % 2 ? b : a).add(Float64Array.from(train[k]!), Float64Array.from(query[k]!), k);
   a.merge(b);
   const ref = twoPass(train, query);
-  const tv = a.trainVariance(), qv = a.queryVariance();
-  for (const i of [0, 511, 512, 1023, 1099]) assert.ok(relErr(tv[i]!, ref.variance(train, i)) < 1e-12, `train variance ${i}`);
+  const tv = a.trainVariance(),
+    qv = a.queryVariance();
+  for (const i of [0, 511, 512, 1023, 1099])
+    assert.ok(relErr(tv[i]!, ref.variance(train, i)) < 1e-12, `train variance ${i}`);
   for (let q = 0; q < m; q++) assert.ok(relErr(qv[q]!, ref.variance(query, q)) < 1e-12, `query variance ${q}`);
   for (const measure of ['covariance', 'correlation'] as const) {
     const S = await a.scores(measure, undefined);
@@ -275,10 +335,14 @@ test('LossCovariance: merged moments, variances, correlation, prefix and full to
   }
   // prefix(K') is exactly the accumulator of models 0..K'-1, whatever order they were added in.
   const p = a.prefix(5);
-  assert.deepEqual([...p.models].sort((x, y) => x - y), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    [...p.models].sort((x, y) => x - y),
+    [0, 1, 2, 3, 4],
+  );
   const refP = twoPass(train.slice(0, 5), query.slice(0, 5));
   const Sp = await p.scores('covariance');
-  for (const i of [3, 511, 1099]) for (let q = 0; q < m; q++) assert.ok(relErr(Sp[i * m + q]!, refP.cov(i, q)) < 1e-12, `prefix cov ${i},${q}`);
+  for (const i of [3, 511, 1099])
+    for (let q = 0; q < m; q++) assert.ok(relErr(Sp[i * m + q]!, refP.cov(i, q)) < 1e-12, `prefix cov ${i},${q}`);
   const rows = p.rows();
   for (let row = 0; row < 5; row++) {
     const id = rows.models[row]!;
@@ -289,9 +353,13 @@ test('LossCovariance: merged moments, variances, correlation, prefix and full to
 /** Spearman from its definition: average ranks counted directly, then Pearson. */
 function spearmanByCounting(x: number[], y: number[]) {
   const rank = (v: number[]) => v.map((a) => v.filter((b) => b < a).length + (v.filter((b) => b === a).length + 1) / 2);
-  const rx = rank(x), ry = rank(y);
-  const mx = rx.reduce((s, v) => s + v, 0) / rx.length, my = ry.reduce((s, v) => s + v, 0) / ry.length;
-  let sxy = 0, sxx = 0, syy = 0;
+  const rx = rank(x),
+    ry = rank(y);
+  const mx = rx.reduce((s, v) => s + v, 0) / rx.length,
+    my = ry.reduce((s, v) => s + v, 0) / ry.length;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < rx.length; i++) {
     sxy += (rx[i]! - mx) * (ry[i]! - my);
     sxx += (rx[i]! - mx) ** 2;
@@ -315,8 +383,12 @@ test('spearman gives tied values their average rank (independent counting defini
 
 test('ldsFromScores: per-query Spearman over subsets and its standard error, recomputed from the definition', () => {
   const r = rng(101);
-  const n = 30, m = 4, M = 12;
-  const subsets = Array.from({ length: M }, () => Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => r() < 0.5)));
+  const n = 30,
+    m = 4,
+    M = 12;
+  const subsets = Array.from({ length: M }, () =>
+    Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => r() < 0.5)),
+  );
   const outputs = Float64Array.from({ length: M * m }, () => r());
   const scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
   const got = ldsFromScores({ subsets, outputs, m, retrained: 0 }, scores, n);

@@ -19,11 +19,32 @@ test('bench rif refuses to resume when the data file changed (content hash in co
   const { X, y } = logisticData(150, 4, 61);
   const csv = join(dir, 'd.csv');
   const write = (data: Matrix) =>
-    writeFileSync(csv, ['a,b,c,d,label', ...Array.from({ length: data.rows }, (_, i) => [...data.row(i), y[i]].join(','))].join('\n') + '\n');
+    writeFileSync(
+      csv,
+      ['a,b,c,d,label', ...Array.from({ length: data.rows }, (_, i) => [...data.row(i), y[i]].join(','))].join('\n') +
+        '\n',
+    );
   write(X);
   const out = join(dir, 'o');
-  const args = ['--import', 'tsx', 'src/cli.ts', 'bench', 'rif', '--dataset', csv, '--out', out, '--sizes', '2', '--strategies', 'random',
-    '--metrics', 'test-loss', '--lambda', '1'];
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'bench',
+    'rif',
+    '--dataset',
+    csv,
+    '--out',
+    out,
+    '--sizes',
+    '2',
+    '--strategies',
+    'random',
+    '--metrics',
+    'test-loss',
+    '--lambda',
+    '1',
+  ];
   await run(process.execPath, args);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.match(config.dataHash, /^[0-9a-f]{64}$/);
@@ -32,15 +53,32 @@ test('bench rif refuses to resume when the data file changed (content hash in co
   const edited = new Matrix(X.data.slice(), X.rows, X.cols);
   edited.data[7] = edited.data[7]! + 1;
   write(edited);
-  await assert.rejects(run(process.execPath, args), /the data differ from those of the run in .*use another out directory/);
+  await assert.rejects(
+    run(process.execPath, args),
+    /the data differ from those of the run in .*use another out directory/,
+  );
 });
 
 test('every user string in the reports is HTML-escaped; no linear self-loss rows or plots', async () => {
   const { X, y } = logisticData(120, 3, 62);
   const name = 'a<s>b&"c".csv';
-  const result = await benchmarkRemoval({ data: { name, X, y }, lambda: 1, sizes: [0.02, 0.05], strategies: ['random'], seed: 1 });
+  const result = await benchmarkRemoval({
+    data: { name, X, y },
+    lambda: 1,
+    sizes: [0.02, 0.05],
+    strategies: ['random'],
+    seed: 1,
+  });
   const out = join(dir, 'html');
-  const files = await writeReport(out, result, [{ title: '<i>extra</i>', html: poisonTable([{ testIndex: 3, actual: 0.5, if: 0.1, rif: 0.45, leverage: 0.7 }], { if: { slope: 0.2, pearson: 0.9 }, rif: { slope: 0.95, pearson: 0.99 } }) }]);
+  const files = await writeReport(out, result, [
+    {
+      title: '<i>extra</i>',
+      html: poisonTable([{ testIndex: 3, actual: 0.5, if: 0.1, rif: 0.45, leverage: 0.7 }], {
+        if: { slope: 0.2, pearson: 0.9 },
+        rif: { slope: 0.95, pearson: 0.99 },
+      }),
+    },
+  ]);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.ok(!html.includes('<s>') && !html.includes('<i>extra'), 'no injected tags');
   assert.ok(html.includes(escapeHtml(name)));
@@ -59,8 +97,20 @@ test('every user string in the reports is HTML-escaped; no linear self-loss rows
 
   const evalOut = join(dir, 'eval');
   const report = {
-    n: 100, m: 5, subsets: 10, retrained: 10,
-    methods: ['if', 'rif'].map((method) => ({ method: method as 'if', lds: 0.8, standardError: 0.01, seconds: 1, subsetRemoval: [{ N: 1, flipped: 0 }, { N: 5, flipped: 0.2 }] })),
+    n: 100,
+    m: 5,
+    subsets: 10,
+    retrained: 10,
+    methods: ['if', 'rif'].map((method) => ({
+      method: method as 'if',
+      lds: 0.8,
+      standardError: 0.01,
+      seconds: 1,
+      subsetRemoval: [
+        { N: 1, flipped: 0 },
+        { N: 5, flipped: 0.2 },
+      ],
+    })),
   };
   await writeEvaluationReport(evalOut, report, 'eval of <script>x</script>');
   const evalHtml = readFileSync(join(evalOut, 'report.html'), 'utf8');

@@ -10,13 +10,23 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Influence, LogisticRegression, loadSpamEmbeddings } from '../src/index.ts';
-import { attributeQueries, attributionStream, RecordError, type AttributionOutput, type AttributionRecord } from '../src/streaming/attribution.ts';
+import {
+  attributeQueries,
+  attributionStream,
+  RecordError,
+  type AttributionOutput,
+  type AttributionRecord,
+} from '../src/streaming/attribution.ts';
 
 const spam = await loadSpamEmbeddings({ limit: 900 });
 // Even emails train, odd emails are the queries (the corpus is ordered by class).
 const trainRows = Array.from({ length: Math.ceil(spam.X.rows / 2) }, (_, i) => 2 * i);
 const nTrain = trainRows.length;
-const model = await LogisticRegression.fit(spam.X.selectRows(trainRows), trainRows.map((i) => spam.y[i]!), { lambda: 1 });
+const model = await LogisticRegression.fit(
+  spam.X.selectRows(trainRows),
+  trainRows.map((i) => spam.y[i]!),
+  { lambda: 1 },
+);
 const influence = await Influence.of(model);
 const queryRows = Array.from({ length: Math.floor(spam.X.rows / 2) }, (_, j) => 2 * j + 1);
 const records = queryRows.map((i, j) => ({ id: `q-${j}`, x: Array.from(spam.X.row(i)), y: spam.y[i]! }));
@@ -65,10 +75,16 @@ async function* source(items: unknown[], counter: { pulled: number }) {
 test('the iterator gives the dense matrix top-k of every query, in input order', async () => {
   const first = records.slice(0, 150);
   const Xq = spam.X.selectRows(queryRows.slice(0, 150));
-  const dense = await influence.scores(Xq, Float64Array.from(first, (r) => r.y));
+  const dense = await influence.scores(
+    Xq,
+    Float64Array.from(first, (r) => r.y),
+  );
   const out: AttributionOutput[] = [];
   for await (const r of attributeQueries(influence, first, { k: K, batchSize: 32 })) out.push(r);
-  assertSameRecords(out, first.map((r, j) => ({ id: r.id, ...denseTopK(dense, first.length, j) })));
+  assertSameRecords(
+    out,
+    first.map((r, j) => ({ id: r.id, ...denseTopK(dense, first.length, j) })),
+  );
   // Every index carries its dense score (ties may order differently, never a wrong score).
   out.forEach((r, j) => {
     for (const t of [...(r as AttributionRecord).top, ...(r as AttributionRecord).bottom]) {
@@ -79,15 +95,20 @@ test('the iterator gives the dense matrix top-k of every query, in input order',
 
 test('the Transform gives the same records as the iterator', async () => {
   const viaIterator: AttributionOutput[] = [];
-  for await (const r of attributeQueries(influence, records, { k: K, batchSize: 50, target: 'logit' })) viaIterator.push(r);
+  for await (const r of attributeQueries(influence, records, { k: K, batchSize: 50, target: 'logit' }))
+    viaIterator.push(r);
   const viaStream: AttributionOutput[] = [];
-  await pipeline(Readable.from(records), attributionStream(influence, { k: K, batchSize: 37, target: 'logit' }), new Writable({
-    objectMode: true,
-    write(r: AttributionOutput, _e, done) {
-      viaStream.push(r);
-      done();
-    },
-  }));
+  await pipeline(
+    Readable.from(records),
+    attributionStream(influence, { k: K, batchSize: 37, target: 'logit' }),
+    new Writable({
+      objectMode: true,
+      write(r: AttributionOutput, _e, done) {
+        viaStream.push(r);
+        done();
+      },
+    }),
+  );
   assertSameRecords(viaStream, viaIterator);
 });
 
@@ -97,15 +118,19 @@ test('a slow consumer bounds the records in flight (Transform and iterator)', as
   const counter = { pulled: 0 };
   let consumed = 0;
   let maxInFlight = 0;
-  await pipeline(Readable.from(source(records, counter), { highWaterMark: 4 }), attributionStream(influence, { k: K, batchSize, highWaterMark }), new Writable({
-    objectMode: true,
-    highWaterMark: 1,
-    write(_r, _e, done) {
-      consumed++;
-      maxInFlight = Math.max(maxInFlight, counter.pulled - consumed);
-      setTimeout(done, 1); // the slow consumer
-    },
-  }));
+  await pipeline(
+    Readable.from(source(records, counter), { highWaterMark: 4 }),
+    attributionStream(influence, { k: K, batchSize, highWaterMark }),
+    new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write(_r, _e, done) {
+        consumed++;
+        maxInFlight = Math.max(maxInFlight, counter.pulled - consumed);
+        setTimeout(done, 1); // the slow consumer
+      },
+    }),
+  );
   assert.equal(consumed, records.length);
   // Source buffer + writable buffer + one batch + readable buffer (+ the batch it overflows by).
   const bound = 4 + highWaterMark + batchSize + highWaterMark + batchSize + 2;
@@ -129,26 +154,35 @@ test('an abort stops the stream mid-way and the source is not drained', async ()
   const counter = { pulled: 0 };
   let seen = 0;
   await assert.rejects(
-    pipeline(Readable.from(source(records, counter)), attributionStream(influence, { k: K, batchSize: 10, signal: controller.signal }), new Writable({
-      objectMode: true,
-      write(_r, _e, done) {
-        if (++seen === 25) controller.abort();
-        setImmediate(done);
-      },
-    })),
+    pipeline(
+      Readable.from(source(records, counter)),
+      attributionStream(influence, { k: K, batchSize: 10, signal: controller.signal }),
+      new Writable({
+        objectMode: true,
+        write(_r, _e, done) {
+          if (++seen === 25) controller.abort();
+          setImmediate(done);
+        },
+      }),
+    ),
     (e: Error) => e.name === 'AbortError',
   );
   assert.ok(seen >= 25 && counter.pulled < records.length, `pulled ${counter.pulled}`);
 
   const c2 = new AbortController();
   let n2 = 0;
-  await assert.rejects(async () => {
-    for await (const _ of attributeQueries(influence, records, { k: K, batchSize: 10, signal: c2.signal })) if (++n2 === 15) c2.abort();
-  }, (e: Error) => e.name === 'AbortError');
+  await assert.rejects(
+    async () => {
+      for await (const _ of attributeQueries(influence, records, { k: K, batchSize: 10, signal: c2.signal }))
+        if (++n2 === 15) c2.abort();
+    },
+    (e: Error) => e.name === 'AbortError',
+  );
   assert.equal(n2, 20, 'the batch in hand is delivered, then the abort stops the next');
 });
 
-const bad = (at: number, what: Record<string, unknown>) => records.slice(0, 120).map((r, j) => (j === at ? { ...r, ...what } : r));
+const bad = (at: number, what: Record<string, unknown>) =>
+  records.slice(0, 120).map((r, j) => (j === at ? { ...r, ...what } : r));
 
 test("a malformed record fails the stream after every record before it ('fail')", async () => {
   for (const [what, pattern] of [
@@ -170,12 +204,19 @@ test("a malformed record fails the stream after every record before it ('fail')"
       })(),
       (e: Error) => e instanceof RecordError && e.record === 77 && /q-77/.test(e.message) && pattern.test(e.message),
     );
-    assert.deepEqual(got.map((r) => r.id), input.slice(0, 77).map((r) => r.id), 'every record before the bad one arrived');
+    assert.deepEqual(
+      got.map((r) => r.id),
+      input.slice(0, 77).map((r) => r.id),
+      'every record before the bad one arrived',
+    );
   }
   const got: unknown[] = [];
-  await assert.rejects(async () => {
-    for await (const r of attributeQueries(influence, bad(40, { x: null }), { k: K, batchSize: 32 })) got.push(r.id);
-  }, (e: Error) => e instanceof RecordError && e.record === 40);
+  await assert.rejects(
+    async () => {
+      for await (const r of attributeQueries(influence, bad(40, { x: null }), { k: K, batchSize: 32 })) got.push(r.id);
+    },
+    (e: Error) => e instanceof RecordError && e.record === 40,
+  );
   assert.equal(got.length, 40);
 });
 
@@ -190,7 +231,12 @@ test("a malformed record becomes an error record in place ('emit')", async () =>
   assert.equal(good.length, 119);
   // The good records are the same as without the bad ones.
   const clean: AttributionOutput[] = [];
-  for await (const r of attributeQueries(influence, input.filter((_, j) => j !== 50 && j !== 120), { k: K, batchSize: 32 })) clean.push(r);
+  for await (const r of attributeQueries(
+    influence,
+    input.filter((_, j) => j !== 50 && j !== 120),
+    { k: K, batchSize: 32 },
+  ))
+    clean.push(r);
   assertSameRecords(good, clean);
 });
 
@@ -203,6 +249,10 @@ test("a Daunce run's queries stream block by block with the run's own scores", a
   const run = await daunce({ model, queries: { X: Xq, y: yq }, K: 6, seed: 3, backend: 'cpu' });
   const dense = await run.scores();
   const out: AttributionOutput[] = [];
-  for await (const r of daunceRecords(run, { k: K, queryBlock: 5, ids: records.slice(0, m).map((r) => r.id) })) out.push(r);
-  assertSameRecords(out, records.slice(0, m).map((r, j) => ({ id: r.id, ...denseTopK(dense, m, j) })));
+  for await (const r of daunceRecords(run, { k: K, queryBlock: 5, ids: records.slice(0, m).map((r) => r.id) }))
+    out.push(r);
+  assertSameRecords(
+    out,
+    records.slice(0, m).map((r, j) => ({ id: r.id, ...denseTopK(dense, m, j) })),
+  );
 });

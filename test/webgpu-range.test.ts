@@ -13,8 +13,12 @@ const skip = ctx ? false : 'no WebGPU adapter on this machine';
 
 /** Max |a - b| over max |b| (the README's tolerance measure), and whether b is non-trivial. */
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0, den = 0;
-  for (let k = 0; k < a.length; k++) { num = Math.max(num, Math.abs(a[k]! - b[k]!)); den = Math.max(den, Math.abs(b[k]!)); }
+  let num = 0,
+    den = 0;
+  for (let k = 0; k < a.length; k++) {
+    num = Math.max(num, Math.abs(a[k]! - b[k]!));
+    den = Math.max(den, Math.abs(b[k]!));
+  }
   return { err: num / den, largest: den };
 };
 
@@ -28,10 +32,17 @@ function accumulator(n: number, m: number, K: number, trainScale: number, queryS
   return acc;
 }
 
-test('WebGPU covariance scores match float64 for losses near 1e20 and 1e-25 (no f32 overflow or underflow)', { skip }, async () => {
+test('WebGPU covariance scores match float64 for losses near 1e20 and 1e-25 (no f32 overflow or underflow)', {
+  skip,
+}, async () => {
   const gpu = await selectBackend('webgpu');
   const cpu = await selectBackend('cpu');
-  for (const [ts, qs] of [[1e20, 1e20], [1e-25, 1e-25], [1e20, 1e-25], [1, 1]] as const) {
+  for (const [ts, qs] of [
+    [1e20, 1e20],
+    [1e-25, 1e-25],
+    [1e20, 1e-25],
+    [1, 1],
+  ] as const) {
     const acc = accumulator(300, 7, 20, ts, qs);
     for (const measure of ['covariance', 'correlation'] as const) {
       const want = await acc.scores(measure, cpu);
@@ -45,7 +56,10 @@ test('WebGPU covariance scores match float64 for losses near 1e20 and 1e-25 (no 
     const topCpu = await acc.topK(5, 'covariance', cpu);
     const topGpu = await acc.topK(5, 'covariance', gpu);
     const topErr = relErr(topGpu.topValue, topCpu.topValue).err;
-    assert.ok(topErr < 1e-5, `${ts}/${qs} top-k: relative error ${topErr} ${topGpu.topValue.slice(0, 5)} vs ${topCpu.topValue.slice(0, 5)}`);
+    assert.ok(
+      topErr < 1e-5,
+      `${ts}/${qs} top-k: relative error ${topErr} ${topGpu.topValue.slice(0, 5)} vs ${topCpu.topValue.slice(0, 5)}`,
+    );
   }
 });
 
@@ -54,11 +68,24 @@ test('CPU: correlation is scale-free and covariance scales by the product, also 
   const unit = accumulator(120, 4, 12, 1, 1);
   const corr = await unit.scores('correlation', cpu);
   const cov = await unit.scores('covariance', cpu);
-  for (const [ts, qs] of [[1e20, 1e20], [1e-25, 1e-25], [1e20, 1e-25]] as const) {
+  for (const [ts, qs] of [
+    [1e20, 1e20],
+    [1e-25, 1e-25],
+    [1e20, 1e-25],
+  ] as const) {
     const scaled = accumulator(120, 4, 12, ts, qs);
-    assert.deepEqual(scaled.zeroVariance(), { train: [], queries: [] }, `${ts}/${qs}: varying losses are not zero-variance`);
+    assert.deepEqual(
+      scaled.zeroVariance(),
+      { train: [], queries: [] },
+      `${ts}/${qs}: varying losses are not zero-variance`,
+    );
     assert.ok(relErr(await scaled.scores('correlation', cpu), corr).err < 1e-12);
     const c = await scaled.scores('covariance', cpu);
-    assert.ok(relErr(c.map((v) => v / ts / qs), cov).err < 1e-12);
+    assert.ok(
+      relErr(
+        c.map((v) => v / ts / qs),
+        cov,
+      ).err < 1e-12,
+    );
   }
 });

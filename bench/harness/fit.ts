@@ -72,10 +72,15 @@ export async function fitTarget(n: number, d: number, lambda: number, runs: numb
     // scikit-learn at its default tolerance, the setting its users get.
     const sklearn = referenceRuns('sklearn-fit', dir, { lambda, tol: 1e-4 }, runs);
     return {
-      n, d, lambda,
+      n,
+      d,
+      lambda,
       tdakit: {
-        stats: ours.stats, gradientNorm: model.gradientNorm, newtonIterations: model.iterations,
-        krylovSteps: model.diagnostics.chordIterations, hessianVectorProducts: model.diagnostics.krylovIterations,
+        stats: ours.stats,
+        gradientNorm: model.gradientNorm,
+        newtonIterations: model.iterations,
+        krylovSteps: model.diagnostics.chordIterations,
+        hessianVectorProducts: model.diagnostics.krylovIterations,
       },
       numpyNewton: numpy,
       sklearnNewtonCholesky: sklearn,

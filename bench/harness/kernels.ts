@@ -28,14 +28,35 @@ export interface KernelResult {
 
 const shared = (length: number) => new Float64Array(new SharedArrayBuffer(length * 8));
 
-async function measured(kernel: string, n: number, m: number, d: number, k: number, samples: number, dgemmSize: number,
-  maxSeconds: number, fn: () => Promise<unknown>): Promise<KernelResult> {
+async function measured(
+  kernel: string,
+  n: number,
+  m: number,
+  d: number,
+  k: number,
+  samples: number,
+  dgemmSize: number,
+  maxSeconds: number,
+  fn: () => Promise<unknown>,
+): Promise<KernelResult> {
   const dgemmBefore = await dgemmRate(samples, dgemmSize);
   const stats = await micro(kernel, fn, samples, maxSeconds);
   const dgemmAfter = await dgemmRate(samples, dgemmSize);
   const gflops = (2 * n * m * d) / stats.meanSeconds / 1e9;
   const dgemmGflops = (dgemmBefore.median + dgemmAfter.median) / 2;
-  return { kernel, n, m, d, k, stats, gflops, dgemmBefore, dgemmAfter, dgemmGflops, fractionOfDgemm: gflops / dgemmGflops };
+  return {
+    kernel,
+    n,
+    m,
+    d,
+    k,
+    stats,
+    gflops,
+    dgemmBefore,
+    dgemmAfter,
+    dgemmGflops,
+    fractionOfDgemm: gflops / dgemmGflops,
+  };
 }
 
 /**
@@ -50,20 +71,45 @@ async function measured(kernel: string, n: number, m: number, d: number, k: numb
  * @param maxSeconds - sampling time after which no further sample starts
  * @returns the kernel's rate against dgemm
  */
-export async function daunceScoring(n: number, m: number, K: number, k: number, samples: number, dgemmSize = 2048, maxSeconds = 1): Promise<KernelResult> {
+export async function daunceScoring(
+  n: number,
+  m: number,
+  K: number,
+  k: number,
+  samples: number,
+  dgemmSize = 2048,
+  maxSeconds = 1,
+): Promise<KernelResult> {
   const random = seededRandom(1);
   const acc = new LossCovariance(n, m, K);
   const latent = 4;
   const loadT = Float64Array.from({ length: n * latent }, () => random() - 0.5);
   const loadQ = Float64Array.from({ length: m * latent }, () => random() - 0.5);
-  const t = new Float64Array(n), q = new Float64Array(m);
+  const t = new Float64Array(n),
+    q = new Float64Array(m);
   for (let model = 0; model < K; model++) {
     const f = Float64Array.from({ length: latent }, () => random() - 0.5);
-    for (let i = 0; i < n; i++) t[i] = 0.7 + loadT[4 * i]! * f[0]! + loadT[4 * i + 1]! * f[1]! + loadT[4 * i + 2]! * f[2]! + loadT[4 * i + 3]! * f[3]! + 0.1 * random();
-    for (let j = 0; j < m; j++) q[j] = 0.7 + loadQ[4 * j]! * f[0]! + loadQ[4 * j + 1]! * f[1]! + loadQ[4 * j + 2]! * f[2]! + loadQ[4 * j + 3]! * f[3]! + 0.1 * random();
+    for (let i = 0; i < n; i++)
+      t[i] =
+        0.7 +
+        loadT[4 * i]! * f[0]! +
+        loadT[4 * i + 1]! * f[1]! +
+        loadT[4 * i + 2]! * f[2]! +
+        loadT[4 * i + 3]! * f[3]! +
+        0.1 * random();
+    for (let j = 0; j < m; j++)
+      q[j] =
+        0.7 +
+        loadQ[4 * j]! * f[0]! +
+        loadQ[4 * j + 1]! * f[1]! +
+        loadQ[4 * j + 2]! * f[2]! +
+        loadQ[4 * j + 3]! * f[3]! +
+        0.1 * random();
     acc.add(t, q, model);
   }
-  return measured('Daunce scoring (top-k covariance)', n, m, K, k, samples, dgemmSize, maxSeconds, () => acc.topK(k, 'covariance'));
+  return measured('Daunce scoring (top-k covariance)', n, m, K, k, samples, dgemmSize, maxSeconds, () =>
+    acc.topK(k, 'covariance'),
+  );
 }
 
 /**
@@ -78,18 +124,28 @@ export async function daunceScoring(n: number, m: number, K: number, k: number, 
  * @param maxSeconds - sampling time after which no further sample starts
  * @returns the kernel's rate against dgemm
  */
-export async function influenceTopK(n: number, m: number, d: number, k: number, samples: number, dgemmSize = 2048, maxSeconds = 1): Promise<KernelResult> {
+export async function influenceTopK(
+  n: number,
+  m: number,
+  d: number,
+  k: number,
+  samples: number,
+  dgemmSize = 2048,
+  maxSeconds = 1,
+): Promise<KernelResult> {
   const random = seededRandom(2);
   const x = shared(n * d);
   for (let i = 0; i < x.length; i++) x[i] = random() - 0.5;
   const v = shared((d + 1) * m);
   for (let i = 0; i < v.length; i++) v[i] = random() - 0.5;
-  const rowCoef = shared(n), rowFactor = shared(n);
+  const rowCoef = shared(n),
+    rowFactor = shared(n);
   for (let i = 0; i < n; i++) {
     rowCoef[i] = random() - 0.5;
     rowFactor[i] = 1 / (1 - 0.5 * random());
   }
   const addon = nativeAddon();
-  return measured('Influence top-k (RIF scores)', n, m, d, k, samples, dgemmSize, maxSeconds,
-    () => addon.scoreTopK({ x, n, d, intercept: true, v, m, rowCoef, rowFactor, k }));
+  return measured('Influence top-k (RIF scores)', n, m, d, k, samples, dgemmSize, maxSeconds, () =>
+    addon.scoreTopK({ x, n, d, intercept: true, v, m, rowCoef, rowFactor, k }),
+  );
 }

@@ -33,7 +33,10 @@ export function micro(name: string, fn: () => Promise<unknown>, minSamples = 5, 
       minSamples,
       maxTime: maxSeconds,
       fn(deferred: { resolve(): void }) {
-        fn().then(() => deferred.resolve(), (err: unknown) => reject(err));
+        fn().then(
+          () => deferred.resolve(),
+          (err: unknown) => reject(err),
+        );
       },
     });
     bench.on('complete', () => {

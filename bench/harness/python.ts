@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'reference', 'glm_reference.py');
 
 /** The interpreter with numpy, scipy and scikit-learn: $TDAKIT_PYTHON, else Debian's, else python3 on the path. */
-export const pythonInterpreter = process.env.TDAKIT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+export const pythonInterpreter =
+  process.env.TDAKIT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 /**
  * Runs one task of bench/reference/glm_reference.py on the .npy files in dir.

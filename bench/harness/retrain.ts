@@ -30,10 +30,22 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
   const addon = nativeAddon();
   const model = await LogisticRegression.fit(X, y, { lambda });
   await model.factorization();
-  const newtonRetrain = (weights: Float64Array) => addon.fit({
-    x: X.data, n: X.rows, d: X.cols, intercept: true, family: 0, y, weights, lambda,
-    tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false, theta0: model.theta, krylovSteps: false,
-  });
+  const newtonRetrain = (weights: Float64Array) =>
+    addon.fit({
+      x: X.data,
+      n: X.rows,
+      d: X.cols,
+      intercept: true,
+      family: 0,
+      y,
+      weights,
+      lambda,
+      tol: model.options.tol,
+      maxIter: model.options.maxIter,
+      keepHessian: false,
+      theta0: model.theta,
+      krylovSteps: false,
+    });
   const cases: { name: string; fraction?: number; weights: Float64Array[] }[] = [];
   for (const fraction of [0.01, 0.05]) {
     const k = Math.round(fraction * X.rows);
@@ -44,7 +56,10 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
   const half: Float64Array[] = [];
   for (let s = 0; s < subsets; s++) {
     let state = 1000 + s;
-    const rnd = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    const rnd = () => {
+      state = (state * 16807) % 2147483647;
+      return state / 2147483647;
+    };
     half.push(Float64Array.from({ length: X.rows }, () => (rnd() < 0.5 ? 1 : 0)));
   }
   cases.push({ name: `LDS ${subsets} half-subsets`, weights: half });
@@ -56,8 +71,12 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
     await writeNpy(join(dir, 'theta.npy'), model.theta, [model.nParameters]);
     const out = [];
     for (const c of cases) {
-      const krylov: number[] = [], newton: number[] = [];
-      let krylovGrad = 0, newtonGrad = 0, krylovDiagnostics = {}, newtonDiagnostics = {};
+      const krylov: number[] = [],
+        newton: number[] = [];
+      let krylovGrad = 0,
+        newtonGrad = 0,
+        krylovDiagnostics = {},
+        newtonDiagnostics = {};
       for (let r = 0; r < runs; r++) {
         // Interleaved so that load on a shared machine hits both alike.
         let t = performance.now();
@@ -71,7 +90,11 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
         for (const w of c.weights) {
           const f = await newtonRetrain(w);
           newtonGrad = Math.max(newtonGrad, f.gradientNorm);
-          newtonDiagnostics = { newtonIterations: f.newtonIterations, chordIterations: f.chordIterations, krylovIterations: f.krylovIterations };
+          newtonDiagnostics = {
+            newtonIterations: f.newtonIterations,
+            chordIterations: f.chordIterations,
+            krylovIterations: f.krylovIterations,
+          };
         }
         newton.push((performance.now() - t) / 1000);
       }
@@ -80,9 +103,11 @@ export async function retrainTargets(data: LabelledData, lambda: number, runs: n
         await writeNpy(join(dir, 'weights.npy'), c.weights[0]!, [X.rows]);
         numpy = reference('newton-retrain', dir, { lambda, tol: model.options.tol });
       }
-      const k = runStats(krylov), n = runStats(newton);
+      const k = runStats(krylov),
+        n = runStats(newton);
       out.push({
-        case: c.name, retrains: c.weights.length,
+        case: c.name,
+        retrains: c.weights.length,
         krylov: { ...k, maxGradientNorm: krylovGrad, lastDiagnostics: krylovDiagnostics },
         warmNewton: { ...n, maxGradientNorm: newtonGrad, lastDiagnostics: newtonDiagnostics },
         speedup: n.median / k.median,

@@ -19,14 +19,22 @@ import type { LabelledData } from '../../src/datasets/mnist.ts';
  */
 export async function rifProtocol(data: LabelledData, sizes?: number[], sample?: number) {
   const all = sizes ?? defaultSizes();
-  const run = sample && sample < all.length ? Array.from({ length: sample }, (_, j) => all[Math.floor(((j + 0.5) * all.length) / sample)]!) : all;
+  const run =
+    sample && sample < all.length
+      ? Array.from({ length: sample }, (_, j) => all[Math.floor(((j + 0.5) * all.length) / sample)]!)
+      : all;
   const out = mkdtempSync(join(tmpdir(), 'tdakit-bench-rif-'));
   try {
     const t = performance.now();
     const result = await benchmarkRemoval({
-      data, lambda: 1e-2, seed: 0, out, sizes: run,
+      data,
+      lambda: 1e-2,
+      seed: 0,
+      out,
+      sizes: run,
       onProgress: (done, total) => {
-        if (done % 8 === 0 || done === total) console.log(`  [rif] ${done}/${total} removal sets, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+        if (done % 8 === 0 || done === total)
+          console.log(`  [rif] ${done}/${total} removal sets, ${((performance.now() - t) / 1000).toFixed(0)} s`);
       },
     });
     const wallSeconds = (performance.now() - t) / 1000;
@@ -34,9 +42,17 @@ export async function rifProtocol(data: LabelledData, sizes?: number[], sample?:
     const seconds = sets.map((r) => r.retrainSeconds).sort((a, b) => a - b);
     const retrainSeconds = seconds.reduce((a, b) => a + b, 0);
     return {
-      dataset: data.name, n: data.X.rows, d: data.X.cols, retrains: sets.length, sizes: run.length, ofSizes: all.length,
-      wallSeconds, projectedWallSeconds: (wallSeconds * all.length) / run.length, retrainSeconds,
-      retrainMedianSeconds: seconds[seconds.length >> 1], retrainMaxSeconds: seconds[seconds.length - 1],
+      dataset: data.name,
+      n: data.X.rows,
+      d: data.X.cols,
+      retrains: sets.length,
+      sizes: run.length,
+      ofSizes: all.length,
+      wallSeconds,
+      projectedWallSeconds: (wallSeconds * all.length) / run.length,
+      retrainSeconds,
+      retrainMedianSeconds: seconds[seconds.length >> 1],
+      retrainMaxSeconds: seconds[seconds.length - 1],
       retrainIterations: sets.reduce((s, r) => s + r.retrainIterations, 0),
     };
   } finally {

@@ -19,7 +19,10 @@ export class ChildProcessModel implements PerturbableModel<number> {
   private pending: { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly dir: string) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly dir: string,
+  ) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       const reply = JSON.parse(line) as Record<string, unknown>;
       const p = this.pending.shift();
@@ -32,7 +35,14 @@ export class ChildProcessModel implements PerturbableModel<number> {
     });
   }
 
-  static async start(d: { X: Matrix; y: Float64Array; Xq: Matrix; yq: Float64Array; theta0: Float64Array; lambda: number }): Promise<ChildProcessModel> {
+  static async start(d: {
+    X: Matrix;
+    y: Float64Array;
+    Xq: Matrix;
+    yq: Float64Array;
+    theta0: Float64Array;
+    lambda: number;
+  }): Promise<ChildProcessModel> {
     const dir = mkdtempSync(join(tmpdir(), 'tdakit-child-'));
     await writeNpy(join(dir, 'X.npy'), d.X.data, [d.X.rows, d.X.cols]);
     await writeNpy(join(dir, 'y.npy'), d.y, [d.y.length]);

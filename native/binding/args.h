@@ -125,9 +125,7 @@ class Reader {
     if (a.p() == 0) fail<Napi::RangeError>("the model has no parameters (d = 0 without intercept)");
     return a;
   }
-  glm::Family family() const {
-    return static_cast<glm::Family>(code("family", familyNames()));
-  }
+  glm::Family family() const { return static_cast<glm::Family>(code("family", familyNames())); }
   glm::Problem problem() const {
     glm::Problem pr;
     pr.design = design();
@@ -199,7 +197,8 @@ inline glm::MultinomialProblem readMultinomial(const Reader& r) {
   pr.y = r.f64("y", pr.design.n);
   for (std::size_t i = 0; i < pr.design.n; ++i)
     if (!(pr.y[i] >= 0 && pr.y[i] < static_cast<double>(pr.classes) && pr.y[i] == std::floor(pr.y[i])))
-      r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(pr.classes) + ")");
+      r.fail<Napi::RangeError>("'y' holds " + std::to_string(pr.y[i]) + " at " + std::to_string(i) +
+                               ", not a class id in [0, " + std::to_string(pr.classes) + ")");
   pr.weights = r.f64("weights", pr.design.n, true);
   pr.lambda = r.number("lambda", 0, 1e300);
   pr.linear = r.f64("linear", pr.blocks() * pr.design.p(), true);  // no overflow: checked above

@@ -48,7 +48,9 @@ Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
     total += s;
   }
   const std::vector<std::size_t> rows = r.rows("rows", n);
-  if (rows.size() != total) r.fail<Napi::RangeError>("'rows' has " + std::to_string(rows.size()) + " indices, 'sizes' sum to " + std::to_string(total));
+  if (rows.size() != total)
+    r.fail<Napi::RangeError>("'rows' has " + std::to_string(rows.size()) + " indices, 'sizes' sum to " +
+                             std::to_string(total));
   auto rows32 = std::make_shared<std::vector<std::uint32_t>>(rows.begin(), rows.end());
   const double* weights = r.f64("weights", total);
   const double* coef = r.f64("coef", total, true);
@@ -61,11 +63,16 @@ Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
   r.product(B, r.product(n + m, 1, "the losses"), "the losses (copies x (n + m))");
   auto out = std::make_shared<std::vector<glm::CopyResult>>();
   return Job::start(
-      r, info.Env(), [=] { *out = glm::fitCopies(*pr, threads); (void)rows32; },
+      r, info.Env(),
+      [=] {
+        *out = glm::fitCopies(*pr, threads);
+        (void)rows32;
+      },
       [out, B, n, m, p](Napi::Env env) {
         auto flat = [&](auto member, std::size_t width) {
           auto a = Napi::Float64Array::New(env, B * width);
-          for (std::size_t b = 0; b < B; ++b) std::memcpy(a.Data() + b * width, ((*out)[b].*member).data(), width * sizeof(double));
+          for (std::size_t b = 0; b < B; ++b)
+            std::memcpy(a.Data() + b * width, ((*out)[b].*member).data(), width * sizeof(double));
           return a;
         };
         auto counts = [&](int glm::CopyResult::*member) {
@@ -85,8 +92,6 @@ Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterCopies(Napi::Env env, Napi::Object exports) {
-  TDAKIT_EXPORT(exports, env, "glmCopies", GlmCopies);
-}
+void RegisterCopies(Napi::Env env, Napi::Object exports) { TDAKIT_EXPORT(exports, env, "glmCopies", GlmCopies); }
 
 }  // namespace tdakit::binding

@@ -33,7 +33,8 @@ Napi::Value CovarianceScores(const Napi::CallbackInfo& info) {
   const std::size_t size = r.product(in.n, in.m, "the scores (n x m)");
   if (r.has("k")) {
     const std::size_t k = r.count("k");
-    return startJob(r, info.Env(), [=] { return daunce::covarianceTopK(in, k); }, topKToJs);
+    return startJob(
+        r, info.Env(), [=] { return daunce::covarianceTopK(in, k); }, topKToJs);
   }
   return startArrayJob(r, info.Env(), size, "covarianceScores' result",
                        [=](double* out) { daunce::covarianceMatrix(in, out); });

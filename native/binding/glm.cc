@@ -27,7 +27,8 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
   const glm::Problem pr = r.problem();
   const double* theta0 = r.f64("theta0", pr.p(), true);
   const glm::FitOptions opt = r.fitOptions();
-  return startJob(r, info.Env(), [=] { return glm::fitNewton(glm::Objective(pr), theta0, opt); }, fitResultToJs);
+  return startJob(
+      r, info.Env(), [=] { return glm::fitNewton(glm::Objective(pr), theta0, opt); }, fitResultToJs);
 }
 
 // refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter}):
@@ -42,7 +43,8 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
       r, info.Env(),
       [=] {
         influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
-        return glm::refitChord(glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+        return glm::refitChord(
+            glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
       },
       fitResultToJs);
 }
@@ -87,7 +89,8 @@ Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
   const glm::Design a = r.design();
   const double* v = r.f64("v", a.n);
   auto out = std::make_shared<std::vector<double>>(a.p());
-  return Job::start(r, info.Env(), [=] { a.transposeTimes(v, out->data()); }, arrayResult(out));
+  return Job::start(
+      r, info.Env(), [=] { a.transposeTimes(v, out->data()); }, arrayResult(out));
 }
 
 // multinomialFit({x, n, d, intercept, classes, y, weights?, lambda, linear?, offset?, objective?, theta0?,

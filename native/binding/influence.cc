@@ -55,8 +55,7 @@ Napi::Value Factor(const Napi::CallbackInfo& info) {
   const std::size_t p = r.count("p");
   const double* h = r.f64("hessian", r.product(p, p, "'hessian' (p x p)"));
   return startJob(
-      r, info.Env(), [=] { return influence::factorHessian(std::vector<double>(h, h + p * p), p); },
-      factorizationToJs);
+      r, info.Env(), [=] { return influence::factorHessian(std::vector<double>(h, h + p * p), p); }, factorizationToJs);
 }
 
 // hessian({x, n, d, intercept, coef, lambda}) -> {hessian, factor, rcond}; throws when singular.
@@ -79,7 +78,8 @@ Napi::Value Leverage(const Napi::CallbackInfo& info) {
   const glm::Design a = r.design();
   const double* l = r.f64("factor", r.product(a.p(), a.p(), "'factor' (p x p)"));
   const double* c = r.f64("coef", a.n);
-  return startJob(r, info.Env(), [=] { return influence::leverage(a, l, c); }, toJs);
+  return startJob(
+      r, info.Env(), [=] { return influence::leverage(a, l, c); }, toJs);
 }
 
 influence::ScoreInputs readScores(const Reader& r) {
@@ -108,7 +108,8 @@ Napi::Value ScoreTopK(const Napi::CallbackInfo& info) {
   Reader r(info, "scoreTopK");
   const influence::ScoreInputs in = readScores(r);
   const std::size_t k = r.count("k");
-  return startJob(r, info.Env(), [=] { return influence::scoreTopK(in, k); }, topKToJs);
+  return startJob(
+      r, info.Env(), [=] { return influence::scoreTopK(in, k); }, topKToJs);
 }
 
 }  // namespace

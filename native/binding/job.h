@@ -65,9 +65,9 @@ class Job {
     // The options object stays referenced (its SharedArrayBuffers are read in place).
     NAPI_THROW_IF_FAILED(env, napi_create_reference(env, r.object(), 1, &job->keep_), Napi::Promise());
     napi_value name = Napi::String::New(env, "tdakit");
-    NAPI_THROW_IF_FAILED(env, napi_create_async_work(env, nullptr, name, &Job::execute, &Job::complete, job.get(),
-                                                     &job->work_),
-                         Napi::Promise());
+    NAPI_THROW_IF_FAILED(
+        env, napi_create_async_work(env, nullptr, name, &Job::execute, &Job::complete, job.get(), &job->work_),
+        Napi::Promise());
     NAPI_THROW_IF_FAILED(env, napi_queue_async_work(env, job->work_), Napi::Promise());
     job.release();  // owned by the async work from here; deleted in complete()
     return Napi::Promise(env, promise);
@@ -161,8 +161,8 @@ class Job {
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
   auto raise = [&](bool range, const char* code, const std::string& message) -> Napi::Value {
-    Napi::Error err = range ? Napi::Error(Napi::RangeError::New(info.Env(), message))
-                            : Napi::Error::New(info.Env(), message);
+    Napi::Error err =
+        range ? Napi::Error(Napi::RangeError::New(info.Env(), message)) : Napi::Error::New(info.Env(), message);
     err.Set("code", Napi::String::New(info.Env(), code));
     throw err;
   };

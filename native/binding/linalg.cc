@@ -26,7 +26,8 @@ Napi::Value CholeskySolve(const Napi::CallbackInfo& info) {
   const double* l = r.f64("factor", r.product(p, p, "'factor' (p x p)"));
   const double* b = r.f64("rhs", r.product(p, nrhs, "'rhs' (p x nrhs)"));
   auto out = std::make_shared<std::vector<double>>(b, b + p * nrhs);
-  return Job::start(r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); }, arrayResult(out));
+  return Job::start(
+      r, info.Env(), [=] { linalg::choleskySolve(l, p, out->data(), nrhs); }, arrayResult(out));
 }
 
 // blasInfo() -> {config, threads}

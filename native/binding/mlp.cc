@@ -49,7 +49,8 @@ mlp::Data readMlpData(const Reader& r, const mlp::Architecture& a, bool labels) 
     data.y = r.f64("y", data.n);
     for (std::size_t i = 0; i < data.n; ++i)
       if (!(data.y[i] >= 0 && data.y[i] < static_cast<double>(a.classes) && data.y[i] == std::floor(data.y[i])))
-        r.fail<Napi::RangeError>("'y' holds " + std::to_string(data.y[i]) + " at " + std::to_string(i) + ", not a class id in [0, " + std::to_string(a.classes) + ")");
+        r.fail<Napi::RangeError>("'y' holds " + std::to_string(data.y[i]) + " at " + std::to_string(i) +
+                                 ", not a class id in [0, " + std::to_string(a.classes) + ")");
   }
   return data;
 }
@@ -96,7 +97,10 @@ Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
   return Job::start(
       r, info.Env(),
       [=]() mutable {
-        if (!subset32.empty()) { o.subset = subset32.data(); o.subsetSize = subset32.size(); }
+        if (!subset32.empty()) {
+          o.subset = subset32.data();
+          o.subsetSize = subset32.size();
+        }
         mlp::train(a, data, o, out->data());
       },
       arrayResult(out));
@@ -120,7 +124,8 @@ Napi::Value MlpLosses(const Napi::CallbackInfo& info) {
   const mlp::Data data = readMlpData(r, a, true);
   const double* theta = r.f64("theta", a.parameters());
   auto out = std::make_shared<std::vector<double>>(data.n);
-  return Job::start(r, info.Env(), [=] { mlp::losses(a, theta, data, out->data()); }, arrayResult(out));
+  return Job::start(
+      r, info.Env(), [=] { mlp::losses(a, theta, data, out->data()); }, arrayResult(out));
 }
 
 // mlpGradients({x, n, d, hidden, classes, theta, y, margin?}) -> n x P (loss or true-class margin)

@@ -45,7 +45,8 @@ Napi::Value MultinomialLeverageBlocks(const Napi::CallbackInfo& info) {
   if (C < 2) r.fail<Napi::RangeError>("'classes' must be >= 2");
   const std::size_t P = r.product(C - 1, a.p(), "the parameters ((classes - 1) x p)");
   const double* factor = r.f64("factor", r.product(P, P, "'factor' (P x P)"));
-  const std::size_t size = r.product(a.n, r.product(C - 1, C - 1, "a leverage block"), "the leverage blocks (n x K x K)");
+  const std::size_t size =
+      r.product(a.n, r.product(C - 1, C - 1, "a leverage block"), "the leverage blocks (n x K x K)");
   auto out = std::make_shared<std::vector<double>>();
   return Job::start(
       r, info.Env(),

@@ -9,8 +9,7 @@ namespace tdakit {
 std::size_t checkedMul(std::size_t a, std::size_t b, const char* what) {
   std::size_t r = 0;
   if (__builtin_mul_overflow(a, b, &r))
-    throw MemoryError(std::string(what) + ": size " + std::to_string(a) + " x " + std::to_string(b) +
-                      " overflows");
+    throw MemoryError(std::string(what) + ": size " + std::to_string(a) + " x " + std::to_string(b) + " overflows");
   return r;
 }
 

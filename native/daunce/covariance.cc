@@ -11,7 +11,9 @@ namespace {
 
 // Rows per block: the count x m score block stays in the last-level cache share of a worker
 // (about 2 MiB) while enough rows amortise BLAS's repacking of the queries in every call.
-std::size_t blockRows(std::size_t m) { return std::clamp<std::size_t>((std::size_t{1} << 18) / std::max<std::size_t>(m, 1), 64, 1024); }
+std::size_t blockRows(std::size_t m) {
+  return std::clamp<std::size_t>((std::size_t{1} << 18) / std::max<std::size_t>(m, 1), 64, 1024);
+}
 
 // Centred, scaled queries as a K x m column-major matrix (query j's K losses contiguous).
 std::vector<double> centredQueries(const CovarianceInputs& in) {

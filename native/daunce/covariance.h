@@ -15,11 +15,11 @@ struct CovarianceInputs {
   std::size_t n = 0;
   const double* query = nullptr;  // K x m, row-major
   std::size_t m = 0;
-  std::size_t models = 0;         // K >= 2
-  const double* trainMean = nullptr;    // n
-  const double* queryMean = nullptr;    // m
-  const double* trainScale = nullptr;   // n: 1/std for correlation (0 for zero variance); null = 1
-  const double* queryScale = nullptr;   // m: likewise
+  std::size_t models = 0;              // K >= 2
+  const double* trainMean = nullptr;   // n
+  const double* queryMean = nullptr;   // m
+  const double* trainScale = nullptr;  // n: 1/std for correlation (0 for zero variance); null = 1
+  const double* queryScale = nullptr;  // m: likewise
 };
 
 // Full n x m matrix, row-major.

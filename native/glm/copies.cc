@@ -37,9 +37,18 @@ class SingleThreadedBlas {
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 
  private:
-  static std::mutex& mutex() { static std::mutex m; return m; }
-  static int& users() { static int u = 0; return u; }
-  static int& saved() { static int s = 1; return s; }
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static int& users() {
+    static int u = 0;
+    return u;
+  }
+  static int& saved() {
+    static int s = 1;
+    return s;
+  }
 };
 
 // The reference factorisation: L L^T = wbar sum_i c_i(theta_0) a_i a_i^T + lambda P over all n
@@ -52,7 +61,8 @@ std::vector<double> referenceFactor(const CopiesProblem& pr) {
   a.margins(pr.theta0, z.data());
   const double wbar = pr.referenceWeight;
   std::vector<double> c(n);
-  for (std::size_t i = 0; i < n; ++i) c[i] = wbar * pointwise(pr.family, z[i], pr.y[i], pr.offset ? pr.offset[i] : 0.0).curvature;
+  for (std::size_t i = 0; i < n; ++i)
+    c[i] = wbar * pointwise(pr.family, z[i], pr.y[i], pr.offset ? pr.offset[i] : 0.0).curvature;
   std::vector<double> m(p * p, 0.0);
   a.weightedGram(c.data(), 0.0, m.data());
   for (std::size_t k = 0; k < a.d; ++k) m[k + k * p] += pr.lambda;
@@ -106,11 +116,12 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   // (1 +- sqrt(p / rows))^2); below that, conjugate gradients exceed their budget and fall back
   // to Newton after wasted products (measured: 1,000 x 180 at ratio 0.3), so Newton directly.
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
-  FitResult fit = !krylov
-                      ? fitNewton(objective, pr.theta0, opt)
-                      : refitChord(objective, pr.theta0,
-                                   [&factor, p](double* b) { LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', p, 1, factor.data(), p, b, p); },
-                                   opt);
+  FitResult fit =
+      !krylov
+          ? fitNewton(objective, pr.theta0, opt)
+          : refitChord(
+                objective, pr.theta0,
+                [&factor, p](double* b) { LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', p, 1, factor.data(), p, b, p); }, opt);
   CopyResult out;
   out.newtonIterations = fit.newtonIterations;
   out.krylovIterations = fit.krylovIterations;

@@ -18,17 +18,17 @@ namespace tdakit::glm {
 struct CopySpec {
   const std::uint32_t* rows = nullptr;  // indices into the design, any order
   std::size_t size = 0;
-  const double* weights = nullptr;      // size weights of the rows' loss terms
-  const double* coef = nullptr;         // size: the linear term is sum_j coef_j a_{rows_j}; null = none
+  const double* weights = nullptr;  // size weights of the rows' loss terms
+  const double* coef = nullptr;     // size: the linear term is sum_j coef_j a_{rows_j}; null = none
 };
 
 struct CopiesProblem {
-  Design design;                        // the full training design
-  Family family = Family::Logistic;     // of the perturbed objective
-  const double* y = nullptr;            // n targets of `family`
-  const double* offset = nullptr;       // n offsets (LogisticLossSquared), null = 0
-  double lambda = 0.0;                  // ridge coefficient of every copy
-  const double* theta0 = nullptr;       // p: warm start of every copy
+  Design design;                     // the full training design
+  Family family = Family::Logistic;  // of the perturbed objective
+  const double* y = nullptr;         // n targets of `family`
+  const double* offset = nullptr;    // n offsets (LogisticLossSquared), null = 0
+  double lambda = 0.0;               // ridge coefficient of every copy
+  const double* theta0 = nullptr;    // p: warm start of every copy
   std::vector<CopySpec> copies;
   const double* labels = nullptr;       // n: labels of the logistic losses reported per copy
   Design queries;                       // the queries' design (same columns)

@@ -17,8 +17,8 @@ constexpr std::size_t kGramBlock = 1024;
 void Design::margins(const double* theta, double* z) const {
   if (n == 0) return;
   if (d > 0) {
-    cblas_dgemv(CblasColMajor, CblasTrans, static_cast<int>(d), static_cast<int>(n), 1.0, x,
-                static_cast<int>(d), theta, 1, 0.0, z, 1);
+    cblas_dgemv(CblasColMajor, CblasTrans, static_cast<int>(d), static_cast<int>(n), 1.0, x, static_cast<int>(d), theta,
+                1, 0.0, z, 1);
   } else {
     std::fill(z, z + n, 0.0);
   }
@@ -83,8 +83,7 @@ double Design::rowDot(std::size_t i, const double* v) const {
   return s;
 }
 
-void Design::gatherColumns(const std::size_t* rows, std::size_t count, const double* scale,
-                           double* out) const {
+void Design::gatherColumns(const std::size_t* rows, std::size_t count, const double* scale, double* out) const {
   const std::size_t pp = p();
   for (std::size_t j = 0; j < count; ++j) {
     const double s = scale ? scale[j] : 1.0;
@@ -108,8 +107,10 @@ void Design::gatherRange(std::size_t first, std::size_t count, const double* sca
 
 void Design::weightedGram(const double* c, double beta, double* out) const {
   const std::size_t pp = p();
-  if (beta == 0.0) std::fill(out, out + pp * pp, 0.0);
-  else if (beta != 1.0) for (std::size_t k = 0; k < pp * pp; ++k) out[k] *= beta;
+  if (beta == 0.0)
+    std::fill(out, out + pp * pp, 0.0);
+  else if (beta != 1.0)
+    for (std::size_t k = 0; k < pp * pp; ++k) out[k] *= beta;
   if (n == 0) return;
   const std::size_t block = std::min(n, kGramBlock);
   std::vector<double> scaled(block * pp);
@@ -125,8 +126,8 @@ void Design::weightedGram(const double* c, double beta, double* out) const {
     // The intercept is row d of each gathered a_i, so one syrk covers the whole p x p
     // (the extra row costs 1/p of the work and keeps the code free of special cases).
     gatherColumns(b.rows.data(), b.rows.size(), b.root.data(), scaled.data());
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(pp), static_cast<int>(b.rows.size()),
-                alpha, scaled.data(), static_cast<int>(pp), 1.0, out, static_cast<int>(pp));
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, static_cast<int>(pp), static_cast<int>(b.rows.size()), alpha,
+                scaled.data(), static_cast<int>(pp), 1.0, out, static_cast<int>(pp));
     b.rows.clear();
     b.root.clear();
   };

@@ -12,9 +12,9 @@ enum class Family {
 };
 
 struct Pointwise {
-  double loss;       // l(z; y)
-  double slope;      // dl/dz: the residual (p - y or z - y)
-  double curvature;  // d2l/dz2 (p(1-p), 1, or a positive semidefinite Gauss-Newton bound)
+  double loss;            // l(z; y)
+  double slope;           // dl/dz: the residual (p - y or z - y)
+  double curvature;       // d2l/dz2 (p(1-p), 1, or a positive semidefinite Gauss-Newton bound)
   double exactCurvature;  // d2l/dz2 without the bound (may be negative for LogisticLossSquared)
 };
 

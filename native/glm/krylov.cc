@@ -90,8 +90,7 @@ class GlmHessianOperator : public HessianOperator {
 }  // namespace
 
 std::unique_ptr<HessianOperator> Objective::hessianOperator(const double* theta) const {
-  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_.get(), curvatureWeights(theta),
-                                              problem_.lambda);
+  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_.get(), curvatureWeights(theta), problem_.lambda);
 }
 
 KrylovStep conjugateGradients(const HessianOperator& h, const std::function<void(double*)>& applyInverse,

@@ -10,9 +10,11 @@ namespace {
 // log sum_{c in S} e^{z_c} over the full logits (the reference class has z = 0), skipping `skip`.
 double logSumExp(const double* z, std::size_t free, std::size_t skip) {
   double m = skip == free ? -INFINITY : 0.0;  // the reference logit 0 (class `free`)
-  for (std::size_t c = 0; c < free; ++c) if (c != skip) m = std::max(m, z[c]);
+  for (std::size_t c = 0; c < free; ++c)
+    if (c != skip) m = std::max(m, z[c]);
   double s = skip == free ? 0.0 : std::exp(-m);
-  for (std::size_t c = 0; c < free; ++c) if (c != skip) s += std::exp(z[c] - m);
+  for (std::size_t c = 0; c < free; ++c)
+    if (c != skip) s += std::exp(z[c] - m);
   return m + std::log(s);
 }
 
@@ -40,7 +42,8 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
     out.value = 0.5 * e * e;
     for (std::size_t a = 0; a < K; ++a) {
       out.gradient[a] = e * gf[a];
-      for (std::size_t b = 0; b < K; ++b) out.curvature[a * K + b] = gf[a] * gf[b] - s * ((a == b ? q[a] : 0.0) - q[a] * q[b]);
+      for (std::size_t b = 0; b < K; ++b)
+        out.curvature[a * K + b] = gf[a] * gf[b] - s * ((a == b ? q[a] : 0.0) - q[a] * q[b]);
     }
     return;
   }
@@ -65,7 +68,8 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
   out.value = 0.5 * e * e;
   for (std::size_t a = 0; a < K; ++a) {
     out.gradient[a] = e * gl[a];
-    for (std::size_t b = 0; b < K; ++b) out.curvature[a * K + b] = gl[a] * gl[b] + s * ((a == b ? p[a] : 0.0) - p[a] * p[b]);
+    for (std::size_t b = 0; b < K; ++b)
+      out.curvature[a * K + b] = gl[a] * gl[b] + s * ((a == b ? p[a] : 0.0) - p[a] * p[b]);
   }
 }
 
@@ -153,7 +157,8 @@ void MultinomialObjective::hessian(const double* theta, std::vector<double>& out
     for (std::size_t c = 0; c <= r; ++c) {
       for (std::size_t i = 0; i < a.n; ++i) coef[i] = m[i * K * K + r * K + c];
       a.weightedGram(coef.data(), 0.0, block.data());
-      if (r == c) for (std::size_t k = 0; k < a.d; ++k) block[k + k * p] += problem_.lambda;
+      if (r == c)
+        for (std::size_t k = 0; k < a.d; ++k) block[k + k * p] += problem_.lambda;
       for (std::size_t col = 0; col < p; ++col)
         for (std::size_t row = 0; row < p; ++row) {
           const double v = block[row + col * p];

@@ -22,8 +22,8 @@ struct MultinomialProblem {
   const double* y = nullptr;        // class ids in [0, classes)
   const double* weights = nullptr;  // n, null = all 1
   double lambda = 0.0;
-  const double* linear = nullptr;   // (C - 1) p, null = none
-  const double* offset = nullptr;   // n (squared objectives), null = 0
+  const double* linear = nullptr;  // (C - 1) p, null = none
+  const double* offset = nullptr;  // n (squared objectives), null = 0
   LogitObjective objective = LogitObjective::CrossEntropy;
 
   std::size_t blocks() const { return classes - 1; }

@@ -19,9 +19,7 @@ double norm2(const std::vector<double>& v) {
   return std::sqrt(s);
 }
 
-bool converged(const Evaluation& e, double gn, double tol) {
-  return gn <= tol * std::fmax(e.gradientScale, DBL_MIN);
-}
+bool converged(const Evaluation& e, double gn, double tol) { return gn <= tol * std::fmax(e.gradientScale, DBL_MIN); }
 
 // The rounding error of the computed gradient: each component sums terms whose magnitudes add
 // up to at most gradientScale (error ~ eps * gradientScale), and the margins it is built from
@@ -36,8 +34,8 @@ double roundingFloor(const Evaluation& e) {
 void requireFinite(const Evaluation& e, double gn, bool atStart) {
   if (std::isfinite(e.value) && std::isfinite(gn) && std::isfinite(e.gradientScale)) return;
   std::ostringstream msg;
-  msg << "the objective is not finite in float64 (value " << e.value << ", gradient norm " << gn
-      << ", gradient scale " << e.gradientScale << ")";
+  msg << "the objective is not finite in float64 (value " << e.value << ", gradient norm " << gn << ", gradient scale "
+      << e.gradientScale << ")";
   if (atStart)
     msg << " at the starting point: X, y, the weights, lambda or the start are too large for float64 arithmetic; "
            "rescale them";
@@ -194,7 +192,8 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
       t *= 0.5;
       if (t < 1e-12) {
         if (gn <= 1e-7 * e.gradientScale)
-          return done(gn <= roundingFloor(e) ? StopReason::RoundingFloor : StopReason::Stalled);  // the line search cannot resolve F
+          return done(gn <= roundingFloor(e) ? StopReason::RoundingFloor
+                                             : StopReason::Stalled);  // the line search cannot resolve F
         if (obj.separated(e)) obj.diagnose(e, 0.0);
         std::ostringstream msg;
         msg << "Newton line search failed at gradient norm " << gn << " (scale " << e.gradientScale << ")";
@@ -219,8 +218,8 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   }
   if (obj.separated(e)) obj.diagnose(e, 0.0);
   std::ostringstream msg;
-  msg << "Newton's method did not converge in " << options.maxIter << " iterations (gradient norm " << gn
-      << ", scale " << e.gradientScale << "); raise maxIter or lambda";
+  msg << "Newton's method did not converge in " << options.maxIter << " iterations (gradient norm " << gn << ", scale "
+      << e.gradientScale << "); raise maxIter or lambda";
   throw NumericError(msg.str());
 }
 

@@ -15,11 +15,11 @@ namespace tdakit::glm {
 struct Problem {
   Design design;
   Family family = Family::Logistic;
-  const double* y = nullptr;       // n labels
-  const double* weights = nullptr; // n example weights, null = all 1
-  double lambda = 0.0;             // coefficient of (lambda/2)||P theta||^2
-  const double* linear = nullptr;  // p, null = none
-  const double* offset = nullptr;  // n per-example offsets of LogisticLossSquared, null = 0
+  const double* y = nullptr;        // n labels
+  const double* weights = nullptr;  // n example weights, null = all 1
+  double lambda = 0.0;              // coefficient of (lambda/2)||P theta||^2
+  const double* linear = nullptr;   // p, null = none
+  const double* offset = nullptr;   // n per-example offsets of LogisticLossSquared, null = 0
 
   double weight(std::size_t i) const { return weights ? weights[i] : 1.0; }
   Pointwise at(std::size_t i, double z) const { return pointwise(family, z, y[i], offset ? offset[i] : 0.0); }
@@ -36,8 +36,8 @@ struct Evaluation {
   // (relative error eps, independent between examples, so root-sum-square) moves the gradient,
   // per unit eps. 0 when an objective omits it.
   double marginRounding = 0.0;
-  std::vector<double> hessian;   // p x p column-major, filled only when asked for
-  std::vector<double> margins;   // n
+  std::vector<double> hessian;  // p x p column-major, filled only when asked for
+  std::vector<double> margins;  // n
 };
 
 // v -> H v for the Hessian H at a fixed theta, without forming H (O(n p) per product).

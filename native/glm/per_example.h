@@ -11,8 +11,8 @@
 namespace tdakit::glm {
 
 struct ExampleTerms {
-  std::vector<double> margin;                   // z = A theta (n)
-  std::vector<double> loss, slope, curvature;   // empty when no labels were given
+  std::vector<double> margin;                  // z = A theta (n)
+  std::vector<double> loss, slope, curvature;  // empty when no labels were given
 };
 
 // Margins at theta and, when y is given, l(z_i; y_i) with dl/dz and d2l/dz2 (offset may be null).

@@ -33,9 +33,9 @@ class SparseRows {
  private:
   std::size_t d_ = 0;
   bool intercept_ = false;
-  std::vector<std::size_t> start_;      // n + 1
-  std::vector<std::uint32_t> column_;   // nnz
-  std::vector<double> value_;           // nnz
+  std::vector<std::size_t> start_;     // n + 1
+  std::vector<std::uint32_t> column_;  // nnz
+  std::vector<double> value_;          // nnz
 };
 
 }  // namespace tdakit::glm

@@ -18,8 +18,8 @@ namespace {
 }
 }  // namespace
 
-ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l,
-                               const std::size_t* rows, const double* coef, std::size_t k, double shift)
+ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
+                               const double* coef, std::size_t k, double shift)
     : p_(a.p()), l_(l) {
   bool onlyRemovals = shift == 0.0;
   for (std::size_t j = 0; j < k && onlyRemovals; ++j) onlyRemovals = coef[j] <= 0.0;
@@ -36,8 +36,8 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
     linalg::triangularSolve(l, p_, y_.data(), k, false);  // W = L^{-1} u
     inner_.assign(k * k, 0.0);
     for (std::size_t j = 0; j < k; ++j) inner_[j + j * k] = 1.0;
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<int>(k), p, -1.0, y_.data(), p, 1.0,
-                inner_.data(), static_cast<int>(k));
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<int>(k), p, -1.0, y_.data(), p, 1.0, inner_.data(),
+                static_cast<int>(k));
     linalg::symmetrizeFromLower(inner_.data(), k);
     double rcond = 0.0;
     // I - W^T W is positive definite exactly when M is (Sylvester's determinant identity). Its
@@ -55,8 +55,13 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
     std::vector<double> neg, pos;
     std::vector<std::size_t> negRows, posRows;
     for (std::size_t j = 0; j < k; ++j) {
-      if (coef[j] < 0) { negRows.push_back(rows[j]); neg.push_back(std::sqrt(-coef[j])); }
-      else if (coef[j] > 0) { posRows.push_back(rows[j]); pos.push_back(std::sqrt(coef[j])); }
+      if (coef[j] < 0) {
+        negRows.push_back(rows[j]);
+        neg.push_back(std::sqrt(-coef[j]));
+      } else if (coef[j] > 0) {
+        posRows.push_back(rows[j]);
+        pos.push_back(std::sqrt(coef[j]));
+      }
     }
     std::vector<double> cols;
     for (int sign : {-1, 1}) {
@@ -65,8 +70,8 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
       if (r.empty()) continue;
       cols.resize(p_ * r.size());
       a.gatherColumns(r.data(), r.size(), s.data(), cols.data());
-      cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p, static_cast<int>(r.size()),
-                  static_cast<double>(sign), cols.data(), p, 1.0, factor_.data(), p);
+      cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p, static_cast<int>(r.size()), static_cast<double>(sign),
+                  cols.data(), p, 1.0, factor_.data(), p);
     }
   }
   for (std::size_t j = 0; j < a.d; ++j) factor_[j + j * p_] -= shift;

@@ -14,8 +14,8 @@ class ReducedHessian {
  public:
   // h: H (p x p, column-major, both triangles); l: its Cholesky factor; rows/coef: k changes;
   // shift: subtracted from the penalised (non-intercept) diagonal.
-  ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
-                 const double* coef, std::size_t k, double shift);
+  ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows, const double* coef,
+                 std::size_t k, double shift);
 
   void apply(double* b) const;
   bool usesWoodbury() const { return woodbury_; }

@@ -12,7 +12,9 @@ namespace {
 
 // Rows per block: see the Daunce covariance (the same trade-off between the cache and BLAS's
 // repacking of V in every call).
-std::size_t blockRows(std::size_t m) { return std::clamp<std::size_t>((std::size_t{1} << 18) / std::max<std::size_t>(m, 1), 64, 1024); }
+std::size_t blockRows(std::size_t m) {
+  return std::clamp<std::size_t>((std::size_t{1} << 18) / std::max<std::size_t>(m, 1), 64, 1024);
+}
 
 // An infinite factor (leverage 1) must give +-Infinity, or 0 when the raw score is 0, never NaN.
 inline double rescale(double raw, double f) {

@@ -14,7 +14,7 @@ namespace tdakit::influence {
 
 struct ScoreInputs {
   glm::Design train;
-  const double* v = nullptr;          // p x m, column-major
+  const double* v = nullptr;  // p x m, column-major
   std::size_t m = 0;
   const double* rowCoef = nullptr;    // u, n
   const double* rowFactor = nullptr;  // f, n (null = 1)

@@ -53,8 +53,7 @@ bool blockedCholesky(double* a, std::size_t p) {
     const std::size_t jb = std::min(kBlock, p - j);
     const int J = static_cast<int>(j), JB = static_cast<int>(jb);
     double* diag = a + j + j * p;
-    if (j > 0)
-      cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, JB, J, -1.0, a + j, n, 1.0, diag, n);
+    if (j > 0) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, JB, J, -1.0, a + j, n, 1.0, diag, n);
     if (!choleskyBlock(diag, jb, p, floor.data() + j)) return false;
     const std::size_t below = p - j - jb;
     if (below == 0) continue;
@@ -93,8 +92,7 @@ void choleskySolve(const double* l, std::size_t p, double* b, std::size_t nrhs) 
 void triangularSolve(const double* l, std::size_t p, double* b, std::size_t nrhs, bool trans) {
   if (nrhs == 0) return;
   cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, trans ? CblasTrans : CblasNoTrans, CblasNonUnit,
-              static_cast<int>(p), static_cast<int>(nrhs), 1.0, l, static_cast<int>(p), b,
-              static_cast<int>(p));
+              static_cast<int>(p), static_cast<int>(nrhs), 1.0, l, static_cast<int>(p), b, static_cast<int>(p));
 }
 
 double singularRcond(std::size_t p) { return 10.0 * DBL_EPSILON * static_cast<double>(std::max<std::size_t>(p, 1)); }

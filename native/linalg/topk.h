@@ -25,8 +25,7 @@ class Selection {
  public:
   using Entry = std::pair<double, std::int32_t>;
 
-  Selection(std::size_t m, std::size_t k)
-      : m_(m), k_(k), top_(m * k), bottom_(m * k), topWorst_(m), bottomWorst_(m) {}
+  Selection(std::size_t m, std::size_t k) : m_(m), k_(k), top_(m * k), bottom_(m * k), topWorst_(m), bottomWorst_(m) {}
 
   // Offers rows [first, first + count) of block (count x m, row-major).
   void scan(const double* block, std::size_t first, std::size_t count) {
@@ -94,7 +93,7 @@ class Selection {
   }
 
   std::size_t m_, k_, seen_ = 0;
-  std::vector<Entry> top_, bottom_;           // m heaps of k entries each
+  std::vector<Entry> top_, bottom_;             // m heaps of k entries each
   std::vector<double> topWorst_, bottomWorst_;  // each heap's front value
 };
 
@@ -115,12 +114,15 @@ TopK topKOverBlocks(std::size_t n, std::size_t m, std::size_t k, std::size_t blo
     });
   TopK out;
   out.k = k;
-  out.topIndex.resize(m * k); out.topValue.resize(m * k);
-  out.bottomIndex.resize(m * k); out.bottomValue.resize(m * k);
+  out.topIndex.resize(m * k);
+  out.topValue.resize(m * k);
+  out.bottomIndex.resize(m * k);
+  out.bottomValue.resize(m * k);
   using Entry = Selection::Entry;
   std::vector<Entry> top, bottom;
   for (std::size_t j = 0; j < m; ++j) {
-    top.clear(); bottom.clear();
+    top.clear();
+    bottom.clear();
     for (const Selection& s : parts) {
       top.insert(top.end(), s.topOf(j), s.topOf(j) + s.candidates());
       bottom.insert(bottom.end(), s.bottomOf(j), s.bottomOf(j) + s.candidates());
@@ -128,8 +130,10 @@ TopK topKOverBlocks(std::size_t n, std::size_t m, std::size_t k, std::size_t blo
     std::partial_sort(top.begin(), top.begin() + k, top.end(), Selection::betterTop);
     std::partial_sort(bottom.begin(), bottom.begin() + k, bottom.end(), Selection::betterBottom);
     for (std::size_t r = 0; r < k; ++r) {
-      out.topIndex[j * k + r] = top[r].second; out.topValue[j * k + r] = top[r].first;
-      out.bottomIndex[j * k + r] = bottom[r].second; out.bottomValue[j * k + r] = bottom[r].first;
+      out.topIndex[j * k + r] = top[r].second;
+      out.topValue[j * k + r] = top[r].first;
+      out.bottomIndex[j * k + r] = bottom[r].second;
+      out.bottomValue[j * k + r] = bottom[r].first;
     }
   }
   return out;

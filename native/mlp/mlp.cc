@@ -73,16 +73,20 @@ void forwardBatch(const std::vector<std::size_t>& s, const std::vector<std::size
                 static_cast<int>(s[l - 1]), 1.0, z.data(), static_cast<int>(s[l]));
     auto& h = pass.h[l];
     h.resize(z.size());
-    if (l < L) for (std::size_t k = 0; k < z.size(); ++k) h[k] = z[k] > 0 ? z[k] : 0.0;
-    else h = z;
+    if (l < L)
+      for (std::size_t k = 0; k < z.size(); ++k) h[k] = z[k] > 0 ? z[k] : 0.0;
+    else
+      h = z;
   }
 }
 
 double logSumExp(const double* g, std::size_t C, std::size_t skip = static_cast<std::size_t>(-1)) {
   double m = -INFINITY;
-  for (std::size_t c = 0; c < C; ++c) if (c != skip) m = std::max(m, g[c]);
+  for (std::size_t c = 0; c < C; ++c)
+    if (c != skip) m = std::max(m, g[c]);
   double s = 0.0;
-  for (std::size_t c = 0; c < C; ++c) if (c != skip) s += std::exp(g[c] - m);
+  for (std::size_t c = 0; c < C; ++c)
+    if (c != skip) s += std::exp(g[c] - m);
   return m + std::log(s);
 }
 
@@ -150,12 +154,17 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
   const auto off = layerOffsets(s);
   const std::size_t P = a.parameters(), C = a.classes, d = a.inputs;
   std::vector<std::uint32_t> pool;
-  if (o.subset) pool.assign(o.subset, o.subset + o.subsetSize);
-  else { pool.resize(data.n); std::iota(pool.begin(), pool.end(), 0u); }
+  if (o.subset)
+    pool.assign(o.subset, o.subset + o.subsetSize);
+  else {
+    pool.resize(data.n);
+    std::iota(pool.begin(), pool.end(), 0u);
+  }
   if (pool.empty()) throw ArgumentError("MLP training needs at least one example");
   // Penalised coordinates: the weights, not the biases.
   std::vector<char> penalised(P, 0);
-  for (std::size_t l = 1; l < s.size(); ++l) std::fill(penalised.begin() + off[l], penalised.begin() + off[l] + s[l] * s[l - 1], 1);
+  for (std::size_t l = 1; l < s.size(); ++l)
+    std::fill(penalised.begin() + off[l], penalised.begin() + off[l] + s[l] * s[l - 1], 1);
   std::vector<double> grad(P), m1(P, 0.0), m2(P, 0.0);
   Rng rng{o.seed};
   std::vector<double> xb, dz;
@@ -173,7 +182,8 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
     for (std::size_t first = 0; first < pool.size(); first += o.batchSize) {
       const std::size_t batch = std::min(o.batchSize, pool.size() - first);
       xb.resize(batch * d);
-      for (std::size_t j = 0; j < batch; ++j) std::copy(data.x + pool[first + j] * d, data.x + (pool[first + j] + 1) * d, xb.begin() + j * d);
+      for (std::size_t j = 0; j < batch; ++j)
+        std::copy(data.x + pool[first + j] * d, data.x + (pool[first + j] + 1) * d, xb.begin() + j * d);
       forwardBatch(s, off, theta, xb.data(), batch, pass);
       dz.assign(C * batch, 0.0);
       const auto& g = pass.z.back();
@@ -181,9 +191,12 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
       for (std::size_t j = 0; j < batch; ++j) {
         const std::size_t i = pool[first + j];
         batchLoss += logSumExp(g.data() + j * C, C) - g[j * C + static_cast<std::size_t>(data.y[i])];
-        logitGradient(o.objective, g.data() + j * C, C, static_cast<std::size_t>(data.y[i]), o.offset ? o.offset[i] : 0.0, dz.data() + j * C);
-        if (o.lossScale != 1.0) for (std::size_t c = 0; c < C; ++c) dz[j * C + c] *= o.lossScale;
-        if (o.linear) for (std::size_t c = 0; c < C; ++c) dz[j * C + c] += o.linear[i * C + c];
+        logitGradient(o.objective, g.data() + j * C, C, static_cast<std::size_t>(data.y[i]),
+                      o.offset ? o.offset[i] : 0.0, dz.data() + j * C);
+        if (o.lossScale != 1.0)
+          for (std::size_t c = 0; c < C; ++c) dz[j * C + c] *= o.lossScale;
+        if (o.linear)
+          for (std::size_t c = 0; c < C; ++c) dz[j * C + c] += o.linear[i * C + c];
         for (std::size_t c = 0; c < C; ++c) dz[j * C + c] /= static_cast<double>(batch);
       }
       if (initialLoss < 0.0) initialLoss = batchLoss / static_cast<double>(batch);
@@ -193,7 +206,8 @@ void train(const Architecture& a, const Data& data, const TrainOptions& o, doubl
       const double rate = learningRateAt(o, step, steps);
       ++step;
       const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-      const double c1 = 1.0 - std::pow(b1, static_cast<double>(step)), c2 = 1.0 - std::pow(b2, static_cast<double>(step));
+      const double c1 = 1.0 - std::pow(b1, static_cast<double>(step)),
+                   c2 = 1.0 - std::pow(b2, static_cast<double>(step));
       for (std::size_t k = 0; k < P; ++k) {
         const double gk = grad[k] + (penalised[k] ? o.penalty * theta[k] : 0.0);
         if (o.adam) {

@@ -36,11 +36,11 @@ struct Data {
 
 struct TrainOptions {
   Objective objective = Objective::CrossEntropy;
-  const double* offset = nullptr;       // n (squared objectives), null = 0
-  const double* linear = nullptr;       // n x classes, row-major, null = none
+  const double* offset = nullptr;         // n (squared objectives), null = 0
+  const double* linear = nullptr;         // n x classes, row-major, null = none
   const std::uint32_t* subset = nullptr;  // examples trained on, null = all
   std::size_t subsetSize = 0;
-  double penalty = 0.0;   // (penalty/2)||W||^2 added to the mean objective (biases unpenalised)
+  double penalty = 0.0;  // (penalty/2)||W||^2 added to the mean objective (biases unpenalised)
   int epochs = 10;
   std::size_t batchSize = 64;
   double learningRate = 1e-3;

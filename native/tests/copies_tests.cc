@@ -48,7 +48,8 @@ int main() {
   std::vector<double> weights(B * size, 1.0 / size), coef = test::normals(B * size, 12, 0.01);
   for (std::size_t b = 0; b < B; ++b)
     for (std::size_t j = 0; j < size; ++j) rows[b * size + j] = static_cast<std::uint32_t>((b * 37 + j * 3) % n);
-  for (std::size_t b = 0; b < B; ++b) pr.copies.push_back({rows.data() + b * size, size, weights.data() + b * size, coef.data() + b * size});
+  for (std::size_t b = 0; b < B; ++b)
+    pr.copies.push_back({rows.data() + b * size, size, weights.data() + b * size, coef.data() + b * size});
   for (bool precondition : {true, false}) {
     pr.precondition = precondition;
     const auto batch = glm::fitCopies(pr, 3);
@@ -60,7 +61,8 @@ int main() {
         const auto a = test::designRow(x, d, rows[b * size + j], true);
         double z = 0.0;
         for (std::size_t k = 0; k < p; ++k) z += a[k] * batch[b].theta[k];
-        const double r = weights[b * size + j] * (1.0 / (1.0 + std::exp(-z)) - y[rows[b * size + j]]) + coef[b * size + j];
+        const double r =
+            weights[b * size + j] * (1.0 / (1.0 + std::exp(-z)) - y[rows[b * size + j]]) + coef[b * size + j];
         for (std::size_t k = 0; k < p; ++k) g[k] += r * a[k];
       }
       for (std::size_t k = 0; k < d; ++k) g[k] += pr.lambda * batch[b].theta[k];
@@ -78,7 +80,10 @@ int main() {
       same = same && std::memcmp(one[0].theta.data(), batch[b].theta.data(), p * sizeof(double)) == 0 &&
              std::memcmp(one[0].trainLoss.data(), batch[b].trainLoss.data(), n * sizeof(double)) == 0;
     }
-    test::check(gradWorst < 1e-12, precondition ? "preconditioned copies: the naive gradient vanishes" : "Newton copies: the naive gradient vanishes", gradWorst);
+    test::check(gradWorst < 1e-12,
+                precondition ? "preconditioned copies: the naive gradient vanishes"
+                             : "Newton copies: the naive gradient vanishes",
+                gradWorst);
     test::check(lossWorst < 1e-12, "copies' training losses equal the naive logistic loss", lossWorst);
     test::check(same, "a batch on 3 threads equals one-copy calls bit for bit", 0.0);
   }

@@ -85,7 +85,8 @@ int main() {
   std::vector<double> rif(g), ns(g);
   linalg::choleskySolve(l.data(), p, rif.data(), 1);
   for (double& v : rif) v /= 1.0 - lev[i];
-  check(test::maxAbsDiff(rif, brute) < 1e-10, "RIF equals the direct solve with H - c_i a a^T", test::maxAbsDiff(rif, brute));
+  check(test::maxAbsDiff(rif, brute) < 1e-10, "RIF equals the direct solve with H - c_i a a^T",
+        test::maxAbsDiff(rif, brute));
   const double coef = -c[i];
   influence::ReducedHessian m(pr.design, h.data(), l.data(), &i, &coef, 1, 0.0);
   m.apply(ns.data());

@@ -92,10 +92,9 @@ static void run(double density, const char* label) {
   }
   glm::Problem reduced = pr;
   reduced.weights = w.data();
-  influence::ReducedHessian m(pr.design, fit.hessian.data(), factor.data(), rows.data(), coef.data(), rows.size(),
-                              0.0);
-  const glm::FitResult refit = glm::refitChord(glm::Objective(reduced), fit.theta.data(),
-                                               [&m](double* b) { m.apply(b); }, opt);
+  influence::ReducedHessian m(pr.design, fit.hessian.data(), factor.data(), rows.data(), coef.data(), rows.size(), 0.0);
+  const glm::FitResult refit = glm::refitChord(
+      glm::Objective(reduced), fit.theta.data(), [&m](double* b) { m.apply(b); }, opt);
   const glm::FitResult fresh = glm::fitNewton(glm::Objective(reduced), nullptr, opt);
   check(refit.newtonIterations == 0 && refit.krylovIterations > 0, "refit took Newton-Krylov steps only",
         refit.krylovIterations);

@@ -40,8 +40,10 @@ double crossEntropy(const std::vector<double>& g, std::size_t y) {
 
 double margin(const std::vector<double>& g, std::size_t y) {
   double m = -INFINITY, s = 0.0;
-  for (std::size_t c = 0; c < g.size(); ++c) if (c != y) m = std::fmax(m, g[c]);
-  for (std::size_t c = 0; c < g.size(); ++c) if (c != y) s += std::exp(g[c] - m);
+  for (std::size_t c = 0; c < g.size(); ++c)
+    if (c != y) m = std::fmax(m, g[c]);
+  for (std::size_t c = 0; c < g.size(); ++c)
+    if (c != y) s += std::exp(g[c] - m);
   return g[y] - (m + std::log(s));
 }
 
@@ -91,8 +93,8 @@ int main() {
         worst = std::fmax(worst, std::fabs(fd - grads[i * P + k]));
       }
     }
-    check(worst < 1e-6, useMargin ? "margin gradients equal finite differences" : "loss gradients equal finite differences",
-          worst);
+    check(worst < 1e-6,
+          useMargin ? "margin gradients equal finite differences" : "loss gradients equal finite differences", worst);
   }
 
   auto meanLoss = [&](const std::vector<double>& t) {

@@ -60,7 +60,9 @@ int main() {
       }
       const double ce = mx + std::log(s) - g[yi];
       const double margin = g[yi] - (mo + std::log(so));
-      naive += o == 0 ? ce : o == 1 ? 0.5 * (ce - offset[i]) * (ce - offset[i]) : 0.5 * (margin - offset[i]) * (margin - offset[i]);
+      naive += o == 0   ? ce
+               : o == 1 ? 0.5 * (ce - offset[i]) * (ce - offset[i])
+                        : 0.5 * (margin - offset[i]) * (margin - offset[i]);
     }
     for (std::size_t c = 0; c + 1 < C; ++c)
       for (std::size_t k = 0; k < d; ++k) naive += 0.5 * pr.lambda * theta[c * p + k] * theta[c * p + k];
@@ -78,7 +80,8 @@ int main() {
       std::vector<double> tp(theta), tm(theta);
       tp[k] += step;
       tm[k] -= step;
-      gradErr = std::fmax(gradErr, std::fabs((obj.value(tp.data()) - obj.value(tm.data())) / (2 * step) - e.gradient[k]));
+      gradErr =
+          std::fmax(gradErr, std::fabs((obj.value(tp.data()) - obj.value(tm.data())) / (2 * step) - e.gradient[k]));
       glm::Evaluation ep, em;
       obj.evaluate(tp.data(), false, ep);
       obj.evaluate(tm.data(), false, em);

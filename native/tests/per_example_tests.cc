@@ -34,8 +34,10 @@ int main() {
       // The reported curvature is exact for convex families and a PSD bound for the third.
       const double exact = glm::pointwise(family, z, y[i], offset[i]).exactCurvature;
       curvErr = std::fmax(curvErr, std::fabs(fd2 - exact));
-      if (family != glm::Family::LogisticLossSquared) curvErr = std::fmax(curvErr, std::fabs(fd2 - t.curvature[i]));
-      else if (t.curvature[i] < 0) curvErr = INFINITY;
+      if (family != glm::Family::LogisticLossSquared)
+        curvErr = std::fmax(curvErr, std::fabs(fd2 - t.curvature[i]));
+      else if (t.curvature[i] < 0)
+        curvErr = INFINITY;
     }
     std::printf("# family %s\n", names[f]);
     check(marginErr < 1e-13, "margins equal naive dot products", marginErr);

@@ -19,13 +19,11 @@ void bruteTopK(const std::vector<double>& s, std::size_t n, std::size_t m, std::
   std::vector<std::int32_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   // Ties go to the lower index, in both lists.
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return s[a * m + j] != s[b * m + j] ? s[a * m + j] > s[b * m + j] : a < b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](int a, int b) { return s[a * m + j] != s[b * m + j] ? s[a * m + j] > s[b * m + j] : a < b; });
   top.assign(order.begin(), order.begin() + k);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return s[a * m + j] != s[b * m + j] ? s[a * m + j] < s[b * m + j] : a < b;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](int a, int b) { return s[a * m + j] != s[b * m + j] ? s[a * m + j] < s[b * m + j] : a < b; });
   bottom.assign(order.begin(), order.begin() + k);
 }
 
@@ -84,8 +82,7 @@ int main() {
     std::vector<double> sz(nz * m);
     influence::scoreMatrix(tie, sz.data());
     check(sameTopK(influence::scoreTopK(tie, kz), sz, nz, m), "tied scores: top-k takes the lower indices", 0.0);
-    check(sameTopK(influence::scoreTopK(tie, 600), sz, nz, m), "k beyond a worker's rows: merged top-k is exact",
-          0.0);
+    check(sameTopK(influence::scoreTopK(tie, 600), sz, nz, m), "k beyond a worker's rows: merged top-k is exact", 0.0);
   }
 
   // Daunce covariance/correlation over K models (losses model-major).

@@ -12,7 +12,11 @@ import { temporaryName } from '../io/atomic.ts';
  * replaced only when it is empty or holds a file named `marker` (a previous artifact);
  * anything else is refused, so a mistyped path never deletes unrelated files.
  */
-export async function writeDirectoryAtomic(dir: string, marker: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+export async function writeDirectoryAtomic(
+  dir: string,
+  marker: string,
+  fill: (tmpDir: string) => Promise<void>,
+): Promise<void> {
   const target = resolve(dir);
   await mkdir(dirname(target), { recursive: true });
   const tmp = temporaryName(target);

@@ -89,17 +89,27 @@ export class ArtifactWriter {
 
   async array(name: string, data: Float64Array, shape: readonly number[]): Promise<void> {
     const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new RangeError(`artifact array '${name}': shape (${shape.join(', ')}) holds ${count} values, got ${data.length}`);
+    if (count !== data.length)
+      throw new RangeError(
+        `artifact array '${name}': shape (${shape.join(', ')}) holds ${count} values, got ${data.length}`,
+      );
     const header = encodeNpyHeader(shape);
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const file = `${name}.npy`;
     await writeFileAtomic(join(this.dir, file), [header, bytes]);
-    this.arrays[name] = { file, dtype: '<f8', shape: [...shape], bytes: header.length + bytes.length, sha256: sha256Hex(header, bytes) };
+    this.arrays[name] = {
+      file,
+      dtype: '<f8',
+      shape: [...shape],
+      bytes: header.length + bytes.length,
+      sha256: sha256Hex(header, bytes),
+    };
   }
 
   async finish(body: ManifestBody, libraryVersion: string): Promise<Manifest> {
     for (const [k, v] of Object.entries(body.scalars)) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`artifact: scalar '${k}' is ${v}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`artifact: scalar '${k}' is ${v}, not a finite number`);
     }
     const unsigned = {
       format: ARTIFACT_FORMAT,
@@ -127,7 +137,8 @@ export class ArtifactReader {
   ) {}
 
   static async open(dir: string): Promise<ArtifactReader> {
-    if (typeof dir !== 'string' || dir === '') throw new TypeError(`artifact directory: must be a non-empty string, got ${String(dir)}`);
+    if (typeof dir !== 'string' || dir === '')
+      throw new TypeError(`artifact directory: must be a non-empty string, got ${String(dir)}`);
     const info = await stat(dir).catch(() => undefined);
     if (!info) throw new ArtifactError(dir, 'no such artifact directory');
     if (!info.isDirectory()) throw new ArtifactError(dir, 'is a file, not an artifact directory');
@@ -144,9 +155,13 @@ export class ArtifactReader {
       throw new ArtifactError(file, `is not a tdakit artifact manifest (format ${JSON.stringify(parsed?.format)})`);
     }
     const version = parsed.version;
-    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) throw new ArtifactError(file, `has an invalid format version ${JSON.stringify(version)}`);
+    if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
+      throw new ArtifactError(file, `has an invalid format version ${JSON.stringify(version)}`);
     if (version > ARTIFACT_VERSION) {
-      throw new ArtifactError(file, `was written in artifact format version ${version} by a newer tdakit; this one reads version ${ARTIFACT_VERSION}: upgrade tdakit`);
+      throw new ArtifactError(
+        file,
+        `was written in artifact format version ${version} by a newer tdakit; this one reads version ${ARTIFACT_VERSION}: upgrade tdakit`,
+      );
     }
     const { checksum, ...unsigned } = parsed;
     if (sha256Hex(new TextEncoder().encode(manifestText(unsigned))) !== checksum) {
@@ -159,8 +174,16 @@ export class ArtifactReader {
   expect(kinds: readonly Manifest['kind'][], models: readonly string[], who: string): void {
     const file = join(this.dir, MANIFEST_FILE);
     const m = this.manifest;
-    if (!kinds.includes(m.kind)) throw new ArtifactError(file, `holds a '${m.kind}' artifact; ${who} needs ${kinds.map((k) => `'${k}'`).join(' or ')}`);
-    if (!models.includes(m.model)) throw new ArtifactError(file, `holds a '${m.model}' model; ${who} loads ${models.map((k) => `'${k}'`).join(' or ')}`);
+    if (!kinds.includes(m.kind))
+      throw new ArtifactError(
+        file,
+        `holds a '${m.kind}' artifact; ${who} needs ${kinds.map((k) => `'${k}'`).join(' or ')}`,
+      );
+    if (!models.includes(m.model))
+      throw new ArtifactError(
+        file,
+        `holds a '${m.model}' model; ${who} loads ${models.map((k) => `'${k}'`).join(' or ')}`,
+      );
   }
 
   has(name: string): boolean {
@@ -173,11 +196,15 @@ export class ArtifactReader {
     if (!entry) throw new ArtifactError(join(this.dir, MANIFEST_FILE), `lists no array '${name}'`);
     const file = join(this.dir, entry.file);
     if (shape && (shape.length !== entry.shape.length || shape.some((s, k) => s !== entry.shape[k]))) {
-      throw new ArtifactError(file, `has shape (${entry.shape.join(', ')}) in the manifest, expected (${shape.join(', ')})`);
+      throw new ArtifactError(
+        file,
+        `has shape (${entry.shape.join(', ')}) in the manifest, expected (${shape.join(', ')})`,
+      );
     }
     const info = await stat(file).catch(() => undefined);
     if (!info) throw new ArtifactError(file, 'missing');
-    if (info.size !== entry.bytes) throw new ArtifactError(file, `has ${info.size} bytes, the manifest says ${entry.bytes} (truncated or replaced)`);
+    if (info.size !== entry.bytes)
+      throw new ArtifactError(file, `has ${info.size} bytes, the manifest says ${entry.bytes} (truncated or replaced)`);
     const hash = createHash('sha256');
     let read: Awaited<ReturnType<typeof readNpyFile>>;
     try {
@@ -186,9 +213,17 @@ export class ArtifactReader {
     } catch (err) {
       throw new ArtifactError(file, `unreadable: ${(err as Error).message}`, { cause: err });
     }
-    if (hash.digest('hex') !== entry.sha256) throw new ArtifactError(file, 'sha256 mismatch: the file was edited or corrupted');
-    if (read.header.dtype !== 'f8' || read.shape.length !== entry.shape.length || read.shape.some((s, k) => s !== entry.shape[k])) {
-      throw new ArtifactError(file, `holds ${read.header.dtype} (${read.shape.join(', ')}), the manifest says <f8 (${entry.shape.join(', ')})`);
+    if (hash.digest('hex') !== entry.sha256)
+      throw new ArtifactError(file, 'sha256 mismatch: the file was edited or corrupted');
+    if (
+      read.header.dtype !== 'f8' ||
+      read.shape.length !== entry.shape.length ||
+      read.shape.some((s, k) => s !== entry.shape[k])
+    ) {
+      throw new ArtifactError(
+        file,
+        `holds ${read.header.dtype} (${read.shape.join(', ')}), the manifest says <f8 (${entry.shape.join(', ')})`,
+      );
     }
     return read.data;
   }

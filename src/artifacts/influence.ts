@@ -15,7 +15,12 @@ import { join } from 'node:path';
 const POINTWISE = ['margin', 'loss', 'slope', 'curvature'] as const;
 
 /** influence.save(dir): the model's artifact plus the factored influence state. */
-export async function saveInfluence(influence: Influence, pointwise: TrainingPointwise, dir: string, options: ArtifactSaveOptions = {}): Promise<void> {
+export async function saveInfluence(
+  influence: Influence,
+  pointwise: TrainingPointwise,
+  dir: string,
+  options: ArtifactSaveOptions = {},
+): Promise<void> {
   const f = influence.factorization;
   const p = influence.model.nParameters;
   const n = influence.n;
@@ -50,6 +55,7 @@ export async function loadInfluence<T>(
   const pw = {} as TrainingPointwise;
   for (const name of POINTWISE) pw[name] = await reader.array(name, [n], options);
   const rcond = reader.manifest.scalars.rcond;
-  if (typeof rcond !== 'number' || !Number.isFinite(rcond)) throw new ArtifactError(join(dir, MANIFEST_FILE), 'scalar \'rcond\' is missing or not finite');
+  if (typeof rcond !== 'number' || !Number.isFinite(rcond))
+    throw new ArtifactError(join(dir, MANIFEST_FILE), "scalar 'rcond' is missing or not finite");
   return make(model, { factor, hessian, rcond }, pw, leverage);
 }

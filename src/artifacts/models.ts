@@ -70,14 +70,23 @@ export function tdakitVersion(): Promise<string> {
 }
 
 /** The parts of a model that go into its artifact (all public state). */
-function modelParts(model: SavableModel): { options: Record<string, unknown>; scalars: Record<string, number>; arrays: Record<string, Float64Array> } {
+function modelParts(model: SavableModel): {
+  options: Record<string, unknown>;
+  scalars: Record<string, number>;
+  arrays: Record<string, Float64Array>;
+} {
   switch (model.kind) {
     case 'logistic':
     case 'ridge': {
       const m = model as GeneralizedLinearModel;
       return {
         options: { ...m.options },
-        scalars: { totalWeight: m.totalWeight, penalty: m.penalty, objective: m.objective(), ...diagnosticScalars(m.diagnostics) },
+        scalars: {
+          totalWeight: m.totalWeight,
+          penalty: m.penalty,
+          objective: m.objective(),
+          ...diagnosticScalars(m.diagnostics),
+        },
         arrays: { theta: m.theta, weights: m.weights },
       };
     }
@@ -99,10 +108,15 @@ function modelParts(model: SavableModel): { options: Record<string, unknown>; sc
 }
 
 /** Writes the model's arrays, data and manifest body into an artifact being built. */
-export async function writeModelParts(w: ArtifactWriter, model: SavableModel, options: ArtifactSaveOptions): Promise<Omit<ManifestBody, 'kind'>> {
+export async function writeModelParts(
+  w: ArtifactWriter,
+  model: SavableModel,
+  options: ArtifactSaveOptions,
+): Promise<Omit<ManifestBody, 'kind'>> {
   const parts = modelParts(model);
   for (const [name, a] of Object.entries(parts.arrays)) await w.array(name, a, [a.length]);
-  const X = model.X, y = model.y;
+  const X = model.X,
+    y = model.y;
   const hashes = { rows: X.rows, cols: X.cols, xSha256: sha256Hex(X.data), ySha256: sha256Hex(y) };
   let data: DataEntry;
   const spec = options.data ?? 'embed';
@@ -113,10 +127,23 @@ export async function writeModelParts(w: ArtifactWriter, model: SavableModel, op
   } else if (spec !== null && typeof spec === 'object' && typeof spec.path === 'string') {
     const path = resolve(spec.path);
     const file = await readLabelled(path, spec.label ?? -1);
-    if (sha256Hex(file.X.data) !== hashes.xSha256 || file.X.rows !== X.rows || file.X.cols !== X.cols || sha256Hex(file.y!) !== hashes.ySha256) {
-      throw new RangeError(`save: options.data.path: ${spec.path} does not hold the data the model was fitted on (label column ${String(spec.label ?? -1)})`);
+    if (
+      sha256Hex(file.X.data) !== hashes.xSha256 ||
+      file.X.rows !== X.rows ||
+      file.X.cols !== X.cols ||
+      sha256Hex(file.y!) !== hashes.ySha256
+    ) {
+      throw new RangeError(
+        `save: options.data.path: ${spec.path} does not hold the data the model was fitted on (label column ${String(spec.label ?? -1)})`,
+      );
     }
-    data = { mode: 'reference', ...hashes, path, ...(spec.label !== undefined ? { label: spec.label } : {}), fileSha256: await fileSha256(path) };
+    data = {
+      mode: 'reference',
+      ...hashes,
+      path,
+      ...(spec.label !== undefined ? { label: spec.label } : {}),
+      fileSha256: await fileSha256(path),
+    };
   } else {
     throw new TypeError(`save: options.data must be 'embed' or { path, label? }, got ${JSON.stringify(spec)}`);
   }
@@ -133,7 +160,12 @@ export async function saveModel(model: SavableModel, dir: string, options: Artif
 }
 
 /** Opens a model (or influence) artifact of one of `models` and reads the model's arrays and data. */
-export async function readModelParts(dir: string, models: readonly string[], who: string, options: ArtifactLoadOptions = {}): Promise<LoadedModelParts> {
+export async function readModelParts(
+  dir: string,
+  models: readonly string[],
+  who: string,
+  options: ArtifactLoadOptions = {},
+): Promise<LoadedModelParts> {
   if (options === null || typeof options !== 'object') throw new TypeError(`${who}: options must be an object`);
   const reader = await ArtifactReader.open(dir);
   reader.expect(['model', 'influence'], models, who);
@@ -144,7 +176,11 @@ export async function readModelParts(dir: string, models: readonly string[], who
   return { reader, manifest, X, y, theta, ...(weights ? { weights } : {}) };
 }
 
-async function trainingData(reader: ArtifactReader, who: string, options: ArtifactLoadOptions): Promise<{ X: Matrix; y: Float64Array }> {
+async function trainingData(
+  reader: ArtifactReader,
+  who: string,
+  options: ArtifactLoadOptions,
+): Promise<{ X: Matrix; y: Float64Array }> {
   const entry = reader.manifest.data;
   const shape = [entry.rows, entry.cols];
   let X: Matrix, y: Float64Array, source: string;
@@ -161,7 +197,9 @@ async function trainingData(reader: ArtifactReader, who: string, options: Artifa
     try {
       file = await readLabelled(source, entry.label ?? -1);
     } catch (err) {
-      throw new ArtifactError(source, `the artifact's training data cannot be read: ${(err as Error).message}`, { cause: err });
+      throw new ArtifactError(source, `the artifact's training data cannot be read: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     // Into shared memory once, like embedded arrays: native calls then read it in place.
     const shared = new Float64Array(new SharedArrayBuffer(file.X.data.byteLength));
@@ -170,17 +208,24 @@ async function trainingData(reader: ArtifactReader, who: string, options: Artifa
     y = file.y!;
   }
   if (X.rows !== entry.rows || X.cols !== entry.cols) {
-    throw new ArtifactError(source, `is ${X.rows} x ${X.cols}; the model in ${reader.dir} was fitted on ${entry.rows} x ${entry.cols} training data`);
+    throw new ArtifactError(
+      source,
+      `is ${X.rows} x ${X.cols}; the model in ${reader.dir} was fitted on ${entry.rows} x ${entry.cols} training data`,
+    );
   }
   if (sha256Hex(X.data) !== entry.xSha256 || sha256Hex(y) !== entry.ySha256) {
-    throw new ArtifactError(source, `does not hold the training data the model in ${reader.dir} was fitted on (sha256 differs)`);
+    throw new ArtifactError(
+      source,
+      `does not hold the training data the model in ${reader.dir} was fitted on (sha256 differs)`,
+    );
   }
   return { X, y };
 }
 
 function scalar(parts: LoadedModelParts, name: string): number {
   const v = parts.manifest.scalars[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArtifactError(join(parts.reader.dir, MANIFEST_FILE), `scalar '${name}' is missing or not finite`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ArtifactError(join(parts.reader.dir, MANIFEST_FILE), `scalar '${name}' is missing or not finite`);
   return v;
 }
 
@@ -189,11 +234,21 @@ function options<T>(parts: LoadedModelParts, backend: BackendName | undefined): 
 }
 
 /** LogisticRegression.load / RidgeRegression.load: the GLM state of an artifact. */
-export async function loadGlm<T>(dir: string, kind: 'logistic' | 'ridge', who: string, o: ArtifactLoadOptions, make: (state: GlmState) => T): Promise<T> {
+export async function loadGlm<T>(
+  dir: string,
+  kind: 'logistic' | 'ridge',
+  who: string,
+  o: ArtifactLoadOptions,
+  make: (state: GlmState) => T,
+): Promise<T> {
   const parts = await readModelParts(dir, [kind], who, o);
   const resolved = resolveGlmOptions(who, options(parts, o.backend));
   const p = parts.X.cols + (resolved.fitIntercept ? 1 : 0);
-  if (parts.theta.length !== p) throw new ArtifactError(join(dir, 'theta.npy'), `has ${parts.theta.length} parameters, the data and options need ${p}`);
+  if (parts.theta.length !== p)
+    throw new ArtifactError(
+      join(dir, 'theta.npy'),
+      `has ${parts.theta.length} parameters, the data and options need ${p}`,
+    );
   if (!parts.weights) throw new ArtifactError(join(dir, MANIFEST_FILE), 'lists no example weights');
   // An influence artifact also holds the Hessian at the optimum: refits then only factor it.
   const hessian = parts.manifest.kind === 'influence' ? await parts.reader.array('hessian', [p, p], o) : undefined;
@@ -231,7 +286,10 @@ const STOP_REASONS = ['tolerance', 'rounding-floor', 'stalled'] as const;
 /** A fit's diagnostics as manifest scalars (krylovIterations, stoppedBy and roundingFloor only where the fit has them). */
 function diagnosticScalars(d: Readonly<FitDiagnostics>): Record<string, number> {
   const out: Record<string, number> = {
-    gradientNorm: d.gradientNorm, gradientScale: d.gradientScale, newtonIterations: d.newtonIterations, chordIterations: d.chordIterations,
+    gradientNorm: d.gradientNorm,
+    gradientScale: d.gradientScale,
+    newtonIterations: d.newtonIterations,
+    chordIterations: d.chordIterations,
   };
   if (d.krylovIterations !== undefined) out.krylovIterations = d.krylovIterations;
   if (d.stoppedBy !== undefined) out.stoppedBy = STOP_REASONS.indexOf(d.stoppedBy);
@@ -244,27 +302,52 @@ export async function loadSoftmax<T>(
   dir: string,
   who: string,
   o: ArtifactLoadOptions,
-  make: (theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: SoftmaxRegression['options'], d: ReturnType<typeof diagnostics>, totalWeight: number) => T,
+  make: (
+    theta: Float64Array,
+    X: Matrix,
+    y: Float64Array,
+    weights: Float64Array,
+    options: SoftmaxRegression['options'],
+    d: ReturnType<typeof diagnostics>,
+    totalWeight: number,
+  ) => T,
 ): Promise<T> {
   const parts = await readModelParts(dir, ['softmax'], who, o);
   const opts = options<SoftmaxRegression['options']>(parts, o.backend);
   const p = (opts.classes - 1) * (parts.X.cols + (opts.fitIntercept ? 1 : 0));
-  if (parts.theta.length !== p) throw new ArtifactError(join(dir, 'theta.npy'), `has ${parts.theta.length} parameters, the data and options need ${p}`);
+  if (parts.theta.length !== p)
+    throw new ArtifactError(
+      join(dir, 'theta.npy'),
+      `has ${parts.theta.length} parameters, the data and options need ${p}`,
+    );
   if (!parts.weights) throw new ArtifactError(join(dir, MANIFEST_FILE), 'lists no example weights');
   // W is the original fit's total weight, not this model's: a refit after removals has less.
   // Artifacts written before W was stored hold an original fit (refits were not saved).
-  const totalWeight = parts.manifest.scalars.totalWeight !== undefined ? scalar(parts, 'totalWeight') : parts.weights.reduce((a, b) => a + b, 0);
-  if (!(totalWeight > 0)) throw new ArtifactError(join(dir, MANIFEST_FILE), `scalar 'totalWeight' must be > 0, got ${totalWeight}`);
+  const totalWeight =
+    parts.manifest.scalars.totalWeight !== undefined
+      ? scalar(parts, 'totalWeight')
+      : parts.weights.reduce((a, b) => a + b, 0);
+  if (!(totalWeight > 0))
+    throw new ArtifactError(join(dir, MANIFEST_FILE), `scalar 'totalWeight' must be > 0, got ${totalWeight}`);
   return make(parts.theta, parts.X, parts.y, parts.weights, opts, diagnostics(parts), totalWeight);
 }
 
 /** MultilayerPerceptron.load: arguments of its constructor. */
-export async function loadMlp<T>(dir: string, who: string, o: ArtifactLoadOptions, make: (theta: Float64Array, X: Matrix, y: Float64Array, options: ResolvedMlpOptions) => T): Promise<T> {
+export async function loadMlp<T>(
+  dir: string,
+  who: string,
+  o: ArtifactLoadOptions,
+  make: (theta: Float64Array, X: Matrix, y: Float64Array, options: ResolvedMlpOptions) => T,
+): Promise<T> {
   const parts = await readModelParts(dir, ['mlp'], who, o);
   const opts = options<ResolvedMlpOptions>(parts, o.backend);
   const sizes = [parts.X.cols, ...opts.hidden, opts.classes];
   let p = 0;
   for (let l = 1; l < sizes.length; l++) p += (sizes[l - 1]! + 1) * sizes[l]!;
-  if (parts.theta.length !== p) throw new ArtifactError(join(dir, 'theta.npy'), `has ${parts.theta.length} parameters, the architecture needs ${p}`);
+  if (parts.theta.length !== p)
+    throw new ArtifactError(
+      join(dir, 'theta.npy'),
+      `has ${parts.theta.length} parameters, the architecture needs ${p}`,
+    );
   return make(parts.theta, parts.X, parts.y, opts);
 }

@@ -31,7 +31,8 @@ export function checkOneOf<T extends string>(kernel: string, key: string, value:
 
 /** Checks n, d, intercept and x (n x d); returns p = d + intercept. */
 export function checkDesign(kernel: string, o: Design): number {
-  const n = checkCount(kernel, 'n', o.n), d = checkCount(kernel, 'd', o.d);
+  const n = checkCount(kernel, 'n', o.n),
+    d = checkCount(kernel, 'd', o.d);
   if (typeof o.intercept !== 'boolean') throw new TypeError(`tdakit ${kernel}: 'intercept' must be a boolean`);
   checkFloat64(kernel, 'x', o.x, n * d);
   const p = d + (o.intercept ? 1 : 0);
@@ -43,7 +44,8 @@ export function checkDesign(kernel: string, o: Design): number {
 export function checkArchitecture(kernel: string, o: MlpArchitecture): number {
   checkCount(kernel, 'd', o.d, 1);
   checkCount(kernel, 'classes', o.classes, 2);
-  if (!(o.hidden instanceof Uint32Array)) throw new TypeError(`tdakit ${kernel}: 'hidden' must be a Uint32Array of layer sizes`);
+  if (!(o.hidden instanceof Uint32Array))
+    throw new TypeError(`tdakit ${kernel}: 'hidden' must be a Uint32Array of layer sizes`);
   if (o.hidden.some((h) => h < 1)) throw new RangeError(`tdakit ${kernel}: 'hidden' layer sizes must be >= 1`);
   const sizes = [o.d, ...o.hidden, o.classes];
   let parameters = 0;

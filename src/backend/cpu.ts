@@ -3,7 +3,13 @@ import { nativeAddon, type NativeCode } from '../native.ts';
 import { GLM_FAMILIES, LOGIT_OBJECTIVES, type Backend, type GlmFamily, type LogitObjective } from './types.ts';
 
 /** The addon's integer code of an enum name, or a RangeError naming the argument. */
-function code<N extends string>(table: Readonly<Record<N, NativeCode>>, names: readonly N[], kernel: string, key: string, name: N): NativeCode {
+function code<N extends string>(
+  table: Readonly<Record<N, NativeCode>>,
+  names: readonly N[],
+  kernel: string,
+  key: string,
+  name: N,
+): NativeCode {
   if (!names.includes(name)) {
     throw new RangeError(`tdakit ${kernel}: '${key}' = ${JSON.stringify(name)} is not one of ${names.join(', ')}`);
   }
@@ -13,7 +19,8 @@ function code<N extends string>(table: Readonly<Record<N, NativeCode>>, names: r
 export function createCpuBackend(): Backend {
   const a = nativeAddon();
   const family = (kernel: string, f: GlmFamily) => code(a.codes.family, GLM_FAMILIES, kernel, 'family', f);
-  const objective = (kernel: string, o: LogitObjective) => code(a.codes.objective, LOGIT_OBJECTIVES, kernel, 'objective', o);
+  const objective = (kernel: string, o: LogitObjective) =>
+    code(a.codes.objective, LOGIT_OBJECTIVES, kernel, 'objective', o);
   return {
     name: 'cpu',
     describe: () => {
@@ -34,7 +41,10 @@ export function createCpuBackend(): Backend {
     scaledRows: (o) => a.scaledRows(o),
     transposeTimes: (o) => a.transposeTimes(o),
     multinomialFit: (o) =>
-      a.multinomialFit({ ...o, objective: o.objective === undefined ? undefined : objective('multinomialFit', o.objective) }),
+      a.multinomialFit({
+        ...o,
+        objective: o.objective === undefined ? undefined : objective('multinomialFit', o.objective),
+      }),
     multinomialLogits: (o) => a.multinomialLogits(o),
     multinomialHessian: (o) => a.multinomialHessian(o),
     multinomialLeverageBlocks: (o) => a.multinomialLeverageBlocks(o),

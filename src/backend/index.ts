@@ -21,7 +21,10 @@ function checkName(name: BackendName, argument: string): void {
  */
 export function resolveBackend(name: BackendName = 'auto', argument = 'backend'): Backend {
   checkName(name, argument);
-  if (name === 'webgpu') throw new RangeError(`${argument}: 'webgpu' runs f32 scoring kernels (Daunce scores, evaluation); float64 fitting runs on 'cpu'`);
+  if (name === 'webgpu')
+    throw new RangeError(
+      `${argument}: 'webgpu' runs f32 scoring kernels (Daunce scores, evaluation); float64 fitting runs on 'cpu'`,
+    );
   cpu ??= createCpuBackend();
   return cpu;
 }
@@ -42,7 +45,9 @@ export async function selectBackend(name: BackendName = 'auto', argument = 'back
   const ctx = await gpuContext();
   if (!ctx || (name === 'auto' && !ctx.hardware)) {
     if (name === 'webgpu') {
-      throw new Error(`${argument}: no WebGPU adapter found (install the optional 'webgpu' package; without a GPU, Mesa's EGL and llvmpipe: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri)`);
+      throw new Error(
+        `${argument}: no WebGPU adapter found (install the optional 'webgpu' package; without a GPU, Mesa's EGL and llvmpipe: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri)`,
+      );
     }
     return cpu;
   }

@@ -234,7 +234,9 @@ export interface Kernels {
    * @param o the design, family, parameters and optional labels/offsets
    * @returns the per-example terms
    */
-  pointwise(o: Design & { family: GlmFamily; theta: Float64Array; y?: Float64Array; offset?: Float64Array }): Promise<PointwiseResult>;
+  pointwise(
+    o: Design & { family: GlmFamily; theta: Float64Array; y?: Float64Array; offset?: Float64Array },
+  ): Promise<PointwiseResult>;
   /**
    * Builds and factors H = sum_i coef_i a_i a_i^T + lambda P; throws when singular.
    * @param o the design, Hessian weights and lambda
@@ -306,7 +308,9 @@ export interface Kernels {
    * @param o the design, classes, labels, weights, penalty and parameters
    * @returns the Hessian, its factor and the reciprocal condition number
    */
-  multinomialHessian(o: Design & { classes: number; y: Float64Array; weights?: Float64Array; lambda: number; theta: Float64Array }): Promise<Factorization>;
+  multinomialHessian(
+    o: Design & { classes: number; y: Float64Array; weights?: Float64Array; lambda: number; theta: Float64Array },
+  ): Promise<Factorization>;
   /**
    * J_i H^{-1} J_i^T for every example: n row-major (C - 1) x (C - 1) blocks.
    * @param o the design, classes and the Hessian's Cholesky factor
@@ -342,13 +346,17 @@ export interface Kernels {
    * @param o the architecture, data, labels and parameters
    * @returns one loss per example
    */
-  mlpLosses(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array }): Promise<Float64Array>;
+  mlpLosses(
+    o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array },
+  ): Promise<Float64Array>;
   /**
    * Per-example parameter gradients of an MLP (of the loss, or of the true-class margin).
    * @param o the architecture, data, labels, parameters and output
    * @returns n x parameters, row-major
    */
-  mlpGradients(o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array; margin?: boolean }): Promise<Float64Array>;
+  mlpGradients(
+    o: MlpArchitecture & { x: Float64Array; n: number; theta: Float64Array; y: Float64Array; margin?: boolean },
+  ): Promise<Float64Array>;
 }
 
 /** A backend: the kernels, its name and a description (see `selectBackend`). */

@@ -37,16 +37,30 @@ interface AttributeOptions {
 export function registerAttribute(program: Command): void {
   program
     .command('attribute')
-    .description('stream the top-k training examples of every query against a saved influence artifact (tdakit fit --out)')
+    .description(
+      'stream the top-k training examples of every query against a saved influence artifact (tdakit fit --out)',
+    )
     .requiredOption('--model <dir>', 'influence artifact directory written by tdakit fit (logistic or ridge)')
-    .requiredOption('--queries <file|->', "NDJSON records { id, x, y } ('-' = stdin, .ndjson/.jsonl), or a .csv/.npy/.parquet/.arrow file")
+    .requiredOption(
+      '--queries <file|->',
+      "NDJSON records { id, x, y } ('-' = stdin, .ndjson/.jsonl), or a .csv/.npy/.parquet/.arrow file",
+    )
     .option('--label <column>', "label column of a CSV/.npy/Parquet/Arrow query file ('none': no labels)", '-1')
     .option('--top-k <k>', 'examples per query at each end', positiveInteger('--top-k'), 10)
     .option('--method <method>', 'if | rif', oneOf('--method', ['if', 'rif'] as const), 'rif')
-    .option('--target <target>', 'loss | logit | probability', oneOf('--target', ['loss', 'logit', 'probability'] as const), 'loss')
+    .option(
+      '--target <target>',
+      'loss | logit | probability',
+      oneOf('--target', ['loss', 'logit', 'probability'] as const),
+      'loss',
+    )
     .option('--batch <count>', 'queries per native call', positiveInteger('--batch'), 1024)
-    .option('--on-error <mode>', 'malformed record: fail (exit 1) | emit an error line (exit 2) | skip it (exit 0, reported on stderr)',
-      oneOf('--on-error', ['fail', 'emit', 'skip'] as const), 'fail')
+    .option(
+      '--on-error <mode>',
+      'malformed record: fail (exit 1) | emit an error line (exit 2) | skip it (exit 0, reported on stderr)',
+      oneOf('--on-error', ['fail', 'emit', 'skip'] as const),
+      'fail',
+    )
     .option('--out <file>', 'NDJSON output (default stdout)')
     .action(async (o: AttributeOptions) => runAttribute(o));
 }
@@ -63,13 +77,21 @@ async function runAttribute(o: AttributeOptions): Promise<void> {
   let fatal: unknown;
   try {
     const records = attributeQueries(influence, await querySource(o), {
-      k: o.topK, method: o.method, target: o.target, batchSize: o.batch, onError: o.onError === 'fail' ? 'fail' : 'emit', signal: abort.signal,
+      k: o.topK,
+      method: o.method,
+      target: o.target,
+      batchSize: o.batch,
+      onError: o.onError === 'fail' ? 'fail' : 'emit',
+      signal: abort.signal,
     });
     for await (const r of records) {
       if ('error' in r) {
         failed++;
         if (o.onError === 'skip') {
-          if (failed <= 10) process.stderr.write(`attribute: skipped query record ${r.record}${r.id === undefined ? '' : ` (id ${JSON.stringify(r.id)})`}: ${r.error}\n`);
+          if (failed <= 10)
+            process.stderr.write(
+              `attribute: skipped query record ${r.record}${r.id === undefined ? '' : ` (id ${JSON.stringify(r.id)})`}: ${r.error}\n`,
+            );
           continue;
         }
       } else {

@@ -22,22 +22,33 @@ export interface DemoOptions {
 export async function runDemo(o: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
   const t0 = performance.now();
   // The default subset ships inside the package; other subsets need the corpus package.
-  const data = o.limit === DEMO_LIMIT && o.vocabulary <= 2000
-    ? await loadSpamDemo({ vocabulary: o.vocabulary })
-    : await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
+  const data =
+    o.limit === DEMO_LIMIT && o.vocabulary <= 2000
+      ? await loadSpamDemo({ vocabulary: o.vocabulary })
+      : await loadSpamAssassin({ vocabulary: o.vocabulary, limit: o.limit });
   const random = seededRandom(o.seed);
   // Seeded 80/20 split.
-  const order = shuffleInPlace(Array.from({ length: data.X.rows }, (_, i) => i), random);
+  const order = shuffleInPlace(
+    Array.from({ length: data.X.rows }, (_, i) => i),
+    random,
+  );
   const nTest = Math.round(0.2 * order.length);
-  const train = order.slice(nTest), test = order.slice(0, nTest);
-  const X = data.X.selectRows(train), y = train.map((i) => data.y[i]!);
-  const Xt = data.X.selectRows(test), yt = test.map((i) => data.y[i]!);
+  const train = order.slice(nTest),
+    test = order.slice(0, nTest);
+  const X = data.X.selectRows(train),
+    y = train.map((i) => data.y[i]!);
+  const Xt = data.X.selectRows(test),
+    yt = test.map((i) => data.y[i]!);
   log(`data: ${data.name}, ${X.rows} training emails x ${X.cols} words, ${Xt.rows} test emails`);
   const model = await LogisticRegression.fit(X, y, { lambda: o.lambda });
   const inf = await Influence.of(model);
   const acc = (await model.predict(Xt)).filter((v, i) => v === yt[i]).length / Xt.rows;
-  log(`fit: lambda ${o.lambda}, ${model.iterations} Newton iterations, ||grad|| ${model.gradientNorm.toExponential(1)}, test accuracy ${(100 * acc).toFixed(1)}%`);
-  log(`leverage: max ${Math.max(...inf.leverage).toFixed(3)}, mean ${(inf.leverage.reduce((a, b) => a + b, 0) / inf.n).toFixed(3)}`);
+  log(
+    `fit: lambda ${o.lambda}, ${model.iterations} Newton iterations, ||grad|| ${model.gradientNorm.toExponential(1)}, test accuracy ${(100 * acc).toFixed(1)}%`,
+  );
+  log(
+    `leverage: max ${Math.max(...inf.leverage).toFixed(3)}, mean ${(inf.leverage.reduce((a, b) => a + b, 0) / inf.n).toFixed(3)}`,
+  );
   const metrics = [Metric.selfLoss(), Metric.testLoss(Xt, yt)];
   const methods = ['if', 'rif', 'ns'] as const;
   const actual: number[][] = metrics.map(() => []);
@@ -61,8 +72,12 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
   metrics.forEach((metric, m) => {
     methods.forEach((method, j) => {
       const pr = predicted[j]![m]!;
-      log(`${metric.name!.padEnd(11)} ${method.toUpperCase().padEnd(6)} ${slopeThroughOrigin(actual[m]!, pr).toFixed(3).padStart(6)}  ${pearson(actual[m]!, pr).toFixed(4)}`);
+      log(
+        `${metric.name!.padEnd(11)} ${method.toUpperCase().padEnd(6)} ${slopeThroughOrigin(actual[m]!, pr).toFixed(3).padStart(6)}  ${pearson(actual[m]!, pr).toFixed(4)}`,
+      );
     });
   });
-  log(`\n(slope 1 = right magnitude; IF underestimates where leverages are high, RIF corrects it.) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `\n(slope 1 = right magnitude; IF underestimates where leverages are high, RIF corrects it.) ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }

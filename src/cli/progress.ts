@@ -9,7 +9,11 @@ export interface Progress {
 export function progressBar(total: number, title: string): Progress {
   if (!process.stderr.isTTY) return { tick: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${title} [{bar}] {value}/{total} | ETA {eta_formatted} | {label}`, stream: process.stderr, hideCursor: true },
+    {
+      format: `${title} [{bar}] {value}/{total} | ETA {eta_formatted} | {label}`,
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { label: '' });

@@ -10,7 +10,6 @@ import type { PerturbableModel } from '../daunce/runner.ts';
 import type { RedisConnection } from '../distributed/connection.ts';
 import type { QueueOptions } from '../distributed/executor.ts';
 
-
 /** The connection of a command: the URL, with the password from TDAKIT_REDIS_PASSWORD (kept off the command line) and a CA file for rediss://. */
 export function connectionFrom(url: string, tlsCa?: string): RedisConnection {
   const password = process.env.TDAKIT_REDIS_PASSWORD;
@@ -24,15 +23,30 @@ export function connectionFrom(url: string, tlsCa?: string): RedisConnection {
 /** Adds --queue and --queue-data-dir to a coordinator command. */
 export function withQueueOptions(cmd: Command): Command {
   return cmd
-    .option('--queue <redis-url>', 'run the units on tdakit workers over Redis (redis:// or rediss://; password in TDAKIT_REDIS_PASSWORD)')
-    .option('--queue-data-dir <dir>', "with --queue: a directory the workers read as their --data-root (default: data stored in Redis)")
+    .option(
+      '--queue <redis-url>',
+      'run the units on tdakit workers over Redis (redis:// or rediss://; password in TDAKIT_REDIS_PASSWORD)',
+    )
+    .option(
+      '--queue-data-dir <dir>',
+      'with --queue: a directory the workers read as their --data-root (default: data stored in Redis)',
+    )
     .option('--tls-ca <file>', 'with a rediss:// URL: CA certificate of the Redis server');
 }
 
 /** The queue option of a coordinator call, or nothing without --queue. */
-export function queueFrom(o: { queue?: string; queueDataDir?: string; tlsCa?: string }, onJob?: QueueOptions['onJob']): { queue?: QueueOptions } {
+export function queueFrom(
+  o: { queue?: string; queueDataDir?: string; tlsCa?: string },
+  onJob?: QueueOptions['onJob'],
+): { queue?: QueueOptions } {
   if (!o.queue) return {};
-  return { queue: { connection: connectionFrom(o.queue, o.tlsCa), ...(o.queueDataDir ? { dataDir: o.queueDataDir } : {}), ...(onJob ? { onJob } : {}) } };
+  return {
+    queue: {
+      connection: connectionFrom(o.queue, o.tlsCa),
+      ...(o.queueDataDir ? { dataDir: o.queueDataDir } : {}),
+      ...(onJob ? { onJob } : {}),
+    },
+  };
 }
 
 const positive = (name: string) => (v: string) => {
@@ -45,8 +59,13 @@ const positive = (name: string) => (v: string) => {
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('take retrain and perturbed-model jobs from coordinators over Redis (BullMQ) until stopped (SIGINT/SIGTERM)')
-    .requiredOption('--redis <url>', 'redis://host:port or rediss://host:port (password in TDAKIT_REDIS_PASSWORD or the URL)')
+    .description(
+      'take retrain and perturbed-model jobs from coordinators over Redis (BullMQ) until stopped (SIGINT/SIGTERM)',
+    )
+    .requiredOption(
+      '--redis <url>',
+      'redis://host:port or rediss://host:port (password in TDAKIT_REDIS_PASSWORD or the URL)',
+    )
     .option('--concurrency <n>', 'jobs at once', positive('--concurrency'), 1)
     .option('--data-root <dir>', 'directory file: data URIs resolve in (nothing outside it is read)')
     .option('--models <module>', 'a local ES module whose export `models` maps names to external PerturbableModels')
@@ -58,8 +77,11 @@ export function registerWorkerCommand(program: Command): void {
     .action(async (o) => {
       let models: Record<string, PerturbableModel> = {};
       if (o.models) {
-        const mod = (await import(pathToFileURL(resolve(o.models)).href)) as { models?: Record<string, PerturbableModel> };
-        if (!mod.models || typeof mod.models !== 'object') throw new InvalidArgumentError(`--models ${o.models} must export \`models\` (name -> PerturbableModel)`);
+        const mod = (await import(pathToFileURL(resolve(o.models)).href)) as {
+          models?: Record<string, PerturbableModel>;
+        };
+        if (!mod.models || typeof mod.models !== 'object')
+          throw new InvalidArgumentError(`--models ${o.models} must export \`models\` (name -> PerturbableModel)`);
         models = mod.models;
       }
       const controller = new AbortController();
@@ -73,11 +95,20 @@ export function registerWorkerCommand(program: Command): void {
         prefix: o.prefix,
         lockDurationMs: o.lockMs,
         stalledIntervalMs: o.stalledMs,
-        onJob: o.quiet ? undefined : (e) => process.stderr.write(`${e.ok ? 'done' : 'FAILED'} ${e.kind} ${e.runId.slice(0, 12)} unit ${e.unit} in ${e.seconds.toFixed(2)} s${e.error ? `: ${e.error}` : ''}\n`),
+        onJob: o.quiet
+          ? undefined
+          : (e) =>
+              process.stderr.write(
+                `${e.ok ? 'done' : 'FAILED'} ${e.kind} ${e.runId.slice(0, 12)} unit ${e.unit} in ${e.seconds.toFixed(2)} s${e.error ? `: ${e.error}` : ''}\n`,
+              ),
       });
-      process.stderr.write(`tdakit worker: ready (pid ${process.pid}, concurrency ${o.concurrency}${o.dataRoot ? `, data root ${o.dataRoot}` : ''}${Object.keys(models).length ? `, models ${Object.keys(models).join(', ')}` : ''})\n`);
+      process.stderr.write(
+        `tdakit worker: ready (pid ${process.pid}, concurrency ${o.concurrency}${o.dataRoot ? `, data root ${o.dataRoot}` : ''}${Object.keys(models).length ? `, models ${Object.keys(models).join(', ')}` : ''})\n`,
+      );
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
       await worker.closed;
-      process.stderr.write(`tdakit worker: stopped after ${worker.stats().completed} jobs (${worker.stats().failed} failed)\n`);
+      process.stderr.write(
+        `tdakit worker: stopped after ${worker.stats().completed} jobs (${worker.stats().failed} failed)\n`,
+      );
     });
 }

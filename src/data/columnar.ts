@@ -21,9 +21,13 @@ export interface ColumnTable {
 
 function pickColumns(path: string, available: string[], wanted: readonly string[] | undefined): string[] {
   if (wanted === undefined) return available;
-  if (!Array.isArray(wanted) || wanted.some((c) => typeof c !== 'string')) throw new TypeError(`${path}: options.columns must be an array of column names`);
+  if (!Array.isArray(wanted) || wanted.some((c) => typeof c !== 'string'))
+    throw new TypeError(`${path}: options.columns must be an array of column names`);
   const missing = wanted.filter((c) => !available.includes(c));
-  if (missing.length > 0) throw new RangeError(`${path}: no column ${missing.map((c) => `'${c}'`).join(', ')} (columns: ${available.join(', ')})`);
+  if (missing.length > 0)
+    throw new RangeError(
+      `${path}: no column ${missing.map((c) => `'${c}'`).join(', ')} (columns: ${available.join(', ')})`,
+    );
   if (wanted.length === 0) throw new RangeError(`${path}: options.columns is empty`);
   return [...wanted];
 }
@@ -33,12 +37,16 @@ function numeric(path: string, column: string, row: number, v: unknown): number 
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') {
     const x = Number(v);
-    if (!Number.isSafeInteger(x)) throw new RangeError(`${path}: column '${column}' row ${row}: ${v} does not fit a float64 exactly`);
+    if (!Number.isSafeInteger(x))
+      throw new RangeError(`${path}: column '${column}' row ${row}: ${v} does not fit a float64 exactly`);
     return x;
   }
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v === null || v === undefined) throw new RangeError(`${path}: column '${column}' row ${row} is null; fill or drop missing values first`);
-  throw new TypeError(`${path}: column '${column}' is not numeric (row ${row} holds ${JSON.stringify(v)?.slice(0, 40)})`);
+  if (v === null || v === undefined)
+    throw new RangeError(`${path}: column '${column}' row ${row} is null; fill or drop missing values first`);
+  throw new TypeError(
+    `${path}: column '${column}' is not numeric (row ${row} holds ${JSON.stringify(v)?.slice(0, 40)})`,
+  );
 }
 
 /** Reads numeric columns of a Parquet file into a row-major float64 table. */
@@ -79,7 +87,8 @@ export async function readParquet(path: string, options: ColumnarOptions = {}): 
   });
   if (failure) throw failure;
   const short = columns.findIndex((_, c) => filled[c] !== rows);
-  if (short >= 0) throw new RangeError(`${path}: column '${columns[short]}' has ${filled[short]} values, the file has ${rows} rows`);
+  if (short >= 0)
+    throw new RangeError(`${path}: column '${columns[short]}' has ${filled[short]} values, the file has ${rows} rows`);
   return { columns, rows, cols, data };
 }
 
@@ -113,7 +122,8 @@ export async function readArrow(path: string, options: ColumnarOptions = {}): Pr
       // Half floats come back as raw bits from toArray(); iterating decodes them.
       const half = String(vector.type) === 'Float16';
       const values = (half ? [...vector] : vector.toArray()) as ArrayLike<unknown>;
-      if (values.length !== batch.numRows) throw new TypeError(`${path}: column '${name}' is not a numeric column (${String(vector.type)})`);
+      if (values.length !== batch.numRows)
+        throw new TypeError(`${path}: column '${name}' is not a numeric column (${String(vector.type)})`);
       for (let i = 0; i < batch.numRows; i++) data[(rows + i) * cols + c] = numeric(path, name, rows + i, values[i]);
     });
     rows += batch.numRows;

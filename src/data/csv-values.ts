@@ -9,7 +9,25 @@
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Spellings of a missing or non-finite value in common CSV exports (R, pandas, Excel). */
-const MISSING = new Set(['', 'na', 'n/a', '#n/a', 'nan', '-nan', 'null', 'none', 'nil', '?', '.', 'inf', '-inf', '+inf', 'infinity', '-infinity', '+infinity']);
+const MISSING = new Set([
+  '',
+  'na',
+  'n/a',
+  '#n/a',
+  'nan',
+  '-nan',
+  'null',
+  'none',
+  'nil',
+  '?',
+  '.',
+  'inf',
+  '-inf',
+  '+inf',
+  'infinity',
+  '-infinity',
+  '+infinity',
+]);
 
 /** The finite number a field spells in decimal notation, or undefined. */
 export function parseDecimal(field: string): number | undefined {

@@ -61,7 +61,8 @@ export function fastDecimal(field: string): number {
  */
 export function detectDelimiter(sample: string): string {
   const lines = splitSampleLines(sample).slice(0, 20);
-  let best = ',', bestFields = 1;
+  let best = ',',
+    bestFields = 1;
   for (const d of CANDIDATE_DELIMITERS) {
     const counts = lines.map((line) => countOutsideQuotes(line, d));
     if (counts.length === 0 || counts[0] === 0 || counts.some((c) => c !== counts[0])) continue;
@@ -73,7 +74,8 @@ export function detectDelimiter(sample: string): string {
 /** Whole records of the sample (newlines inside quotes kept), without the last, possibly cut one. */
 function splitSampleLines(sample: string): string[] {
   const lines: string[] = [];
-  let quoted = false, start = 0;
+  let quoted = false,
+    start = 0;
   for (let k = 0; k < sample.length; k++) {
     const c = sample[k];
     if (c === '"') quoted = !quoted;
@@ -87,7 +89,8 @@ function splitSampleLines(sample: string): string[] {
 }
 
 function countOutsideQuotes(line: string, d: string): number {
-  let quoted = false, count = 0;
+  let quoted = false,
+    count = 0;
   for (const c of line) {
     if (c === '"') quoted = !quoted;
     else if (c === d && !quoted) count++;
@@ -100,7 +103,10 @@ async function readSample(path: string, bytes = 65536): Promise<string> {
   try {
     const buffer = Buffer.alloc(bytes);
     const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    return buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
   } finally {
     await handle.close();
   }
@@ -108,7 +114,10 @@ async function readSample(path: string, bytes = 65536): Promise<string> {
 
 /** A problem with the record-th non-empty record (1-based), reported with its line number. */
 class RecordError extends Error {
-  constructor(readonly record: number, message: string) {
+  constructor(
+    readonly record: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -120,7 +129,11 @@ class RecordError extends Error {
 async function lineOfRecord(path: string, record: number): Promise<number> {
   const { readFile } = await import('node:fs/promises');
   const text = await readFile(path, 'utf8');
-  let line = 1, seen = 0, quoted = false, blank = true, start = 1;
+  let line = 1,
+    seen = 0,
+    quoted = false,
+    blank = true,
+    start = 1;
   for (let k = 0; k < text.length; k++) {
     const c = text[k]!;
     if (c === '"') quoted = !quoted;
@@ -147,7 +160,12 @@ async function startsWithBom(path: string): Promise<boolean> {
 }
 
 /** Resolves a column given by name or index (negative counts from the end) against the header. */
-export function columnIndex(path: string, columns: readonly string[], column: string | number, what = 'column'): number {
+export function columnIndex(
+  path: string,
+  columns: readonly string[],
+  column: string | number,
+  what = 'column',
+): number {
   const numeric = typeof column === 'number' || /^-?\d+$/.test(column);
   const index = numeric ? Number(column) : columns.indexOf(column);
   const j = numeric && index < 0 ? index + columns.length : index;
@@ -164,15 +182,20 @@ export function columnIndex(path: string, columns: readonly string[], column: st
  * @returns column names, shape and the values, row-major
  */
 export async function readCsv(path: string, options: CsvOptions = {}): Promise<CsvTable> {
-  if (options === null || typeof options !== 'object') throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`readCsv: options must be an object, got ${options === null ? 'null' : typeof options}`);
   assertKnownOptions('readCsv', options, optionKeys<CsvOptions>({ delimiter: true, header: true, textColumns: true }));
   const delimiterOption = options.delimiter ?? 'auto';
   if (typeof delimiterOption !== 'string' || delimiterOption === '') {
-    throw new TypeError(`readCsv: delimiter must be a non-empty string or 'auto', got ${typeof delimiterOption === 'string' ? "''" : typeof delimiterOption}`);
+    throw new TypeError(
+      `readCsv: delimiter must be a non-empty string or 'auto', got ${typeof delimiterOption === 'string' ? "''" : typeof delimiterOption}`,
+    );
   }
   const headerOption = options.header ?? 'auto';
-  if (headerOption !== true && headerOption !== false && headerOption !== 'auto') throw new TypeError("readCsv: header must be true, false or 'auto'");
-  if (options.textColumns !== undefined && !Array.isArray(options.textColumns)) throw new TypeError('readCsv: textColumns must be an array of column names or indices');
+  if (headerOption !== true && headerOption !== false && headerOption !== 'auto')
+    throw new TypeError("readCsv: header must be true, false or 'auto'");
+  if (options.textColumns !== undefined && !Array.isArray(options.textColumns))
+    throw new TypeError('readCsv: textColumns must be an array of column names or indices');
   const delimiter = delimiterOption === 'auto' ? detectDelimiter(await readSample(path)) : delimiterOption;
   // Loaded on first use: `import('tdakit')` stays lean for programs that never read a CSV.
   const { default: Papa } = await import('papaparse');
@@ -193,7 +216,9 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
       cols = fields.length;
       // Text columns given by index (a headerless file's string labels) do not make a header.
       const textByIndex = new Set(
-        (options.textColumns ?? []).filter((c) => typeof c === 'number' || /^-?\d+$/.test(c)).map((c) => (Number(c) + cols) % cols),
+        (options.textColumns ?? [])
+          .filter((c) => typeof c === 'number' || /^-?\d+$/.test(c))
+          .map((c) => (Number(c) + cols) % cols),
       );
       // csv-values.ts decides: a name (not a number, missing-value marker or 0x10-like) makes a header.
       const named = fields.filter((_, j) => !textByIndex.has(j)).map((f) => f.trim());
@@ -208,7 +233,10 @@ export async function readCsv(path: string, options: CsvOptions = {}): Promise<C
       if (isHeader) return;
     }
     if (fields.length !== cols) {
-      throw new RecordError(record, `has ${fields.length} fields, expected ${cols} (delimiter ${JSON.stringify(delimiter)})`);
+      throw new RecordError(
+        record,
+        `has ${fields.length} fields, expected ${cols} (delimiter ${JSON.stringify(delimiter)})`,
+      );
     }
     if (used + cols > buf.length) {
       const bigger = new Float64Array(Math.max(buf.length * 2, used + cols));

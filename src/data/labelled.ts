@@ -24,7 +24,9 @@ export interface LabelledFile {
 const BINARY_EXTENSIONS = new Set(['.npy', '.parquet', '.pq', '.arrow', '.feather', '.ipc', '.arrows']);
 
 /** The one place data files are read by extension: .npy, .parquet, .arrow/.feather/.ipc, else CSV. */
-export async function readTable(path: string): Promise<{ data: Float64Array; rows: number; cols: number; columns: string[] }> {
+export async function readTable(
+  path: string,
+): Promise<{ data: Float64Array; rows: number; cols: number; columns: string[] }> {
   const ext = extname(path).toLowerCase();
   if (ext === '.npy') {
     const { data, shape } = await readNpy(path);
@@ -32,7 +34,8 @@ export async function readTable(path: string): Promise<{ data: Float64Array; row
     return { data, rows: shape[0]!, cols: shape[1]!, columns: Array.from({ length: shape[1]! }, (_, j) => `x${j}`) };
   }
   if (ext === '.parquet' || ext === '.pq') return (await import('./columnar.ts')).readParquet(path);
-  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc' || ext === '.arrows') return (await import('./columnar.ts')).readArrow(path);
+  if (ext === '.arrow' || ext === '.feather' || ext === '.ipc' || ext === '.arrows')
+    return (await import('./columnar.ts')).readArrow(path);
   return readCsv(path);
 }
 
@@ -55,18 +58,31 @@ export interface LabelledOptions {
 }
 
 const LABELLED_OPTION_KEYS = optionKeys<LabelledOptions>({
-  label: true, delimiter: true, positive: true, classes: true, oneHot: true, features: true,
+  label: true,
+  delimiter: true,
+  positive: true,
+  classes: true,
+  oneHot: true,
+  features: true,
 });
 
 /**
  * Reads `path` (.csv, .npy, .parquet or .arrow). The second argument is the label column (or an options object);
  * without a label every column is a feature.
  */
-export async function readLabelled(path: string, labelOrOptions?: string | number | LabelledOptions): Promise<LabelledFile> {
+export async function readLabelled(
+  path: string,
+  labelOrOptions?: string | number | LabelledOptions,
+): Promise<LabelledFile> {
   const o: LabelledOptions =
-    typeof labelOrOptions === 'object' && labelOrOptions !== null ? labelOrOptions : labelOrOptions === undefined ? {} : { label: labelOrOptions };
+    typeof labelOrOptions === 'object' && labelOrOptions !== null
+      ? labelOrOptions
+      : labelOrOptions === undefined
+        ? {}
+        : { label: labelOrOptions };
   assertKnownOptions('readLabelled', o, LABELLED_OPTION_KEYS);
-  if (o.positive !== undefined && o.classes !== undefined) throw new TypeError('readLabelled: give positive or classes, not both');
+  if (o.positive !== undefined && o.classes !== undefined)
+    throw new TypeError('readLabelled: give positive or classes, not both');
   // Binary formats (.npy, Parquet, Arrow) are numeric only; CSV may carry string labels.
   const isCsv = !BINARY_EXTENSIONS.has(extname(path).toLowerCase());
   const table: CsvTable = !isCsv
@@ -77,7 +93,10 @@ export async function readLabelled(path: string, labelOrOptions?: string | numbe
       }).catch((err: Error) => {
         // A label-free query file has no column named like the label: read it without one.
         if (o.features !== undefined && o.label !== undefined && /no column '/.test(err.message)) {
-          return readCsv(path, { ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}), textColumns: o.oneHot ?? [] });
+          return readCsv(path, {
+            ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
+            textColumns: o.oneHot ?? [],
+          });
         }
         throw err;
       });
@@ -101,7 +120,11 @@ export async function readLabelled(path: string, labelOrOptions?: string | numbe
       else X[i * d + k++] = v;
     }
   }
-  const out: LabelledFile = { X: new Matrix(X, expanded.rows, d), y, columns: expanded.columns.filter((_, c) => c !== j) };
+  const out: LabelledFile = {
+    X: new Matrix(X, expanded.rows, d),
+    y,
+    columns: expanded.columns.filter((_, c) => c !== j),
+  };
   if (table.delimiter) out.delimiter = table.delimiter;
   const text = expanded.labelText;
   if (text) {
@@ -117,17 +140,26 @@ export async function readLabelled(path: string, labelOrOptions?: string | numbe
 }
 
 /** Class ids for string labels: the given class list, a positive class, or the sorted distinct labels. */
-function classIdsOf(path: string, column: string, text: readonly string[], o: LabelledOptions): { ids: Float64Array; classes: string[] } {
+function classIdsOf(
+  path: string,
+  column: string,
+  text: readonly string[],
+  o: LabelledOptions,
+): { ids: Float64Array; classes: string[] } {
   const distinct = [...new Set(text)].sort();
   let classes: string[];
   if (o.classes) classes = [...o.classes];
   else if (o.positive !== undefined) {
     if (!distinct.includes(o.positive)) {
-      throw new RangeError(`${path}: positive class '${o.positive}' does not occur in label column '${column}' (labels: ${distinct.join(', ')})`);
+      throw new RangeError(
+        `${path}: positive class '${o.positive}' does not occur in label column '${column}' (labels: ${distinct.join(', ')})`,
+      );
     }
     const others = distinct.filter((c) => c !== o.positive);
     if (others.length > 1) {
-      throw new RangeError(`${path}: a positive class makes the labels binary, but column '${column}' has ${distinct.length} classes (${distinct.join(', ')})`);
+      throw new RangeError(
+        `${path}: a positive class makes the labels binary, but column '${column}' has ${distinct.length} classes (${distinct.join(', ')})`,
+      );
     }
     classes = [others[0] ?? `not ${o.positive}`, o.positive];
   } else classes = distinct;
@@ -135,7 +167,10 @@ function classIdsOf(path: string, column: string, text: readonly string[], o: La
   const ids = new Float64Array(text.length);
   text.forEach((t, i) => {
     const k = id.get(t);
-    if (k === undefined) throw new RangeError(`${path}: row ${i}: label '${t}' in column '${column}' is not one of the classes (${classes.join(', ')})`);
+    if (k === undefined)
+      throw new RangeError(
+        `${path}: row ${i}: label '${t}' in column '${column}' is not one of the classes (${classes.join(', ')})`,
+      );
     ids[i] = k;
   });
   return { ids, classes };
@@ -164,7 +199,8 @@ function oneHotColumns(path: string, table: CsvTable, oneHot: readonly string[])
   }
   const labelColumn = [...table.text.keys()].find((c) => !encode.has(c));
   const cols = columns.length;
-  const shiftBefore = (c: number) => [...encode].filter((e) => e < c).reduce((s, e) => s + values.get(e)!.length - 1, 0);
+  const shiftBefore = (c: number) =>
+    [...encode].filter((e) => e < c).reduce((s, e) => s + values.get(e)!.length - 1, 0);
   if (encode.size === 0) {
     const out: Expanded = { data: table.data, rows: table.rows, cols, columns, shiftBefore };
     if (labelColumn !== undefined) out.labelText = table.text.get(labelColumn)!;

@@ -26,7 +26,9 @@ export class Matrix {
     assertInteger('Matrix rows', rows, 0);
     assertInteger('Matrix cols', cols, 0);
     if (data.length !== rows * cols) {
-      throw new RangeError(`Matrix data: has ${data.length} values, expected rows * cols = ${rows} * ${cols} = ${rows * cols}`);
+      throw new RangeError(
+        `Matrix data: has ${data.length} values, expected rows * cols = ${rows} * ${cols} = ${rows * cols}`,
+      );
     }
     assertFinite('Matrix data', data, cols);
     this.data = data;
@@ -64,7 +66,8 @@ export class Matrix {
     const cols = rows.length > 0 ? rows[0]!.length : 0;
     const data = new Float64Array(rows.length * cols);
     rows.forEach((r, i) => {
-      if (r.length !== cols) throw new RangeError(`Matrix.fromArrays: row ${i} has ${r.length} values, row 0 has ${cols}`);
+      if (r.length !== cols)
+        throw new RangeError(`Matrix.fromArrays: row ${i} has ${r.length} values, row 0 has ${cols}`);
       for (let j = 0; j < cols; j++) data[i * cols + j] = r[j]!;
     });
     return new Matrix(data, rows.length, cols);
@@ -140,7 +143,8 @@ export class Matrix {
    * @returns the row's values (a view sharing memory with the matrix)
    */
   row(i: number): Float64Array {
-    if (!Number.isInteger(i) || i < 0 || i >= this.rows) throw new RangeError(`row: index ${i} out of range [0, ${this.rows})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.rows)
+      throw new RangeError(`row: index ${i} out of range [0, ${this.rows})`);
     return this.data.subarray(i * this.cols, (i + 1) * this.cols);
   }
 
@@ -153,7 +157,8 @@ export class Matrix {
     const out = new Float64Array(indices.length * this.cols);
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
-      if (!Number.isInteger(i) || i < 0 || i >= this.rows) throw new RangeError(`selectRows: index ${i} out of range [0, ${this.rows})`);
+      if (!Number.isInteger(i) || i < 0 || i >= this.rows)
+        throw new RangeError(`selectRows: index ${i} out of range [0, ${this.rows})`);
       out.set(this.data.subarray(i * this.cols, (i + 1) * this.cols), k * this.cols);
     }
     return new Matrix(out, indices.length, this.cols);
@@ -171,7 +176,9 @@ export class Matrix {
 /** Checks that a caller passed a Matrix (not nested arrays or a typed array). */
 export function assertMatrix(name: string, x: unknown): Matrix {
   if (!(x instanceof Matrix)) {
-    throw new TypeError(`${name}: must be a Matrix (use Matrix.fromArrays or new Matrix(Float64Array, rows, cols)), got ${describe(x)}`);
+    throw new TypeError(
+      `${name}: must be a Matrix (use Matrix.fromArrays or new Matrix(Float64Array, rows, cols)), got ${describe(x)}`,
+    );
   }
   return x;
 }

@@ -38,20 +38,27 @@ export async function readNpyFile(path: string, options: NpyFileOptions = {}): P
     let headerEnd = 10;
     if (prefix.length >= 10) {
       const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-      headerEnd = prefix[6] === 1 ? 10 + view.getUint16(8, true) : prefix.length >= 12 ? 12 + view.getUint32(8, true) : 12;
+      headerEnd =
+        prefix[6] === 1 ? 10 + view.getUint16(8, true) : prefix.length >= 12 ? 12 + view.getUint32(8, true) : 12;
     }
     const headBytes = await readAt(fh, 0, Math.min(size, headerEnd), path);
     const header = parseNpyHeader(headBytes, path);
     options.onBytes?.(headBytes);
     const dataBytes = header.count * header.itemSize;
     if (size - header.dataOffset < dataBytes) {
-      throw new RangeError(`${path}: truncated: shape (${header.shape.join(', ')}) needs ${dataBytes} bytes, file has ${size - header.dataOffset}`);
+      throw new RangeError(
+        `${path}: truncated: shape (${header.shape.join(', ')}) needs ${dataBytes} bytes, file has ${size - header.dataOffset}`,
+      );
     }
     let position = header.dataOffset;
     let data: Float64Array;
     if (header.dtype === 'f8' && header.littleEndian) {
       // Straight into the result's memory (unzeroed when private: every byte is read below, or we throw).
-      data = new Float64Array(options.shared ? new SharedArrayBuffer(dataBytes) : Buffer.allocUnsafeSlow(dataBytes).buffer, 0, header.count);
+      data = new Float64Array(
+        options.shared ? new SharedArrayBuffer(dataBytes) : Buffer.allocUnsafeSlow(dataBytes).buffer,
+        0,
+        header.count,
+      );
       const target = new Uint8Array(data.buffer, 0, dataBytes);
       const chunk = (at: number) => target.subarray(at, Math.min(at + chunkBytes, dataBytes));
       let reading = dataBytes > 0 ? readInto(fh, chunk(0), position, path) : undefined;

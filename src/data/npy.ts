@@ -44,7 +44,8 @@ function elementCount(shape: readonly number[], source: string): number {
   let count = 1;
   for (const v of shape) {
     count *= v;
-    if (!Number.isSafeInteger(count)) throw new RangeError(`${source}: shape (${shape.join(', ')}) has too many elements`);
+    if (!Number.isSafeInteger(count))
+      throw new RangeError(`${source}: shape (${shape.join(', ')}) has too many elements`);
   }
   return count;
 }
@@ -72,11 +73,14 @@ export interface NpyHeader {
  * @returns element type, byte order, memory order, shape, element count and data offset
  */
 export function parseNpyHeader(bytes: Uint8Array, source = '.npy data'): NpyHeader {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${source}: expected the bytes of a .npy file as a Uint8Array`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`${source}: expected the bytes of a .npy file as a Uint8Array`);
   const latin1 = (a: number, b: number) => Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
-  if (bytes.length < 10 || latin1(0, 6) !== MAGIC) throw new RangeError(`${source}: not a .npy file (bad magic string)`);
+  if (bytes.length < 10 || latin1(0, 6) !== MAGIC)
+    throw new RangeError(`${source}: not a .npy file (bad magic string)`);
   const major = bytes[6]!;
-  if (major < 1 || major > 3) throw new RangeError(`${source}: .npy format version ${major}.${bytes[7]} is not supported (1, 2 or 3)`);
+  if (major < 1 || major > 3)
+    throw new RangeError(`${source}: .npy format version ${major}.${bytes[7]} is not supported (1, 2 or 3)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const start = major === 1 ? 10 : 12;
   if (bytes.length < start) throw new RangeError(`${source}: truncated .npy header`);
@@ -84,17 +88,23 @@ export function parseNpyHeader(bytes: Uint8Array, source = '.npy data'): NpyHead
   if (start + headerLen > bytes.length) {
     throw new RangeError(`${source}: header length ${headerLen} runs past the end of the file (${bytes.length} bytes)`);
   }
-  const header = major === 3
-    ? Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString('utf8')
-    : latin1(start, start + headerLen);
+  const header =
+    major === 3
+      ? Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen).toString('utf8')
+      : latin1(start, start + headerLen);
   const descr = /'descr'\s*:\s*'([<>|=])(\w\d+)'/.exec(header);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header);
   const shapeMatch = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!descr || !fortran || !shapeMatch) throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 80))}`);
+  if (!descr || !fortran || !shapeMatch)
+    throw new RangeError(`${source}: unreadable .npy header ${JSON.stringify(header.slice(0, 80))}`);
   const reader = READERS[descr[2]!];
-  if (!reader) throw new RangeError(`${source}: dtype '${descr[1]}${descr[2]}' is not numeric (supported: ${Object.keys(READERS).join(', ')})`);
+  if (!reader)
+    throw new RangeError(
+      `${source}: dtype '${descr[1]}${descr[2]}' is not numeric (supported: ${Object.keys(READERS).join(', ')})`,
+    );
   const shape = parseShape(shapeMatch[1]!, source);
-  if (fortran[1] === 'True' && shape.length > 2) throw new RangeError(`${source}: Fortran-order arrays of rank > 2 are not supported`);
+  if (fortran[1] === 'True' && shape.length > 2)
+    throw new RangeError(`${source}: Fortran-order arrays of rank > 2 are not supported`);
   return {
     dtype: descr[2]!,
     littleEndian: descr[1] !== '>',
@@ -144,7 +154,9 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data'): NpyArray {
   const h = parseNpyHeader(bytes, source);
   const offset = h.dataOffset;
   if ((bytes.length - offset) / h.itemSize < h.count) {
-    throw new RangeError(`${source}: truncated: shape (${h.shape.join(', ')}) needs ${h.count * h.itemSize} bytes, file has ${bytes.length - offset}`);
+    throw new RangeError(
+      `${source}: truncated: shape (${h.shape.join(', ')}) needs ${h.count * h.itemSize} bytes, file has ${bytes.length - offset}`,
+    );
   }
   const data = new Float64Array(h.count);
   if (h.dtype === 'f8' && h.littleEndian && (bytes.byteOffset + offset) % 8 === 0) {
@@ -195,7 +207,8 @@ export type NpyValues = Float64Array | ArrayLike<number> | ArrayBufferView;
 /** A float64 copy (or the array itself) of every accepted input; TypeError for anything else. */
 function toFloat64Values(name: string, data: unknown): Float64Array {
   if (data instanceof Float64Array) return data;
-  if (data instanceof DataView) throw new TypeError(`${name}: data must be an array of numbers or a numeric typed array, got a DataView`);
+  if (data instanceof DataView)
+    throw new TypeError(`${name}: data must be an array of numbers or a numeric typed array, got a DataView`);
   if (ArrayBuffer.isView(data) || Array.isArray(data)) {
     const values = data as unknown as ArrayLike<unknown>;
     const out = new Float64Array(values.length);
@@ -207,7 +220,9 @@ function toFloat64Values(name: string, data: unknown): Float64Array {
     }
     return out;
   }
-  throw new TypeError(`${name}: data must be a Float64Array, a numeric typed array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
+  throw new TypeError(
+    `${name}: data must be a Float64Array, a numeric typed array or an array of numbers, got ${data === null ? 'null' : typeof data}`,
+  );
 }
 
 function checkShape(name: string, shape: unknown): number[] {
@@ -230,7 +245,8 @@ export function encodeNpy(data: NpyValues, shape: readonly number[]): Uint8Array
   const dims = checkShape('encodeNpy', shape);
   const values = toFloat64Values('encodeNpy', data);
   const count = elementCount(dims, 'encodeNpy');
-  if (count !== values.length) throw new RangeError(`encodeNpy: shape (${dims.join(', ')}) holds ${count} values, data has ${values.length}`);
+  if (count !== values.length)
+    throw new RangeError(`encodeNpy: shape (${dims.join(', ')}) holds ${count} values, data has ${values.length}`);
   const header = encodeNpyHeader(dims);
   const out = new Uint8Array(header.length + values.length * 8);
   out.set(header);

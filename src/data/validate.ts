@@ -21,7 +21,8 @@ export function assertNumber(name: string, v: unknown, min: number, max = Infini
 
 /** A positive integer (counts, sizes). */
 export function assertInteger(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: must be an integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new TypeError(`${name}: must be an integer, got ${String(v)}`);
   if (v < min || v > max) throw new RangeError(`${name}: must be in [${min}, ${max}], got ${v}`);
   return v;
 }
@@ -65,7 +66,8 @@ export function toIndexSet(name: string, indices: unknown, n: number, { allowEmp
   const seen = new Uint8Array(n);
   for (let k = 0; k < arr.length; k++) {
     const v = arr[k];
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: element ${k} (${String(v)}) is not an integer index`);
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new TypeError(`${name}: element ${k} (${String(v)}) is not an integer index`);
     if (v < 0 || v >= n) throw new RangeError(`${name}: index ${v} is out of range [0, ${n})`);
     if (seen[v]) throw new RangeError(`${name}: index ${v} appears more than once`);
     seen[v] = 1;

@@ -5,7 +5,14 @@ import { loadSpamAssassin, loadSpamEmbeddings } from './spam.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
 
 /** The dataset names `loadDataset` accepts (for help texts). */
-export const DATASET_NAMES = ['spam', 'spam-embeddings', 'mnist (10 classes)', 'mnist-poolK (10 classes, K x K average-pooled, e.g. mnist-pool4)', 'mnist-A-B (e.g. mnist-4-9)', '<file.csv|file.npy>'] as const;
+export const DATASET_NAMES = [
+  'spam',
+  'spam-embeddings',
+  'mnist (10 classes)',
+  'mnist-poolK (10 classes, K x K average-pooled, e.g. mnist-pool4)',
+  'mnist-A-B (e.g. mnist-4-9)',
+  '<file.csv|file.npy>',
+] as const;
 
 /** Options of `loadDataset`. */
 export interface DatasetOptions {
@@ -28,8 +35,13 @@ export interface DatasetOptions {
  * @returns the labelled data
  */
 export async function loadDataset(name: string, o: DatasetOptions = {}): Promise<LabelledData> {
-  assertKnownOptions('loadDataset', o, optionKeys<DatasetOptions>({ vocabulary: true, limit: true, label: true, delimiter: true, positive: true }));
-  if (name === 'spam' || name === 'spam-bow') return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
+  assertKnownOptions(
+    'loadDataset',
+    o,
+    optionKeys<DatasetOptions>({ vocabulary: true, limit: true, label: true, delimiter: true, positive: true }),
+  );
+  if (name === 'spam' || name === 'spam-bow')
+    return loadSpamAssassin({ vocabulary: o.vocabulary ?? 2000, ...(o.limit ? { limit: o.limit } : {}) });
   if (name === 'spam-embeddings') return loadSpamEmbeddings(o.limit ? { limit: o.limit } : {});
   if (name === 'mnist') return loadMnist();
   const pooled = /^mnist-pool(\d+)$/.exec(name);
@@ -38,7 +50,9 @@ export async function loadDataset(name: string, o: DatasetOptions = {}): Promise
   if (mnist) return loadMnistPair({ negative: Number(mnist[1]), positive: Number(mnist[2]) });
   if (/\.(csv|npy|parquet|pq|arrow|feather|ipc|arrows)$/i.test(name)) {
     const f = await readLabelled(name, {
-      label: o.label ?? '-1', ...(o.delimiter ? { delimiter: o.delimiter } : {}), ...(o.positive !== undefined ? { positive: o.positive } : {}),
+      label: o.label ?? '-1',
+      ...(o.delimiter ? { delimiter: o.delimiter } : {}),
+      ...(o.positive !== undefined ? { positive: o.positive } : {}),
     });
     return { name, X: f.X, y: f.y!, featureNames: f.columns, ...(f.classes ? { classes: f.classes } : {}) };
   }

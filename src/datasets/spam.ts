@@ -32,7 +32,9 @@ async function readCorpus(): Promise<Email[]> {
   const out: Email[] = [];
   for (let start = 0; start < list.length; start += 256) {
     const chunk = await Promise.all(
-      list.slice(start, start + 256).map(async (f) => JSON.parse(await readFile(join(dir, f.replace(/\.txt$/, '.json')), 'utf8')) as Email),
+      list
+        .slice(start, start + 256)
+        .map(async (f) => JSON.parse(await readFile(join(dir, f.replace(/\.txt$/, '.json')), 'utf8')) as Email),
     );
     out.push(...chunk);
   }
@@ -43,10 +45,12 @@ async function readCorpus(): Promise<Email[]> {
 export function tokenize(message: string): string[] {
   const split = message.search(/\r?\n\r?\n/);
   const body = split >= 0 ? message.slice(split) : message;
-  return body
-    .toLowerCase()
-    .replace(/<[^>]*>/g, ' ')
-    .match(/[a-z]{2,20}/g) ?? [];
+  return (
+    body
+      .toLowerCase()
+      .replace(/<[^>]*>/g, ' ')
+      .match(/[a-z]{2,20}/g) ?? []
+  );
 }
 
 /** Email k of a subset of `limit`: floor(k * N / limit), so every folder (ham and spam) is represented. */
@@ -55,7 +59,8 @@ export function spacedIndex(k: number, limit: number, total: number): number {
 }
 
 function spacedSubset<T>(all: T[], limit: number): T[] {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`loadSpamAssassin: limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`loadSpamAssassin: limit must be a positive integer, got ${limit}`);
   if (limit >= all.length) return all;
   return Array.from({ length: limit }, (_, k) => all[spacedIndex(k, limit, all.length)]!);
 }
@@ -68,7 +73,8 @@ function spacedSubset<T>(all: T[], limit: number): T[] {
 export async function loadSpamAssassin(options: SpamOptions = {}): Promise<LabelledData> {
   assertKnownOptions('loadSpamAssassin', options, optionKeys<SpamOptions>({ vocabulary: true, limit: true }));
   const vocabulary = options.vocabulary ?? 2000;
-  if (!Number.isInteger(vocabulary) || vocabulary < 1) throw new RangeError(`loadSpamAssassin: vocabulary must be a positive integer, got ${vocabulary}`);
+  if (!Number.isInteger(vocabulary) || vocabulary < 1)
+    throw new RangeError(`loadSpamAssassin: vocabulary must be a positive integer, got ${vocabulary}`);
   corpusCache ??= readCorpus();
   let emails = await corpusCache;
   if (options.limit !== undefined) emails = spacedSubset(emails, options.limit);
@@ -76,7 +82,10 @@ export async function loadSpamAssassin(options: SpamOptions = {}): Promise<Label
   const df = new Map<string, number>();
   for (const words of docs) for (const w of new Set(words)) df.set(w, (df.get(w) ?? 0) + 1);
   // Most frequent first; ties alphabetical so the vocabulary is deterministic.
-  const words = [...df.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, vocabulary).map(([w]) => w);
+  const words = [...df.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, vocabulary)
+    .map(([w]) => w);
   const column = new Map(words.map((w, j) => [w, j]));
   const d = words.length;
   const data = new Float64Array(docs.length * d);

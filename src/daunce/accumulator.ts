@@ -41,7 +41,9 @@ class Moments {
     }
   }
   merge(o: Moments): void {
-    const na = this.count, nb = o.count, n = na + nb;
+    const na = this.count,
+      nb = o.count,
+      n = na + nb;
     if (nb === 0) return;
     for (let i = 0; i < this.mean.length; i++) {
       const delta = o.mean[i]! - this.mean[i]!;
@@ -97,11 +99,19 @@ export class LossCovariance {
    * @param id - the model's draw index (default: the next one)
    */
   add(trainLosses: Float64Array, queryLosses: Float64Array, id = this.count): void {
-    if (!(trainLosses instanceof Float64Array) || trainLosses.length !== this.n) throw new RangeError(`LossCovariance.add: trainLosses must be a Float64Array of length ${this.n}`);
-    if (!(queryLosses instanceof Float64Array) || queryLosses.length !== this.m) throw new RangeError(`LossCovariance.add: queryLosses must be a Float64Array of length ${this.m}`);
-    for (const [name, v] of [['trainLosses', trainLosses], ['queryLosses', queryLosses]] as const) {
+    if (!(trainLosses instanceof Float64Array) || trainLosses.length !== this.n)
+      throw new RangeError(`LossCovariance.add: trainLosses must be a Float64Array of length ${this.n}`);
+    if (!(queryLosses instanceof Float64Array) || queryLosses.length !== this.m)
+      throw new RangeError(`LossCovariance.add: queryLosses must be a Float64Array of length ${this.m}`);
+    for (const [name, v] of [
+      ['trainLosses', trainLosses],
+      ['queryLosses', queryLosses],
+    ] as const) {
       const bad = v.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0) throw new RangeError(`LossCovariance.add: ${name}[${bad}] is ${v[bad]}; a perturbed model produced a non-finite loss`);
+      if (bad >= 0)
+        throw new RangeError(
+          `LossCovariance.add: ${name}[${bad}] is ${v[bad]}; a perturbed model produced a non-finite loss`,
+        );
     }
     if (this.models.includes(id)) throw new RangeError(`LossCovariance.add: model ${id} was already added`);
     const k = this.count;
@@ -134,7 +144,8 @@ export class LossCovariance {
     const k = this.count;
     const total = k + other.count;
     if (total * this.n > this.rowsTrain.length) {
-      const t = lossRows(total * this.n), q = lossRows(total * this.m);
+      const t = lossRows(total * this.n),
+        q = lossRows(total * this.m);
       t.set(this.rowsTrain.subarray(0, k * this.n));
       q.set(this.rowsQuery.subarray(0, k * this.m));
       this.rowsTrain = t;
@@ -155,10 +166,17 @@ export class LossCovariance {
    */
   prefix(K: number): LossCovariance {
     assertInteger('LossCovariance.prefix: K', K, 1, this.count);
-    const order = this.models.map((id, row) => ({ id, row })).sort((a, b) => a.id - b.id).slice(0, K);
+    const order = this.models
+      .map((id, row) => ({ id, row }))
+      .sort((a, b) => a.id - b.id)
+      .slice(0, K);
     const out = new LossCovariance(this.n, this.m, K);
     for (const { id, row } of order) {
-      out.add(this.rowsTrain.slice(row * this.n, (row + 1) * this.n), this.rowsQuery.slice(row * this.m, (row + 1) * this.m), id);
+      out.add(
+        this.rowsTrain.slice(row * this.n, (row + 1) * this.n),
+        this.rowsQuery.slice(row * this.m, (row + 1) * this.m),
+        id,
+      );
     }
     return out;
   }
@@ -223,11 +241,16 @@ export class LossCovariance {
    * @returns copies of the loss rows and the model ids
    */
   rows(): { train: Float64Array; query: Float64Array; models: number[] } {
-    return { train: this.rowsTrain.slice(0, this.count * this.n), query: this.rowsQuery.slice(0, this.count * this.m), models: [...this.models] };
+    return {
+      train: this.rowsTrain.slice(0, this.count * this.n),
+      query: this.rowsQuery.slice(0, this.count * this.m),
+      models: [...this.models],
+    };
   }
 
   private async run(measure: Measure, k: number | undefined, backend?: Backend) {
-    if (measure !== 'covariance' && measure !== 'correlation') throw new RangeError(`measure: must be 'covariance' or 'correlation', got '${String(measure)}'`);
+    if (measure !== 'covariance' && measure !== 'correlation')
+      throw new RangeError(`measure: must be 'covariance' or 'correlation', got '${String(measure)}'`);
     if (this.count < 2) throw new RangeError(`LossCovariance: needs at least 2 models, has ${this.count}`);
     const scale = (mom: Moments, zero: number[]) => {
       const s = mom.m2.map((v) => 1 / Math.sqrt(v / (this.count - 1)));
@@ -245,7 +268,9 @@ export class LossCovariance {
         models: this.count,
         trainMean: this.train.mean,
         queryMean: this.query.mean,
-        ...(measure === 'correlation' ? { trainScale: scale(this.train, zero.train), queryScale: scale(this.query, zero.queries) } : {}),
+        ...(measure === 'correlation'
+          ? { trainScale: scale(this.train, zero.train), queryScale: scale(this.query, zero.queries) }
+          : {}),
         ...(k !== undefined ? { k } : {}),
       }),
     );

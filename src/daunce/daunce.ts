@@ -115,9 +115,27 @@ export interface DaunceResult {
 }
 
 const DAUNCE_OPTION_KEYS = optionKeys<DaunceOptions>({
-  model: true, train: true, queries: true, K: true, ratio: true, variant: true, access: true, measure: true, gamma: true, rho: true, training: true, seed: true,
-  signal: true, onProgress: true, checkpointDir: true, concurrency: true, retries: true, retryDelayMs: true, callTimeoutMs: true,
-  backend: true, queue: true,
+  model: true,
+  train: true,
+  queries: true,
+  K: true,
+  ratio: true,
+  variant: true,
+  access: true,
+  measure: true,
+  gamma: true,
+  rho: true,
+  training: true,
+  seed: true,
+  signal: true,
+  onProgress: true,
+  checkpointDir: true,
+  concurrency: true,
+  retries: true,
+  retryDelayMs: true,
+  callTimeoutMs: true,
+  backend: true,
+  queue: true,
 });
 
 const VARIANTS: readonly DaunceVariant[] = ['hessian', 'fisher', 'trak'];
@@ -138,11 +156,14 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   // Any safe integer: each model's generator is seeded by sha256 of the whole value (mixSeed).
   const seed = assertInteger('daunce: seed', o.seed ?? 0, 0);
   const variant = o.variant ?? 'hessian';
-  if (!VARIANTS.includes(variant)) throw new RangeError(`daunce: variant must be one of ${VARIANTS.join(', ')}, got '${String(variant)}'`);
+  if (!VARIANTS.includes(variant))
+    throw new RangeError(`daunce: variant must be one of ${VARIANTS.join(', ')}, got '${String(variant)}'`);
   const access = o.access ?? 'white-box';
-  if (!ACCESS.includes(access)) throw new RangeError(`daunce: access must be 'white-box' or 'black-box', got '${String(access)}'`);
+  if (!ACCESS.includes(access))
+    throw new RangeError(`daunce: access must be 'white-box' or 'black-box', got '${String(access)}'`);
   const measure = o.measure ?? 'correlation';
-  if (measure !== 'covariance' && measure !== 'correlation') throw new RangeError(`daunce: measure must be 'covariance' or 'correlation', got '${String(measure)}'`);
+  if (measure !== 'covariance' && measure !== 'correlation')
+    throw new RangeError(`daunce: measure must be 'covariance' or 'correlation', got '${String(measure)}'`);
   const concurrency = assertInteger('daunce: concurrency', o.concurrency ?? 1, 1);
   const settings = checkObjectiveSettings('daunce', o.gamma, o.rho);
   const training = o.training === undefined ? undefined : checkTraining('daunce', o.training);
@@ -160,19 +181,36 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   if (isAttributableModel(model)) {
     // Built-in models: checked queries, the model's own perturbed trainer, and a fingerprint
     // of everything a checkpoint depends on.
-    if (o.train && 'X' in o.train && o.train.X !== model.X) throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
-    if (!o.queries || !('X' in o.queries)) throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
+    if (o.train && 'X' in o.train && o.train.X !== model.X)
+      throw new RangeError('daunce: train must be the data the model was fitted on (or omitted)');
+    if (!o.queries || !('X' in o.queries))
+      throw new TypeError('daunce: queries must be { X: Matrix, y } for a built-in model');
     const Xq = assertMatrix('daunce: queries.X', o.queries.X);
     if (Xq.rows === 0) throw new RangeError('daunce: queries.X has no rows; give at least one query to score');
-    if (Xq.cols !== model.X.cols) throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
+    if (Xq.cols !== model.X.cols)
+      throw new RangeError(`daunce: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
     const yq = model.labels(o.queries.y, Xq.rows, 'daunce: queries.y');
     const queries = { X: Xq, y: yq };
-    perturbable = perturbableFor({ model, queries, variant, access, seed, settings, ...(training ? { training } : {}) });
+    perturbable = perturbableFor({
+      model,
+      queries,
+      variant,
+      access,
+      seed,
+      settings,
+      ...(training ? { training } : {}),
+    });
     n = model.X.rows;
     m = Xq.rows;
     remoteSource = { model, queries };
     fingerprint = {
-      model: model.kind, options: { ...model.options, backend: undefined }, theta: hashArray(model.theta), y: hashArray(model.y), X: hashArray(model.X.data), queries: hashArray(Xq.data), queryLabels: hashArray(yq),
+      model: model.kind,
+      options: { ...model.options, backend: undefined },
+      theta: hashArray(model.theta),
+      y: hashArray(model.y),
+      X: hashArray(model.X.data),
+      queries: hashArray(Xq.data),
+      queryLabels: hashArray(yq),
       ...objectiveKey,
       // The MLP's copies depend on their training settings, whose schedule default changed (cosine).
       ...(model.kind === 'mlp' ? { training: mlpCopyTraining(model as MultilayerPerceptron, training) } : {}),
@@ -180,25 +218,45 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
   } else {
     const ext = o.model as PerturbableModel;
     if (!ext || typeof ext.train !== 'function' || typeof ext.losses !== 'function') {
-      throw new TypeError('daunce: model must be a fitted LogisticRegression, SoftmaxRegression, MultilayerPerceptron or a PerturbableModel { train, losses }');
+      throw new TypeError(
+        'daunce: model must be a fitted LogisticRegression, SoftmaxRegression, MultilayerPerceptron or a PerturbableModel { train, losses }',
+      );
     }
-    if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries)) throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
+    if (!o.train || !('n' in o.train) || !o.queries || !('m' in o.queries))
+      throw new TypeError('daunce: an external model needs train: { n } and queries: { m }');
     n = assertInteger('daunce: train.n', o.train.n, 2);
     if (o.queries.m === 0) throw new RangeError('daunce: queries.m is 0; give at least one query to score');
     m = assertInteger('daunce: queries.m', o.queries.m, 1);
     perturbable = ext;
     fingerprint = { external: true, ...objectiveKey, ...(training ? { training } : {}) };
     if (o.queue) {
-      if (typeof o.queue.externalModel !== 'string') throw new TypeError('daunce: queue.externalModel must name the external model as the workers registered it');
+      if (typeof o.queue.externalModel !== 'string')
+        throw new TypeError('daunce: queue.externalModel must name the external model as the workers registered it');
       remoteSource = { external: o.queue.externalModel, n, m };
     }
   }
   const remote = o.queue
-    ? await RemoteDaunceModels.open(o.queue, remoteSource!, { ratio, seed, variant, access, ...objectiveKey, ...(training ? { training } : {}) }, JSON.stringify({ n, m, ratio, seed, variant, access, ...fingerprint }), o.signal)
+    ? await RemoteDaunceModels.open(
+        o.queue,
+        remoteSource!,
+        { ratio, seed, variant, access, ...objectiveKey, ...(training ? { training } : {}) },
+        JSON.stringify({ n, m, ratio, seed, variant, access, ...fingerprint }),
+        o.signal,
+      )
     : undefined;
   let trained = false;
   const { accumulator, resumed } = await runPerturbations(perturbable, {
-    n, m, K, ratio, seed, variant, access, fingerprint, concurrency, gamma: settings.gamma, rho: settings.rho,
+    n,
+    m,
+    K,
+    ratio,
+    seed,
+    variant,
+    access,
+    fingerprint,
+    concurrency,
+    gamma: settings.gamma,
+    rho: settings.rho,
     ...(training ? { training } : {}),
     ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
     ...(o.retries !== undefined ? { retries: o.retries } : {}),
@@ -207,11 +265,22 @@ export async function daunce(o: DaunceOptions): Promise<DaunceResult> {
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(remote ? { remote: (k: number) => remote.model(k) } : {}),
-  }).then((r) => { trained = true; return r; }).finally(() => remote?.close(trained));
+  })
+    .then((r) => {
+      trained = true;
+      return r;
+    })
+    .finally(() => remote?.close(trained));
   // WebGPU (and the optional `webgpu` package) is probed only when asked for: 'auto' or 'webgpu'.
   const scoring = await selectBackend(o.backend ?? 'cpu', 'daunce: backend');
   return {
-    backend: scoring.name, K, variant, access, measure, resumed, accumulator,
+    backend: scoring.name,
+    K,
+    variant,
+    access,
+    measure,
+    resumed,
+    accumulator,
     scores: (mm = measure) => accumulator.scores(mm, scoring),
     topK: (k, mm = measure) => accumulator.topK(k, mm, scoring),
   };

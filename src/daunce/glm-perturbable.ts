@@ -40,7 +40,8 @@ export interface GlmPerturbableOptions {
 export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float64Array> & { theta0: Float64Array } {
   const { model, variant, access } = o;
   const settings = o.settings ?? { gamma: 1, rho: 1 };
-  if (model.kind !== 'logistic') throw new RangeError(`daunce: the perturbed GLM trainer is for binary logistic regression, not ${model.kind}`);
+  if (model.kind !== 'logistic')
+    throw new RangeError(`daunce: the perturbed GLM trainer is for binary logistic regression, not ${model.kind}`);
   const backend: Backend = model.backendKernels();
   const design = model.design(model.X);
   const queryDesign = model.design(o.queries.X);
@@ -56,7 +57,8 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
   const trainBatch = async (perturbations: readonly Perturbation[]): Promise<Float64Array[]> => {
     const b = await base;
     const total = perturbations.reduce((s, p) => s + p.subset.length, 0);
-    const rows = new Uint32Array(total), weights = new Float64Array(total);
+    const rows = new Uint32Array(total),
+      weights = new Float64Array(total);
     const coef = access === 'white-box' ? new Float64Array(total) : undefined;
     let at = 0;
     for (const p of perturbations) {
@@ -64,25 +66,50 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
       p.subset.forEach((i, j) => {
         rows[at] = i;
         weights[at] = settings.gamma / size;
-        if (coef) coef[at] = (firstOrderCoefficient(variant, p.xi[j]!, settings) * (variant === 'trak' ? 2 * model.y[i]! - 1 : b.slope![i]!)) / size;
+        if (coef)
+          coef[at] =
+            (firstOrderCoefficient(variant, p.xi[j]!, settings) *
+              (variant === 'trak' ? 2 * model.y[i]! - 1 : b.slope![i]!)) /
+            size;
         at++;
       });
     }
-    const family: GlmFamily = variant === 'hessian' ? 'logistic' : variant === 'fisher' ? 'logisticLossSquared' : 'squared';
+    const family: GlmFamily =
+      variant === 'hessian' ? 'logistic' : variant === 'fisher' ? 'logisticLossSquared' : 'squared';
     const y = variant === 'trak' ? (access === 'white-box' ? b.margin : new Float64Array(n)) : model.y;
     const offset = variant === 'fisher' ? (access === 'white-box' ? b.loss! : new Float64Array(n)) : undefined;
     const r = await backend.glmCopies({
-      ...design, family, y, ...(offset ? { offset } : {}), lambda: model.options.lambda / n, theta0,
-      sizes: Uint32Array.from(perturbations, (p) => p.subset.length), rows, weights, ...(coef ? { coef } : {}),
-      labels: model.y, qx: queryDesign.x, qn: queryDesign.n, qd: queryDesign.d, qintercept: queryDesign.intercept, queryLabels: o.queries.y,
+      ...design,
+      family,
+      y,
+      ...(offset ? { offset } : {}),
+      lambda: model.options.lambda / n,
+      theta0,
+      sizes: Uint32Array.from(perturbations, (p) => p.subset.length),
+      rows,
+      weights,
+      ...(coef ? { coef } : {}),
+      labels: model.y,
+      qx: queryDesign.x,
+      qn: queryDesign.n,
+      qd: queryDesign.d,
+      qintercept: queryDesign.intercept,
+      queryLabels: o.queries.y,
       // A copy's total weight gamma spread over all n examples: its Hessian in expectation.
       referenceWeight: settings.gamma / n,
-      precondition: true, threads, tol: model.options.tol, maxIter: model.options.maxIter,
+      precondition: true,
+      threads,
+      tol: model.options.tol,
+      maxIter: model.options.maxIter,
     });
-    const p = theta0.length, m = queryDesign.n;
+    const p = theta0.length,
+      m = queryDesign.n;
     return perturbations.map((_, k) => {
       const theta = r.theta.slice(k * p, (k + 1) * p);
-      lossesOf.set(theta, { train: r.trainLoss.slice(k * n, (k + 1) * n), queries: r.queryLoss.slice(k * m, (k + 1) * m) });
+      lossesOf.set(theta, {
+        train: r.trainLoss.slice(k * n, (k + 1) * n),
+        queries: r.queryLoss.slice(k * m, (k + 1) * m),
+      });
       return theta;
     });
   };

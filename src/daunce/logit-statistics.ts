@@ -15,8 +15,10 @@ export interface LogitStatistics {
 
 export function logitStatistics(logits: Float64Array, y: Float64Array, C: number, columns = C): LogitStatistics {
   const n = y.length;
-  const loss = new Float64Array(n), margin = new Float64Array(n);
-  const dLoss = new Float64Array(n * columns), dMargin = new Float64Array(n * columns);
+  const loss = new Float64Array(n),
+    margin = new Float64Array(n);
+  const dLoss = new Float64Array(n * columns),
+    dMargin = new Float64Array(n * columns);
   for (let i = 0; i < n; i++) {
     const yi = y[i]!;
     const row = logits.subarray(i * C, (i + 1) * C);
@@ -27,7 +29,8 @@ export function logitStatistics(logits: Float64Array, y: Float64Array, C: number
       for (let c = 0; c < C; c++) if (c !== skip) s += Math.exp(row[c]! - m);
       return m + Math.log(s);
     };
-    const all = lse(-1), others = lse(yi);
+    const all = lse(-1),
+      others = lse(yi);
     loss[i] = all - row[yi]!;
     margin[i] = row[yi]! - others;
     for (let c = 0; c < columns; c++) {

@@ -51,13 +51,15 @@ export function mlpPerturbable(o: {
   const training = mlpCopyTraining(model, o.training);
   const backend = model.backendKernels();
   const arch = model.architecture();
-  const n = model.X.rows, C = arch.classes;
+  const n = model.X.rows,
+    C = arch.classes;
   // Logit-space quantities at theta_0, computed once.
   const base = model.logits(model.X).then((g) => logitStatistics(g.data, model.y, C));
   return {
     async train(p: Perturbation): Promise<Float64Array> {
       const b = await base;
-      const objective: LogitObjective = variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
+      const objective: LogitObjective =
+        variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
       let linear: Float64Array | undefined;
       if (access === 'white-box') {
         linear = new Float64Array(n * C);
@@ -67,15 +69,30 @@ export function mlpPerturbable(o: {
           for (let c = 0; c < C; c++) linear![i * C + c] = coef * d[i * C + c]!;
         });
       }
-      const offset = objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
+      const offset =
+        objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
       return backend.mlpTrain({
-        ...arch, x: model.X.data, n, y: model.y, theta0: model.theta, objective,
-        ...(offset ? { offset } : {}), ...(linear ? { linear } : {}), subset: p.subset,
-        penalty: model.options.lambda / n, epochs: training.epochs, batchSize: training.batchSize,
-        learningRate: training.learningRate, adam: training.optimizer === 'adam', momentum: training.momentum,
-        cosine: training.schedule === 'cosine', lossScale: settings.gamma, seed: modelSeed(o.seed, p.k),
+        ...arch,
+        x: model.X.data,
+        n,
+        y: model.y,
+        theta0: model.theta,
+        objective,
+        ...(offset ? { offset } : {}),
+        ...(linear ? { linear } : {}),
+        subset: p.subset,
+        penalty: model.options.lambda / n,
+        epochs: training.epochs,
+        batchSize: training.batchSize,
+        learningRate: training.learningRate,
+        adam: training.optimizer === 'adam',
+        momentum: training.momentum,
+        cosine: training.schedule === 'cosine',
+        lossScale: settings.gamma,
+        seed: modelSeed(o.seed, p.k),
       });
     },
-    losses: (theta, which) => (which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta)),
+    losses: (theta, which) =>
+      which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta),
   };
 }

@@ -69,12 +69,20 @@ export function perturbableFor(request: PerturbableRequest): PerturbableModel<un
 function exactOnly<M extends AttributableModel>(factory: PerturbableFactory<M>): PerturbableFactory<M> {
   return (r) => {
     if (r.training && Object.keys(r.training).length > 0) {
-      throw new RangeError(`daunce: training applies to copies trained by minibatches (the MLP, external models); ${r.model.kind} copies are solved exactly by Newton`);
+      throw new RangeError(
+        `daunce: training applies to copies trained by minibatches (the MLP, external models); ${r.model.kind} copies are solved exactly by Newton`,
+      );
     }
     return factory(r);
   };
 }
 
-registerPerturbable<GeneralizedLinearModel>('logistic', exactOnly((r) => glmPerturbable(r)));
-registerPerturbable<SoftmaxRegression>('softmax', exactOnly((r) => softmaxPerturbable(r)));
+registerPerturbable<GeneralizedLinearModel>(
+  'logistic',
+  exactOnly((r) => glmPerturbable(r)),
+);
+registerPerturbable<SoftmaxRegression>(
+  'softmax',
+  exactOnly((r) => softmaxPerturbable(r)),
+);
 registerPerturbable<MultilayerPerceptron>('mlp', (r) => mlpPerturbable(r));

@@ -115,10 +115,14 @@ export const CHECKPOINT_FORMAT = 2;
 
 /** Refuses, with a clear message, a checkpoint written in another format (its models were drawn differently). */
 function checkCheckpointFormat(dir: string, previousConfig: string): void {
-  refuseOtherFormat(previousConfig, CHECKPOINT_FORMAT, (format) =>
-    `daunce: checkpointDir ${dir} holds a checkpoint of format ${format}, ` +
-    'written by an older tdakit whose random draws differ ' +
-    `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`);
+  refuseOtherFormat(
+    previousConfig,
+    CHECKPOINT_FORMAT,
+    (format) =>
+      `daunce: checkpointDir ${dir} holds a checkpoint of format ${format}, ` +
+      'written by an older tdakit whose random draws differ ' +
+      `(this version writes format ${CHECKPOINT_FORMAT}); it cannot be resumed: use another directory or delete it`,
+  );
 }
 
 /** Copies per call into a model with `trainBatch` (built-in GLMs): enough to keep a thread pool busy, few enough to checkpoint often. */
@@ -130,8 +134,14 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('daunce: aborted'));
-    const onAbort = () => { clearTimeout(t); reject(new AbortError('daunce: aborted')); };
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new AbortError('daunce: aborted'));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
@@ -140,16 +150,32 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * TimeoutError after `timeoutMs`, without waiting for `call`. A late result is passed to
  * `onLate` (to release a trained copy nobody will use) and otherwise ignored.
  */
-function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, signal?: AbortSignal, onLate?: (v: T) => void): Promise<T> {
+function guarded<T>(
+  call: () => Promise<T>,
+  what: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  onLate?: (v: T) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('daunce: aborted'));
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
-    const cleanup = () => { settled = true; if (timer) clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
-    const onAbort = () => { cleanup(); reject(new AbortError(`daunce: aborted while ${what} was pending`)); };
+    const cleanup = () => {
+      settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(new AbortError(`daunce: aborted while ${what} was pending`));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     if (Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => { cleanup(); reject(new TimeoutError(`daunce: ${what} did not finish within ${timeoutMs} ms`)); }, timeoutMs);
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`daunce: ${what} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
     }
     let pending: Promise<T>;
     try {
@@ -158,8 +184,20 @@ function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, sig
       pending = Promise.reject(err);
     }
     pending.then(
-      (v) => { if (settled) { onLate?.(v); return; } cleanup(); resolve(v); },
-      (e) => { if (!settled) { cleanup(); reject(e); } },
+      (v) => {
+        if (settled) {
+          onLate?.(v);
+          return;
+        }
+        cleanup();
+        resolve(v);
+      },
+      (e) => {
+        if (!settled) {
+          cleanup();
+          reject(e);
+        }
+      },
     );
   });
 }
@@ -168,15 +206,25 @@ function guarded<T>(call: () => Promise<T>, what: string, timeoutMs: number, sig
 function checkedLosses(values: unknown, length: number, k: number, which: 'train' | 'queries'): Float64Array {
   const name = `daunce: model ${k}: losses(handle, '${which}')`;
   if (!(ArrayBuffer.isView(values) && !(values instanceof DataView)) && !Array.isArray(values)) {
-    throw Object.assign(new TypeError(`${name} must return a Float64Array (or an array of numbers), got ${values === null ? 'null' : typeof values}`), { retryable: false });
+    throw Object.assign(
+      new TypeError(
+        `${name} must return a Float64Array (or an array of numbers), got ${values === null ? 'null' : typeof values}`,
+      ),
+      { retryable: false },
+    );
   }
   const arr = values as ArrayLike<unknown>;
-  if (arr.length !== length) throw Object.assign(new RangeError(`${name} must return ${length} values, got ${arr.length}`), { retryable: false });
+  if (arr.length !== length)
+    throw Object.assign(new RangeError(`${name} must return ${length} values, got ${arr.length}`), {
+      retryable: false,
+    });
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
     const v = arr[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw Object.assign(new NumericError(`${name}: value ${i} is ${String(v)}, not a finite loss`), { retryable: false });
+      throw Object.assign(new NumericError(`${name}: value ${i} is ${String(v)}, not a finite loss`), {
+        retryable: false,
+      });
     }
     out[i] = v;
   }
@@ -190,23 +238,43 @@ export function checkLossMemory(n: number, m: number, K: number): void {
   const available = totalmem();
   if (bytes > available) {
     const gib = (b: number) => (b / 2 ** 30).toFixed(1);
-    throw new RangeError(`daunce: n = ${n}, m = ${m} and K = ${K} need about ${gib(bytes)} GiB for the loss rows (16·K·(n + m) bytes), more than this machine's ${gib(available)} GiB; reduce K or score the data in parts`);
+    throw new RangeError(
+      `daunce: n = ${n}, m = ${m} and K = ${K} need about ${gib(bytes)} GiB for the loss rows (16·K·(n + m) bytes), more than this machine's ${gib(available)} GiB; reduce K or score the data in parts`,
+    );
   }
 }
 
 const retryable = (err: unknown) =>
-  !(err instanceof AbortError) && !(err !== null && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false);
+  !(err instanceof AbortError) &&
+  !(err !== null && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false);
 
-export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerOptions): Promise<{ accumulator: LossCovariance; resumed: number }> {
+export async function runPerturbations<H>(
+  model: PerturbableModel<H>,
+  o: RunnerOptions,
+): Promise<{ accumulator: LossCovariance; resumed: number }> {
   const t0 = performance.now();
   const retries = assertInteger('daunce: retries', o.retries ?? 3, 0, 1000);
   const delay = assertNumber('daunce: retryDelayMs', o.retryDelayMs ?? 1000, 0, MAX_BACKOFF_MS);
-  const timeoutMs = o.callTimeoutMs === undefined ? Infinity : assertNumber('daunce: callTimeoutMs', o.callTimeoutMs, 1);
+  const timeoutMs =
+    o.callTimeoutMs === undefined ? Infinity : assertNumber('daunce: callTimeoutMs', o.callTimeoutMs, 1);
   const concurrency = assertInteger('daunce: concurrency', o.concurrency ?? 1, 1, 4096);
   checkLossMemory(o.n, o.m, o.K);
   const done = new Map<number, { train: Float64Array; query: Float64Array }>();
   const dir = o.checkpointDir;
-  const config = JSON.stringify({ format: CHECKPOINT_FORMAT, n: o.n, m: o.m, ratio: o.ratio, seed: o.seed, variant: o.variant, access: o.access, ...o.fingerprint }, null, 2);
+  const config = JSON.stringify(
+    {
+      format: CHECKPOINT_FORMAT,
+      n: o.n,
+      m: o.m,
+      ratio: o.ratio,
+      seed: o.seed,
+      variant: o.variant,
+      access: o.access,
+      ...o.fingerprint,
+    },
+    null,
+    2,
+  );
   if (dir) await loadCheckpoints(dir, config, o, done);
   const resumed = done.size;
   const todo = Array.from({ length: o.K }, (_, k) => k).filter((k) => !done.has(k));
@@ -214,25 +282,40 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
   let failure: unknown;
 
   const objective: PerturbationObjective = {
-    variant: o.variant, access: o.access, ratio: o.ratio, gamma: o.gamma ?? 1, rho: o.rho ?? 1,
+    variant: o.variant,
+    access: o.access,
+    ratio: o.ratio,
+    gamma: o.gamma ?? 1,
+    rho: o.rho ?? 1,
     ...(o.training ? { training: { ...o.training } } : {}),
   };
   // Copies trained per call: a model with trainBatch gets batches (checkpointed copy by copy as
   // each batch returns), any other one copy per call.
-  const perCall = model.trainBatch && !o.remote ? assertInteger('daunce: batch', o.batch ?? DEFAULT_BATCH, 1, 1 << 20) : 1;
+  const perCall =
+    model.trainBatch && !o.remote ? assertInteger('daunce: batch', o.batch ?? DEFAULT_BATCH, 1, 1 << 20) : 1;
   const trainCopies = async (ks: readonly number[]) => {
     const ps = ks.map((k) => drawPerturbation(o.n, o.ratio, o.seed, k));
     const what = ks.length === 1 ? `model ${ks[0]}` : `models ${ks[0]}..${ks[ks.length - 1]}`;
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortError('daunce: aborted');
       try {
-        const releaseLate = (late: H[]) => { for (const h of late) void Promise.resolve().then(() => model.release?.(h)).catch(() => {}); };
+        const releaseLate = (late: H[]) => {
+          for (const h of late)
+            void Promise.resolve()
+              .then(() => model.release?.(h))
+              .catch(() => {});
+        };
         const hs = await guarded(
           async () => (ks.length > 1 ? model.trainBatch!(ps, objective) : [await model.train(ps[0]!, objective)]),
-          `train (${what})`, timeoutMs, o.signal, releaseLate,
+          `train (${what})`,
+          timeoutMs,
+          o.signal,
+          releaseLate,
         );
         if (!Array.isArray(hs) || hs.length !== ks.length) {
-          throw Object.assign(new RangeError(`daunce: trainBatch (${what}) must return ${ks.length} handles`), { retryable: false });
+          throw Object.assign(new RangeError(`daunce: trainBatch (${what}) must return ${ks.length} handles`), {
+            retryable: false,
+          });
         }
         try {
           const out: { train: Float64Array; query: Float64Array }[] = [];
@@ -246,11 +329,15 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
           }
           return out;
         } finally {
-          if (model.release) for (const [j, k] of ks.entries()) await guarded(() => model.release!(hs[j]!), `release (model ${k})`, timeoutMs, o.signal);
+          if (model.release)
+            for (const [j, k] of ks.entries())
+              await guarded(() => model.release!(hs[j]!), `release (model ${k})`, timeoutMs, o.signal);
         }
       } catch (err) {
         if (!retryable(err) || attempt >= retries || failure !== undefined) {
-          throw err instanceof Error ? err : new Error(`daunce: ${what}: the external model threw ${String(err)} (not an Error)`, { cause: err });
+          throw err instanceof Error
+            ? err
+            : new Error(`daunce: ${what}: the external model threw ${String(err)} (not an Error)`, { cause: err });
         }
         await sleep(Math.min(delay * 2 ** attempt, MAX_BACKOFF_MS), o.signal);
       }
@@ -280,7 +367,14 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
     o.onProgress?.({ done: ++finished, total: o.K, k, resumed, seconds: (performance.now() - t0) / 1000 });
   };
   const lanes = o.remote ? Math.max(1, todo.length) : concurrency;
-  const results = await Promise.allSettled(Array.from({ length: lanes }, () => worker().catch((e) => { failure ??= e; throw e; })));
+  const results = await Promise.allSettled(
+    Array.from({ length: lanes }, () =>
+      worker().catch((e) => {
+        failure ??= e;
+        throw e;
+      }),
+    ),
+  );
   if (failure !== undefined) throw failure;
   void results;
   // Rows enter in model order, so the scores do not depend on completion order.
@@ -296,7 +390,12 @@ export async function runPerturbations<H>(model: PerturbableModel<H>, o: RunnerO
  * Reads the finished models of a previous run in `dir` (refusing another run's directory).
  * A checkpoint that fails its checksum, or has the wrong size, is reported and trained again.
  */
-async function loadCheckpoints(dir: string, config: string, o: RunnerOptions, done: Map<number, { train: Float64Array; query: Float64Array }>): Promise<void> {
+async function loadCheckpoints(
+  dir: string,
+  config: string,
+  o: RunnerOptions,
+  done: Map<number, { train: Float64Array; query: Float64Array }>,
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'config.json');
   try {
@@ -308,7 +407,10 @@ async function loadCheckpoints(dir: string, config: string, o: RunnerOptions, do
   }
   const previous = await readFile(file, 'utf8');
   checkCheckpointFormat(dir, previous);
-  if (previous !== config) throw new RangeError(`daunce: checkpointDir ${dir} holds a run with other data or options (${file}); use another directory`);
+  if (previous !== config)
+    throw new RangeError(
+      `daunce: checkpointDir ${dir} holds a run with other data or options (${file}); use another directory`,
+    );
   for (const name of await readdir(dir)) {
     const match = /^model-(\d+)\.f64$/.exec(name);
     if (!match || Number(match[1]) >= o.K) continue;
@@ -316,15 +418,20 @@ async function loadCheckpoints(dir: string, config: string, o: RunnerOptions, do
     let payload: Uint8Array;
     try {
       payload = await readSealed(path);
-      if (payload.byteLength !== 8 * (o.n + o.m)) throw new IntegrityError(path, `holds ${payload.byteLength} bytes, expected ${8 * (o.n + o.m)}`);
+      if (payload.byteLength !== 8 * (o.n + o.m))
+        throw new IntegrityError(path, `holds ${payload.byteLength} bytes, expected ${8 * (o.n + o.m)}`);
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
-      process.emitWarning(`daunce: ${err.message}; model ${match[1]} is trained again`, { code: 'TDAKIT_CHECKPOINT_CORRUPT' });
+      process.emitWarning(`daunce: ${err.message}; model ${match[1]} is trained again`, {
+        code: 'TDAKIT_CHECKPOINT_CORRUPT',
+      });
       continue;
     }
     const all = new Float64Array(payload.slice().buffer);
     if (!all.every(Number.isFinite)) {
-      process.emitWarning(`daunce: ${path}: holds non-finite losses; model ${match[1]} is trained again`, { code: 'TDAKIT_CHECKPOINT_CORRUPT' });
+      process.emitWarning(`daunce: ${path}: holds non-finite losses; model ${match[1]} is trained again`, {
+        code: 'TDAKIT_CHECKPOINT_CORRUPT',
+      });
       continue;
     }
     done.set(Number(match[1]), { train: all.slice(0, o.n), query: all.slice(o.n) });

@@ -42,18 +42,22 @@ const TRAINING_KEYS = ['optimizer', 'learningRate', 'schedule', 'epochs', 'batch
  * @returns the checked settings
  */
 export function checkTraining(where: string, training: unknown): DaunceTraining {
-  if (training === null || typeof training !== 'object' || Array.isArray(training)) throw new TypeError(`${where}: training must be an object`);
+  if (training === null || typeof training !== 'object' || Array.isArray(training))
+    throw new TypeError(`${where}: training must be an object`);
   const t = training as Record<string, unknown>;
   for (const key of Object.keys(t)) {
-    if (!(TRAINING_KEYS as readonly string[]).includes(key)) throw new RangeError(`${where}: training.${key} is not an option (known: ${TRAINING_KEYS.join(', ')})`);
+    if (!(TRAINING_KEYS as readonly string[]).includes(key))
+      throw new RangeError(`${where}: training.${key} is not an option (known: ${TRAINING_KEYS.join(', ')})`);
   }
   const out: DaunceTraining = {};
   if (t.optimizer !== undefined) {
-    if (t.optimizer !== 'adam' && t.optimizer !== 'sgd') throw new RangeError(`${where}: training.optimizer must be 'adam' or 'sgd', got '${String(t.optimizer)}'`);
+    if (t.optimizer !== 'adam' && t.optimizer !== 'sgd')
+      throw new RangeError(`${where}: training.optimizer must be 'adam' or 'sgd', got '${String(t.optimizer)}'`);
     out.optimizer = t.optimizer;
   }
   if (t.schedule !== undefined) {
-    if (t.schedule !== 'constant' && t.schedule !== 'cosine') throw new RangeError(`${where}: training.schedule must be 'constant' or 'cosine', got '${String(t.schedule)}'`);
+    if (t.schedule !== 'constant' && t.schedule !== 'cosine')
+      throw new RangeError(`${where}: training.schedule must be 'constant' or 'cosine', got '${String(t.schedule)}'`);
     out.schedule = t.schedule;
   }
   if (t.learningRate !== undefined) {
@@ -91,5 +95,5 @@ export function checkObjectiveSettings(where: string, gamma: unknown, rho: unkno
  * @returns the coefficient
  */
 export function firstOrderCoefficient(variant: DaunceVariant, xi: number, s: DaunceObjectiveSettings): number {
-  return variant === 'hessian' ? -((s.gamma - s.rho) + 2 * s.rho * xi) : -(s.rho * (2 * xi - 1));
+  return variant === 'hessian' ? -(s.gamma - s.rho + 2 * s.rho * xi) : -(s.rho * (2 * xi - 1));
 }

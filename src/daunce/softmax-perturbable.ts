@@ -16,12 +16,21 @@ import type { PerturbableModel } from './runner.ts';
 import { logitStatistics } from './logit-statistics.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
-export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: Matrix; y: Float64Array }; variant: DaunceVariant; access: DaunceAccess; settings?: DaunceObjectiveSettings }): PerturbableModel<Float64Array> {
+export function softmaxPerturbable(o: {
+  model: SoftmaxRegression;
+  queries: { X: Matrix; y: Float64Array };
+  variant: DaunceVariant;
+  access: DaunceAccess;
+  settings?: DaunceObjectiveSettings;
+}): PerturbableModel<Float64Array> {
   const { model, variant, access } = o;
   const settings = o.settings ?? { gamma: 1, rho: 1 };
   const backend = model.backendKernels();
   const design = model.design(model.X);
-  const n = model.X.rows, C = model.options.classes, K = C - 1, p = model.blockSize;
+  const n = model.X.rows,
+    C = model.options.classes,
+    K = C - 1,
+    p = model.blockSize;
   // Logit-space quantities at theta_0 (gradients in the C - 1 free logits), computed once.
   const base = model.logits(model.X).then((z) => logitStatistics(z.data, model.y, C, K));
   return {
@@ -42,15 +51,27 @@ export function softmaxPerturbable(o: { model: SoftmaxRegression; queries: { X: 
           linear.set(await backend.transposeTimes({ ...design, v: coef }), c * p);
         }
       }
-      const objective: LogitObjective = variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
-      const offset = objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
+      const objective: LogitObjective =
+        variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
+      const offset =
+        objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
       const r = await backend.multinomialFit({
-        ...design, classes: C, y: model.y, weights, lambda: model.options.lambda / n, objective,
-        ...(linear ? { linear } : {}), ...(offset ? { offset } : {}), theta0: model.theta,
-        tol: model.options.tol, maxIter: model.options.maxIter, keepHessian: false,
+        ...design,
+        classes: C,
+        y: model.y,
+        weights,
+        lambda: model.options.lambda / n,
+        objective,
+        ...(linear ? { linear } : {}),
+        ...(offset ? { offset } : {}),
+        theta0: model.theta,
+        tol: model.options.tol,
+        maxIter: model.options.maxIter,
+        keepHessian: false,
       });
       return r.theta;
     },
-    losses: (theta, which) => (which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta)),
+    losses: (theta, which) =>
+      which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta),
   };
 }

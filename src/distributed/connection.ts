@@ -33,7 +33,9 @@ export interface ResolvedConnection {
 export function resolveConnection(where: string, connection: RedisConnection): ResolvedConnection {
   const given = typeof connection === 'string' ? { url: connection } : connection;
   if (given === null || typeof given !== 'object' || typeof given.url !== 'string') {
-    throw new TypeError(`${where}: connection must be a redis:// or rediss:// URL (or { url, username, password, tls })`);
+    throw new TypeError(
+      `${where}: connection must be a redis:// or rediss:// URL (or { url, username, password, tls })`,
+    );
   }
   let url: URL;
   try {
@@ -46,7 +48,8 @@ export function resolveConnection(where: string, connection: RedisConnection): R
   }
   const port = url.port === '' ? 6379 : Number(url.port);
   const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new RangeError(`${where}: connection: database '${url.pathname.slice(1)}' is not a non-negative integer`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new RangeError(`${where}: connection: database '${url.pathname.slice(1)}' is not a non-negative integer`);
   const username = given.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
   const password = given.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
   const tls = url.protocol === 'rediss:' ? (given.tls === true || given.tls === undefined ? {} : given.tls) : undefined;
@@ -70,7 +73,8 @@ export function resolveConnection(where: string, connection: RedisConnection): R
 export class ReconnectPolicy {
   private givenUp = false;
   /** ioredis `retryStrategy`: a delay in ms, or null (end the client) once stopped. */
-  readonly retryStrategy = (attempt: number): number | null => (this.givenUp ? null : Math.min(100 * 2 ** Math.min(attempt, 5), 2000));
+  readonly retryStrategy = (attempt: number): number | null =>
+    this.givenUp ? null : Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
   /** Clients give up at their next failed attempt (at most about 2 s plus the connect timeout away). */
   stop(): void {
     this.givenUp = true;
@@ -90,7 +94,13 @@ export class ReconnectPolicy {
 export async function settlesWithin(step: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([step.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+    return await Promise.race([
+      step.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -106,7 +116,10 @@ export async function settlesWithin(step: Promise<unknown>, ms: number): Promise
  */
 export async function answers(client: Redis, ms: number): Promise<boolean> {
   let ok = false;
-  await settlesWithin(client.ping().then(() => (ok = true)), ms);
+  await settlesWithin(
+    client.ping().then(() => (ok = true)),
+    ms,
+  );
   return ok;
 }
 
@@ -120,7 +133,12 @@ export async function answers(client: Redis, ms: number): Promise<boolean> {
  * @param drop - disconnects the clients without waiting
  * @returns once nothing of ours waits on Redis any more
  */
-export async function closeClients(health: Redis, policy: ReconnectPolicy, close: (graceful: boolean) => Promise<unknown>, drop: () => void): Promise<void> {
+export async function closeClients(
+  health: Redis,
+  policy: ReconnectPolicy,
+  close: (graceful: boolean) => Promise<unknown>,
+  drop: () => void,
+): Promise<void> {
   const graceful = !policy.stopped && (await answers(health, 1000));
   if (!graceful) policy.stop();
   const closing = close(graceful);
@@ -183,12 +201,16 @@ export async function probeRedis(where: string, connection: ResolvedConnection, 
   } catch (err) {
     client.disconnect();
     // The connection's own error (refused, AUTH failed, TLS) says more than "Connection is closed".
-    const cause = lastError && /Connection is closed|Stream isn't writeable/i.test((err as Error)?.message ?? '') ? lastError : err;
+    const cause =
+      lastError && /Connection is closed|Stream isn't writeable/i.test((err as Error)?.message ?? '') ? lastError : err;
     const raw = redact((cause as Error)?.message ?? String(cause), connection);
     let hint = '';
-    if (/NOAUTH/i.test(raw)) hint = ': the server requires a password (give it in the URL, redis://user:password@host:port, or TDAKIT_REDIS_PASSWORD for the command line)';
+    if (/NOAUTH/i.test(raw))
+      hint =
+        ': the server requires a password (give it in the URL, redis://user:password@host:port, or TDAKIT_REDIS_PASSWORD for the command line)';
     else if (/WRONGPASS|invalid username-password/i.test(raw)) hint = ': the user name or password is wrong';
-    else if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|no answer|Connection is closed/i.test(raw)) hint = ': is redis-server running there and reachable?';
+    else if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|no answer|Connection is closed/i.test(raw))
+      hint = ': is redis-server running there and reachable?';
     throw new RedisUnavailableError(`${where}: cannot use Redis at ${connection.address} (${raw})${hint}`);
   } finally {
     if (timer) clearTimeout(timer);

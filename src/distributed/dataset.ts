@@ -32,7 +32,8 @@ export interface DatasetRef {
 }
 
 function checkLittleEndian(): void {
-  if (endianness() !== 'LE') throw new RangeError('tdakit distributed: float64 data travel little-endian; this machine is big-endian');
+  if (endianness() !== 'LE')
+    throw new RangeError('tdakit distributed: float64 data travel little-endian; this machine is big-endian');
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -47,7 +48,9 @@ export function sha256(bytes: Uint8Array): string {
 export function encodeBundle(bundle: Bundle): Uint8Array {
   checkLittleEndian();
   const names = Object.keys(bundle).sort();
-  const header = new TextEncoder().encode(JSON.stringify({ arrays: names.map((name) => ({ name, rows: bundle[name]!.rows, cols: bundle[name]!.cols })) }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({ arrays: names.map((name) => ({ name, rows: bundle[name]!.rows, cols: bundle[name]!.cols })) }),
+  );
   const headerBytes = Math.ceil((header.length + 12) / 8) * 8 - 12; // arrays start 8-aligned
   const total = 12 + headerBytes + names.reduce((s, name) => s + 8 * bundle[name]!.data.length, 0);
   const out = new Uint8Array(total);
@@ -58,7 +61,8 @@ export function encodeBundle(bundle: Bundle): Uint8Array {
   let offset = 12 + headerBytes;
   for (const name of names) {
     const a = bundle[name]!;
-    if (a.data.length !== a.rows * a.cols) throw new RangeError(`encodeBundle: ${name} has ${a.data.length} values, not ${a.rows} x ${a.cols}`);
+    if (a.data.length !== a.rows * a.cols)
+      throw new RangeError(`encodeBundle: ${name} has ${a.data.length} values, not ${a.rows} x ${a.cols}`);
     out.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), offset);
     offset += a.data.byteLength;
   }
@@ -89,10 +93,21 @@ export function decodeBundle(given: Uint8Array, where: string): Bundle {
   const out: Bundle = {};
   let offset = 12 + headerBytes;
   for (const a of header.arrays) {
-    if (typeof a?.name !== 'string' || !Number.isInteger(a.rows) || !Number.isInteger(a.cols) || (a.rows as number) < 0 || (a.cols as number) < 0) throw bad('bad array entry');
+    if (
+      typeof a?.name !== 'string' ||
+      !Number.isInteger(a.rows) ||
+      !Number.isInteger(a.cols) ||
+      (a.rows as number) < 0 ||
+      (a.cols as number) < 0
+    )
+      throw bad('bad array entry');
     const count = (a.rows as number) * (a.cols as number);
     if (offset + 8 * count > bytes.length) throw bad(`array ${a.name} truncated`);
-    out[a.name] = { data: new Float64Array(bytes.slice(offset, offset + 8 * count).buffer), rows: a.rows as number, cols: a.cols as number };
+    out[a.name] = {
+      data: new Float64Array(bytes.slice(offset, offset + 8 * count).buffer),
+      rows: a.rows as number,
+      cols: a.cols as number,
+    };
     offset += 8 * count;
   }
   if (offset !== bytes.length) throw bad('trailing bytes');
@@ -120,15 +135,19 @@ export class DataRefusedError extends Error {
  * @returns the real path of the file
  */
 export async function pathInsideRoot(root: string, relative: string): Promise<string> {
-  if (relative === '' || isAbsolute(relative) || relative.includes('\0')) throw new DataRefusedError(`data URI 'file:${relative}' must be a relative path inside the worker's data root`);
+  if (relative === '' || isAbsolute(relative) || relative.includes('\0'))
+    throw new DataRefusedError(`data URI 'file:${relative}' must be a relative path inside the worker's data root`);
   const realRoot = await realpath(root);
   let real: string;
   try {
     real = await realpath(resolve(realRoot, relative));
   } catch (err) {
-    throw new DataRefusedError(`data URI 'file:${relative}': ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the data root' : (err as Error).message}`);
+    throw new DataRefusedError(
+      `data URI 'file:${relative}': ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the data root' : (err as Error).message}`,
+    );
   }
-  if (!real.startsWith(realRoot + sep)) throw new DataRefusedError(`data URI 'file:${relative}' leads outside the worker's data root; refused`);
+  if (!real.startsWith(realRoot + sep))
+    throw new DataRefusedError(`data URI 'file:${relative}' leads outside the worker's data root; refused`);
   return real;
 }
 
@@ -138,10 +157,14 @@ export async function pathInsideRoot(root: string, relative: string): Promise<st
  * @param context - the worker's data root and Redis client
  * @returns the bundle's bytes
  */
-export async function fetchData(ref: DatasetRef, context: { dataRoot?: string; redis: Redis; prefix: string }): Promise<Uint8Array> {
+export async function fetchData(
+  ref: DatasetRef,
+  context: { dataRoot?: string; redis: Redis; prefix: string },
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   if (ref.uri.startsWith('file:')) {
-    if (!context.dataRoot) throw new DataRefusedError(`data URI '${ref.uri}': this worker was started without a data root`);
+    if (!context.dataRoot)
+      throw new DataRefusedError(`data URI '${ref.uri}': this worker was started without a data root`);
     bytes = await readFile(await pathInsideRoot(context.dataRoot, ref.uri.slice('file:'.length)));
   } else if (ref.uri.startsWith('redis:')) {
     const digest = ref.uri.slice('redis:'.length);
@@ -153,7 +176,8 @@ export async function fetchData(ref: DatasetRef, context: { dataRoot?: string; r
     throw new DataRefusedError(`data URI '${ref.uri.slice(0, 80)}' must start with file: or redis:`);
   }
   const actual = sha256(bytes);
-  if (actual !== ref.sha256) throw new DataRefusedError(`data '${ref.uri}' has sha256 ${actual}, the job expects ${ref.sha256}; refused`);
+  if (actual !== ref.sha256)
+    throw new DataRefusedError(`data '${ref.uri}' has sha256 ${actual}, the job expects ${ref.sha256}; refused`);
   return bytes;
 }
 
@@ -167,7 +191,10 @@ export const REDIS_DATA_LIMIT = 64 * 2 ** 20;
  * @param target - the shared directory, or the Redis client and key prefix
  * @returns the reference jobs carry
  */
-export async function publishData(bytes: Uint8Array, target: { dataDir?: string; redis: Redis; prefix: string }): Promise<DatasetRef> {
+export async function publishData(
+  bytes: Uint8Array,
+  target: { dataDir?: string; redis: Redis; prefix: string },
+): Promise<DatasetRef> {
   const digest = sha256(bytes);
   if (target.dataDir) {
     const relative = join('tdakit-data', `${digest}.bundle`);
@@ -179,7 +206,9 @@ export async function publishData(bytes: Uint8Array, target: { dataDir?: string;
     return { uri: `file:${relative.split(sep).join('/')}`, sha256: digest };
   }
   if (bytes.length > REDIS_DATA_LIMIT) {
-    throw new RangeError(`distributed: the data bundle is ${(bytes.length / 2 ** 20).toFixed(1)} MiB, more than the ${REDIS_DATA_LIMIT / 2 ** 20} MiB kept in Redis; give queue.dataDir (a directory every worker reads as its data root)`);
+    throw new RangeError(
+      `distributed: the data bundle is ${(bytes.length / 2 ** 20).toFixed(1)} MiB, more than the ${REDIS_DATA_LIMIT / 2 ** 20} MiB kept in Redis; give queue.dataDir (a directory every worker reads as its data root)`,
+    );
   }
   const key = dataKey(target.prefix, digest);
   await target.redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'NX');

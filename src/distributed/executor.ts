@@ -11,7 +11,18 @@ import { createHash } from 'node:crypto';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AbortError } from '../errors.ts';
-import { answers, closeClients, probeRedis, ReconnectPolicy, redact, RedisUnavailableError, resolveConnection, settlesWithin, type RedisConnection, type ResolvedConnection } from './connection.ts';
+import {
+  answers,
+  closeClients,
+  probeRedis,
+  ReconnectPolicy,
+  redact,
+  RedisUnavailableError,
+  resolveConnection,
+  settlesWithin,
+  type RedisConnection,
+  type ResolvedConnection,
+} from './connection.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeBundle, pathInsideRoot, publishData, type Bundle, type DatasetRef } from './dataset.ts';
@@ -88,16 +99,26 @@ export class QueueRun {
     // A run whose Redis went away fails after unavailableMs instead of waiting for ever.
     const limit = options.unavailableMs ?? 60_000;
     let lastAnswer = Date.now();
-    this.watchdog = setInterval(() => {
-      if (Date.now() - lastAnswer > limit) {
-        reject(new RedisUnavailableError(`${where}: Redis at ${connection.address} has not answered for ${Math.round(limit / 1000)} s; the run stops (finished units are kept: records, checkpoints, results in Redis)`));
-        // Redis is gone: the run's clients stop reconnecting, and what they hold fails now, so closing is quick.
-        reconnects.stop();
-        clearInterval(this.watchdog);
-        return;
-      }
-      void Promise.race([redis.ping(), new Promise((_, r) => setTimeout(r, Math.min(limit, 5000)))]).then(() => (lastAnswer = Date.now()), () => {});
-    }, Math.min(1000, limit / 4));
+    this.watchdog = setInterval(
+      () => {
+        if (Date.now() - lastAnswer > limit) {
+          reject(
+            new RedisUnavailableError(
+              `${where}: Redis at ${connection.address} has not answered for ${Math.round(limit / 1000)} s; the run stops (finished units are kept: records, checkpoints, results in Redis)`,
+            ),
+          );
+          // Redis is gone: the run's clients stop reconnecting, and what they hold fails now, so closing is quick.
+          reconnects.stop();
+          clearInterval(this.watchdog);
+          return;
+        }
+        void Promise.race([redis.ping(), new Promise((_, r) => setTimeout(r, Math.min(limit, 5000)))]).then(
+          () => (lastAnswer = Date.now()),
+          () => {},
+        );
+      },
+      Math.min(1000, limit / 4),
+    );
     this.watchdog.unref();
   }
 
@@ -109,14 +130,24 @@ export class QueueRun {
    * @param signal - cancels the run's queued jobs
    * @returns the run
    */
-  static async open(where: string, options: QueueOptions, fingerprint: string, signal?: AbortSignal): Promise<QueueRun> {
-    if (options === null || typeof options !== 'object') throw new TypeError(`${where}: queue must be { connection: 'redis://host:port', ... }`);
+  static async open(
+    where: string,
+    options: QueueOptions,
+    fingerprint: string,
+    signal?: AbortSignal,
+  ): Promise<QueueRun> {
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(`${where}: queue must be { connection: 'redis://host:port', ... }`);
     const connection = resolveConnection(`${where}: queue`, options.connection);
     const runId = options.runId ?? createHash('sha256').update(fingerprint).digest('hex').slice(0, 32);
-    if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new RangeError(`${where}: queue.runId must be 1-64 letters, digits, '_' or '-'`);
+    if (typeof runId !== 'string' || !RUN_ID.test(runId))
+      throw new RangeError(`${where}: queue.runId must be 1-64 letters, digits, '_' or '-'`);
     for (const key of ['attempts', 'backoffMs', 'fileResultBytes'] as const) {
       const v = options[key];
-      if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'attempts' ? 1 : 0))) throw new RangeError(`${where}: queue.${key} must be a ${key === 'attempts' ? 'positive' : 'non-negative'} integer`);
+      if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'attempts' ? 1 : 0)))
+        throw new RangeError(
+          `${where}: queue.${key} must be a ${key === 'attempts' ? 'positive' : 'non-negative'} integer`,
+        );
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     // The probe fails fast and clearly; the run then uses a client that reconnects after a blip.
@@ -124,7 +155,11 @@ export class QueueRun {
     (await probeRedis(`${where}: queue`, connection, connectTimeoutMs)).disconnect();
     const { Redis } = await import('ioredis');
     const reconnects = new ReconnectPolicy();
-    const clientOptions = { ...connection.options, connectTimeout: connectTimeoutMs, retryStrategy: reconnects.retryStrategy };
+    const clientOptions = {
+      ...connection.options,
+      connectTimeout: connectTimeoutMs,
+      retryStrategy: reconnects.retryStrategy,
+    };
     const redis = new Redis({ ...clientOptions, maxRetriesPerRequest: 2 });
     redis.on('error', () => {});
     const bullConnection = { ...clientOptions, maxRetriesPerRequest: null } as unknown as ConnectionOptions;
@@ -137,16 +172,26 @@ export class QueueRun {
     events.setMaxListeners(0);
     try {
       const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady(), redis.sadd(runsKey(prefix), runId)]);
-      if (!(await settlesWithin(ready, connectTimeoutMs))) throw new RedisUnavailableError(`${where}: queue: Redis at ${connection.address} stopped answering while the run was opened`);
+      if (!(await settlesWithin(ready, connectTimeoutMs)))
+        throw new RedisUnavailableError(
+          `${where}: queue: Redis at ${connection.address} stopped answering while the run was opened`,
+        );
       await ready;
     } catch (err) {
-      await closeClients(redis, reconnects, () => Promise.allSettled([queue.close(), events.close()]), () => {
-        void queue.disconnect().catch(() => {});
-        void events.disconnect().catch(() => {});
-        redis.disconnect();
-      });
+      await closeClients(
+        redis,
+        reconnects,
+        () => Promise.allSettled([queue.close(), events.close()]),
+        () => {
+          void queue.disconnect().catch(() => {});
+          void events.disconnect().catch(() => {});
+          redis.disconnect();
+        },
+      );
       if (err instanceof RedisUnavailableError) throw err;
-      throw new RedisUnavailableError(`${where}: queue: Redis at ${connection.address}: ${redact((err as Error).message, connection)}`);
+      throw new RedisUnavailableError(
+        `${where}: queue: Redis at ${connection.address}: ${redact((err as Error).message, connection)}`,
+      );
     }
     return new QueueRun(where, runId, options, connection, redis, queue, events, prefix, reconnects, signal);
   }
@@ -157,7 +202,11 @@ export class QueueRun {
    * @returns the reference jobs carry
    */
   async publish(bundle: Bundle): Promise<DatasetRef> {
-    return publishData(encodeBundle(bundle), { ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}), redis: this.redis, prefix: this.prefix });
+    return publishData(encodeBundle(bundle), {
+      ...(this.options.dataDir ? { dataDir: this.options.dataDir } : {}),
+      redis: this.redis,
+      prefix: this.prefix,
+    });
   }
 
   /**
@@ -166,7 +215,10 @@ export class QueueRun {
    * @param length - number of values the result must hold
    * @returns the values, and the retrain's iterations and seconds when reported
    */
-  async submit(job: DistributiveJob, length: number): Promise<{ values: Float64Array; iterations: number; seconds: number }> {
+  async submit(
+    job: DistributiveJob,
+    length: number,
+  ): Promise<{ values: Float64Array; iterations: number; seconds: number }> {
     if (this.signal?.aborted) throw new AbortError(`${this.where}: aborted`);
     const toFile = this.options.dataDir !== undefined && 8 * length > (this.options.fileResultBytes ?? 2 ** 20);
     const payload = { ...job, runId: this.runId, ...(toFile ? { resultTo: 'data-root' } : {}) } as UnitJob;
@@ -186,12 +238,16 @@ export class QueueRun {
         return await added.waitUntilFinished(this.events);
       } catch (err) {
         if (this.signal?.aborted) throw new AbortError(`${this.where}: aborted`);
-        throw new Error(`${this.where}: ${job.kind} unit ${job.unit} failed on the workers after its attempts: ${redact((err as Error).message, this.connection)}`);
+        throw new Error(
+          `${this.where}: ${job.kind} unit ${job.unit} failed on the workers after its attempts: ${redact((err as Error).message, this.connection)}`,
+        );
       }
     })();
     const value = await Promise.race([wait, this.aborted]);
     const dataDir = this.options.dataDir;
-    const readShared = dataDir ? async (relative: string) => readFile(await pathInsideRoot(dataDir, relative)) : undefined;
+    const readShared = dataDir
+      ? async (relative: string) => readFile(await pathInsideRoot(dataDir, relative))
+      : undefined;
     const checked = await checkResult(value, { runId: this.runId, unit: job.unit, kind: job.kind, length }, readShared);
     this.options.onJob?.({ unit: job.unit, done: ++this.finished, total: this.submitted });
     return checked;
@@ -218,17 +274,23 @@ export class QueueRun {
     if (succeeded) {
       await bounded(this.redis.srem(runsKey(this.prefix), this.runId));
       await bounded(this.queue.obliterate({ force: true }));
-      if (this.options.dataDir) await rm(join(this.options.dataDir, 'tdakit-results', this.runId), { recursive: true, force: true });
+      if (this.options.dataDir)
+        await rm(join(this.options.dataDir, 'tdakit-results', this.runId), { recursive: true, force: true });
     } else {
       await this.cancel();
     }
     this.closed = true;
     // Closing also stops QueueEvents' read loop, which would otherwise retry for ever without Redis.
-    await closeClients(this.redis, this.reconnects, () => Promise.allSettled([this.events.close(), this.queue.close()]), () => {
-      void this.events.disconnect().catch(() => {});
-      void this.queue.disconnect().catch(() => {});
-      this.redis.disconnect();
-    });
+    await closeClients(
+      this.redis,
+      this.reconnects,
+      () => Promise.allSettled([this.events.close(), this.queue.close()]),
+      () => {
+        void this.events.disconnect().catch(() => {});
+        void this.queue.disconnect().catch(() => {});
+        this.redis.disconnect();
+      },
+    );
   }
 }
 
@@ -250,7 +312,13 @@ type DistributiveOf<T> = T extends unknown ? Omit<T, 'runId'> : never;
  * @param body - the coordinator's work
  * @returns what body returns
  */
-export async function withQueueRun<T>(where: string, options: QueueOptions, fingerprint: string, signal: AbortSignal | undefined, body: (run: QueueRun) => Promise<T>): Promise<T> {
+export async function withQueueRun<T>(
+  where: string,
+  options: QueueOptions,
+  fingerprint: string,
+  signal: AbortSignal | undefined,
+  body: (run: QueueRun) => Promise<T>,
+): Promise<T> {
   const run = await QueueRun.open(where, options, fingerprint, signal);
   let ok = false;
   try {

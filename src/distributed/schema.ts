@@ -100,30 +100,37 @@ const MAX_UNITS = 2 ** 31;
 export const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function onlyKeys(where: string, v: Record<string, unknown>, allowed: string[]): void {
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new SchemaError(`${where}: unexpected field '${k.slice(0, 40)}'`);
+  for (const k of Object.keys(v))
+    if (!allowed.includes(k)) throw new SchemaError(`${where}: unexpected field '${k.slice(0, 40)}'`);
 }
 
 function int(where: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new SchemaError(`${where} must be an integer in [${min}, ${max}]`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new SchemaError(`${where} must be an integer in [${min}, ${max}]`);
   return v;
 }
 
 function oneOf<T extends string>(where: string, v: unknown, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new SchemaError(`${where} must be one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !allowed.includes(v as T))
+    throw new SchemaError(`${where} must be one of ${allowed.join(', ')}`);
   return v as T;
 }
 
 function indexList(where: string, v: unknown): number[] {
   if (!Array.isArray(v) || v.length > MAX_UNITS) throw new SchemaError(`${where} must be an array of row indices`);
-  for (const i of v) if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= MAX_UNITS) throw new SchemaError(`${where} must hold non-negative integer row indices`);
+  for (const i of v)
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= MAX_UNITS)
+      throw new SchemaError(`${where} must hold non-negative integer row indices`);
   return v as number[];
 }
 
 function dataRef(where: string, v: unknown): DatasetRef {
   if (!isObject(v)) throw new SchemaError(`${where} must be { uri, sha256 }`);
   onlyKeys(where, v, ['uri', 'sha256']);
-  if (typeof v.uri !== 'string' || v.uri.length > 4096 || !/^(file|redis):/.test(v.uri)) throw new SchemaError(`${where}.uri must be a file: or redis: URI`);
-  if (typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256)) throw new SchemaError(`${where}.sha256 must be 64 hex digits`);
+  if (typeof v.uri !== 'string' || v.uri.length > 4096 || !/^(file|redis):/.test(v.uri))
+    throw new SchemaError(`${where}.uri must be a file: or redis: URI`);
+  if (typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256))
+    throw new SchemaError(`${where}.sha256 must be 64 hex digits`);
   return v as unknown as DatasetRef;
 }
 
@@ -131,17 +138,24 @@ function modelSpec(where: string, v: unknown, allowExternal: boolean): ModelSpec
   if (!isObject(v)) throw new SchemaError(`${where} must be an object`);
   if (allowExternal && 'external' in v) {
     onlyKeys(where, v, ['external']);
-    if (typeof v.external !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(v.external)) throw new SchemaError(`${where}.external must be a registered model name`);
+    if (typeof v.external !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(v.external))
+      throw new SchemaError(`${where}.external must be a registered model name`);
     return v as { external: string };
   }
   onlyKeys(where, v, ['kind', 'options', 'theta']);
   oneOf(`${where}.kind`, v.kind, MODEL_KINDS);
   if (!isObject(v.options)) throw new SchemaError(`${where}.options must be an object`);
   for (const [k, o] of Object.entries(v.options)) {
-    const plain = typeof o === 'number' || typeof o === 'string' || typeof o === 'boolean' || (Array.isArray(o) && o.every((x) => typeof x === 'number'));
-    if (!plain) throw new SchemaError(`${where}.options.${k.slice(0, 40)} must be a number, string, boolean or array of numbers`);
+    const plain =
+      typeof o === 'number' ||
+      typeof o === 'string' ||
+      typeof o === 'boolean' ||
+      (Array.isArray(o) && o.every((x) => typeof x === 'number'));
+    if (!plain)
+      throw new SchemaError(`${where}.options.${k.slice(0, 40)} must be a number, string, boolean or array of numbers`);
   }
-  if (typeof v.theta !== 'string' || !/^\d+:[0-9a-f]{32}$/.test(v.theta)) throw new SchemaError(`${where}.theta must be a parameter hash`);
+  if (typeof v.theta !== 'string' || !/^\d+:[0-9a-f]{32}$/.test(v.theta))
+    throw new SchemaError(`${where}.theta must be a parameter hash`);
   return v as unknown as ModelSpec;
 }
 
@@ -154,7 +168,8 @@ export function validateJob(value: unknown): UnitJob {
   const where = 'job';
   if (!isObject(value)) throw new SchemaError(`${where} must be an object`);
   const kind = oneOf(`${where}.kind`, value.kind, JOB_KINDS);
-  if (typeof value.runId !== 'string' || !RUN_ID.test(value.runId)) throw new SchemaError(`${where}.runId must be 1-64 letters, digits, _ or -`);
+  if (typeof value.runId !== 'string' || !RUN_ID.test(value.runId))
+    throw new SchemaError(`${where}.runId must be 1-64 letters, digits, _ or -`);
   int(`${where}.unit`, value.unit, 0, MAX_UNITS);
   if (value.resultTo !== undefined) oneOf(`${where}.resultTo`, value.resultTo, ['redis', 'data-root']);
   if (kind === 'rif-retrain') {
@@ -171,14 +186,31 @@ export function validateJob(value: unknown): UnitJob {
     int(`${where}.seeds`, value.seeds, 1, 10_000);
     int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
   } else {
-    onlyKeys(where, value, ['kind', 'runId', 'unit', 'data', 'model', 'n', 'm', 'ratio', 'seed', 'variant', 'access', 'gamma', 'rho', 'training', 'resultTo']);
+    onlyKeys(where, value, [
+      'kind',
+      'runId',
+      'unit',
+      'data',
+      'model',
+      'n',
+      'm',
+      'ratio',
+      'seed',
+      'variant',
+      'access',
+      'gamma',
+      'rho',
+      'training',
+      'resultTo',
+    ]);
     const spec = modelSpec(`${where}.model`, value.model, true);
     if ('external' in spec) {
       if (value.data !== undefined) dataRef(`${where}.data`, value.data);
     } else dataRef(`${where}.data`, value.data);
     int(`${where}.n`, value.n, 2, MAX_UNITS);
     int(`${where}.m`, value.m, 1, MAX_UNITS);
-    if (typeof value.ratio !== 'number' || !(value.ratio > 0 && value.ratio <= 1)) throw new SchemaError(`${where}.ratio must be in (0, 1]`);
+    if (typeof value.ratio !== 'number' || !(value.ratio > 0 && value.ratio <= 1))
+      throw new SchemaError(`${where}.ratio must be in (0, 1]`);
     int(`${where}.seed`, value.seed, 0, Number.MAX_SAFE_INTEGER);
     oneOf(`${where}.variant`, value.variant, ['hessian', 'fisher', 'trak']);
     oneOf(`${where}.access`, value.access, ['white-box', 'black-box']);
@@ -193,7 +225,8 @@ export function validateJob(value: unknown): UnitJob {
 }
 
 export function encodeValues(values: Float64Array): string {
-  if (endianness() !== 'LE') throw new RangeError('tdakit distributed: results travel little-endian; this machine is big-endian');
+  if (endianness() !== 'LE')
+    throw new RangeError('tdakit distributed: results travel little-endian; this machine is big-endian');
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
@@ -218,9 +251,14 @@ export class ResultRefusedError extends Error {
  * @returns the values and the retrain's iterations/seconds when given
  */
 export async function checkResult(
-  value: unknown, expected: { runId: string; unit: number; kind: JobKind; length: number }, readShared?: (relative: string) => Promise<Uint8Array>,
+  value: unknown,
+  expected: { runId: string; unit: number; kind: JobKind; length: number },
+  readShared?: (relative: string) => Promise<Uint8Array>,
 ): Promise<{ values: Float64Array; iterations: number; seconds: number }> {
-  const refuse = (why: string) => new ResultRefusedError(`distributed: ${expected.kind} unit ${expected.unit} of run ${expected.runId}: result refused (${why})`);
+  const refuse = (why: string) =>
+    new ResultRefusedError(
+      `distributed: ${expected.kind} unit ${expected.unit} of run ${expected.runId}: result refused (${why})`,
+    );
   if (!isObject(value)) throw refuse('not an object');
   if (value.runId !== expected.runId) throw refuse(`it belongs to run ${String(value.runId).slice(0, 70)}`);
   if (value.unit !== expected.unit) throw refuse(`it is for unit ${String(value.unit).slice(0, 20)}`);
@@ -228,13 +266,18 @@ export async function checkResult(
   let bytes: Uint8Array;
   if (typeof value.file === 'string') {
     // Only the file this unit's result must be in, inside the shared directory, with its hash.
-    if (value.file !== resultFile(expected.runId, expected.unit)) throw refuse(`it names the file ${value.file.slice(0, 100)}`);
+    if (value.file !== resultFile(expected.runId, expected.unit))
+      throw refuse(`it names the file ${value.file.slice(0, 100)}`);
     if (!readShared) throw refuse('it is a file, and this coordinator has no shared directory');
     if (typeof value.sha256 !== 'string') throw refuse('its file has no sha256');
-    bytes = await readShared(value.file).catch((err: Error) => { throw refuse(`its file cannot be read: ${err.message}`); });
-    if (createHash('sha256').update(bytes).digest('hex') !== value.sha256) throw refuse('its file does not match its sha256');
+    bytes = await readShared(value.file).catch((err: Error) => {
+      throw refuse(`its file cannot be read: ${err.message}`);
+    });
+    if (createHash('sha256').update(bytes).digest('hex') !== value.sha256)
+      throw refuse('its file does not match its sha256');
   } else {
-    if (typeof value.values !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value.values)) throw refuse('values are not base64');
+    if (typeof value.values !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value.values))
+      throw refuse('values are not base64');
     bytes = Buffer.from(value.values, 'base64');
   }
   if (bytes.length !== 8 * expected.length) throw refuse(`${bytes.length / 8} values, expected ${expected.length}`);

@@ -28,9 +28,13 @@ export interface UnitOutput {
 }
 
 /** The model's data from a bundle: X, y, optional example weights and queries. */
-function bundleArrays(bundle: Bundle, where: string): { X: Matrix; y: Float64Array; weights?: Float64Array; Xq?: Matrix; yq?: Float64Array } {
+function bundleArrays(
+  bundle: Bundle,
+  where: string,
+): { X: Matrix; y: Float64Array; weights?: Float64Array; Xq?: Matrix; yq?: Float64Array } {
   const { X, y, weights, Xq, yq } = bundle;
-  if (!X || !y || y.data.length !== X.rows) throw new RangeError(`${where}: the data bundle lacks X and y of matching rows`);
+  if (!X || !y || y.data.length !== X.rows)
+    throw new RangeError(`${where}: the data bundle lacks X and y of matching rows`);
   return {
     X: new Matrix(X.data, X.rows, X.cols),
     y: y.data,
@@ -49,7 +53,9 @@ async function rebuildModel(spec: ModelSpec, data: ReturnType<typeof bundleArray
   else model = await MultilayerPerceptron.fit(data.X, data.y, spec.options);
   const got = hashArray(model.theta);
   if (got !== spec.theta) {
-    throw new RangeError(`worker: the refitted ${spec.kind} model has parameters ${got}, the coordinator's are ${spec.theta}: workers must run the same tdakit and BLAS build as the coordinator`);
+    throw new RangeError(
+      `worker: the refitted ${spec.kind} model has parameters ${got}, the coordinator's are ${spec.theta}: workers must run the same tdakit and BLAS build as the coordinator`,
+    );
   }
   return model;
 }
@@ -75,11 +81,15 @@ export class UnitContext {
   }
 
   private async data(job: UnitJob): Promise<ReturnType<typeof bundleArrays>> {
-    return this.cached(`data:${job.data!.sha256}`, async () => bundleArrays(decodeBundle(await this.loadBundle(job), job.data!.uri), job.data!.uri));
+    return this.cached(`data:${job.data!.sha256}`, async () =>
+      bundleArrays(decodeBundle(await this.loadBundle(job), job.data!.uri), job.data!.uri),
+    );
   }
 
   private model(job: UnitJob & { model: ModelSpec }): Promise<AttributableModel> {
-    return this.cached(`model:${job.data!.sha256}:${JSON.stringify(job.model)}`, async () => rebuildModel(job.model, await this.data(job)));
+    return this.cached(`model:${job.data!.sha256}:${JSON.stringify(job.model)}`, async () =>
+      rebuildModel(job.model, await this.data(job)),
+    );
   }
 
   /**
@@ -89,10 +99,13 @@ export class UnitContext {
    */
   async run(job: UnitJob): Promise<UnitOutput> {
     if (job.kind === 'rif-retrain') {
-      if (job.model.kind === 'mlp') throw new RangeError(`worker: rif-retrain needs a logistic, ridge or softmax model, not ${job.model.kind}`);
+      if (job.model.kind === 'mlp')
+        throw new RangeError(`worker: rif-retrain needs a logistic, ridge or softmax model, not ${job.model.kind}`);
       const influence = await this.cached(`influence:${job.data.sha256}:${JSON.stringify(job.model)}`, async () => {
         const model = await this.model(job);
-        return model.kind === 'softmax' ? Influence.of(model as SoftmaxRegression) : Influence.of(model as GeneralizedLinearModel);
+        return model.kind === 'softmax'
+          ? Influence.of(model as SoftmaxRegression)
+          : Influence.of(model as GeneralizedLinearModel);
       });
       const t0 = performance.now();
       const refit = await influence.retrain(job.removed);
@@ -106,7 +119,18 @@ export class UnitContext {
       const model = await this.model(job);
       const data = await this.data(job);
       if (!data.Xq || !data.yq) throw new RangeError('worker: lds-retrain data bundle lacks the queries (Xq, yq)');
-      return { values: await subsetTargets(model, Uint32Array.from(job.subset), data.Xq, data.yq, job.target, job.seeds, job.seed, job.unit) };
+      return {
+        values: await subsetTargets(
+          model,
+          Uint32Array.from(job.subset),
+          data.Xq,
+          data.yq,
+          job.target,
+          job.seeds,
+          job.seed,
+          job.unit,
+        ),
+      };
     }
     return this.daunceModel(job);
   }
@@ -115,25 +139,53 @@ export class UnitContext {
     let perturbable: PerturbableModel;
     if ('external' in job.model) {
       const external = this.externals[job.model.external];
-      if (!external) throw new RangeError(`worker: no external model named '${job.model.external}' is registered on this worker`);
+      if (!external)
+        throw new RangeError(`worker: no external model named '${job.model.external}' is registered on this worker`);
       perturbable = external;
     } else {
       const spec = job.model;
-      perturbable = await this.cached(`perturbable:${job.data!.sha256}:${JSON.stringify(spec)}:${job.variant}:${job.access}:${job.seed}:${job.gamma ?? 1}:${job.rho ?? 1}:${JSON.stringify(job.training ?? {})}`, async () => {
-        const model = await this.model({ ...job, model: spec });
-        const data = await this.data(job);
-        if (!data.Xq || !data.yq) throw new RangeError('worker: daunce-model data bundle lacks the queries (Xq, yq)');
-        if (model.X.rows !== job.n || data.Xq.rows !== job.m) throw new RangeError(`worker: daunce-model job says n = ${job.n}, m = ${job.m}; the data have ${model.X.rows} and ${data.Xq.rows}`);
-        return perturbableFor({ model, queries: { X: data.Xq, y: data.yq }, variant: job.variant, access: job.access, seed: job.seed, settings: { gamma: job.gamma ?? 1, rho: job.rho ?? 1 }, ...(job.training ? { training: job.training } : {}) });
-      });
+      perturbable = await this.cached(
+        `perturbable:${job.data!.sha256}:${JSON.stringify(spec)}:${job.variant}:${job.access}:${job.seed}:${job.gamma ?? 1}:${job.rho ?? 1}:${JSON.stringify(job.training ?? {})}`,
+        async () => {
+          const model = await this.model({ ...job, model: spec });
+          const data = await this.data(job);
+          if (!data.Xq || !data.yq) throw new RangeError('worker: daunce-model data bundle lacks the queries (Xq, yq)');
+          if (model.X.rows !== job.n || data.Xq.rows !== job.m)
+            throw new RangeError(
+              `worker: daunce-model job says n = ${job.n}, m = ${job.m}; the data have ${model.X.rows} and ${data.Xq.rows}`,
+            );
+          return perturbableFor({
+            model,
+            queries: { X: data.Xq, y: data.yq },
+            variant: job.variant,
+            access: job.access,
+            seed: job.seed,
+            settings: { gamma: job.gamma ?? 1, rho: job.rho ?? 1 },
+            ...(job.training ? { training: job.training } : {}),
+          });
+        },
+      );
     }
     const p = drawPerturbation(job.n, job.ratio, job.seed, job.unit);
     const t0 = performance.now();
-    const handle = await perturbable.train(p, { variant: job.variant, access: job.access, ratio: job.ratio, gamma: job.gamma ?? 1, rho: job.rho ?? 1, ...(job.training ? { training: job.training } : {}) });
+    const handle = await perturbable.train(p, {
+      variant: job.variant,
+      access: job.access,
+      ratio: job.ratio,
+      gamma: job.gamma ?? 1,
+      rho: job.rho ?? 1,
+      ...(job.training ? { training: job.training } : {}),
+    });
     try {
-      const [train, queries] = await Promise.all([perturbable.losses(handle, 'train'), perturbable.losses(handle, 'queries')]);
+      const [train, queries] = await Promise.all([
+        perturbable.losses(handle, 'train'),
+        perturbable.losses(handle, 'queries'),
+      ]);
       const values = new Float64Array(job.n + job.m);
-      if (train.length !== job.n || queries.length !== job.m) throw new RangeError(`worker: model ${job.unit} returned ${train.length} + ${queries.length} losses, expected ${job.n} + ${job.m}`);
+      if (train.length !== job.n || queries.length !== job.m)
+        throw new RangeError(
+          `worker: model ${job.unit} returned ${train.length} + ${queries.length} losses, expected ${job.n} + ${job.m}`,
+        );
       values.set(train);
       values.set(queries, job.n);
       return { values, seconds: (performance.now() - t0) / 1000 };

@@ -8,7 +8,14 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PerturbableModel } from '../daunce/runner.ts';
-import { closeClients, probeRedis, ReconnectPolicy, redact, resolveConnection, type RedisConnection } from './connection.ts';
+import {
+  closeClients,
+  probeRedis,
+  ReconnectPolicy,
+  redact,
+  resolveConnection,
+  type RedisConnection,
+} from './connection.ts';
 import { DataRefusedError, fetchData, sha256 } from './dataset.ts';
 import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -66,25 +73,36 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   if (o === null || typeof o !== 'object') throw new TypeError('startWorker: expects an options object');
   const connection = resolveConnection('startWorker', o.connection);
   const concurrency = o.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new RangeError('startWorker: concurrency must be an integer in [1, 1024]');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    throw new RangeError('startWorker: concurrency must be an integer in [1, 1024]');
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const models = o.models ?? {};
   for (const [name, m] of Object.entries(models)) {
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new RangeError(`startWorker: model name '${name}' must be 1-100 letters, digits, '_', '.' or '-'`);
-    if (!m || typeof m.train !== 'function' || typeof m.losses !== 'function') throw new TypeError(`startWorker: models.${name} must be a PerturbableModel { train, losses }`);
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
+      throw new RangeError(`startWorker: model name '${name}' must be 1-100 letters, digits, '_', '.' or '-'`);
+    if (!m || typeof m.train !== 'function' || typeof m.losses !== 'function')
+      throw new TypeError(`startWorker: models.${name} must be a PerturbableModel { train, losses }`);
   }
   const connectTimeoutMs = o.connectTimeoutMs ?? 5000;
   const probe: Redis = await probeRedis('startWorker', connection, connectTimeoutMs);
   probe.disconnect();
   // While the worker runs, its clients reconnect after any outage (Redis restarted); on close they give up.
   const reconnects = new ReconnectPolicy();
-  const clientOptions = { ...connection.options, connectTimeout: connectTimeoutMs, retryStrategy: reconnects.retryStrategy };
+  const clientOptions = {
+    ...connection.options,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: reconnects.retryStrategy,
+  };
   const { Redis: RedisClient } = await import('ioredis');
   const redis: Redis = new RedisClient({ ...clientOptions, maxRetriesPerRequest: 2 });
   redis.on('error', () => {}); // reconnects on its own; polls fail quietly meanwhile
-  const context = new UnitContext((job) => fetchData(job.data!, { ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}), redis, prefix }), models);
+  const context = new UnitContext(
+    (job) => fetchData(job.data!, { ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}), redis, prefix }),
+    models,
+  );
   const workers = new Map<string, Worker>();
-  let completed = 0, failed = 0;
+  let completed = 0,
+    failed = 0;
   let stopping = false;
 
   const processor = async (job: Job): Promise<UnitResult> => {
@@ -94,30 +112,58 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       payload = validateJob(job.data);
       // A job must sit in its own run's queue under its own id: no cross-run injection.
       if (job.queueName !== queueName(payload.runId) || job.id !== jobId(payload.runId, payload.unit)) {
-        throw new SchemaError(`job ${String(job.id).slice(0, 80)} in queue ${job.queueName} does not match its run and unit`);
+        throw new SchemaError(
+          `job ${String(job.id).slice(0, 80)} in queue ${job.queueName} does not match its run and unit`,
+        );
       }
       const out = await context.run(payload);
-      const where = payload.resultTo === 'data-root' ? await writeSharedResult(payload, out.values) : { values: encodeValues(out.values) };
+      const where =
+        payload.resultTo === 'data-root'
+          ? await writeSharedResult(payload, out.values)
+          : { values: encodeValues(out.values) };
       completed++;
-      o.onJob?.({ runId: payload.runId, unit: payload.unit, kind: payload.kind, ok: true, seconds: (performance.now() - t0) / 1000 });
+      o.onJob?.({
+        runId: payload.runId,
+        unit: payload.unit,
+        kind: payload.kind,
+        ok: true,
+        seconds: (performance.now() - t0) / 1000,
+      });
       return {
-        runId: payload.runId, unit: payload.unit, kind: payload.kind, ...where,
+        runId: payload.runId,
+        unit: payload.unit,
+        kind: payload.kind,
+        ...where,
         ...(out.iterations !== undefined ? { iterations: out.iterations } : {}),
         ...(out.seconds !== undefined ? { seconds: out.seconds } : {}),
       };
     } catch (err) {
       failed++;
       const message = redact((err as Error)?.message ?? String(err), connection);
-      o.onJob?.({ runId: payload?.runId ?? '?', unit: payload?.unit ?? -1, kind: payload?.kind ?? '?', ok: false, error: message, seconds: (performance.now() - t0) / 1000 });
+      o.onJob?.({
+        runId: payload?.runId ?? '?',
+        unit: payload?.unit ?? -1,
+        kind: payload?.kind ?? '?',
+        ok: false,
+        error: message,
+        seconds: (performance.now() - t0) / 1000,
+      });
       // Refused jobs and argument errors fail at once; other failures are retried with backoff.
-      if (err instanceof SchemaError || err instanceof DataRefusedError || err instanceof TypeError || err instanceof RangeError) throw new UnrecoverableError(message);
+      if (
+        err instanceof SchemaError ||
+        err instanceof DataRefusedError ||
+        err instanceof TypeError ||
+        err instanceof RangeError
+      )
+        throw new UnrecoverableError(message);
       throw err instanceof Error ? err : new Error(message);
     }
   };
 
   /** A large result goes to the shared data root (atomically), and only its name and hash through Redis. */
   const writeSharedResult = async (job: UnitJob, values: Float64Array) => {
-    if (!o.dataRoot) throw new DataRefusedError('the job asks for its result in the data root, and this worker has none');
+    if (!o.dataRoot)
+      throw new DataRefusedError('the job asks for its result in the data root, and this worker has none');
     const file = resultFile(job.runId, job.unit);
     const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     const path = join(await realpath(o.dataRoot), file);
@@ -169,10 +215,15 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // While Redis answers, active jobs finish and report; without it, BullMQ's force close stops
     // the workers' lock renewal and stalled checks at once (their jobs go to other workers).
     const running = [...workers.values()];
-    await closeClients(redis, reconnects, (graceful) => Promise.allSettled(running.map((w) => w.close(!graceful))), () => {
-      for (const w of running) void w.disconnect().catch(() => {});
-      redis.disconnect();
-    });
+    await closeClients(
+      redis,
+      reconnects,
+      (graceful) => Promise.allSettled(running.map((w) => w.close(!graceful))),
+      () => {
+        for (const w of running) void w.disconnect().catch(() => {});
+        redis.disconnect();
+      },
+    );
     workers.clear();
     resolveClosed();
   };

@@ -55,8 +55,21 @@ export interface EvaluateOptions {
 }
 
 const EVALUATE_OPTION_KEYS = optionKeys<EvaluateOptions>({
-  model: true, seeds: true, queries: true, methods: true, subsets: true, alpha: true, K: true, scalingK: true, trakModels: true,
-  removalSizes: true, seed: true, cacheDir: true, onProgress: true, signal: true, queue: true,
+  model: true,
+  seeds: true,
+  queries: true,
+  methods: true,
+  subsets: true,
+  alpha: true,
+  K: true,
+  scalingK: true,
+  trakModels: true,
+  removalSizes: true,
+  seed: true,
+  cacheDir: true,
+  onProgress: true,
+  signal: true,
+  queue: true,
 });
 
 /** One method's LDS and subset-removal curve. */
@@ -88,17 +101,33 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
   assertKnownOptions('evaluateMethods', o, EVALUATE_OPTION_KEYS);
   const { model, queries, signal } = o;
   const methods = o.methods ?? [...EVAL_METHODS];
-  for (const m of methods) if (!EVAL_METHODS.includes(m)) throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
+  for (const m of methods)
+    if (!EVAL_METHODS.includes(m))
+      throw new RangeError(`evaluate: unknown method '${m}' (expected ${EVAL_METHODS.join(', ')})`);
   // Influence analyses the GLMs and softmax regression (leverage blocks).
   const glm = Influence.supports(model) || model.kind === 'softmax' ? model : undefined;
   for (const m of methods) {
-    if (!glm && (m === 'if' || m === 'rif')) throw new RangeError(`evaluate: method '${m}' needs a model that Influence analyses (logistic, ridge or softmax regression), not ${model.kind}`);
+    if (!glm && (m === 'if' || m === 'rif'))
+      throw new RangeError(
+        `evaluate: method '${m}' needs a model that Influence analyses (logistic, ridge or softmax regression), not ${model.kind}`,
+      );
   }
   const seed = o.seed ?? 0;
-  const n = model.X.rows, m = queries.X.rows;
+  const n = model.X.rows,
+    m = queries.X.rows;
   const K = o.K ?? 100;
   o.onProgress?.('ground truth retrains');
-  const truth = await groundTruth({ model, queries, subsets: o.subsets ?? 100, alpha: o.alpha ?? 0.5, seed, ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}), ...(o.queue ? { queue: o.queue } : {}), ...(signal ? { signal } : {}) });
+  const truth = await groundTruth({
+    model,
+    queries,
+    subsets: o.subsets ?? 100,
+    alpha: o.alpha ?? 0.5,
+    seed,
+    ...(o.seeds ? { seeds: o.seeds } : {}),
+    ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    ...(o.queue ? { queue: o.queue } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const sizes = o.removalSizes ?? [...new Set([0.01, 0.02, 0.05, 0.1, 0.2].map((f) => Math.max(1, Math.round(f * n))))];
   const influence = glm && methods.some((x) => x === 'if' || x === 'rif') ? await influenceOf(glm) : undefined;
   const out: MethodEvaluation[] = [];
@@ -115,24 +144,52 @@ export async function evaluateMethods(o: EvaluateOptions): Promise<EvaluationRep
       scores = Float64Array.from({ length: n * m }, () => r() - 0.5);
     } else {
       const variant = method === 'daunce' ? 'hessian' : method === 'daunce-fisher' ? 'fisher' : 'trak';
-      const run = await daunce({ model, queries, K, variant, seed, ...(o.queue ? { queue: o.queue } : {}), ...(signal ? { signal } : {}) });
+      const run = await daunce({
+        model,
+        queries,
+        K,
+        variant,
+        seed,
+        ...(o.queue ? { queue: o.queue } : {}),
+        ...(signal ? { signal } : {}),
+      });
       scores = await run.scores('correlation');
       if (method === 'daunce') {
         const grid = [5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600];
-        const Ks = [...new Set([...(o.scalingK ?? grid), ...(o.scalingK ? [] : [K])])].filter((k) => k >= 2 && k <= K).sort((a, b) => a - b);
+        const Ks = [...new Set([...(o.scalingK ?? grid), ...(o.scalingK ? [] : [K])])]
+          .filter((k) => k >= 2 && k <= K)
+          .sort((a, b) => a - b);
         const values: number[] = [];
-        for (const k of Ks) values.push(ldsFromScores(truth, await run.accumulator.prefix(k).scores('correlation'), n).mean);
+        for (const k of Ks)
+          values.push(ldsFromScores(truth, await run.accumulator.prefix(k).scores('correlation'), n).mean);
         scaling = { K: Ks, lds: values, fit: Ks.length >= 3 ? fitScalingLaw(Ks, values) : null };
       }
     }
     const l = ldsFromScores(truth, scores, n);
-    const removal = (await subsetRemoval({ model, queries, scores, sizes, seed, ...(o.seeds ? { seeds: o.seeds } : {}) })).curve;
-    out.push({ method, lds: l.mean, standardError: l.standardError, subsetRemoval: removal, seconds: (performance.now() - t0) / 1000 });
+    const removal = (
+      await subsetRemoval({ model, queries, scores, sizes, seed, ...(o.seeds ? { seeds: o.seeds } : {}) })
+    ).curve;
+    out.push({
+      method,
+      lds: l.mean,
+      standardError: l.standardError,
+      subsetRemoval: removal,
+      seconds: (performance.now() - t0) / 1000,
+    });
   }
-  return { n, m, subsets: truth.subsets.length, retrained: truth.retrained, methods: out, ...(scaling ? { scaling } : {}) };
+  return {
+    n,
+    m,
+    subsets: truth.subsets.length,
+    retrained: truth.retrained,
+    methods: out,
+    ...(scaling ? { scaling } : {}),
+  };
 }
 
 /** The analysis of a GLM or, through the same entry point, of a softmax regression. */
 function influenceOf(model: AttributableModel): Promise<Influence | MulticlassInfluence> {
-  return model.kind === 'softmax' ? Influence.of(model as SoftmaxRegression) : Influence.of(model as GeneralizedLinearModel);
+  return model.kind === 'softmax'
+    ? Influence.of(model as SoftmaxRegression)
+    : Influence.of(model as GeneralizedLinearModel);
 }

@@ -52,7 +52,9 @@ export function ldsFromScores(truth: GroundTruth, scores: Float64Array, n: numbe
   }
   const valid = Array.from(perQuery).filter(Number.isFinite);
   if (valid.length === 0) {
-    throw new NumericError('lds: no query has a defined rank correlation (every query\'s actual or predicted output is constant over the subsets)');
+    throw new NumericError(
+      "lds: no query has a defined rank correlation (every query's actual or predicted output is constant over the subsets)",
+    );
   }
   const mean = valid.reduce((a, b) => a + b, 0) / valid.length;
   const sd = Math.sqrt(valid.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, valid.length - 1));

@@ -59,7 +59,14 @@ function subsetsFor(n: number, M: number, alpha: number, seed: number): Uint32Ar
  * deterministic model, whose retrain ignores the seed).
  */
 export async function subsetTargets(
-  model: AttributableModel, S: Uint32Array, Xq: Matrix, yq: Float64Array, target: ScoreTarget, seeds: number, seed: number, j: number,
+  model: AttributableModel,
+  S: Uint32Array,
+  Xq: Matrix,
+  yq: Float64Array,
+  target: ScoreTarget,
+  seeds: number,
+  seed: number,
+  j: number,
 ): Promise<Float64Array> {
   if (seeds === 1 && !model.stochastic) return (await model.retrain({ subset: S })).output(Xq, yq, target);
   const mean = new Float64Array(Xq.rows);
@@ -79,13 +86,36 @@ export async function subsetTargets(
  * @param target - loss, logit or probability
  * @returns one value per query
  */
-export async function queryTargets(model: AttributableModel, X: Matrix, y: Float64Array, target: ScoreTarget): Promise<Float64Array> {
+export async function queryTargets(
+  model: AttributableModel,
+  X: Matrix,
+  y: Float64Array,
+  target: ScoreTarget,
+): Promise<Float64Array> {
   return model.output(X, y, target);
 }
 
-function cacheKey(model: AttributableModel, Xq: Matrix, yq: Float64Array, M: number, alpha: number, seed: number, target: string): string {
+function cacheKey(
+  model: AttributableModel,
+  Xq: Matrix,
+  yq: Float64Array,
+  M: number,
+  alpha: number,
+  seed: number,
+  target: string,
+): string {
   const weights = model.weights ?? new Float64Array(0);
-  const settings = JSON.stringify({ kind: model.kind, rows: model.X.rows, cols: model.X.cols, options: { ...model.options, backend: undefined }, M, alpha, seed, target, version: 2 });
+  const settings = JSON.stringify({
+    kind: model.kind,
+    rows: model.X.rows,
+    cols: model.X.cols,
+    options: { ...model.options, backend: undefined },
+    M,
+    alpha,
+    seed,
+    target,
+    version: 2,
+  });
   return sha256Hex(model.X.data, model.y, weights, Xq.data, yq, settings).slice(0, 24);
 }
 
@@ -105,7 +135,8 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
   }
   try {
     const { data, shape } = parseNpy(payload, file);
-    if (shape.length !== 2 || shape[0] !== M || shape[1] !== m) throw new RangeError(`${file}: shape (${shape.join(', ')}), expected (${M}, ${m})`);
+    if (shape.length !== 2 || shape[0] !== M || shape[1] !== m)
+      throw new RangeError(`${file}: shape (${shape.join(', ')}), expected (${M}, ${m})`);
     if (!data.every(Number.isFinite)) throw new RangeError(`${file}: holds non-finite outputs`);
     return data;
   } catch (err) {
@@ -115,8 +146,17 @@ async function readCachedOutputs(file: string, M: number, m: number): Promise<Fl
 }
 
 const GROUND_TRUTH_OPTION_KEYS = optionKeys<GroundTruthOptions>({
-  model: true, seeds: true, queries: true, subsets: true, alpha: true, target: true, seed: true, cacheDir: true, signal: true,
-  onProgress: true, queue: true,
+  model: true,
+  seeds: true,
+  queries: true,
+  subsets: true,
+  alpha: true,
+  target: true,
+  seed: true,
+  cacheDir: true,
+  signal: true,
+  onProgress: true,
+  queue: true,
 });
 
 /**
@@ -130,7 +170,9 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   assertKnownOptions('groundTruth', o, GROUND_TRUTH_OPTION_KEYS);
   const { model } = o;
   if (!isAttributableModel(model)) {
-    throw new TypeError('lds: model must be a fitted model (LogisticRegression, RidgeRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
+    throw new TypeError(
+      'lds: model must be a fitted model (LogisticRegression, RidgeRegression, SoftmaxRegression, MultilayerPerceptron, ...)',
+    );
   }
   checkQueries('lds: queries', o.queries);
   const M = assertInteger('lds: subsets', o.subsets ?? 100, 2);
@@ -138,33 +180,54 @@ export async function groundTruth(o: GroundTruthOptions): Promise<GroundTruth> {
   if (alpha === 0 || alpha === 1) throw new RangeError('lds: alpha must be strictly between 0 and 1');
   const seed = assertInteger('lds: seed', o.seed ?? 0, 0);
   const target = o.target ?? 'loss';
-  if (!['loss', 'logit', 'probability'].includes(target)) throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${String(target)}'`);
+  if (!['loss', 'logit', 'probability'].includes(target))
+    throw new RangeError(`lds: target must be 'loss', 'logit' or 'probability', got '${String(target)}'`);
   const Xq = assertMatrix('lds: queries.X', o.queries.X);
-  if (!model.outputs.includes(target)) throw new RangeError(`lds: target '${target}' is not defined for a ${model.kind} model (it defines ${model.outputs.join(', ')})`);
+  if (!model.outputs.includes(target))
+    throw new RangeError(
+      `lds: target '${target}' is not defined for a ${model.kind} model (it defines ${model.outputs.join(', ')})`,
+    );
   model.checkInputs(Xq, 'lds: queries.X');
   const yq = model.labels(o.queries.y, Xq.rows, 'lds: queries.y');
   const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;
-  const n = model.X.rows, m = Xq.rows;
+  const n = model.X.rows,
+    m = Xq.rows;
   // The subsets and outputs are held in memory: refuse what cannot fit before allocating it.
   const bytes = M * (4 * Math.ceil(alpha * n) + 8 * m + 64);
   if (bytes > totalmem()) {
-    throw new RangeError(`lds: subsets = ${M} would need about ${(bytes / 2 ** 30).toFixed(1)} GiB for the subsets and outputs, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
+    throw new RangeError(
+      `lds: subsets = ${M} would need about ${(bytes / 2 ** 30).toFixed(1)} GiB for the subsets and outputs, more than this machine's ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    );
   }
   const subsets = subsetsFor(n, M, alpha, seed);
-  const file = o.cacheDir ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`) : undefined;
+  const file = o.cacheDir
+    ? join(o.cacheDir, `lds-${cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`)}.npy`)
+    : undefined;
   if (file) {
     const cached = await readCachedOutputs(file, M, m);
     if (cached) return { subsets, outputs: cached, m, retrained: 0 };
   }
   const outputs = new Float64Array(M * m);
   // With a queue, every subset is enqueued at once and merged here in subset order.
-  const remote = o.queue ? await RemoteLdsRetrains.open(o.queue, model, { X: Xq, y: yq }, { target, seeds, seed }, cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`), o.signal) : undefined;
+  const remote = o.queue
+    ? await RemoteLdsRetrains.open(
+        o.queue,
+        model,
+        { X: Xq, y: yq },
+        { target, seeds, seed },
+        cacheKey(model, Xq, yq, M, alpha, seed, `${target}:${seeds}`),
+        o.signal,
+      )
+    : undefined;
   let merged = false;
   try {
     for (const [j, S] of subsets.entries()) remote?.retrain(j, S);
     for (const [j, S] of subsets.entries()) {
       if (o.signal?.aborted) throw new AbortError('lds: aborted');
-      outputs.set(remote ? await remote.result(j) : await subsetTargets(model, S, Xq, yq, target, seeds, seed, j), j * m);
+      outputs.set(
+        remote ? await remote.result(j) : await subsetTargets(model, S, Xq, yq, target, seeds, seed, j),
+        j * m,
+      );
       o.onProgress?.(j + 1, M);
     }
     merged = true;

@@ -15,8 +15,10 @@ function linearPart(K: readonly number[], y: readonly number[], b: number) {
   // Least squares of y ~ a u + c with u = exp(-b K).
   const u = K.map((k) => Math.exp(-b * k));
   const n = K.length;
-  const su = u.reduce((s, v) => s + v, 0), sy = y.reduce((s, v) => s + v, 0);
-  const suu = u.reduce((s, v) => s + v * v, 0), suy = u.reduce((s, v, i) => s + v * y[i]!, 0);
+  const su = u.reduce((s, v) => s + v, 0),
+    sy = y.reduce((s, v) => s + v, 0);
+  const suu = u.reduce((s, v) => s + v * v, 0),
+    suy = u.reduce((s, v, i) => s + v * y[i]!, 0);
   const det = n * suu - su * su;
   const a = det === 0 ? 0 : (n * suy - su * sy) / det;
   const c = (sy - a * su) / n;
@@ -31,7 +33,8 @@ function linearPart(K: readonly number[], y: readonly number[], b: number) {
  * @returns a, b, c and the root mean squared residual
  */
 export function fitScalingLaw(K: readonly number[], lds: readonly number[]): ScalingFit {
-  if (K.length !== lds.length || K.length < 3) throw new RangeError('fitScalingLaw: needs at least 3 (K, LDS) pairs of equal length');
+  if (K.length !== lds.length || K.length < 3)
+    throw new RangeError('fitScalingLaw: needs at least 3 (K, LDS) pairs of equal length');
   const kMax = Math.max(...K);
   let best = { b: 1 / kMax, sse: Infinity };
   for (let e = -4; e <= 1; e += 0.05) {
@@ -39,10 +42,12 @@ export function fitScalingLaw(K: readonly number[], lds: readonly number[]): Sca
     const { sse } = linearPart(K, lds, b);
     if (sse < best.sse) best = { b, sse };
   }
-  let lo = best.b / 1.2, hi = best.b * 1.2;
+  let lo = best.b / 1.2,
+    hi = best.b * 1.2;
   const phi = (Math.sqrt(5) - 1) / 2;
   for (let it = 0; it < 100; it++) {
-    const x1 = hi - phi * (hi - lo), x2 = lo + phi * (hi - lo);
+    const x1 = hi - phi * (hi - lo),
+      x2 = lo + phi * (hi - lo);
     if (linearPart(K, lds, x1).sse < linearPart(K, lds, x2).sse) hi = x2;
     else lo = x1;
   }

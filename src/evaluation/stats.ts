@@ -9,13 +9,23 @@
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
   if (n !== y.length) throw new RangeError(`pearson: lengths ${n} and ${y.length} differ`);
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]!; my += y[i]!; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let mx = 0,
+    my = 0;
   for (let i = 0; i < n; i++) {
-    const a = x[i]! - mx, b = y[i]! - my;
-    sxy += a * b; sxx += a * a; syy += b * b;
+    mx += x[i]!;
+    my += y[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
+  for (let i = 0; i < n; i++) {
+    const a = x[i]! - mx,
+      b = y[i]! - my;
+    sxy += a * b;
+    sxx += a * a;
+    syy += b * b;
   }
   return sxx === 0 || syy === 0 ? NaN : sxy / Math.sqrt(sxx * syy);
 }
@@ -27,8 +37,12 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
  * @returns sum(actual * predicted) / sum(actual^2)
  */
 export function slopeThroughOrigin(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
-  let xy = 0, xx = 0;
-  for (let i = 0; i < actual.length; i++) { xy += actual[i]! * predicted[i]!; xx += actual[i]! * actual[i]!; }
+  let xy = 0,
+    xx = 0;
+  for (let i = 0; i < actual.length; i++) {
+    xy += actual[i]! * predicted[i]!;
+    xx += actual[i]! * actual[i]!;
+  }
   return xx === 0 ? NaN : xy / xx;
 }
 
@@ -68,7 +82,8 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
  */
 export function medianRelativeError(actual: ArrayLike<number>, predicted: ArrayLike<number>): number {
   const e: number[] = [];
-  for (let i = 0; i < actual.length; i++) if (actual[i] !== 0) e.push(Math.abs(predicted[i]! - actual[i]!) / Math.abs(actual[i]!));
+  for (let i = 0; i < actual.length; i++)
+    if (actual[i] !== 0) e.push(Math.abs(predicted[i]! - actual[i]!) / Math.abs(actual[i]!));
   if (e.length === 0) return NaN;
   e.sort((a, b) => a - b);
   const m = e.length >> 1;

@@ -39,21 +39,39 @@ export interface SubsetRemovalPoint {
  * @param o - the model, queries, their scores and the sizes N
  * @returns the number of initially correct queries and the flipped fraction per N
  */
-export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
+export async function subsetRemoval(
+  o: SubsetRemovalOptions,
+): Promise<{ correctQueries: number; curve: SubsetRemovalPoint[] }> {
   if (o === null || typeof o !== 'object') throw new TypeError('subsetRemoval: expects an options object');
-  assertKnownOptions('subsetRemoval', o, optionKeys<SubsetRemovalOptions>({ model: true, seeds: true, seed: true, queries: true, scores: true, sizes: true }));
+  assertKnownOptions(
+    'subsetRemoval',
+    o,
+    optionKeys<SubsetRemovalOptions>({
+      model: true,
+      seeds: true,
+      seed: true,
+      queries: true,
+      scores: true,
+      sizes: true,
+    }),
+  );
   const { model } = o;
   if (!isAttributableModel(model) || model.task !== 'classification') {
-    throw new TypeError('subsetRemoval: model must be a fitted classifier (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
+    throw new TypeError(
+      'subsetRemoval: model must be a fitted classifier (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)',
+    );
   }
   checkQueries('subsetRemoval: queries', o.queries);
-  if (!Array.isArray(o.sizes)) throw new TypeError('subsetRemoval: sizes must be an array of numbers of removed examples');
+  if (!Array.isArray(o.sizes))
+    throw new TypeError('subsetRemoval: sizes must be an array of numbers of removed examples');
   const Xq = assertMatrix('subsetRemoval: queries.X', o.queries.X);
-  if (Xq.cols !== model.X.cols) throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
+  if (Xq.cols !== model.X.cols)
+    throw new RangeError(`subsetRemoval: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const seeds = model.stochastic ? assertInteger('subsetRemoval: seeds', o.seeds ?? 3, 1) : 1;
   const seed = assertInteger('subsetRemoval: seed', o.seed ?? 0, 0);
   const yq = model.labels(o.queries.y, Xq.rows, 'subsetRemoval: queries.y');
-  const n = model.X.rows, m = Xq.rows;
+  const n = model.X.rows,
+    m = Xq.rows;
   checkScores('subsetRemoval: scores', o.scores, n, m);
   const predicted = await model.predict(Xq);
   const correct = Array.from({ length: m }, (_, j) => j).filter((j) => predicted[j] === yq[j]);
@@ -68,7 +86,9 @@ export async function subsetRemoval(o: SubsetRemovalOptions): Promise<{ correctQ
     let flipped = 0;
     const keep = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => !removed.has(i)));
     for (let s = 0; s < seeds; s++) {
-      const after = await (await model.retrain({ subset: keep, seed: mixSeed(seed, 'subset-removal', N, s) })).predict(Xq);
+      const after = await (await model.retrain({ subset: keep, seed: mixSeed(seed, 'subset-removal', N, s) })).predict(
+        Xq,
+      );
       flipped += correct.filter((j) => after[j] !== yq[j]).length / correct.length / seeds;
     }
     curve.push({ N, flipped });

@@ -46,20 +46,32 @@ const CHUNK = 256;
  * @returns n x m scores, row-major
  */
 export async function trakScores(o: TrakOptions): Promise<Float64Array> {
-  assertKnownOptions('trakScores', o, optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }));
+  assertKnownOptions(
+    'trakScores',
+    o,
+    optionKeys<TrakOptions>({ model: true, queries: true, dimension: true, ensemble: true, seed: true }),
+  );
   const { model } = o;
   if (!isAttributableModel(model) || typeof model.outputGradients !== 'function') {
-    throw new TypeError('trakScores: model must be a fitted model with outputGradients (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)');
+    throw new TypeError(
+      'trakScores: model must be a fitted model with outputGradients (LogisticRegression, SoftmaxRegression, MultilayerPerceptron, ...)',
+    );
   }
   checkQueries('trakScores: queries', o.queries);
   const Xq = assertMatrix('trakScores: queries.X', o.queries.X);
-  if (Xq.cols !== model.X.cols) throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
+  if (Xq.cols !== model.X.cols)
+    throw new RangeError(`trakScores: queries.X: has ${Xq.cols} columns, the model has ${model.X.cols} features`);
   const yq = model.labels(o.queries.y, Xq.rows, 'trakScores: queries.y');
-  const P = model.nParameters, n = model.X.rows;
+  const P = model.nParameters,
+    n = model.X.rows;
   if (o.dimension !== undefined) assertInteger('trakScores: dimension', o.dimension, 1);
   const ensemble = assertInteger('trakScores: ensemble', o.ensemble ?? 1, 1);
   const seed = assertInteger('trakScores: seed', o.seed ?? 0, 0);
-  for (let k = o.dimension ?? Math.max(1, Math.min(P, Math.floor(n / 2), 2048)); ; k = Math.max(1, Math.floor(0.75 * k))) {
+  for (
+    let k = o.dimension ?? Math.max(1, Math.min(P, Math.floor(n / 2), 2048));
+    ;
+    k = Math.max(1, Math.floor(0.75 * k))
+  ) {
     try {
       return await scoresAt(k, { model, Xq, yq, ensemble, seed });
     } catch (err) {
@@ -72,14 +84,20 @@ export async function trakScores(o: TrakOptions): Promise<Float64Array> {
 
 class SingularKernel extends Error {}
 
-async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number }): Promise<Float64Array> {
+async function scoresAt(
+  k: number,
+  c: { model: AttributableModel; Xq: Matrix; yq: Float64Array; ensemble: number; seed: number },
+): Promise<Float64Array> {
   const { model, Xq, yq, ensemble, seed } = c;
-  const P = model.nParameters, n = model.X.rows, m = Xq.rows;
+  const P = model.nParameters,
+    n = model.X.rows,
+    m = Xq.rows;
   const random = seededRandom(mixSeed(seed, 'trak'));
   const kernels = model.backendKernels();
   const out = new Float64Array(n * m);
   for (let e = 0; e < ensemble; e++) {
-    const half = ensemble > 1 ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.5)) : undefined;
+    const half =
+      ensemble > 1 ? Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter(() => random() < 0.5)) : undefined;
     const member = await trainMember(model, half, mixSeed(seed, 'trak-member', e));
     // Projection (P x k, column-major), entries N(0, 1/k): a fresh draw per member.
     const proj = Float64Array.from({ length: P * k }, () => gaussian(random) / Math.sqrt(k));
@@ -88,16 +106,31 @@ async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq
       for (let first = 0; first < X.rows; first += CHUNK) {
         const rows = Array.from({ length: Math.min(CHUNK, X.rows - first) }, (_, j) => first + j);
         const G = await member.outputGradients!(X.selectRows(rows), y.subarray(first, first + rows.length));
-        phi.set(await kernels.scoreMatrix({ x: G.data, n: G.rows, d: P, intercept: false, v: proj, m: k, rowCoef: new Float64Array(G.rows).fill(1) }), first * k);
+        phi.set(
+          await kernels.scoreMatrix({
+            x: G.data,
+            n: G.rows,
+            d: P,
+            intercept: false,
+            v: proj,
+            m: k,
+            rowCoef: new Float64Array(G.rows).fill(1),
+          }),
+          first * k,
+        );
       }
       return phi;
     };
-    const Phi = await project(model.X, model.y), Phiq = await project(Xq, yq);
+    const Phi = await project(model.X, model.y),
+      Phiq = await project(Xq, yq);
     let gram: Awaited<ReturnType<typeof kernels.hessian>>;
     try {
       gram = await kernels.hessian({ x: Phi, n, d: k, intercept: false, coef: new Float64Array(n).fill(1), lambda: 0 });
     } catch (err) {
-      throw new SingularKernel(`trakScores: Phi^T Phi is singular: the projected gradients have rank below dimension = ${k}; use a smaller dimension`, { cause: err });
+      throw new SingularKernel(
+        `trakScores: Phi^T Phi is singular: the projected gradients have rank below dimension = ${k}; use a smaller dimension`,
+        { cause: err },
+      );
     }
     const v = await kernels.choleskySolve({ factor: gram.factor, p: k, rhs: Phiq, nrhs: m });
     const q = await oneMinusLabelProbability(member, model.X, model.y);
@@ -108,7 +141,11 @@ async function scoresAt(k: number, c: { model: AttributableModel; Xq: Matrix; yq
 }
 
 /** The model itself, or a member retrained on a subset (a refit for a convex model; a fresh MLP). */
-async function trainMember(model: AttributableModel, subset: Uint32Array | undefined, seed: number): Promise<AttributableModel> {
+async function trainMember(
+  model: AttributableModel,
+  subset: Uint32Array | undefined,
+  seed: number,
+): Promise<AttributableModel> {
   if (!subset) return model;
   return model.retrain({ subset, seed });
 }

@@ -4,7 +4,7 @@
  * attribution questions with IF, rescaled IF (RIF), the Newton step (NS) or an exact retrain.
  */
 import type { Backend } from '../backend/types.ts';
-import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { sigmoid } from '../numerics.ts';
@@ -65,7 +65,12 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
   private readonly rowShift?: Float64Array;
   private readonly backend: Backend;
 
-  private constructor(model: GeneralizedLinearModel, f: HessianFactorization, pw: TrainingPointwise, leverage: Float64Array) {
+  private constructor(
+    model: GeneralizedLinearModel,
+    f: HessianFactorization,
+    pw: TrainingPointwise,
+    leverage: Float64Array,
+  ) {
     super();
     this.model = model;
     this.factorization = f;
@@ -89,7 +94,9 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
     const warnings: string[] = [];
     if (pinned.length > 0) {
       const list = pinned.slice(0, 20).join(', ') + (pinned.length > 20 ? `, ... (${pinned.length} in all)` : '');
-      warnings.push(`leverage 1 for training examples [${list}]: each alone pins a parameter direction, so RIF is unbounded there and reported as +-Infinity`);
+      warnings.push(
+        `leverage 1 for training examples [${list}]: each alone pins a parameter direction, so RIF is unbounded there and reported as +-Infinity`,
+      );
       process.emitWarning(warnings[0]!, { code: 'TDAKIT_LEVERAGE_ONE' });
     }
     this.warnings = warnings;
@@ -103,8 +110,14 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
    */
   static supports(model: unknown): model is GeneralizedLinearModel {
     const m = model as Partial<GeneralizedLinearModel> | null;
-    return typeof m === 'object' && m !== null && typeof m.factorization === 'function' &&
-      typeof m.trainingPointwise === 'function' && typeof m.refit === 'function' && typeof m.design === 'function';
+    return (
+      typeof m === 'object' &&
+      m !== null &&
+      typeof m.factorization === 'function' &&
+      typeof m.trainingPointwise === 'function' &&
+      typeof m.refit === 'function' &&
+      typeof m.design === 'function'
+    );
   }
 
   /**
@@ -122,19 +135,29 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
    * @returns the analysis
    */
   static async of(model: GeneralizedLinearModel, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence>;
-  static async of(model: GeneralizedLinearModel | SoftmaxRegression, X?: Matrix, y?: Float64Array | readonly number[]): Promise<Influence | MulticlassInfluence> {
+  static async of(
+    model: GeneralizedLinearModel | SoftmaxRegression,
+    X?: Matrix,
+    y?: Float64Array | readonly number[],
+  ): Promise<Influence | MulticlassInfluence> {
     // Softmax regression: the multiclass analysis (leverage blocks), the same API.
-    if ((model as { kind?: unknown } | null)?.kind === 'softmax') return MulticlassInfluence.of(model as SoftmaxRegression);
-    if (!Influence.supports(model)) throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
+    if ((model as { kind?: unknown } | null)?.kind === 'softmax')
+      return MulticlassInfluence.of(model as SoftmaxRegression);
+    if (!Influence.supports(model))
+      throw new TypeError('Influence.of: model must be a fitted LogisticRegression or RidgeRegression');
     if (X !== undefined) {
       assertMatrix('Influence.of: X', X);
-      if (X !== model.X && (X.rows !== model.X.rows || X.cols !== model.X.cols || X.data.some((v, k) => v !== model.X.data[k]))) {
+      if (
+        X !== model.X &&
+        (X.rows !== model.X.rows || X.cols !== model.X.cols || X.data.some((v, k) => v !== model.X.data[k]))
+      ) {
         throw new RangeError('Influence.of: X is not the data the model was fitted on');
       }
     }
     if (y !== undefined) {
       const labels = model.labels(y, model.X.rows, 'Influence.of: y');
-      if (labels.some((v, i) => v !== model.y[i])) throw new RangeError('Influence.of: y is not the labels the model was fitted on');
+      if (labels.some((v, i) => v !== model.y[i]))
+        throw new RangeError('Influence.of: y is not the labels the model was fitted on');
     }
     const [f, pw] = await Promise.all([model.factorization(), model.trainingPointwise()]);
     const coef = new Float64Array(model.X.rows);
@@ -275,13 +298,17 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
   }
 
   private async solve(rhs: Float64Array, nrhs = 1): Promise<Float64Array> {
-    return this.run('solve', () => this.backend.choleskySolve({ factor: this.factorization.factor, p: this.model.nParameters, rhs, nrhs }));
+    return this.run('solve', () =>
+      this.backend.choleskySolve({ factor: this.factorization.factor, p: this.model.nParameters, rhs, nrhs }),
+    );
   }
 
   protected async influenceStep(rows: Uint32Array, rescaled: boolean): Promise<Float64Array> {
     if (!rescaled) return this.solve(this.removedGradient(rows));
     const infinite = Array.from(rows).filter((i) => !Number.isFinite(this.rescaling[i]!));
-    const finite = await this.solve(this.removedGradient(rows, (i) => (Number.isFinite(this.rescaling[i]!) ? this.rescaling[i]! : 0)));
+    const finite = await this.solve(
+      this.removedGradient(rows, (i) => (Number.isFinite(this.rescaling[i]!) ? this.rescaling[i]! : 0)),
+    );
     if (infinite.length === 0) return finite;
     // Unbounded RIF: the direction of the pinned examples' IF, with infinite size.
     const direction = await this.solve(this.removedGradient(Uint32Array.from(infinite)));
@@ -310,15 +337,23 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
   }
 
   /** V = H^{-1} [grad target_q] and the coefficients the native scorer combines it with. */
-  private async queryOperands(where: string, Xq: Matrix, yq: Float64Array | readonly number[] | undefined, options: ScoreOptions) {
+  private async queryOperands(
+    where: string,
+    Xq: Matrix,
+    yq: Float64Array | readonly number[] | undefined,
+    options: ScoreOptions,
+  ) {
     const method = checkMethod(options?.method ?? 'rif', ['if', 'rif'], `${where}: method`);
     const target = checkMethod(options?.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`);
     const model = this.model;
     const design = model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
-    if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
+    if (target === 'loss' && yq === undefined)
+      throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
     const labels = yq === undefined ? undefined : model.labels(yq, Xq.rows, `${where}: yq`);
     const family = model.kind === 'logistic' ? 'logistic' : 'squared';
-    const pw = await this.run(where, () => this.backend.pointwise({ ...design, family, theta: model.theta, ...(labels ? { y: labels } : {}) }));
+    const pw = await this.run(where, () =>
+      this.backend.pointwise({ ...design, family, theta: model.theta, ...(labels ? { y: labels } : {}) }),
+    );
     const coef = new Float64Array(Xq.rows);
     for (let j = 0; j < Xq.rows; j++) {
       if (target === 'loss') coef[j] = pw.slope![j]!;

@@ -110,7 +110,8 @@ export function bindCustomMetric(metric: CustomMetric, parameters: number): Boun
     name,
     value: async (t) => {
       const v = await metric.value(t);
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`metric ${name}: value(theta) returned ${String(v)}, not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`metric ${name}: value(theta) returned ${String(v)}, not a finite number`);
       return v;
     },
     gradient: async (t) => {
@@ -144,7 +145,12 @@ export interface MetricPoints {
  */
 export function metricPoints(
   metric: BuiltIn & { name: string },
-  model: { X: Matrix; y: Float64Array; weights: Float64Array; labels(y: Float64Array | readonly number[], rows: number, name?: string): Float64Array },
+  model: {
+    X: Matrix;
+    y: Float64Array;
+    weights: Float64Array;
+    labels(y: Float64Array | readonly number[], rows: number, name?: string): Float64Array;
+  },
 ): MetricPoints {
   switch (metric.kind) {
     case 'testPrediction':
@@ -155,7 +161,8 @@ export function metricPoints(
       return { X: model.X, y: model.y, weights: model.weights, target: 'loss' };
     default: {
       const X = Matrix.from(metric.x, 1, metric.x.length);
-      if (metric.kind === 'queryLoss') return { X, y: model.labels([metric.y], 1, `${metric.name}: y`), target: 'loss' };
+      if (metric.kind === 'queryLoss')
+        return { X, y: model.labels([metric.y], 1, `${metric.name}: y`), target: 'loss' };
       return { X, target: metric.kind === 'queryLogit' ? 'logit' : 'prediction' };
     }
   }
@@ -168,7 +175,8 @@ export function metricPoints(
  * @returns its value and gradient in theta
  */
 export function bindMetric(metric: MetricSpec, model: GeneralizedLinearModel): BoundMetric {
-  if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
+  if (metric === null || typeof metric !== 'object')
+    throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
   if (!('kind' in metric)) return bindCustomMetric(metric, model.nParameters);
   const logistic = model.kind === 'logistic';
   // Points, labels and the per-example weights that define f = sum_t w_t phi(z_t).

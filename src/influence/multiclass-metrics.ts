@@ -4,7 +4,7 @@
  * z (the reference class's is 0); its gradient with respect to the C - 1 free logits is all
  * the parameter gradient needs: d f / d theta_c = (d f / d z_c) a.
  */
-import { Matrix } from '../data/matrix.ts';
+import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import { bindCustomMetric, metricPoints, type BoundMetric, type MetricSpec } from './metrics.ts';
 
@@ -13,7 +13,8 @@ export type PointTarget = 'loss' | 'probability' | 'logit';
 
 /** Value of a point's target for class k, and its gradient over the C - 1 free logits (written to grad). */
 export function pointTarget(z: ArrayLike<number>, k: number, target: PointTarget, grad: Float64Array): number {
-  const C = z.length, K = C - 1;
+  const C = z.length,
+    K = C - 1;
   let m = -Infinity;
   for (let c = 0; c < C; c++) m = Math.max(m, z[c]!);
   let s = 0;
@@ -42,8 +43,13 @@ export function pointTarget(z: ArrayLike<number>, k: number, target: PointTarget
  * Gradient sum_t J_t^T gamma_t (class-major, length (C - 1) p) of per-row logit gradients
  * gamma (rows x (C - 1), row-major) over the rows of X, through the backend's A^T v.
  */
-export async function logitGradientSum(model: SoftmaxRegression, X: Matrix, gamma: Float64Array): Promise<Float64Array> {
-  const K = model.options.classes - 1, p = model.blockSize;
+export async function logitGradientSum(
+  model: SoftmaxRegression,
+  X: Matrix,
+  gamma: Float64Array,
+): Promise<Float64Array> {
+  const K = model.options.classes - 1,
+    p = model.blockSize;
   const out = new Float64Array(K * p);
   const design = model.design(X);
   const column = new Float64Array(X.rows);
@@ -67,7 +73,8 @@ function predictedClasses(logits: Matrix): Int32Array {
  * evaluated): "test prediction" is the summed probability of those classes.
  */
 export function bindSoftmaxMetric(metric: MetricSpec, model: SoftmaxRegression): BoundMetric {
-  if (metric === null || typeof metric !== 'object') throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
+  if (metric === null || typeof metric !== 'object')
+    throw new TypeError('metric: must be a Metric.* value or { value, gradient }');
   const P = model.nParameters;
   if (!('kind' in metric)) return bindCustomMetric(metric, P);
   const points = metricPoints(metric, model);
@@ -75,7 +82,9 @@ export function bindSoftmaxMetric(metric: MetricSpec, model: SoftmaxRegression):
   const target: PointTarget = points.target === 'prediction' ? 'probability' : points.target;
   model.design(X, `${metric.name}: X`);
   const penalty = metric.kind === 'selfLoss' ? model.penaltyFor(model.weights) : 0;
-  const K = model.options.classes - 1, p = model.blockSize, d = model.X.cols;
+  const K = model.options.classes - 1,
+    p = model.blockSize,
+    d = model.X.cols;
   let classes: Promise<ArrayLike<number>> | undefined;
   const classOf = () => (classes ??= labels ? Promise.resolve(labels) : model.logits(X).then(predictedClasses));
   const terms = async (theta: Float64Array) => {
@@ -98,7 +107,8 @@ export function bindSoftmaxMetric(metric: MetricSpec, model: SoftmaxRegression):
     value: async (theta) => (await terms(theta)).value,
     async gradient(theta) {
       const g = await logitGradientSum(model, X, (await terms(theta)).gamma);
-      if (penalty !== 0) for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) g[c * p + j]! += penalty * theta[c * p + j]!;
+      if (penalty !== 0)
+        for (let c = 0; c < K; c++) for (let j = 0; j < d; j++) g[c * p + j]! += penalty * theta[c * p + j]!;
       return g;
     },
   };

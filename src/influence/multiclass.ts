@@ -10,7 +10,7 @@
  * exact Newton step for removing i alone; the block Woodbury identity gives NS for any set.
  */
 import type { Backend } from '../backend/types.ts';
-import { assertMatrix, Matrix } from '../data/matrix.ts';
+import { assertMatrix, type Matrix } from '../data/matrix.ts';
 import { assertInteger } from '../data/validate.ts';
 import { rethrowNative } from '../errors.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
@@ -57,8 +57,6 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
   private readonly backend: Backend;
   private readonly K: number;
   private readonly p: number;
-  /** Raw blocks M_i = J_i H^{-1} J_i^T. */
-  private readonly M: Float64Array;
   /** A_i = w_i W_i. */
   private readonly A: Float64Array;
   /** w_i g_i: the IF coefficients in logit space. */
@@ -71,16 +69,23 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
   private readonly penaltyDirection?: Float64Array;
   private readonly pinned: Uint8Array;
 
-  private constructor(model: SoftmaxRegression, f: MulticlassHessianFactorization, M: Float64Array, probabilities: Matrix, u?: Float64Array) {
+  private constructor(
+    model: SoftmaxRegression,
+    f: MulticlassHessianFactorization,
+    M: Float64Array,
+    probabilities: Matrix,
+    u?: Float64Array,
+  ) {
     super();
     this.model = model;
     this.factorization = f;
     this.backend = model.backendKernels();
-    const n = model.X.rows, K = model.options.classes - 1, p = model.blockSize;
+    const n = model.X.rows,
+      K = model.options.classes - 1,
+      p = model.blockSize;
     this.blocks = K;
     this.K = K;
     this.p = p;
-    this.M = M;
     if (model.options.regularization === 'per-example') {
       const c = model.options.lambda / model.totalWeight;
       this.rowShift = model.weights.map((w) => c * w);
@@ -98,7 +103,8 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
     const pinnedList: number[] = [];
     const ju = new Float64Array(K);
     for (let i = 0; i < n; i++) {
-      const w = model.weights[i]!, y = model.y[i]!;
+      const w = model.weights[i]!,
+        y = model.y[i]!;
       const prob = probabilities.row(i);
       const A = this.A.subarray(i * KK, (i + 1) * KK);
       const Mi = M.subarray(i * KK, (i + 1) * KK);
@@ -110,7 +116,8 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
       const S = symmetricSqrt(A, K);
       const SM = matmul(S, Mi, K);
       const L = matmul(SM, S, K);
-      for (let r = 0; r < K; r++) for (let c = 0; c < r; c++) L[r * K + c] = L[c * K + r] = 0.5 * (L[r * K + c]! + L[c * K + r]!);
+      for (let r = 0; r < K; r++)
+        for (let c = 0; c < r; c++) L[r * K + c] = L[c * K + r] = 0.5 * (L[r * K + c]! + L[c * K + r]!);
       this.leverageBlocks.set(L, i * KK);
       let trace = 0;
       for (let r = 0; r < K; r++) trace += L[r * K + r]!;
@@ -122,7 +129,8 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
       // RIF coefficients: solve (I - A_i M_i) c = w_i g_i (+ rho_i A_i J_i u).
       const rhs = this.ifCoef.slice(i * K, (i + 1) * K);
       if (this.rowShift && u) {
-        for (let c = 0; c < K; c++) ju[c] = model.X.row(i).reduce((s, x, k) => s + x * u[c * p + k]!, p > model.X.cols ? u[c * p + p - 1]! : 0);
+        for (let c = 0; c < K; c++)
+          ju[c] = model.X.row(i).reduce((s, x, k) => s + x * u[c * p + k]!, p > model.X.cols ? u[c * p + p - 1]! : 0);
         for (let r = 0; r < K; r++) for (let c = 0; c < K; c++) rhs[r]! += this.rowShift[i]! * A[r * K + c]! * ju[c]!;
       }
       const system = new Float64Array(KK);
@@ -144,8 +152,11 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
     }
     const warnings: string[] = [];
     if (pinnedList.length > 0) {
-      const list = pinnedList.slice(0, 20).join(', ') + (pinnedList.length > 20 ? `, ... (${pinnedList.length} in all)` : '');
-      warnings.push(`leverage 1 for training examples [${list}]: each alone pins a parameter direction, so RIF is unbounded there and reported as +-Infinity (the sign of IF)`);
+      const list =
+        pinnedList.slice(0, 20).join(', ') + (pinnedList.length > 20 ? `, ... (${pinnedList.length} in all)` : '');
+      warnings.push(
+        `leverage 1 for training examples [${list}]: each alone pins a parameter direction, so RIF is unbounded there and reported as +-Infinity (the sign of IF)`,
+      );
       process.emitWarning(warnings[0]!, { code: 'TDAKIT_LEVERAGE_ONE' });
     }
     this.warnings = warnings;
@@ -157,19 +168,32 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
    * @returns the analysis
    */
   static async of(model: SoftmaxRegression): Promise<MulticlassInfluence> {
-    if (model === null || typeof model !== 'object' || model.kind !== 'softmax') throw new TypeError('MulticlassInfluence.of: model must be a fitted SoftmaxRegression');
+    if (model === null || typeof model !== 'object' || model.kind !== 'softmax')
+      throw new TypeError('MulticlassInfluence.of: model must be a fitted SoftmaxRegression');
     const backend = model.backendKernels();
     const design = model.design(model.X);
     const classes = model.options.classes;
     try {
-      const f = await backend.multinomialHessian({ ...design, classes, y: model.y, weights: model.weights, lambda: model.penaltyFor(model.weights), theta: model.theta });
+      const f = await backend.multinomialHessian({
+        ...design,
+        classes,
+        y: model.y,
+        weights: model.weights,
+        lambda: model.penaltyFor(model.weights),
+        theta: model.theta,
+      });
       const [M, probabilities] = await Promise.all([
         backend.multinomialLeverageBlocks({ ...design, classes, factor: f.factor }),
         model.predictProba(model.X),
       ]);
       let u: Float64Array | undefined;
       if (model.options.regularization === 'per-example') {
-        u = await backend.choleskySolve({ factor: f.factor, p: model.nParameters, rhs: penalised(model, model.theta), nrhs: 1 });
+        u = await backend.choleskySolve({
+          factor: f.factor,
+          p: model.nParameters,
+          rhs: penalised(model, model.theta),
+          nrhs: 1,
+        });
       }
       return new MulticlassInfluence(model, f, M, probabilities, u);
     } catch (err) {
@@ -228,12 +252,17 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
     const method = checkMethod(options.method ?? 'rif', ['if', 'rif'], 'topK: method');
     assertMatrix('topK: Xq', Xq);
     const labels = yq === undefined ? undefined : this.model.labels(yq, Xq.rows, 'topK: yq');
-    const n = this.n, kk = Math.min(k, n), m = Xq.rows;
+    const n = this.n,
+      kk = Math.min(k, n),
+      m = Xq.rows;
     const out = emptyTopK(m, kk);
     const order = new Int32Array(n);
     for (let first = 0; first < m; first += block) {
       const idx = Array.from({ length: Math.min(block, m - first) }, (_, j) => first + j);
-      const s = await this.scores(Xq.selectRows(idx), labels?.subarray(first, first + idx.length), { ...options, method });
+      const s = await this.scores(Xq.selectRows(idx), labels?.subarray(first, first + idx.length), {
+        ...options,
+        method,
+      });
       const mb = idx.length;
       for (let j = 0; j < mb; j++) {
         for (let i = 0; i < n; i++) order[i] = i;
@@ -241,7 +270,8 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
         const sorted = Array.from(order).sort((a, b) => s[b * mb + j]! - s[a * mb + j]! || a - b);
         const q = first + j;
         for (let r = 0; r < kk; r++) {
-          const top = sorted[r]!, bottom = sorted[n - 1 - r]!;
+          const top = sorted[r]!,
+            bottom = sorted[n - 1 - r]!;
           out.topIndex[q * kk + r] = top;
           out.topValue[q * kk + r] = s[top * mb + j]!;
           out.bottomIndex[q * kk + r] = bottom;
@@ -266,7 +296,9 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
   /** sum_{i in T} J_i^T coef_i (+ sum_{i in T} rho_i P theta when withShare). */
   private assemble(rows: ArrayLike<number>, coef: Float64Array, withShare: boolean): Float64Array {
     const { X, theta } = this.model;
-    const K = this.K, p = this.p, d = X.cols;
+    const K = this.K,
+      p = this.p,
+      d = X.cols;
     const g = new Float64Array(K * p);
     let share = 0;
     for (let j = 0; j < rows.length; j++) {
@@ -311,15 +343,27 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
    * removed penalty share is full rank) the reduced Hessian is rebuilt and factored.
    */
   protected async newtonStep(rows: Uint32Array): Promise<Float64Array> {
-    const model = this.model, K = this.K, p = this.p, P = model.nParameters, d = model.X.cols;
+    const model = this.model,
+      K = this.K,
+      p = this.p,
+      P = model.nParameters,
+      d = model.X.cols;
     const G = this.assemble(rows, this.ifCoef, true);
-    const t = rows.length, q = t * K;
+    const t = rows.length,
+      q = t * K;
     if (this.rowShift || 2 * q > P) {
       const weights = model.weights.slice();
       for (const i of rows) weights[i] = 0;
-      const reduced = await this.run('newtonStep', () => this.backend.multinomialHessian({
-        ...model.design(model.X), classes: model.options.classes, y: model.y, weights, lambda: model.penaltyFor(weights), theta: model.theta,
-      }));
+      const reduced = await this.run('newtonStep', () =>
+        this.backend.multinomialHessian({
+          ...model.design(model.X),
+          classes: model.options.classes,
+          y: model.y,
+          weights,
+          lambda: model.penaltyFor(weights),
+          theta: model.theta,
+        }),
+      );
       return this.solve(G, 1, reduced.factor);
     }
     // Y = H^{-1} J_T^T (P x q), Q = J_T Y, s = (I - A_T Q)^{-1} A_T J_T H^{-1} G, Delta = H^{-1} G + Y s.
@@ -341,10 +385,13 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
     };
     // Q[(a, r), (b, c)] = a_{T_a}^T Y[block r, column (b, c)].
     const Q = new Float64Array(q * q);
-    for (let a = 0; a < t; a++) for (let r = 0; r < K; r++) for (let col = 0; col < q; col++) Q[(a * K + r) * q + col] = jdot(rows[a]!, r, Y, col * P);
+    for (let a = 0; a < t; a++)
+      for (let r = 0; r < K; r++)
+        for (let col = 0; col < q; col++) Q[(a * K + r) * q + col] = jdot(rows[a]!, r, Y, col * P);
     const Jy = new Float64Array(q);
     for (let a = 0; a < t; a++) for (let r = 0; r < K; r++) Jy[a * K + r] = jdot(rows[a]!, r, y0, 0);
-    const system = new Float64Array(q * q), rhs = new Float64Array(q);
+    const system = new Float64Array(q * q),
+      rhs = new Float64Array(q);
     const KK = K * K;
     for (let a = 0; a < t; a++) {
       const A = this.A.subarray(rows[a]! * KK, (rows[a]! + 1) * KK);
@@ -360,7 +407,10 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
       }
     }
     const s = luSolve(system, q, rhs);
-    if (s === null) throw new RangeError('newtonStep: removing this set leaves a singular Hessian (the examples alone pin a direction)');
+    if (s === null)
+      throw new RangeError(
+        'newtonStep: removing this set leaves a singular Hessian (the examples alone pin a direction)',
+      );
     const out = y0.slice();
     for (let col = 0; col < q; col++) {
       const sc = s[col]!;
@@ -371,15 +421,30 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
   }
 
   /** H^{-1} [grad target_q] (P x m, column-major) for every query. */
-  private async queryDirections(where: string, Xq: Matrix, yq: Float64Array | readonly number[] | undefined, options: ScoreOptions): Promise<Float64Array> {
-    const target = checkMethod(options.target ?? 'loss', ['loss', 'logit', 'probability'], `${where}: target`) as PointTarget;
+  private async queryDirections(
+    where: string,
+    Xq: Matrix,
+    yq: Float64Array | readonly number[] | undefined,
+    options: ScoreOptions,
+  ): Promise<Float64Array> {
+    const target = checkMethod(
+      options.target ?? 'loss',
+      ['loss', 'logit', 'probability'],
+      `${where}: target`,
+    ) as PointTarget;
     const model = this.model;
     model.design(assertMatrix(`${where}: Xq`, Xq), `${where}: Xq`);
-    if (target === 'loss' && yq === undefined) throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
+    if (target === 'loss' && yq === undefined)
+      throw new TypeError(`${where}: yq (query labels) is required for target 'loss'`);
     const labels = yq === undefined ? undefined : model.labels(yq, Xq.rows, `${where}: yq`);
     const z = await this.run(where, () => model.logits(Xq));
-    const K = this.K, p = this.p, P = model.nParameters, d = Xq.cols, m = Xq.rows;
-    const rhs = new Float64Array(P * m), gamma = new Float64Array(K);
+    const K = this.K,
+      p = this.p,
+      P = model.nParameters,
+      d = Xq.cols,
+      m = Xq.rows;
+    const rhs = new Float64Array(P * m),
+      gamma = new Float64Array(K);
     for (let j = 0; j < m; j++) {
       const row = z.row(j);
       // Without labels, logit and probability follow the class the model predicts.
@@ -397,11 +462,17 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
 
   /** tau(i, j) = coef_i^T J_i V_j (+ rho_i (P theta)^T V_j) for V (P x m, column-major), via the native scorer per class block. */
   private async scoreColumns(V: Float64Array, m: number, rescaled: boolean): Promise<Float64Array> {
-    const model = this.model, K = this.K, p = this.p, P = model.nParameters, n = this.n, d = model.X.cols;
+    const model = this.model,
+      K = this.K,
+      p = this.p,
+      P = model.nParameters,
+      n = this.n,
+      d = model.X.cols;
     const design = model.design(model.X);
     const coef = rescaled ? this.rifCoef : this.ifCoef;
     const out = new Float64Array(n * m);
-    const block = new Float64Array(p * m), rowCoef = new Float64Array(n);
+    const block = new Float64Array(p * m),
+      rowCoef = new Float64Array(n);
     for (let c = 0; c < K; c++) {
       for (let j = 0; j < m; j++) block.set(V.subarray(j * P + c * p, j * P + (c + 1) * p), j * p);
       for (let i = 0; i < n; i++) rowCoef[i] = coef[i * K + c]!;
@@ -442,16 +513,18 @@ export class MulticlassInfluence extends RemovalAnalysis<SoftmaxRegression> {
 
 /** P theta: theta with every intercept entry zeroed. */
 function penalised(model: SoftmaxRegression, theta: Float64Array): Float64Array {
-  const out = theta.slice(), p = model.blockSize;
+  const out = theta.slice(),
+    p = model.blockSize;
   if (model.options.fitIntercept) for (let c = 0; c < model.options.classes - 1; c++) out[c * p + p - 1] = 0;
   return out;
 }
 
 function matmul(a: Float64Array, b: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) for (let k = 0; k < n; k++) {
-    const v = a[r * n + k]!;
-    if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c]! += v * b[k * n + c]!;
-  }
+  for (let r = 0; r < n; r++)
+    for (let k = 0; k < n; k++) {
+      const v = a[r * n + k]!;
+      if (v !== 0) for (let c = 0; c < n; c++) out[r * n + c]! += v * b[k * n + c]!;
+    }
   return out;
 }

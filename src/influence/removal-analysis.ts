@@ -108,7 +108,11 @@ export abstract class RemovalAnalysis<M extends AnalysedModel> {
    * @param options - `method`: 'if' | 'rif' | 'ns' | 'retrain' (default 'rif')
    * @returns one effect per metric
    */
-  async effects(T: ArrayLike<number>, metrics: readonly MetricSpec[], options: { method?: RemovalMethod } = {}): Promise<Effect[]> {
+  async effects(
+    T: ArrayLike<number>,
+    metrics: readonly MetricSpec[],
+    options: { method?: RemovalMethod } = {},
+  ): Promise<Effect[]> {
     const delta = await this.removalEffect(T, options);
     return Promise.all(metrics.map((m) => effectOf(this.bind(m), this.model.theta, delta)));
   }
@@ -125,7 +129,8 @@ export abstract class RemovalAnalysis<M extends AnalysedModel> {
   /** Distinct training indices, none of them already removed (weight 0). */
   protected removalSet(name: string, T: ArrayLike<number>): Uint32Array {
     const rows = toIndexSet(name, T, this.n);
-    for (const i of rows) if (this.model.weights[i] === 0) throw new RangeError(`${name}: example ${i} has weight 0 (already removed)`);
+    for (const i of rows)
+      if (this.model.weights[i] === 0) throw new RangeError(`${name}: example ${i} has weight 0 (already removed)`);
     return rows;
   }
 }
@@ -156,7 +161,8 @@ async function effectOf(metric: BoundMetric, theta: Float64Array, delta: Float64
  * @returns v
  */
 export function checkMethod<T extends string>(v: unknown, allowed: readonly T[], name: string): T {
-  if (!allowed.includes(v as T)) throw new RangeError(`${name}: must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
+  if (!allowed.includes(v as T))
+    throw new RangeError(`${name}: must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got '${String(v)}'`);
   return v as T;
 }
 
@@ -168,8 +174,11 @@ export function checkMethod<T extends string>(v: unknown, allowed: readonly T[],
  */
 export function emptyTopK(m: number, k: number): TopKResult {
   return {
-    k, queries: m,
-    topIndex: new Int32Array(m * k), topValue: new Float64Array(m * k),
-    bottomIndex: new Int32Array(m * k), bottomValue: new Float64Array(m * k),
+    k,
+    queries: m,
+    topIndex: new Int32Array(m * k),
+    topValue: new Float64Array(m * k),
+    bottomIndex: new Int32Array(m * k),
+    bottomValue: new Float64Array(m * k),
   };
 }

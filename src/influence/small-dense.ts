@@ -43,7 +43,8 @@ export function symmetricEigen(S: Float64Array, n: number): { values: Float64Arr
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0, diag = 0;
+    let off = 0,
+      diag = 0;
     for (let i = 0; i < n; i++) {
       diag += a[i * n + i]! ** 2;
       for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
@@ -55,19 +56,23 @@ export function symmetricEigen(S: Float64Array, n: number): { values: Float64Arr
         if (apq === 0) continue;
         const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p]!, akq = a[k * n + q]!;
+          const akp = a[k * n + p]!,
+            akq = a[k * n + q]!;
           a[k * n + p] = c * akp - s * akq;
           a[k * n + q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k]!, aqk = a[q * n + k]!;
+          const apk = a[p * n + k]!,
+            aqk = a[q * n + k]!;
           a[p * n + k] = c * apk - s * aqk;
           a[q * n + k] = s * apk + c * aqk;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p]!, vkq = v[k * n + q]!;
+          const vkp = v[k * n + p]!,
+            vkq = v[k * n + q]!;
           v[k * n + p] = c * vkp - s * vkq;
           v[k * n + q] = s * vkp + c * vkq;
         }
@@ -84,7 +89,8 @@ export function symmetricSqrt(S: Float64Array, n: number): Float64Array {
   for (let k = 0; k < n; k++) {
     const r = Math.sqrt(Math.max(0, values[k]!));
     if (r === 0) continue;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j]! += r * vectors[i * n + k]! * vectors[j * n + k]!;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) out[i * n + j]! += r * vectors[i * n + k]! * vectors[j * n + k]!;
   }
   return out;
 }

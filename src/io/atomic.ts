@@ -67,7 +67,8 @@ async function writeChunks(handle: FileHandle, chunks: Iterable<string | Uint8Ar
       batch = [];
       size = 0;
       // One write takes at most 2 GiB.
-      for (let at = 0; at < chunk.byteLength; ) at += (await handle.write(chunk.subarray(at, at + (1 << 30)))).bytesWritten;
+      for (let at = 0; at < chunk.byteLength; )
+        at += (await handle.write(chunk.subarray(at, at + (1 << 30)))).bytesWritten;
       continue;
     }
     batch.push(chunk);
@@ -96,7 +97,9 @@ export async function checkWritable(path: string, option: string): Promise<void>
   try {
     await (await open(probe, 'wx')).close();
   } catch (err) {
-    throw new Error(`${option} ${path}: cannot create files in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${option} ${path}: cannot create files in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   await unlink(probe).catch(() => {});
 }
@@ -118,10 +121,12 @@ export function seal(payload: Uint8Array): Uint8Array {
 
 /** The payload of a sealed file's bytes; IntegrityError if the seal is missing or does not match. */
 export function unseal(bytes: Uint8Array, path: string): Uint8Array {
-  if (bytes.byteLength < SEAL_BYTES) throw new IntegrityError(path, `too short (${bytes.byteLength} bytes) to hold a checksum`);
+  if (bytes.byteLength < SEAL_BYTES)
+    throw new IntegrityError(path, `too short (${bytes.byteLength} bytes) to hold a checksum`);
   const end = bytes.byteLength - SEAL_BYTES;
   const marker = bytes.subarray(end, end + SEAL_MARKER.length);
-  if (!Buffer.from(marker).equals(SEAL_MARKER)) throw new IntegrityError(path, 'has no checksum trailer (truncated, or not written by tdakit)');
+  if (!Buffer.from(marker).equals(SEAL_MARKER))
+    throw new IntegrityError(path, 'has no checksum trailer (truncated, or not written by tdakit)');
   const payload = bytes.subarray(0, end);
   if (!sha256(payload).equals(bytes.subarray(end + SEAL_MARKER.length))) {
     throw new IntegrityError(path, 'checksum mismatch (the file is corrupted)');

@@ -18,7 +18,10 @@ export interface JsonLinesRead<T> {
  * Reads every valid record. `validate` returns the record or a string saying what is wrong.
  * A missing file reads as empty.
  */
-export async function readJsonLines<T>(path: string, validate: (value: unknown) => T | string): Promise<JsonLinesRead<T>> {
+export async function readJsonLines<T>(
+  path: string,
+  validate: (value: unknown) => T | string,
+): Promise<JsonLinesRead<T>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

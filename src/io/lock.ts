@@ -36,7 +36,8 @@ export function processAlive(pid: number): boolean {
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockOwner> | null;
-    if (v && typeof v === 'object' && Number.isSafeInteger(v.pid) && v.pid! > 0 && typeof v.host === 'string') return v as LockOwner;
+    if (v && typeof v === 'object' && Number.isSafeInteger(v.pid) && v.pid! > 0 && typeof v.host === 'string')
+      return v as LockOwner;
   } catch {
     // not JSON: handled by the caller
   }
@@ -78,10 +79,14 @@ export async function lockDirectory(dir: string, who: string): Promise<Directory
       throw new Error(`${who}: ${file} exists but does not name its owner; if no run is using ${dir}, delete the file`);
     }
     if (owner.host !== me.host) {
-      throw new Error(`${who}: ${dir} is locked by pid ${owner.pid} on host ${owner.host} (${file}); if that run is gone, delete the file`);
+      throw new Error(
+        `${who}: ${dir} is locked by pid ${owner.pid} on host ${owner.host} (${file}); if that run is gone, delete the file`,
+      );
     }
     if (processAlive(owner.pid)) {
-      throw new Error(`${who}: ${dir} is in use by another run (pid ${owner.pid}, since ${owner.started}); wait for it or use another directory`);
+      throw new Error(
+        `${who}: ${dir} is in use by another run (pid ${owner.pid}, since ${owner.started}); wait for it or use another directory`,
+      );
     }
     // Stale: its owner died. Move it aside under a unique name first, so that of two processes
     // finding the same stale lock only one removes it.

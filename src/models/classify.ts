@@ -10,7 +10,7 @@ export function softmaxRows(logits: Matrix): Matrix {
     const row = logits.row(i);
     const m = Math.max(...row);
     let s = 0;
-    for (let c = 0; c < C; c++) s += (p[i * C + c] = Math.exp(row[c]! - m));
+    for (let c = 0; c < C; c++) s += p[i * C + c] = Math.exp(row[c]! - m);
     for (let c = 0; c < C; c++) p[i * C + c]! /= s;
   }
   return new Matrix(p, logits.rows, C);
@@ -28,7 +28,11 @@ export function argmaxRows(logits: Matrix): Float64Array {
  * Training inputs of a classifier: X with rows, class ids as integers >= 0 (below `classes`
  * when given). Returns the labels and the largest class id.
  */
-export function classTrainingData(where: string, X: Matrix, y: Float64Array | readonly number[]): { labels: Float64Array; maxLabel: number } {
+export function classTrainingData(
+  where: string,
+  X: Matrix,
+  y: Float64Array | readonly number[],
+): { labels: Float64Array; maxLabel: number } {
   assertMatrix(`${where}: X`, X);
   if (X.rows === 0) throw new RangeError(`${where}: X has no rows (empty data)`);
   const labels = classIds(`${where}: y`, y, X.rows);
@@ -36,11 +40,18 @@ export function classTrainingData(where: string, X: Matrix, y: Float64Array | re
 }
 
 /** Class ids: integers in [0, classes) (classes optional). */
-export function classIds(name: string, y: Float64Array | readonly number[], rows: number, classes?: number): Float64Array {
+export function classIds(
+  name: string,
+  y: Float64Array | readonly number[],
+  rows: number,
+  classes?: number,
+): Float64Array {
   const out = toFloat64(name, y, rows);
   out.forEach((v, i) => {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name}: label ${i} is ${v}; class ids must be integers >= 0`);
-    if (classes !== undefined && v >= classes) throw new RangeError(`${name}: label ${i} is ${v}; the model's classes are 0..${classes - 1}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`${name}: label ${i} is ${v}; class ids must be integers >= 0`);
+    if (classes !== undefined && v >= classes)
+      throw new RangeError(`${name}: label ${i} is ${v}; the model's classes are 0..${classes - 1}`);
   });
   return out;
 }

@@ -63,7 +63,8 @@ export interface FitDiagnostics {
  * @returns the diagnostics alone
  */
 export function fitDiagnostics(r: Readonly<FitDiagnostics>): FitDiagnostics {
-  const { gradientNorm, gradientScale, newtonIterations, chordIterations, krylovIterations, stoppedBy, roundingFloor } = r;
+  const { gradientNorm, gradientScale, newtonIterations, chordIterations, krylovIterations, stoppedBy, roundingFloor } =
+    r;
   return {
     gradientNorm,
     gradientScale,
@@ -96,7 +97,9 @@ export interface TrainingPointwise {
 }
 
 /** Either remove examples (their weight becomes 0) or set new example weights. */
-export type RefitRequest = { exclude: ArrayLike<number>; weights?: undefined } | { weights: Float64Array | readonly number[]; exclude?: undefined };
+export type RefitRequest =
+  | { exclude: ArrayLike<number>; weights?: undefined }
+  | { weights: Float64Array | readonly number[]; exclude?: undefined };
 
 export interface GlmState {
   X: Matrix;
@@ -206,7 +209,8 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    */
   design(X: Matrix, name = 'X'): Design {
     assertMatrix(name, X);
-    if (X.cols !== this.nFeatures) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
+    if (X.cols !== this.nFeatures)
+      throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.nFeatures} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
@@ -271,7 +275,11 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    * @returns one margin per row
    */
   async decisionFunction(X: Matrix): Promise<Float64Array> {
-    return (await this.call('decisionFunction', () => this.backend.pointwise({ ...this.design(X), family: this.familyCode, theta: this.theta }))).margin;
+    return (
+      await this.call('decisionFunction', () =>
+        this.backend.pointwise({ ...this.design(X), family: this.familyCode, theta: this.theta }),
+      )
+    ).margin;
   }
 
   /**
@@ -283,7 +291,9 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   async losses(X: Matrix, y: Float64Array | readonly number[]): Promise<Float64Array> {
     const design = this.design(X);
     const labels = this.labels(y, X.rows);
-    const r = await this.call('losses', () => this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }));
+    const r = await this.call('losses', () =>
+      this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }),
+    );
     return r.loss!;
   }
 
@@ -297,9 +307,13 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   async gradients(X: Matrix, y: Float64Array | readonly number[]): Promise<Matrix> {
     const design = this.design(X);
     const labels = this.labels(y, X.rows);
-    const pw = await this.call('gradients', () => this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }));
+    const pw = await this.call('gradients', () =>
+      this.backend.pointwise({ ...design, family: this.familyCode, theta: this.theta, y: labels }),
+    );
     const offset = this.penaltyShareGradient(1);
-    const g = await this.call('gradients', () => this.backend.scaledRows({ ...design, coef: pw.slope!, ...(offset ? { offset } : {}) }));
+    const g = await this.call('gradients', () =>
+      this.backend.scaledRows({ ...design, coef: pw.slope!, ...(offset ? { offset } : {}) }),
+    );
     return new Matrix(g, X.rows, this.nParameters);
   }
 
@@ -342,7 +356,9 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       const pw = await this.trainingPointwise();
       const coef = new Float64Array(this.X.rows);
       for (let i = 0; i < coef.length; i++) coef[i] = this.weights[i]! * pw.curvature[i]!;
-      return this.call('factorization', () => this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }));
+      return this.call('factorization', () =>
+        this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }),
+      );
     })();
     return this.factorizationCache;
   }
@@ -356,7 +372,8 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    * @returns the refitted model
    */
   async refit(request: RefitRequest, options: { start?: Float64Array; keepHessian?: boolean } = {}): Promise<this> {
-    if (request === null || typeof request !== 'object') throw new TypeError('refit: expects { exclude } or { weights }');
+    if (request === null || typeof request !== 'object')
+      throw new TypeError('refit: expects { exclude } or { weights }');
     assertKnownOptions('refit', request, ['exclude', 'weights']);
     assertKnownOptions('refit', options, ['start', 'keepHessian']);
     const n = this.X.rows;
@@ -383,7 +400,11 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
    * Refit with validated weights; `start` (default theta) warm-starts the iteration.
    * keepHessian: whether a refit that ends with Newton steps builds the Hessian at its optimum.
    */
-  protected async refitWithWeights(weights: Float64Array, start?: Float64Array, keepHessian = this.options.keepHessian): Promise<this> {
+  protected async refitWithWeights(
+    weights: Float64Array,
+    start?: Float64Array,
+    keepHessian = this.options.keepHessian,
+  ): Promise<this> {
     const total = weights.reduce((a, b) => a + b, 0);
     if (!(total > 0)) throw new RangeError('refit: no training examples are left (all weights are 0)');
     const [pw, f] = await Promise.all([this.trainingPointwise(), this.factorization()]);
@@ -395,7 +416,8 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         coef.push((weights[i]! - this.weights[i]!) * pw.curvature[i]!);
       }
     }
-    const penalty = this.options.regularization === 'per-example' ? (this.options.lambda * total) / this.totalWeight : this.penalty;
+    const penalty =
+      this.options.regularization === 'per-example' ? (this.options.lambda * total) / this.totalWeight : this.penalty;
     const r = await this.call('refit', () =>
       this.backend.refit({
         ...this.design(this.X),
@@ -456,10 +478,14 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     assertMatrix(`${where}: X`, X);
     if (X.rows === 0) throw new RangeError(`${where}: X has no rows (empty data)`);
     const opts = resolveGlmOptions(where, options);
-    if (X.cols === 0 && !opts.fitIntercept) throw new RangeError(`${where}: X has no columns and fitIntercept is false: nothing to fit`);
+    if (X.cols === 0 && !opts.fitIntercept)
+      throw new RangeError(`${where}: X has no columns and fitIntercept is false: nothing to fit`);
     const labels = toFloat64(`${where}: y`, y, X.rows);
     checkLabels(`${where}: y`, labels);
-    const weights = options?.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
+    const weights =
+      options?.sampleWeights === undefined
+        ? new Float64Array(X.rows).fill(1)
+        : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
     checkWeights(`${where}: options.sampleWeights`, weights);
     const backend = resolveBackend(opts.backend, `${where}: options.backend`);
     try {

@@ -20,7 +20,9 @@ export class LogisticRegression extends GeneralizedLinearModel {
    * @returns the fitted model
    */
   static async fit(X: Matrix, y: Float64Array | readonly number[], options?: GlmOptions): Promise<LogisticRegression> {
-    return new LogisticRegression(await LogisticRegression.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})));
+    return new LogisticRegression(
+      await LogisticRegression.fitState('LogisticRegression', 'logistic', X, y, options, checkBinary(options ?? {})),
+    );
   }
 
   /**
@@ -61,7 +63,9 @@ export class LogisticRegression extends GeneralizedLinearModel {
   async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
     const design = this.design(X);
     const labels = this.labels(y, X.rows);
-    const g = await this.call('outputGradients', () => this.backend.scaledRows({ ...design, coef: labels.map((v) => 2 * v - 1) }));
+    const g = await this.call('outputGradients', () =>
+      this.backend.scaledRows({ ...design, coef: labels.map((v) => 2 * v - 1) }),
+    );
     return new Matrix(g, X.rows, this.nParameters);
   }
 
@@ -81,7 +85,8 @@ function checkBinary(options?: GlmOptions) {
     let ones = 0;
     for (let i = 0; i < y.length; i++) {
       const v = y[i]!;
-      if (v !== 0 && v !== 1) throw new RangeError(`${name}: label ${i} is ${v}; logistic regression needs labels 0 or 1`);
+      if (v !== 0 && v !== 1)
+        throw new RangeError(`${name}: label ${i} is ${v}; logistic regression needs labels 0 or 1`);
       ones += v;
     }
     const needsBoth = options !== undefined ? (options.fitIntercept ?? true) || options.lambda === 0 : false;

@@ -6,7 +6,7 @@
  */
 import { resolveBackend, type Backend, type BackendName } from '../backend/index.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
-import { assertInteger, assertNumber, toFloat64 } from '../data/validate.ts';
+import { assertInteger, assertNumber } from '../data/validate.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { classTrainingData, LogitClassifier } from './classify.ts';
 import { assertKnownOptions, optionKeys } from '../options-check.ts';
@@ -37,8 +37,16 @@ export interface MlpOptions {
 }
 
 const MLP_OPTION_KEYS = optionKeys<MlpOptions>({
-  hidden: true, classes: true, epochs: true, batchSize: true, learningRate: true, optimizer: true, momentum: true,
-  lambda: true, seed: true, backend: true,
+  hidden: true,
+  classes: true,
+  epochs: true,
+  batchSize: true,
+  learningRate: true,
+  optimizer: true,
+  momentum: true,
+  lambda: true,
+  seed: true,
+  backend: true,
 });
 
 export type ResolvedMlpOptions = Required<Omit<MlpOptions, 'classes'>> & { classes: number };
@@ -73,7 +81,11 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
    * @param options - layers, optimiser, epochs, penalty, seed
    * @returns the trained network
    */
-  static async fit(X: Matrix, y: Float64Array | readonly number[], options: MlpOptions = {}): Promise<MultilayerPerceptron> {
+  static async fit(
+    X: Matrix,
+    y: Float64Array | readonly number[],
+    options: MlpOptions = {},
+  ): Promise<MultilayerPerceptron> {
     const where = 'MultilayerPerceptron.fit';
     assertKnownOptions(where, options, MLP_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
@@ -89,16 +101,30 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
       seed: assertInteger(`${where}: options.seed`, options.seed ?? 0, 0),
       backend: options.backend ?? 'auto',
     };
-    if (!Array.isArray(o.hidden) || o.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 0xffffffff)) throw new RangeError(`${where}: options.hidden must be an array of positive layer sizes below 2^32`);
-    if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new RangeError(`${where}: options.optimizer must be 'adam' or 'sgd'`);
-    if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
+    if (!Array.isArray(o.hidden) || o.hidden.some((h) => !Number.isInteger(h) || h < 1 || h > 0xffffffff))
+      throw new RangeError(`${where}: options.hidden must be an array of positive layer sizes below 2^32`);
+    if (o.optimizer !== 'adam' && o.optimizer !== 'sgd')
+      throw new RangeError(`${where}: options.optimizer must be 'adam' or 'sgd'`);
+    if (maxLabel >= o.classes)
+      throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
     const backend = resolveBackend(o.backend, `${where}: options.backend`);
     const arch = { d: X.cols, hidden: Uint32Array.from(o.hidden), classes: o.classes };
     try {
       const theta0 = backend.mlpInit({ ...arch, seed: o.seed });
       const theta = await backend.mlpTrain({
-        ...arch, x: X.data, n: X.rows, y: labels, theta0, objective: 'crossEntropy', penalty: o.lambda / X.rows,
-        epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, adam: o.optimizer === 'adam', momentum: o.momentum, seed: o.seed,
+        ...arch,
+        x: X.data,
+        n: X.rows,
+        y: labels,
+        theta0,
+        objective: 'crossEntropy',
+        penalty: o.lambda / X.rows,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        adam: o.optimizer === 'adam',
+        momentum: o.momentum,
+        seed: o.seed,
       });
       return new MultilayerPerceptron(theta, X, labels, o);
     } catch (err) {
@@ -144,14 +170,26 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
     const r: RetrainRequest = request instanceof Uint32Array ? { subset: request, seed: legacySeed } : request;
     const subset = retrainSubset(where, r, this.X.rows);
     const seed = r?.seed ?? this.options.seed;
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`${where}: seed must be an integer >= 0, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new RangeError(`${where}: seed must be an integer >= 0, got ${seed}`);
     const o = this.options;
     const arch = this.architecture();
     const theta = await this.call('retrain', () =>
       this.backend.mlpTrain({
-        ...arch, x: this.X.data, n: this.X.rows, y: this.y, theta0: this.backend.mlpInit({ ...arch, seed }), objective: 'crossEntropy', subset,
-        penalty: o.lambda / this.X.rows, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate,
-        adam: o.optimizer === 'adam', momentum: o.momentum, seed,
+        ...arch,
+        x: this.X.data,
+        n: this.X.rows,
+        y: this.y,
+        theta0: this.backend.mlpInit({ ...arch, seed }),
+        objective: 'crossEntropy',
+        subset,
+        penalty: o.lambda / this.X.rows,
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.learningRate,
+        adam: o.optimizer === 'adam',
+        momentum: o.momentum,
+        seed,
       }),
     );
     return new MultilayerPerceptron(theta, this.X, this.y, o);
@@ -190,7 +228,10 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
    * @returns one loss per row of X
    */
   async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
-    if (output !== 'loss') throw new RangeError(`MultilayerPerceptron.output: '${output}' is not defined; the network is measured by its loss`);
+    if (output !== 'loss')
+      throw new RangeError(
+        `MultilayerPerceptron.output: '${output}' is not defined; the network is measured by its loss`,
+      );
     return this.losses(X, y);
   }
 
@@ -206,7 +247,8 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
 
   private input(X: Matrix, name = 'X'): { x: Float64Array; n: number } {
     assertMatrix(name, X);
-    if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} inputs`);
+    if (X.cols !== this.X.cols)
+      throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} inputs`);
     return { x: X.data, n: X.rows };
   }
 
@@ -217,7 +259,9 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
    * @returns the n x C logits
    */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
-    const g = await this.call('logits', () => this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }));
+    const g = await this.call('logits', () =>
+      this.backend.mlpLogits({ ...this.architecture(), ...this.input(X), theta }),
+    );
     return new Matrix(g, X.rows, this.options.classes);
   }
 
@@ -245,7 +289,15 @@ export class MultilayerPerceptron extends LogitClassifier implements Attributabl
   async gradients(X: Matrix, y: Float64Array | readonly number[], output: 'loss' | 'margin' = 'loss'): Promise<Matrix> {
     const input = this.input(X);
     const labels = this.labels(y, X.rows);
-    const g = await this.call('gradients', () => this.backend.mlpGradients({ ...this.architecture(), ...input, theta: this.theta, y: labels, margin: output === 'margin' }));
+    const g = await this.call('gradients', () =>
+      this.backend.mlpGradients({
+        ...this.architecture(),
+        ...input,
+        theta: this.theta,
+        y: labels,
+        margin: output === 'margin',
+      }),
+    );
     return new Matrix(g, X.rows, this.nParameters);
   }
 

@@ -107,9 +107,16 @@ export interface AttributableModel {
  */
 export function isAttributableModel(value: unknown): value is AttributableModel {
   const m = value as Partial<AttributableModel> | null;
-  return typeof m === 'object' && m !== null && typeof m.retrain === 'function' && typeof m.losses === 'function' &&
-    typeof m.labels === 'function' && typeof m.kind === 'string' && m.X !== undefined &&
-    m.theta instanceof Float64Array;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.retrain === 'function' &&
+    typeof m.losses === 'function' &&
+    typeof m.labels === 'function' &&
+    typeof m.kind === 'string' &&
+    m.X !== undefined &&
+    m.theta instanceof Float64Array
+  );
 }
 
 /**

@@ -36,7 +36,14 @@ export interface GlmOptions {
 }
 
 export const GLM_OPTION_KEYS = optionKeys<GlmOptions>({
-  lambda: true, fitIntercept: true, regularization: true, sampleWeights: true, tol: true, maxIter: true, keepHessian: true, backend: true,
+  lambda: true,
+  fitIntercept: true,
+  regularization: true,
+  sampleWeights: true,
+  tol: true,
+  maxIter: true,
+  keepHessian: true,
+  backend: true,
 });
 
 export interface ResolvedGlmOptions {
@@ -57,7 +64,9 @@ export function resolveGlmOptions(where: string, o: GlmOptions = {}): ResolvedGl
   if (typeof fitIntercept !== 'boolean') throw new TypeError(`${where}: options.fitIntercept must be a boolean`);
   const regularization = o.regularization ?? 'fixed';
   if (regularization !== 'fixed' && regularization !== 'per-example') {
-    throw new RangeError(`${where}: options.regularization must be 'fixed' or 'per-example', got '${String(regularization)}'`);
+    throw new RangeError(
+      `${where}: options.regularization must be 'fixed' or 'per-example', got '${String(regularization)}'`,
+    );
   }
   const tol = assertNumber(`${where}: options.tol`, o.tol ?? 1e-14, 0, 1);
   if (tol === 0) throw new RangeError(`${where}: options.tol must be > 0`);

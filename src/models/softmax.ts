@@ -40,7 +40,14 @@ export interface SoftmaxOptions {
 }
 
 const SOFTMAX_OPTION_KEYS = optionKeys<SoftmaxOptions>({
-  lambda: true, fitIntercept: true, classes: true, sampleWeights: true, regularization: true, tol: true, maxIter: true, backend: true,
+  lambda: true,
+  fitIntercept: true,
+  classes: true,
+  sampleWeights: true,
+  regularization: true,
+  tol: true,
+  maxIter: true,
+  backend: true,
 });
 
 interface Resolved {
@@ -71,7 +78,15 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
   readonly diagnostics: Readonly<FitDiagnostics>;
   private readonly backend: Backend;
 
-  private constructor(theta: Float64Array, X: Matrix, y: Float64Array, weights: Float64Array, options: Resolved, diagnostics: FitDiagnostics, totalWeight: number) {
+  private constructor(
+    theta: Float64Array,
+    X: Matrix,
+    y: Float64Array,
+    weights: Float64Array,
+    options: Resolved,
+    diagnostics: FitDiagnostics,
+    totalWeight: number,
+  ) {
     super();
     this.theta = theta;
     this.X = X;
@@ -90,7 +105,11 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    * @param options - penalty, intercept, classes, weights, convergence
    * @returns the fitted model
    */
-  static async fit(X: Matrix, y: Float64Array | readonly number[], options: SoftmaxOptions = {}): Promise<SoftmaxRegression> {
+  static async fit(
+    X: Matrix,
+    y: Float64Array | readonly number[],
+    options: SoftmaxOptions = {},
+  ): Promise<SoftmaxRegression> {
     const where = 'SoftmaxRegression.fit';
     assertKnownOptions(where, options, SOFTMAX_OPTION_KEYS);
     const { labels, maxLabel } = classTrainingData(where, X, y);
@@ -104,12 +123,27 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
       backend: options.backend ?? 'auto',
     };
     if (o.regularization !== 'fixed' && o.regularization !== 'per-example') {
-      throw new RangeError(`${where}: options.regularization must be 'fixed' or 'per-example', got '${String(o.regularization)}'`);
+      throw new RangeError(
+        `${where}: options.regularization must be 'fixed' or 'per-example', got '${String(o.regularization)}'`,
+      );
     }
-    if (maxLabel >= o.classes) throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
-    const weights = options.sampleWeights === undefined ? new Float64Array(X.rows).fill(1) : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
-    if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0)) throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
-    const model = new SoftmaxRegression(new Float64Array(0), X, labels, weights, o, { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 }, weights.reduce((a, b) => a + b, 0));
+    if (maxLabel >= o.classes)
+      throw new RangeError(`${where}: y: label ${maxLabel} is not below options.classes = ${o.classes}`);
+    const weights =
+      options.sampleWeights === undefined
+        ? new Float64Array(X.rows).fill(1)
+        : toFloat64(`${where}: options.sampleWeights`, options.sampleWeights, X.rows).slice();
+    if (weights.some((w) => w < 0) || !(weights.reduce((a, b) => a + b, 0) > 0))
+      throw new RangeError(`${where}: options.sampleWeights must be >= 0 and not all 0`);
+    const model = new SoftmaxRegression(
+      new Float64Array(0),
+      X,
+      labels,
+      weights,
+      o,
+      { gradientNorm: 0, gradientScale: 0, newtonIterations: 0, chordIterations: 0 },
+      weights.reduce((a, b) => a + b, 0),
+    );
     return model.solve(weights, undefined, where);
   }
 
@@ -120,7 +154,12 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    * @returns the model, bit-identical to the one saved
    */
   static load(dir: string, options: ArtifactLoadOptions = {}): Promise<SoftmaxRegression> {
-    return loadSoftmax(dir, 'SoftmaxRegression.load', options, (t, X, y, w, o, d, W) => new SoftmaxRegression(t, X, y, w, o, d, W));
+    return loadSoftmax(
+      dir,
+      'SoftmaxRegression.load',
+      options,
+      (t, X, y, w, o, d, W) => new SoftmaxRegression(t, X, y, w, o, d, W),
+    );
   }
 
   /**
@@ -158,7 +197,8 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    */
   design(X: Matrix, name = 'X') {
     assertMatrix(name, X);
-    if (X.cols !== this.X.cols) throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} features`);
+    if (X.cols !== this.X.cols)
+      throw new RangeError(`${name}: has ${X.cols} columns, the model has ${this.X.cols} features`);
     return { x: X.data, n: X.rows, d: X.cols, intercept: this.options.fitIntercept };
   }
 
@@ -170,7 +210,9 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    */
   async logits(X: Matrix, theta = this.theta): Promise<Matrix> {
     const design = this.design(X);
-    const z = await this.call('logits', () => this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }));
+    const z = await this.call('logits', () =>
+      this.backend.multinomialLogits({ ...design, classes: this.options.classes, theta }),
+    );
     return new Matrix(z, X.rows, this.options.classes);
   }
 
@@ -201,13 +243,18 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
   async outputGradients(X: Matrix, y: Float64Array): Promise<Matrix> {
     const z = await this.logits(X); // checks X before its rows are read
     const labels = this.labels(y, X.rows);
-    const C = this.options.classes, free = C - 1, p = this.blockSize, d = X.cols, P = this.nParameters;
+    const C = this.options.classes,
+      free = C - 1,
+      p = this.blockSize,
+      d = X.cols,
+      P = this.nParameters;
     const { dMargin } = logitStatistics(z.data, labels, C, free);
     const G = new Float64Array(X.rows * P);
     for (let i = 0; i < X.rows; i++) {
       const x = X.data.subarray(i * d, (i + 1) * d);
       for (let c = 0; c < free; c++) {
-        const s = dMargin[i * free + c]!, at = i * P + c * p;
+        const s = dMargin[i * free + c]!,
+          at = i * P + c * p;
         for (let j = 0; j < d; j++) G[at + j] = s * x[j]!;
         if (p > d) G[at + d] = s;
       }
@@ -232,7 +279,10 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    * @returns one loss per row of X
    */
   async output(X: Matrix, y: Float64Array, output: ModelOutput): Promise<Float64Array> {
-    if (output !== 'loss') throw new RangeError(`SoftmaxRegression.output: '${output}' is not defined; softmax regression is measured by its loss`);
+    if (output !== 'loss')
+      throw new RangeError(
+        `SoftmaxRegression.output: '${output}' is not defined; softmax regression is measured by its loss`,
+      );
     return this.losses(X, y);
   }
 
@@ -243,7 +293,11 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    * @returns the refitted model
    */
   async retrain(request: RetrainRequest): Promise<SoftmaxRegression> {
-    return this.solve(retrainWeights('SoftmaxRegression.retrain', request, this.weights), this.theta, 'SoftmaxRegression.retrain');
+    return this.solve(
+      retrainWeights('SoftmaxRegression.retrain', request, this.weights),
+      this.theta,
+      'SoftmaxRegression.retrain',
+    );
   }
 
   /**
@@ -253,7 +307,8 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
    */
   async refit(request: { weights: Float64Array | readonly number[] }): Promise<SoftmaxRegression> {
     const w = toFloat64('refit: weights', request.weights, this.X.rows).slice();
-    if (w.some((v) => v < 0) || !(w.reduce((a, b) => a + b, 0) > 0)) throw new RangeError('refit: weights must be >= 0 and not all 0');
+    if (w.some((v) => v < 0) || !(w.reduce((a, b) => a + b, 0) > 0))
+      throw new RangeError('refit: weights must be >= 0 and not all 0');
     return this.solve(w, this.theta, 'SoftmaxRegression.refit');
   }
 
@@ -268,11 +323,22 @@ export class SoftmaxRegression extends LogitClassifier implements AttributableMo
     return (this.options.lambda * weights.reduce((a, b) => a + b, 0)) / this.totalWeight;
   }
 
-  private async solve(weights: Float64Array, theta0: Float64Array | undefined, where: string): Promise<SoftmaxRegression> {
+  private async solve(
+    weights: Float64Array,
+    theta0: Float64Array | undefined,
+    where: string,
+  ): Promise<SoftmaxRegression> {
     try {
       const r = await this.backend.multinomialFit({
-        ...this.design(this.X), classes: this.options.classes, y: this.y, weights, lambda: this.penaltyFor(weights),
-        tol: this.options.tol, maxIter: this.options.maxIter, keepHessian: false, ...(theta0 ? { theta0 } : {}),
+        ...this.design(this.X),
+        classes: this.options.classes,
+        y: this.y,
+        weights,
+        lambda: this.penaltyFor(weights),
+        tol: this.options.tol,
+        maxIter: this.options.maxIter,
+        keepHessian: false,
+        ...(theta0 ? { theta0 } : {}),
       });
       return new SoftmaxRegression(r.theta, this.X, this.y, weights, this.options, fitDiagnostics(r), this.totalWeight);
     } catch (err) {

@@ -24,13 +24,26 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Predicted (IF/RIF/NS, by colour) against actual change, strategies as shapes, with y = x. */
-export function scatterSpec(records: readonly RemovalRecord[], metric: string, effect: 'nonlinear' | 'linear'): TopLevelSpec {
+export function scatterSpec(
+  records: readonly RemovalRecord[],
+  metric: string,
+  effect: 'nonlinear' | 'linear',
+): TopLevelSpec {
   const rows = records.filter((r) => r.metric === metric);
-  const values = rows.flatMap((r) =>
-    (['if', 'rif', 'ns'] as const).map((m) => ({ actual: r.actual.nonlinear, predicted: r[m][effect], method: METHOD_LABEL[m], strategy: r.strategy, size: r.size })),
-  ).filter((v) => Number.isFinite(v.predicted));
+  const values = rows
+    .flatMap((r) =>
+      (['if', 'rif', 'ns'] as const).map((m) => ({
+        actual: r.actual.nonlinear,
+        predicted: r[m][effect],
+        method: METHOD_LABEL[m],
+        strategy: r.strategy,
+        size: r.size,
+      })),
+    )
+    .filter((v) => Number.isFinite(v.predicted));
   const all = values.flatMap((v) => [v.actual, v.predicted]);
-  const lo = Math.min(...all, 0), hi = Math.max(...all, 0);
+  const lo = Math.min(...all, 0),
+    hi = Math.max(...all, 0);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${metric}: predicted (${effect}) vs actual change`,
@@ -48,7 +61,11 @@ export function scatterSpec(records: readonly RemovalRecord[], metric: string, e
         encoding: {
           x: { field: 'actual', type: 'quantitative', title: 'actual change (exact retrain)' },
           y: { field: 'predicted', type: 'quantitative', title: 'predicted change' },
-          color: { field: 'method', type: 'nominal', scale: { domain: ['IF', 'RIF', 'NS'], range: ['#d62728', '#1f77b4', '#2ca02c'] } },
+          color: {
+            field: 'method',
+            type: 'nominal',
+            scale: { domain: ['IF', 'RIF', 'NS'], range: ['#d62728', '#1f77b4', '#2ca02c'] },
+          },
           shape: { field: 'strategy', type: 'nominal', legend: { labelLimit: 260 } },
           tooltip: [{ field: 'strategy' }, { field: 'size' }, { field: 'method' }],
         },
@@ -69,12 +86,21 @@ export function sweepSpec(rows: { value: number; method: string; slope: number }
     encoding: {
       x: { field: 'value', type: 'quantitative', title: parameter, scale: { type: 'log' } },
       y: { field: 'slope', type: 'quantitative', title: 'slope (1 = right magnitude)' },
-      color: { field: 'method', type: 'nominal', scale: { domain: ['IF', 'RIF', 'NS'], range: ['#d62728', '#1f77b4', '#2ca02c'] } },
+      color: {
+        field: 'method',
+        type: 'nominal',
+        scale: { domain: ['IF', 'RIF', 'NS'], range: ['#d62728', '#1f77b4', '#2ca02c'] },
+      },
     },
   } as TopLevelSpec;
 }
 
-const fmt = (v: number) => (Number.isFinite(v) ? (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(3)) : String(v));
+const fmt = (v: number) =>
+  Number.isFinite(v)
+    ? Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+      ? v.toExponential(2)
+      : v.toFixed(3)
+    : String(v);
 
 /**
  * The linear self-loss effect is zero by construction (the training objective's gradient
@@ -95,10 +121,14 @@ export function plotCaption(file: string): string {
 }
 
 export function summaryTable(rows: readonly SummaryRow[]): string {
-  const head = '<tr><th>metric</th><th>effect</th><th>method</th><th>n</th><th>Pearson</th><th>Spearman</th><th>slope</th><th>median rel. error</th></tr>';
+  const head =
+    '<tr><th>metric</th><th>effect</th><th>method</th><th>n</th><th>Pearson</th><th>Spearman</th><th>slope</th><th>median rel. error</th></tr>';
   const body = rows
     .filter((r) => !isDegenerate(r.metric, r.effect))
-    .map((r) => `<tr><td>${escapeHtml(r.metric)}</td><td>${escapeHtml(r.effect)}</td><td>${METHOD_LABEL[r.method]}</td><td>${r.count}</td><td>${fmt(r.pearson)}</td><td>${fmt(r.spearman)}</td><td>${fmt(r.slope)}</td><td>${fmt(r.medianRelativeError)}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.metric)}</td><td>${escapeHtml(r.effect)}</td><td>${METHOD_LABEL[r.method]}</td><td>${r.count}</td><td>${fmt(r.pearson)}</td><td>${fmt(r.spearman)}</td><td>${fmt(r.slope)}</td><td>${fmt(r.medianRelativeError)}</td></tr>`,
+    )
     .join('\n');
   return `<table>\n${head}\n${body}\n</table>`;
 }
@@ -106,7 +136,9 @@ export function summaryTable(rows: readonly SummaryRow[]): string {
 export function summaryText(rows: readonly SummaryRow[], effect: 'nonlinear' | 'linear' = 'nonlinear'): string {
   const lines = ['metric           method  Pearson  Spearman   slope   median rel. err'];
   for (const r of rows.filter((x) => x.effect === effect && !isDegenerate(x.metric, x.effect))) {
-    lines.push(`${r.metric.padEnd(16)} ${METHOD_LABEL[r.method].padEnd(6)} ${fmt(r.pearson).padStart(8)} ${fmt(r.spearman).padStart(9)} ${fmt(r.slope).padStart(8)} ${fmt(r.medianRelativeError).padStart(10)}`);
+    lines.push(
+      `${r.metric.padEnd(16)} ${METHOD_LABEL[r.method].padEnd(6)} ${fmt(r.pearson).padStart(8)} ${fmt(r.spearman).padStart(9)} ${fmt(r.slope).padStart(8)} ${fmt(r.medianRelativeError).padStart(10)}`,
+    );
   }
   return lines.join('\n');
 }
@@ -130,7 +162,11 @@ function figure(file: string, svg: string): string {
  * @param extra - extra sections
  * @returns the plot files written
  */
-export async function writeReport(out: string, result: RemovalBenchmarkResult, extra: ExtraSection[] = []): Promise<string[]> {
+export async function writeReport(
+  out: string,
+  result: RemovalBenchmarkResult,
+  extra: ExtraSection[] = [],
+): Promise<string[]> {
   await mkdir(join(out, 'plots'), { recursive: true });
   const metrics = [...new Set(result.records.map((r) => r.metric))];
   const plots: { file: string; svg: string }[] = [];
@@ -143,7 +179,10 @@ export async function writeReport(out: string, result: RemovalBenchmarkResult, e
   }
   for (const e of extra) if (e.svg) plots.push({ file: e.svg.file, svg: e.svg.content });
   for (const p of plots) await writeFileAtomic(join(out, p.file), p.svg);
-  await writeFileAtomic(join(out, 'summary.json'), JSON.stringify({ config: result.config, summary: result.summary }, null, 2));
+  await writeFileAtomic(
+    join(out, 'summary.json'),
+    JSON.stringify({ config: result.config, summary: result.summary }, null, 2),
+  );
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>tdakit removal benchmark: ${escapeHtml(result.config.dataset)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}figure{display:inline-block;margin:0.5em}</style>
@@ -155,7 +194,10 @@ The linear self-loss effect is left out: it is zero by construction, as the grad
 <h2>Agreement with the actual change</h2>
 ${summaryTable(result.summary)}
 <h2>Predicted vs actual</h2>
-${plots.filter((p) => !extra.some((e) => e.svg?.file === p.file)).map((p) => figure(p.file, p.svg)).join('\n')}
+${plots
+  .filter((p) => !extra.some((e) => e.svg?.file === p.file))
+  .map((p) => figure(p.file, p.svg))
+  .join('\n')}
 ${extra.map((e) => `<h2>${escapeHtml(e.title)}</h2>\n${e.html}\n${e.svg ? figure(e.svg.file, e.svg.content) : ''}`).join('\n')}
 </body></html>
 `;

@@ -102,7 +102,8 @@ interface Resolved {
 function resolve(o: AttributionStreamOptions): Resolved {
   if (o === null || typeof o !== 'object') throw new TypeError('attribution stream: options must be an object');
   const onError = o.onError ?? 'fail';
-  if (onError !== 'fail' && onError !== 'emit') throw new RangeError(`attribution stream: onError must be 'fail' or 'emit', got '${String(onError)}'`);
+  if (onError !== 'fail' && onError !== 'emit')
+    throw new RangeError(`attribution stream: onError must be 'fail' or 'emit', got '${String(onError)}'`);
   return {
     k: assertInteger('attribution stream: k', o.k ?? 10, 1),
     method: o.method ?? 'rif',
@@ -155,15 +156,18 @@ class Batcher {
   /** Copies a valid record into slot `slot`, or says what is wrong with it. */
   private check(record: unknown, slot: number): string | undefined {
     if (record instanceof UnparsableRecord) return record.problem;
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) return `must be an object { id, x, y? }, got ${JSON.stringify(record)?.slice(0, 80)}`;
+    if (record === null || typeof record !== 'object' || Array.isArray(record))
+      return `must be an object { id, x, y? }, got ${JSON.stringify(record)?.slice(0, 80)}`;
     const r = record as QueryRecord;
     const x = r.x as unknown;
-    if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) return 'x must be an array of numbers';
+    if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView)))
+      return 'x must be an array of numbers';
     const values = x as ArrayLike<unknown>;
     if (values.length !== this.d) return `x has ${values.length} values, the model has ${this.d} features`;
     for (let j = 0; j < this.d; j++) {
       const v = values[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) return `x[${j}] is ${JSON.stringify(v) ?? String(v)}, not a finite number`;
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        return `x[${j}] is ${JSON.stringify(v) ?? String(v)}, not a finite number`;
     }
     if (this.o.target === 'loss' && r.y === undefined) return "y is required for target 'loss'";
     if (r.y !== undefined) {
@@ -188,7 +192,12 @@ class Batcher {
     this.ids = [];
     const X = new Matrix(this.x.slice(0, m * this.d), m, this.d);
     const y = this.o.target === 'loss' || this.o.target === undefined ? this.y.slice(0, m) : undefined;
-    const top = await this.influence.topK(X, y, { k: this.o.k, method: this.o.method, target: this.o.target, queryBlock: m });
+    const top = await this.influence.topK(X, y, {
+      k: this.o.k,
+      method: this.o.method,
+      target: this.o.target,
+      queryBlock: m,
+    });
     return ids.map((id, j) => toRecord(id, top, j));
   }
 }
@@ -204,7 +213,8 @@ function toRecord(id: unknown, r: TopKResult, j: number): AttributionRecord {
 }
 
 function checkAbort(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new AbortError('attribution stream: aborted');
+  if (signal?.aborted)
+    throw signal.reason instanceof Error ? signal.reason : new AbortError('attribution stream: aborted');
 }
 
 /**
@@ -249,7 +259,10 @@ export async function* attributeQueries(
  * @param options - as for `attributeQueries`, plus the stream's `highWaterMark` (records)
  * @returns an object-mode Transform from query records to results
  */
-export function attributionStream(influence: Influence, options: AttributionStreamOptions & { highWaterMark?: number } = {}): Transform {
+export function attributionStream(
+  influence: Influence,
+  options: AttributionStreamOptions & { highWaterMark?: number } = {},
+): Transform {
   const o = resolve(options);
   const batch = new Batcher(influence, o);
   // In 'fail' mode the error waits until the consumer has read every record before it:
@@ -295,7 +308,10 @@ export function attributionStream(influence: Influence, options: AttributionStre
     return chunk;
   };
   if (o.signal) {
-    const abort = () => stream.destroy(o.signal!.reason instanceof Error ? o.signal!.reason : new AbortError('attribution stream: aborted'));
+    const abort = () =>
+      stream.destroy(
+        o.signal!.reason instanceof Error ? o.signal!.reason : new AbortError('attribution stream: aborted'),
+      );
     if (o.signal.aborted) queueMicrotask(abort);
     else o.signal.addEventListener('abort', abort, { once: true });
     stream.once('close', () => o.signal!.removeEventListener('abort', abort));

@@ -35,13 +35,17 @@ export interface DaunceStreamOptions {
  * @param options - k, measure, query block size, query ids, AbortSignal
  * @returns an async generator of one record per query
  */
-export async function* daunceRecords(result: DaunceResult, options: DaunceStreamOptions = {}): AsyncGenerator<AttributionRecord> {
+export async function* daunceRecords(
+  result: DaunceResult,
+  options: DaunceStreamOptions = {},
+): AsyncGenerator<AttributionRecord> {
   const k = assertInteger('daunceRecords: k', options.k ?? 10, 1);
   const block = assertInteger('daunceRecords: queryBlock', options.queryBlock ?? 256, 1);
   const measure = options.measure ?? result.measure;
   const acc = result.accumulator;
   const { n, m } = acc;
-  if (options.ids !== undefined && options.ids.length !== m) throw new RangeError(`daunceRecords: ids has ${options.ids.length} entries, the run has ${m} queries`);
+  if (options.ids !== undefined && options.ids.length !== m)
+    throw new RangeError(`daunceRecords: ids has ${options.ids.length} entries, the run has ${m} queries`);
   const backend = await selectBackend(result.backend as BackendName, 'daunceRecords: backend');
   const rows = acc.rows();
   const K = rows.models.length;
@@ -52,7 +56,11 @@ export async function* daunceRecords(result: DaunceResult, options: DaunceStream
     // training moments are identical and each query column's moments are its own.
     const sub = new LossCovariance(n, mb, K);
     for (let r = 0; r < K; r++) {
-      sub.add(rows.train.subarray(r * n, (r + 1) * n), rows.query.slice(r * m + first, r * m + first + mb), rows.models[r]);
+      sub.add(
+        rows.train.subarray(r * n, (r + 1) * n),
+        rows.query.slice(r * m + first, r * m + first + mb),
+        rows.models[r],
+      );
     }
     const top = await sub.topK(k, measure, backend);
     for (let j = 0; j < mb; j++) {
@@ -60,7 +68,10 @@ export async function* daunceRecords(result: DaunceResult, options: DaunceStream
       yield {
         id: options.ids ? options.ids[first + j] : first + j,
         top: Array.from({ length: top.k }, (_, t) => ({ index: top.topIndex[at(t)]!, score: top.topValue[at(t)]! })),
-        bottom: Array.from({ length: top.k }, (_, t) => ({ index: top.bottomIndex[at(t)]!, score: top.bottomValue[at(t)]! })),
+        bottom: Array.from({ length: top.k }, (_, t) => ({
+          index: top.bottomIndex[at(t)]!,
+          score: top.bottomValue[at(t)]!,
+        })),
       };
     }
   }

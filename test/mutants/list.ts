@@ -26,36 +26,68 @@ export const MUTANTS: Mutant[] = [
     id: 'rif-rescaling-sign',
     bug: 'RIF rescaling 1/(1 - h) becomes 1/(1 + h)',
     tests: ['test/references.test.ts'],
-    edits: [{ find: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 - h);', replace: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 + h);' }],
+    edits: [
+      {
+        find: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 - h);',
+        replace: 'this.rescaling[i] = h >= LEVERAGE_ONE ? Infinity : 1 / (1 + h);',
+      },
+    ],
   },
   {
     id: 'intercept-penalised',
     bug: 'the intercept is penalised in the value, gradient and Hessian',
     tests: ['test/references.test.ts'],
     edits: [
-      { find: 'for (std::size_t k = 0; k < d; ++k) s += theta[k] * theta[k];', replace: 'for (std::size_t k = 0; k < problem_.p(); ++k) s += theta[k] * theta[k];' },
-      { find: 'for (std::size_t k = 0; k < a.d; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];', replace: 'for (std::size_t k = 0; k < p; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];' },
-      { find: 'for (std::size_t k = 0; k < a.d; ++k) out.hessian[k + k * p] += problem_.lambda;', replace: 'for (std::size_t k = 0; k < p; ++k) out.hessian[k + k * p] += problem_.lambda;' },
-      { find: 'for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;', replace: 'for (std::size_t k = 0; k < p; ++k) out[k + k * p] += problem_.lambda;' },
+      {
+        find: 'for (std::size_t k = 0; k < d; ++k) s += theta[k] * theta[k];',
+        replace: 'for (std::size_t k = 0; k < problem_.p(); ++k) s += theta[k] * theta[k];',
+      },
+      {
+        find: 'for (std::size_t k = 0; k < a.d; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];',
+        replace: 'for (std::size_t k = 0; k < p; ++k) {\n    out.gradient[k] += problem_.lambda * theta[k];',
+      },
+      {
+        find: 'for (std::size_t k = 0; k < a.d; ++k) out.hessian[k + k * p] += problem_.lambda;',
+        replace: 'for (std::size_t k = 0; k < p; ++k) out.hessian[k + k * p] += problem_.lambda;',
+      },
+      {
+        find: 'for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;',
+        replace: 'for (std::size_t k = 0; k < p; ++k) out[k + k * p] += problem_.lambda;',
+      },
     ],
   },
   {
     id: 'correlation-divisor',
     bug: 'the Daunce correlation scales by the standard deviation with divisor K instead of K - 1',
     tests: ['test/references.test.ts'],
-    edits: [{ find: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / (this.count - 1)));', replace: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / this.count));' }],
+    edits: [
+      {
+        find: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / (this.count - 1)));',
+        replace: 'const s = mom.m2.map((v) => 1 / Math.sqrt(v / this.count));',
+      },
+    ],
   },
   {
     id: 'penalty-share-gradient',
     bug: 'per-example gradients lose their penalty share (penaltyShareGradient returns nothing)',
     tests: ['test/references.test.ts'],
-    edits: [{ find: "penaltyShareGradient(w: number): Float64Array | undefined {", replace: "penaltyShareGradient(w: number): Float64Array | undefined {\n    if (w === w) return undefined;" }],
+    edits: [
+      {
+        find: 'penaltyShareGradient(w: number): Float64Array | undefined {',
+        replace: 'penaltyShareGradient(w: number): Float64Array | undefined {\n    if (w === w) return undefined;',
+      },
+    ],
   },
   {
     id: 'topk-skips-block-end',
     bug: 'the streaming top-k never ranks the last row of a block',
     tests: ['test/references.test.ts'],
-    edits: [{ find: 'for (std::size_t r = 0; r < count; ++r) {\n      const double* row = block + r * m_;', replace: 'for (std::size_t r = 0; r + 1 < count; ++r) {\n      const double* row = block + r * m_;' }],
+    edits: [
+      {
+        find: 'for (std::size_t r = 0; r < count; ++r) {\n      const double* row = block + r * m_;',
+        replace: 'for (std::size_t r = 0; r + 1 < count; ++r) {\n      const double* row = block + r * m_;',
+      },
+    ],
   },
   {
     id: 'spearman-min-rank',
@@ -73,7 +105,12 @@ export const MUTANTS: Mutant[] = [
     id: 'woodbury-sign',
     bug: 'the Woodbury Newton step adds the correction with the wrong sign',
     tests: ['test/references-ns.test.ts'],
-    edits: [{ find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);', replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);' }],
+    edits: [
+      {
+        find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);',
+        replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);',
+      },
+    ],
   },
   {
     id: 'ns-drops-penalty-share',
@@ -86,7 +123,12 @@ export const MUTANTS: Mutant[] = [
     id: 'covariance-divisor',
     bug: 'the native Daunce covariance divides the co-moment by K instead of K - 1',
     tests: ['test/references.test.ts'],
-    edits: [{ find: 'static_cast<int>(K), 1.0 / static_cast<double>(K - 1), q.data()', replace: 'static_cast<int>(K), 1.0 / static_cast<double>(K), q.data()' }],
+    edits: [
+      {
+        find: 'static_cast<int>(K), 1.0 / static_cast<double>(K - 1), q.data()',
+        replace: 'static_cast<int>(K), 1.0 / static_cast<double>(K), q.data()',
+      },
+    ],
   },
   {
     id: 'lds-prediction-sign',
@@ -98,7 +140,12 @@ export const MUTANTS: Mutant[] = [
     id: 'npy-ignores-fortran-order',
     bug: 'readNpy ignores fortran_order and returns column-major data as row-major',
     tests: ['test/data.test.ts'],
-    edits: [{ find: 'if (!h.fortranOrder || h.shape.length !== 2) return data;', replace: 'if (h.shape.length >= 0) return data;' }],
+    edits: [
+      {
+        find: 'if (!h.fortranOrder || h.shape.length !== 2) return data;',
+        replace: 'if (h.shape.length >= 0) return data;',
+      },
+    ],
   },
   {
     id: 'npy-ignores-byte-order',
@@ -121,19 +168,29 @@ export const MUTANTS: Mutant[] = [
     id: 'trak-ignores-weights',
     bug: "TRAK drops the example's weight w_i from (1 - p_i) w_i",
     tests: ['test/references-trak.test.ts'],
-    edits: [{ find: 'return l.map((v, i) => -Math.expm1(-v) * (w ? w[i]! : 1));', replace: 'return l.map((v) => -Math.expm1(-v));' }],
+    edits: [
+      {
+        find: 'return l.map((v, i) => -Math.expm1(-v) * (w ? w[i]! : 1));',
+        replace: 'return l.map((v) => -Math.expm1(-v));',
+      },
+    ],
   },
   {
     id: 'trak-ensemble-sums',
     bug: 'the TRAK ensemble sums its members instead of averaging them',
     tests: ['test/references-trak.test.ts'],
-    edits: [{ find: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]! / ensemble;', replace: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]!;' }],
+    edits: [
+      {
+        find: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]! / ensemble;',
+        replace: 'for (let t = 0; t < out.length; t++) out[t]! += scores[t]!;',
+      },
+    ],
   },
   {
     id: 'daunce-linear-term-sign',
-    bug: "the Daunce-E/T first-order term (shared by the MLP and GLM copies) gets the wrong sign: +rho (2 xi - 1) instead of -rho (2 xi - 1)",
+    bug: 'the Daunce-E/T first-order term (shared by the MLP and GLM copies) gets the wrong sign: +rho (2 xi - 1) instead of -rho (2 xi - 1)',
     tests: ['test/references-mlp.test.ts'],
-    edits: [{ find: ": -(s.rho * (2 * xi - 1));", replace: ": s.rho * (2 * xi - 1);" }],
+    edits: [{ find: ': -(s.rho * (2 * xi - 1));', replace: ': s.rho * (2 * xi - 1);' }],
   },
   {
     id: 'mlp-momentum-ignored',
@@ -149,8 +206,13 @@ export const MUTANTS: Mutant[] = [
   },
   {
     id: 'lds-ignores-seeds',
-    bug: "the ground truth of a stochastic model retrains once per subset whatever seeds says",
+    bug: 'the ground truth of a stochastic model retrains once per subset whatever seeds says',
     tests: ['test/evaluate-options.test.ts'],
-    edits: [{ find: "const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;", replace: 'const seeds = 1;' }],
+    edits: [
+      {
+        find: "const seeds = model.stochastic ? assertInteger('lds: seeds', o.seeds ?? 3, 1) : 1;",
+        replace: 'const seeds = 1;',
+      },
+    ],
   },
 ];

@@ -86,7 +86,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** The one file holding `snippet` exactly once among the tracked sources, or why not. */
 function locate(snippet: string): { file?: string; problem?: string } {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...ROOTS], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', ...ROOTS], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
   const hits: string[] = [];
   for (const f of files) {
     const text = originals.get(f) ?? readFileSync(f, 'utf8');
@@ -94,7 +98,12 @@ function locate(snippet: string): { file?: string; problem?: string } {
     for (let c = 0; c < count; c++) hits.push(f);
   }
   if (hits.length === 1) return { file: hits[0] };
-  return { problem: hits.length === 0 ? `snippet not found: ${JSON.stringify(snippet.slice(0, 80))}` : `snippet found ${hits.length} times (${hits.join(', ')})` };
+  return {
+    problem:
+      hits.length === 0
+        ? `snippet not found: ${JSON.stringify(snippet.slice(0, 80))}`
+        : `snippet found ${hits.length} times (${hits.join(', ')})`,
+  };
 }
 
 function apply(m: Mutant): { files: string[]; problem?: string } {
@@ -104,7 +113,10 @@ function apply(m: Mutant): { files: string[]; problem?: string } {
     if (!where.file) return { files, problem: where.problem };
     if (!originals.has(where.file)) originals.set(where.file, readFileSync(where.file, 'utf8'));
     const text = readFileSync(where.file, 'utf8');
-    writeFileSync(where.file, text.replace(e.find, () => e.replace));
+    writeFileSync(
+      where.file,
+      text.replace(e.find, () => e.replace),
+    );
     files.push(where.file);
   }
   return { files };
@@ -116,7 +128,11 @@ function run(cmd: string, cmdArgs: string[], timeoutMs: number): Promise<RunResu
   return new Promise((done) => {
     // Without NODE_TEST_CONTEXT: run from inside a test file, node would skip the test files.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const child = spawn(cmd, cmdArgs, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
     current = child;
     const chunks: Buffer[] = [];
     child.stdout!.on('data', (b: Buffer) => chunks.push(b));
@@ -151,7 +167,9 @@ function testsOf(m: Mutant): string[] {
 }
 
 function runTests(files: string[], timeoutMs: number): Promise<RunVerdict> {
-  return run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], timeoutMs).then(judgeRun);
+  return run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], timeoutMs).then(
+    judgeRun,
+  );
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -194,16 +212,38 @@ for (const m of selected) {
   const native = applied.files.some((f) => f.startsWith('native/'));
   try {
     if (applied.problem) {
-      outcome = { ...base, files: applied.files, status: 'stale', failedTests: [], seconds: 0, detail: applied.problem };
+      outcome = {
+        ...base,
+        files: applied.files,
+        status: 'stale',
+        failedTests: [],
+        seconds: 0,
+        detail: applied.problem,
+      };
     } else {
       let buildFailed = '';
       if (native) await buildAddon().catch((err: Error) => (buildFailed = err.message.slice(-2000)));
       if (buildFailed) {
-        outcome = { ...base, files: applied.files, status: 'stale', failedTests: [], seconds: 0, detail: `mutant does not compile: ${buildFailed}` };
+        outcome = {
+          ...base,
+          files: applied.files,
+          status: 'stale',
+          failedTests: [],
+          seconds: 0,
+          detail: `mutant does not compile: ${buildFailed}`,
+        };
       } else {
         const verdict = await runTests(tests, timeoutMs);
-        const status = verdict.status === 'failed-tests' ? 'killed' : verdict.status === 'passed' ? 'survived' : verdict.status;
-        outcome = { ...base, files: applied.files, status, failedTests: verdict.failedTests, seconds: 0, ...(verdict.detail ? { detail: verdict.detail } : {}) };
+        const status =
+          verdict.status === 'failed-tests' ? 'killed' : verdict.status === 'passed' ? 'survived' : verdict.status;
+        outcome = {
+          ...base,
+          files: applied.files,
+          status,
+          failedTests: verdict.failedTests,
+          seconds: 0,
+          ...(verdict.detail ? { detail: verdict.detail } : {}),
+        };
       }
     }
   } finally {
@@ -216,7 +256,9 @@ for (const m of selected) {
   if (interrupted) process.exit(130);
   outcome.seconds = Math.round((Date.now() - started) / 1000);
   outcomes.push(outcome);
-  console.log(`${outcome.status.padEnd(8)} ${m.id}: ${m.bug}${outcome.failedTests.length ? ` (${outcome.failedTests.length} failing, e.g. ${outcome.failedTests[0]})` : ''}${outcome.detail ? ` [${outcome.detail}]` : ''}`);
+  console.log(
+    `${outcome.status.padEnd(8)} ${m.id}: ${m.bug}${outcome.failedTests.length ? ` (${outcome.failedTests.length} failing, e.g. ${outcome.failedTests[0]})` : ''}${outcome.detail ? ` [${outcome.detail}]` : ''}`,
+  );
 }
 
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -232,5 +274,7 @@ const tmp = `${args.out}.${process.pid}.tmp`;
 writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`);
 renameSync(tmp, args.out!);
 const bad = outcomes.filter((o) => o.status !== 'killed');
-console.log(`\n${outcomes.length - bad.length} of ${outcomes.length} mutants killed${bad.length ? `; not killed: ${bad.map((o) => `${o.id} (${o.status})`).join(', ')}` : ''}`);
+console.log(
+  `\n${outcomes.length - bad.length} of ${outcomes.length} mutants killed${bad.length ? `; not killed: ${bad.map((o) => `${o.id} (${o.status})`).join(', ')}` : ''}`,
+);
 process.exitCode = bad.length ? 1 : 0;

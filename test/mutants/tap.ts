@@ -83,9 +83,17 @@ export function judgeRun(r: RunResult): RunVerdict {
   if (failedTests.length > 0) return { status: 'failed-tests', failedTests };
   if (r.timedOut) return { status: 'timeout', failedTests, detail: 'the test command ran past the time limit' };
   if (summary.failures.some((f) => f.failureType === 'testTimeoutFailure')) {
-    return { status: 'timeout', failedTests, detail: `timed out: ${summary.failures.filter((f) => f.failureType === 'testTimeoutFailure').map((f) => f.name).join(', ')}` };
+    return {
+      status: 'timeout',
+      failedTests,
+      detail: `timed out: ${summary.failures
+        .filter((f) => f.failureType === 'testTimeoutFailure')
+        .map((f) => f.name)
+        .join(', ')}`,
+    };
   }
-  if (r.exitCode === 0 && r.signal === null && (summary.pass ?? 0) > 0 && (summary.fail ?? 0) === 0) return { status: 'passed', failedTests };
+  if (r.exitCode === 0 && r.signal === null && (summary.pass ?? 0) > 0 && (summary.fail ?? 0) === 0)
+    return { status: 'passed', failedTests };
   const files = summary.failures.filter((f) => f.fileLevel).map((f) => f.name);
   const why = r.signal !== null ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
   const tail = r.output.trim().split('\n').slice(-5).join(' | ');

@@ -25,7 +25,8 @@ export function load(app) {
       const returns = signature.type?.toString() ?? 'void';
       const nothing = /^(void|undefined|never|Promise<void>|Promise<undefined>)$/.test(returns);
       const isConstructor = signature.kindOf(ReflectionKind.ConstructorSignature);
-      if (!nothing && !isConstructor && !comment.getTag('@returns')) app.logger.warn(`${name}: no @returns (returns ${returns})`);
+      if (!nothing && !isConstructor && !comment.getTag('@returns'))
+        app.logger.warn(`${name}: no @returns (returns ${returns})`);
     }
   });
 }

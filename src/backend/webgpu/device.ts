@@ -30,7 +30,11 @@ async function acquire(): Promise<GpuContext | null> {
   }
   Object.assign(globalThis, mod.globals);
   process.env.EGL_PLATFORM ??= 'surfaceless';
-  const attempts: { flags: string[]; options: GPURequestAdapterOptions & { featureLevel?: string }; compatibility: boolean }[] = [
+  const attempts: {
+    flags: string[];
+    options: GPURequestAdapterOptions & { featureLevel?: string };
+    compatibility: boolean;
+  }[] = [
     { flags: [], options: { powerPreference: 'high-performance' }, compatibility: false },
     { flags: ['backend=opengles'], options: { featureLevel: 'compatibility' }, compatibility: true },
   ];
@@ -42,14 +46,21 @@ async function acquire(): Promise<GpuContext | null> {
       if (!adapter) continue;
       keepAlive.push(adapter);
       const info = adapter.info;
-      const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() || 'unknown adapter';
+      const description =
+        [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() ||
+        'unknown adapter';
       const device = await adapter.requestDevice();
       keepAlive.push(device);
       device.lost.then(() => {
         pending = undefined; // the next request looks for a device again
       });
       const fallback = (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-      return { device, description, hardware: !fallback && !SOFTWARE.test(description), compatibility: a.compatibility };
+      return {
+        device,
+        description,
+        hardware: !fallback && !SOFTWARE.test(description),
+        compatibility: a.compatibility,
+      };
     } catch {
       // try the next way of finding an adapter
     }

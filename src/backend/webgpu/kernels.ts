@@ -132,7 +132,11 @@ const pipelines = new WeakMap<GPUDevice, Pipelines>();
 function pipelinesFor(ctx: GpuContext): Pipelines {
   let p = pipelines.get(ctx.device);
   if (!p) {
-    const make = (code: string) => ctx.device.createComputePipeline({ layout: 'auto', compute: { module: ctx.device.createShaderModule({ code }), entryPoint: 'main' } });
+    const make = (code: string) =>
+      ctx.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module: ctx.device.createShaderModule({ code }), entryPoint: 'main' },
+      });
     p = { matmul: make(MATMUL), pointwise: make(POINTWISE), scaledRows: make(SCALED_ROWS) };
     pipelines.set(ctx.device, p);
   }
@@ -170,7 +174,14 @@ export async function download(ctx: GpuContext, buffer: GPUBuffer, floats: numbe
  * Binds `buffers` (in binding order) to a one-shot pipeline, dispatches it, reads `floats`
  * values back from `output`, and frees every buffer.
  */
-async function runOnce(ctx: GpuContext, pipeline: GPUComputePipeline, buffers: GPUBuffer[], groups: [number, number], output: GPUBuffer, floats: number): Promise<Float32Array> {
+async function runOnce(
+  ctx: GpuContext,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+  groups: [number, number],
+  output: GPUBuffer,
+  floats: number,
+): Promise<Float32Array> {
   const group = ctx.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -194,9 +205,18 @@ function uniform(ctx: GpuContext, values: Uint32Array<ArrayBuffer> | ArrayBuffer
 }
 
 export interface MatmulShape {
-  M: number; N: number; K: number;
-  sAk: number; sAi: number; sBk: number; sBj: number; sCi: number; sCj: number;
-  alpha?: number; bias?: GPUBuffer; relu?: boolean;
+  M: number;
+  N: number;
+  K: number;
+  sAk: number;
+  sAi: number;
+  sBk: number;
+  sBj: number;
+  sCi: number;
+  sCj: number;
+  alpha?: number;
+  bias?: GPUBuffer;
+  relu?: boolean;
 }
 
 /**
@@ -204,10 +224,29 @@ export interface MatmulShape {
  * buffers it created (the dimensions, a placeholder bias): the caller frees them once the
  * encoder's work has been submitted.
  */
-export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuffer, B: GPUBuffer, C: GPUBuffer, s: MatmulShape): GPUBuffer[] {
+export function encodeMatmul(
+  ctx: GpuContext,
+  enc: GPUCommandEncoder,
+  A: GPUBuffer,
+  B: GPUBuffer,
+  C: GPUBuffer,
+  s: MatmulShape,
+): GPUBuffer[] {
   const { matmul } = pipelinesFor(ctx);
   const u = new ArrayBuffer(48);
-  new Uint32Array(u, 0, 11).set([s.M, s.N, s.K, s.sAk, s.sAi, s.sBk, s.sBj, s.sCi, s.sCj, s.bias ? 1 : 0, s.relu ? 1 : 0]);
+  new Uint32Array(u, 0, 11).set([
+    s.M,
+    s.N,
+    s.K,
+    s.sAk,
+    s.sAi,
+    s.sBk,
+    s.sBj,
+    s.sCi,
+    s.sCj,
+    s.bias ? 1 : 0,
+    s.relu ? 1 : 0,
+  ]);
   new Float32Array(u, 44, 1)[0] = s.alpha ?? 1;
   const dims = uniform(ctx, u);
   const created = [dims];
@@ -226,15 +265,44 @@ export function encodeMatmul(ctx: GpuContext, enc: GPUCommandEncoder, A: GPUBuff
 }
 
 /** Margins, losses, slopes and curvatures of rows [first, first + rows) of X (n x d, f32). */
-export async function pointwiseRows(ctx: GpuContext, X: Float32Array, rows: number, d: number, theta: Float32Array, y: Float32Array, intercept: boolean, family: 'logistic' | 'squared'): Promise<Float32Array> {
+export async function pointwiseRows(
+  ctx: GpuContext,
+  X: Float32Array,
+  rows: number,
+  d: number,
+  theta: Float32Array,
+  y: Float32Array,
+  intercept: boolean,
+  family: 'logistic' | 'squared',
+): Promise<Float32Array> {
   const out = storage(ctx, 4 * rows);
-  const buffers = [upload(ctx, X), upload(ctx, theta), upload(ctx, y), out, uniform(ctx, new Uint32Array([rows, d, intercept ? 1 : 0, family === 'logistic' ? 0 : 1]))]  // the shader's family code;
+  const buffers = [
+    upload(ctx, X),
+    upload(ctx, theta),
+    upload(ctx, y),
+    out,
+    uniform(ctx, new Uint32Array([rows, d, intercept ? 1 : 0, family === 'logistic' ? 0 : 1])),
+  ]; // the shader's family code;
   return runOnce(ctx, pipelinesFor(ctx).pointwise, buffers, [Math.ceil(rows / 128), 1], out, 4 * rows);
 }
 
 /** Rows coef_i a_i (+ offset) of rows [0, rows) of X (rows x d, f32): rows x p. */
-export async function scaledRowsChunk(ctx: GpuContext, X: Float32Array, rows: number, d: number, p: number, coef: Float32Array, offset?: Float32Array): Promise<Float32Array> {
+export async function scaledRowsChunk(
+  ctx: GpuContext,
+  X: Float32Array,
+  rows: number,
+  d: number,
+  p: number,
+  coef: Float32Array,
+  offset?: Float32Array,
+): Promise<Float32Array> {
   const out = storage(ctx, rows * p);
-  const buffers = [upload(ctx, X), upload(ctx, coef), upload(ctx, offset ?? new Float32Array(1)), out, uniform(ctx, new Uint32Array([rows, d, p, offset ? 1 : 0]))];
+  const buffers = [
+    upload(ctx, X),
+    upload(ctx, coef),
+    upload(ctx, offset ?? new Float32Array(1)),
+    out,
+    uniform(ctx, new Uint32Array([rows, d, p, offset ? 1 : 0])),
+  ];
   return runOnce(ctx, pipelinesFor(ctx).scaledRows, buffers, [Math.ceil(p / 128), rows], out, rows * p);
 }

@@ -1,7 +1,19 @@
 /** `tdakit/protocols/rif`: the IF-vs-RIF removal protocol (the RIF paper's experiments). */
-export { benchmarkRemoval, defaultSizes, splitIndices, BENCHMARK_METRICS, BENCHMARK_MODELS, ESTIMATES } from './removal.ts';
+export {
+  benchmarkRemoval,
+  defaultSizes,
+  splitIndices,
+  BENCHMARK_METRICS,
+  BENCHMARK_MODELS,
+  ESTIMATES,
+} from './removal.ts';
 export type {
-  RemovalBenchmarkOptions, RemovalBenchmarkResult, RemovalRecord, BenchmarkMetric, BenchmarkModel, Estimate,
+  RemovalBenchmarkOptions,
+  RemovalBenchmarkResult,
+  RemovalRecord,
+  BenchmarkMetric,
+  BenchmarkModel,
+  Estimate,
 } from './removal.ts';
 export { STRATEGIES, removalSet } from './strategies.ts';
 export type { Strategy } from './strategies.ts';

@@ -65,8 +65,21 @@ export interface RemovalBenchmarkOptions {
 }
 
 export const REMOVAL_BENCHMARK_OPTION_KEYS = optionKeys<RemovalBenchmarkOptions>({
-  data: true, model: true, lambda: true, regularization: true, testFraction: true, sizes: true, strategies: true, metrics: true,
-  testHighestLoss: true, testRandom: true, seed: true, out: true, signal: true, onProgress: true, queue: true,
+  data: true,
+  model: true,
+  lambda: true,
+  regularization: true,
+  testFraction: true,
+  sizes: true,
+  strategies: true,
+  metrics: true,
+  testHighestLoss: true,
+  testRandom: true,
+  seed: true,
+  out: true,
+  signal: true,
+  onProgress: true,
+  queue: true,
 });
 
 /** The models the protocol fits. */
@@ -109,10 +122,14 @@ export const RECORD_FORMAT = 2;
 
 /** Refuses, with a clear message, to resume records written in another format (they describe other random sets). */
 function checkRecordFormat(out: string, previousConfig: string): void {
-  refuseOtherFormat(previousConfig, RECORD_FORMAT, (format) =>
-    `benchmarkRemoval: ${out} holds records of format ${format}, ` +
-    'written by an older tdakit whose random sets differ ' +
-    `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`);
+  refuseOtherFormat(
+    previousConfig,
+    RECORD_FORMAT,
+    (format) =>
+      `benchmarkRemoval: ${out} holds records of format ${format}, ` +
+      'written by an older tdakit whose random sets differ ' +
+      `(this version writes format ${RECORD_FORMAT}); they cannot be resumed: use another out directory or delete it`,
+  );
 }
 
 /**
@@ -133,8 +150,15 @@ export function defaultSizes(count = 40, from = 0.001, to = 0.05): number[] {
  * @param seed - the protocol's seed
  * @returns training and test row indices
  */
-export function splitIndices(rows: number, testFraction: number, seed: number): { trainIdx: number[]; testIdx: number[] } {
-  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), seededRandom(subSeed(seed, 'split')));
+export function splitIndices(
+  rows: number,
+  testFraction: number,
+  seed: number,
+): { trainIdx: number[]; testIdx: number[] } {
+  const order = shuffleInPlace(
+    Array.from({ length: rows }, (_, i) => i),
+    seededRandom(subSeed(seed, 'split')),
+  );
   const nTest = Math.round(testFraction * rows);
   return { trainIdx: order.slice(nTest), testIdx: order.slice(0, nTest) };
 }
@@ -174,7 +198,10 @@ export async function benchmarkRemoval(options: RemovalBenchmarkOptions): Promis
 }
 
 /** The run itself; the lock it takes on `out` is left in `held` for the caller to release. */
-async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { lock?: DirectoryLock; remote?: RemoteRifRetrains }): Promise<RemovalBenchmarkResult> {
+async function runBenchmarkRemoval(
+  options: RemovalBenchmarkOptions,
+  held: { lock?: DirectoryLock; remote?: RemoteRifRetrains },
+): Promise<RemovalBenchmarkResult> {
   const t0 = performance.now();
   const { data } = options;
   if (!data || !(data.X instanceof Matrix)) throw new TypeError('benchmarkRemoval: data must be { X: Matrix, y }');
@@ -184,24 +211,40 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);
   for (const key of ['sizes', 'strategies', 'metrics'] as const) {
-    if (options[key] !== undefined && !Array.isArray(options[key])) throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
+    if (options[key] !== undefined && !Array.isArray(options[key]))
+      throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
   }
   const sizes = options.sizes ?? defaultSizes();
   for (const [i, f] of sizes.entries()) assertNumber(`benchmarkRemoval: sizes[${i}]`, f, 0, 0.5);
   const strategies = options.strategies ?? [...STRATEGIES];
-  for (const s of strategies) if (!STRATEGIES.includes(s)) throw new RangeError(`benchmarkRemoval: unknown strategy '${s}' (expected ${STRATEGIES.join(', ')})`);
+  for (const s of strategies)
+    if (!STRATEGIES.includes(s))
+      throw new RangeError(`benchmarkRemoval: unknown strategy '${s}' (expected ${STRATEGIES.join(', ')})`);
   const metricNames = options.metrics ?? [...BENCHMARK_METRICS];
-  for (const m of metricNames) if (!BENCHMARK_METRICS.includes(m)) throw new RangeError(`benchmarkRemoval: unknown metric '${m}' (expected ${BENCHMARK_METRICS.join(', ')})`);
+  for (const m of metricNames)
+    if (!BENCHMARK_METRICS.includes(m))
+      throw new RangeError(`benchmarkRemoval: unknown metric '${m}' (expected ${BENCHMARK_METRICS.join(', ')})`);
   const highest = assertInteger('benchmarkRemoval: testHighestLoss', options.testHighestLoss ?? 50, 0);
   const randomCount = assertInteger('benchmarkRemoval: testRandom', options.testRandom ?? 50, 0);
   const kind = options.model ?? 'logistic';
-  if (!BENCHMARK_MODELS.includes(kind)) throw new RangeError(`benchmarkRemoval: unknown model '${String(kind)}' (expected ${BENCHMARK_MODELS.join(', ')})`);
+  if (!BENCHMARK_MODELS.includes(kind))
+    throw new RangeError(`benchmarkRemoval: unknown model '${String(kind)}' (expected ${BENCHMARK_MODELS.join(', ')})`);
   const config = {
     format: RECORD_FORMAT,
     // Logistic runs keep the configuration they had before the model option, so they still resume.
     ...(kind === 'logistic' ? {} : { model: kind }),
-    dataset: data.name, rows: data.X.rows, cols: data.X.cols, lambda, regularization: options.regularization ?? 'fixed',
-    testFraction, seed, sizes, strategies, metrics: metricNames, testHighestLoss: highest, testRandom: randomCount,
+    dataset: data.name,
+    rows: data.X.rows,
+    cols: data.X.cols,
+    lambda,
+    regularization: options.regularization ?? 'fixed',
+    testFraction,
+    seed,
+    sizes,
+    strategies,
+    metrics: metricNames,
+    testHighestLoss: highest,
+    testRandom: randomCount,
     // The data's content: an edited file with the same name must not resume the old records.
     dataHash: dataHash(data.X.data, data.y),
   };
@@ -212,21 +255,26 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
 
   const { trainIdx, testIdx } = splitIndices(data.X.rows, testFraction, seed);
   const nTest = testIdx.length;
-  const X = data.X.selectRows(trainIdx), y = Float64Array.from(trainIdx, (i) => data.y[i]!);
+  const X = data.X.selectRows(trainIdx),
+    y = Float64Array.from(trainIdx, (i) => data.y[i]!);
   const { model, influence, losses } = await fitModel(kind, X, y, data.y, lambda, options.regularization ?? 'fixed');
   const n = X.rows;
 
   // Test subset: the highest-loss test points plus random others.
-  const Xtest = data.X.selectRows(testIdx), ytest = Float64Array.from(testIdx, (i) => data.y[i]!);
+  const Xtest = data.X.selectRows(testIdx),
+    ytest = Float64Array.from(testIdx, (i) => data.y[i]!);
   const testLosses = nTest > 0 ? await model.losses(Xtest, ytest) : new Float64Array(0);
   const byLoss = Array.from(testLosses.keys()).sort((a, b) => testLosses[b]! - testLosses[a]! || a - b);
   const chosen = byLoss.slice(0, Math.min(highest, byLoss.length));
   const rest = byLoss.slice(chosen.length);
   const pick = seededRandom(subSeed(seed, 'test-subset'));
-  for (let r = 0; r < randomCount && rest.length > 0; r++) chosen.push(rest.splice(Math.floor(pick() * rest.length), 1)[0]!);
+  for (let r = 0; r < randomCount && rest.length > 0; r++)
+    chosen.push(rest.splice(Math.floor(pick() * rest.length), 1)[0]!);
   const needsTest = metricNames.some((m) => m !== 'self-loss') || strategies.some((s) => s.startsWith('if-'));
-  if (needsTest && chosen.length === 0) throw new RangeError('benchmarkRemoval: the test subset is empty (raise testFraction or the test subset sizes)');
-  const XS = Xtest.selectRows(chosen), yS = Float64Array.from(chosen, (i) => ytest[i]!);
+  if (needsTest && chosen.length === 0)
+    throw new RangeError('benchmarkRemoval: the test subset is empty (raise testFraction or the test subset sizes)');
+  const XS = Xtest.selectRows(chosen),
+    yS = Float64Array.from(chosen, (i) => ytest[i]!);
   const metricSpecs: Record<BenchmarkMetric, MetricSpec> = {
     'test-prediction': Metric.testPrediction(XS),
     'test-loss': Metric.testLoss(XS, yS),
@@ -263,7 +311,10 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
     for (const strategy of strategies) {
       for (const [sizeIndex, fraction] of sizes.entries()) {
         if (finished.has(`${strategy}:${sizeIndex}`)) continue;
-        remote.retrain(unitOf(strategy, sizeIndex), await removalSet(strategy, setSize(fraction), ctx, seededRandom(subSeed(seed, strategy, sizeIndex))));
+        remote.retrain(
+          unitOf(strategy, sizeIndex),
+          await removalSet(strategy, setSize(fraction), ctx, seededRandom(subSeed(seed, strategy, sizeIndex))),
+        );
       }
     }
   }
@@ -272,21 +323,35 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
       if (finished.has(`${strategy}:${sizeIndex}`)) continue;
       if (options.signal?.aborted) throw new AbortError('benchmarkRemoval: aborted');
       const k = setSize(fraction);
-      const T = held.remote?.removed(unitOf(strategy, sizeIndex)) ?? await removalSet(strategy, k, ctx, seededRandom(subSeed(seed, strategy, sizeIndex)));
-      const { theta: refitTheta, iterations: retrainIterations, seconds: retrainSeconds } = held.remote
-        ? await held.remote.result(unitOf(strategy, sizeIndex))
-        : await retrainLocally(influence, T);
+      const T =
+        held.remote?.removed(unitOf(strategy, sizeIndex)) ??
+        (await removalSet(strategy, k, ctx, seededRandom(subSeed(seed, strategy, sizeIndex))));
+      const {
+        theta: refitTheta,
+        iterations: retrainIterations,
+        seconds: retrainSeconds,
+      } = held.remote ? await held.remote.result(unitOf(strategy, sizeIndex)) : await retrainLocally(influence, T);
       retrainsRun++;
       const actualDelta = refitTheta.map((t, j) => t - model.theta[j]!);
       const actual = await Promise.all(specs.map((m) => influence.effectOfChange(actualDelta, m)));
       const predicted = {} as Record<Estimate, { nonlinear: number; linear: number }[]>;
       for (const e of ESTIMATES) predicted[e] = await influence.effects(T, specs, { method: e });
-      const latest = metricNames.map((metric, j): RemovalRecord => ({
-        strategy, sizeIndex, size: k, fraction, metric,
-        actual: actual[j]!, if: predicted.if[j]!, rif: predicted.rif[j]!, ns: predicted.ns[j]!,
-        retrainSeconds, retrainIterations,
-        removed: T,
-      }));
+      const latest = metricNames.map(
+        (metric, j): RemovalRecord => ({
+          strategy,
+          sizeIndex,
+          size: k,
+          fraction,
+          metric,
+          actual: actual[j]!,
+          if: predicted.if[j]!,
+          rif: predicted.rif[j]!,
+          ns: predicted.ns[j]!,
+          retrainSeconds,
+          retrainIterations,
+          removed: T,
+        }),
+      );
       if (recordsFile) await appendJsonLines(recordsFile, latest);
       records.push(...latest);
       options.onProgress?.(++done, total, latest);
@@ -296,19 +361,36 @@ async function runBenchmarkRemoval(options: RemovalBenchmarkOptions, held: { loc
 }
 
 /** The protocol's model, its influence analysis and its training losses. */
-async function fitModel(kind: BenchmarkModel, X: Matrix, y: Float64Array, allLabels: Float64Array | readonly number[], lambda: number, regularization: Regularization) {
+async function fitModel(
+  kind: BenchmarkModel,
+  X: Matrix,
+  y: Float64Array,
+  allLabels: Float64Array | readonly number[],
+  lambda: number,
+  regularization: Regularization,
+) {
   if (kind === 'softmax') {
     // Classes from every label, so a class seen only in the test split is still a class.
-    const classes = classIds('benchmarkRemoval: data.y', allLabels, allLabels.length).reduce((c, v) => Math.max(c, v + 1), 2);
+    const classes = classIds('benchmarkRemoval: data.y', allLabels, allLabels.length).reduce(
+      (c, v) => Math.max(c, v + 1),
+      2,
+    );
     const model = await SoftmaxRegression.fit(X, y, { lambda, regularization, classes });
     return { model, influence: await Influence.of(model), losses: await model.losses(X, y) };
   }
   const model = await LogisticRegression.fit(X, y, { lambda, regularization });
-  return { model, influence: await Influence.of(model) as Influence | MulticlassInfluence, losses: (await model.trainingPointwise()).loss };
+  return {
+    model,
+    influence: (await Influence.of(model)) as Influence | MulticlassInfluence,
+    losses: (await model.trainingPointwise()).loss,
+  };
 }
 
 /** The exact retrain of one unit in this process (what a worker runs for a queued unit). */
-async function retrainLocally(influence: Influence | MulticlassInfluence, T: number[]): Promise<{ theta: Float64Array; iterations: number; seconds: number }> {
+async function retrainLocally(
+  influence: Influence | MulticlassInfluence,
+  T: number[],
+): Promise<{ theta: Float64Array; iterations: number; seconds: number }> {
   const t0 = performance.now();
   const refit = await influence.retrain(T);
   const iterations = refit.diagnostics.chordIterations + refit.diagnostics.newtonIterations;
@@ -318,18 +400,30 @@ async function retrainLocally(influence: Influence | MulticlassInfluence, T: num
 const ESTIMATE_KEYS = ['actual', 'if', 'rif', 'ns'] as const;
 
 /** A parsed line of records.jsonl, or what is wrong with it. */
-function validRecord(v: unknown, strategies: readonly string[], metrics: readonly string[], sizeCount: number): RemovalRecord | string {
+function validRecord(
+  v: unknown,
+  strategies: readonly string[],
+  metrics: readonly string[],
+  sizeCount: number,
+): RemovalRecord | string {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not an object';
   const r = v as Record<string, unknown>;
   if (!strategies.includes(r.strategy as string)) return 'unknown strategy';
   if (!metrics.includes(r.metric as string)) return 'unknown metric';
-  if (!Number.isInteger(r.sizeIndex) || (r.sizeIndex as number) < 0 || (r.sizeIndex as number) >= sizeCount) return 'bad sizeIndex';
+  if (!Number.isInteger(r.sizeIndex) || (r.sizeIndex as number) < 0 || (r.sizeIndex as number) >= sizeCount)
+    return 'bad sizeIndex';
   if (!Number.isInteger(r.size) || (r.size as number) < 1) return 'bad size';
   for (const key of ESTIMATE_KEYS) {
     const e = r[key] as { nonlinear?: unknown; linear?: unknown } | null;
-    if (!e || typeof e !== 'object' || typeof e.nonlinear !== 'number' || typeof e.linear !== 'number') return `bad ${key}`;
+    if (!e || typeof e !== 'object' || typeof e.nonlinear !== 'number' || typeof e.linear !== 'number')
+      return `bad ${key}`;
   }
-  if (!Array.isArray(r.removed) || r.removed.length !== r.size || !r.removed.every((i) => Number.isInteger(i) && i >= 0)) return 'bad removed';
+  if (
+    !Array.isArray(r.removed) ||
+    r.removed.length !== r.size ||
+    !r.removed.every((i) => Number.isInteger(i) && i >= 0)
+  )
+    return 'bad removed';
   return r as unknown as RemovalRecord;
 }
 
@@ -338,11 +432,17 @@ function validRecord(v: unknown, strategies: readonly string[], metrics: readonl
  * for each (strategy, size), the last record of every metric, and only sets with all metrics:
  * a set cut short, a torn line or a garbage line is redone, never counted twice.
  */
-async function resumeRecords(out: string, config: Record<string, unknown> & { strategies: string[]; metrics: string[] }, sizeCount: number): Promise<RemovalRecord[]> {
+async function resumeRecords(
+  out: string,
+  config: Record<string, unknown> & { strategies: string[]; metrics: string[] },
+  sizeCount: number,
+): Promise<RemovalRecord[]> {
   const configFile = join(out, 'config.json');
   const configText = JSON.stringify(config, null, 2);
   if (!existsSync(configFile) && existsSync(join(out, 'records.jsonl'))) {
-    throw new RangeError(`benchmarkRemoval: ${out} holds records.jsonl without its config.json; use another out directory`);
+    throw new RangeError(
+      `benchmarkRemoval: ${out} holds records.jsonl without its config.json; use another out directory`,
+    );
   }
   try {
     await writeFileAtomic(configFile, configText, { exclusive: true });
@@ -366,12 +466,17 @@ async function resumeRecords(out: string, config: Record<string, unknown> & { st
     );
   }
   if (previous !== configText) {
-    throw new RangeError(`benchmarkRemoval: ${out} holds a run with different options (${configFile}); use another out directory`);
+    throw new RangeError(
+      `benchmarkRemoval: ${out} holds a run with different options (${configFile}); use another out directory`,
+    );
   }
   const file = join(out, 'records.jsonl');
   const read = await readJsonLines(file, (v) => validRecord(v, config.strategies, config.metrics, sizeCount));
   if (read.rejected.length > 0) {
-    process.emitWarning(`benchmarkRemoval: ${file}: skipped ${read.rejected.length} invalid line(s) (line ${read.rejected.slice(0, 5).join(', ')}${read.rejected.length > 5 ? ', ...' : ''}); their sets are run again`, { code: 'TDAKIT_RECORDS_SKIPPED' });
+    process.emitWarning(
+      `benchmarkRemoval: ${file}: skipped ${read.rejected.length} invalid line(s) (line ${read.rejected.slice(0, 5).join(', ')}${read.rejected.length > 5 ? ', ...' : ''}); their sets are run again`,
+      { code: 'TDAKIT_RECORDS_SKIPPED' },
+    );
   }
   const latest = new Map<string, RemovalRecord>();
   for (const r of read.records) latest.set(`${r.strategy}:${r.sizeIndex}:${r.metric}`, r);

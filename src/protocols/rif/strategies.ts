@@ -51,17 +51,31 @@ function sample(pool: number[], k: number, random: () => number): number[] {
  * @param random - the set's own seeded generator
  * @returns k distinct training indices
  */
-export async function removalSet(strategy: Strategy, k: number, ctx: StrategyContext, random: () => number): Promise<number[]> {
+export async function removalSet(
+  strategy: Strategy,
+  k: number,
+  ctx: StrategyContext,
+  random: () => number,
+): Promise<number[]> {
   const X = ctx.influence.model.X;
   const n = X.rows;
   switch (strategy) {
     case 'random':
-      return sample(Array.from({ length: n }, (_, i) => i), k, random);
+      return sample(
+        Array.from({ length: n }, (_, i) => i),
+        k,
+        random,
+      );
     case 'feature-cluster': {
       // Random example i and feature j: the k examples whose feature j is closest to x_ij.
-      const i = Math.floor(random() * n), j = Math.floor(random() * X.cols);
+      const i = Math.floor(random() * n),
+        j = Math.floor(random() * X.cols);
       const target = X.get(i, j);
-      return smallest(Float64Array.from({ length: n }, (_, r) => Math.abs(X.get(r, j) - target)), k, random);
+      return smallest(
+        Float64Array.from({ length: n }, (_, r) => Math.abs(X.get(r, j) - target)),
+        k,
+        random,
+      );
     }
     case 'l2-cluster': {
       // The k nearest (Euclidean) to a random training example.
@@ -76,13 +90,21 @@ export async function removalSet(strategy: Strategy, k: number, ctx: StrategyCon
       return smallest(dist, k, random);
     }
     case 'highest-loss':
-      return smallest(ctx.losses.map((v) => -v), k, random);
+      return smallest(
+        ctx.losses.map((v) => -v),
+        k,
+        random,
+      );
     default: {
       // Top 2k by IF influence on the metric (most positive or most negative), keep a random half.
       const metric = strategy.startsWith('if-test-loss') ? 'test-loss' : 'test-prediction';
       const scores = await ctx.ifScores(metric);
       const sign = strategy.endsWith('positive') ? -1 : 1;
-      const top = smallest(scores.map((v) => sign * v), Math.min(n, 2 * k), random);
+      const top = smallest(
+        scores.map((v) => sign * v),
+        Math.min(n, 2 * k),
+        random,
+      );
       return sample(top, k, random);
     }
   }

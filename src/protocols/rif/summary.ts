@@ -30,9 +30,14 @@ export function summarize(records: readonly EstimateRecord[]): SummaryRow[] {
       for (const method of ['if', 'rif', 'ns'] as const) {
         const pred = rs.map((r) => r[method][effect]);
         rows.push({
-          metric, method, effect, count: rs.length,
-          pearson: pearson(actual, pred), spearman: spearman(actual, pred),
-          slope: slopeThroughOrigin(actual, pred), medianRelativeError: medianRelativeError(actual, pred),
+          metric,
+          method,
+          effect,
+          count: rs.length,
+          pearson: pearson(actual, pred),
+          spearman: spearman(actual, pred),
+          slope: slopeThroughOrigin(actual, pred),
+          medianRelativeError: medianRelativeError(actual, pred),
         });
       }
     }

@@ -31,7 +31,11 @@ export interface SweepRow {
  * @param base - the protocol's options (`out` is extended per value)
  * @returns slope and Pearson correlation per value and estimate
  */
-export async function sweep(parameter: 'lambda' | 'n', values: number[], base: RemovalBenchmarkOptions): Promise<SweepRow[]> {
+export async function sweep(
+  parameter: 'lambda' | 'n',
+  values: number[],
+  base: RemovalBenchmarkOptions,
+): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
   for (const value of values) {
     let data: LabelledData = base.data;
@@ -39,7 +43,11 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
       assertInteger('sweep: n', value, 10, base.data.X.rows);
       const pick = seededRandom(subSeed(base.seed ?? 0, 'n-sweep', value));
       const keep = Array.from(sampleIndices(base.data.X.rows, value, pick));
-      data = { name: `${base.data.name}-n${value}`, X: base.data.X.selectRows(keep), y: Float64Array.from(keep, (i) => base.data.y[i]!) };
+      data = {
+        name: `${base.data.name}-n${value}`,
+        X: base.data.X.selectRows(keep),
+        y: Float64Array.from(keep, (i) => base.data.y[i]!),
+      };
     }
     const result = await benchmarkRemoval({
       strategies: ['random', 'highest-loss'],
@@ -51,7 +59,13 @@ export async function sweep(parameter: 'lambda' | 'n', values: number[], base: R
       ...(base.out ? { out: join(base.out, `sweep-${parameter}-${value}`) } : {}),
     });
     for (const r of result.summary.filter((x) => x.metric === 'self-loss' && x.effect === 'nonlinear')) {
-      rows.push({ parameter, value, method: r.method.toUpperCase() as SweepRow['method'], slope: r.slope, pearson: r.pearson });
+      rows.push({
+        parameter,
+        value,
+        method: r.method.toUpperCase() as SweepRow['method'],
+        slope: r.slope,
+        pearson: r.pearson,
+      });
     }
   }
   return rows;
@@ -75,7 +89,13 @@ export interface PoisonRow {
  * @param options - data, penalty, number of poisons, seed, test fraction
  * @returns actual, IF and RIF effects and the leverage of each poison
  */
-export async function poisoningCheck(options: { data: LabelledData; lambda?: number; count?: number; seed?: number; testFraction?: number }): Promise<PoisonRow[]> {
+export async function poisoningCheck(options: {
+  data: LabelledData;
+  lambda?: number;
+  count?: number;
+  seed?: number;
+  testFraction?: number;
+}): Promise<PoisonRow[]> {
   assertKnownOptions('poisoningCheck', options, ['data', 'lambda', 'count', 'seed', 'testFraction']);
   const { data } = options;
   const lambda = options.lambda ?? 1e-2;
@@ -115,7 +135,25 @@ export async function poisoningCheck(options: { data: LabelledData; lambda?: num
 export function poisonSummary(rows: readonly PoisonRow[]) {
   const actual = rows.map((r) => r.actual);
   return {
-    if: { slope: slopeThroughOrigin(actual, rows.map((r) => r.if)), pearson: pearson(actual, rows.map((r) => r.if)) },
-    rif: { slope: slopeThroughOrigin(actual, rows.map((r) => r.rif)), pearson: pearson(actual, rows.map((r) => r.rif)) },
+    if: {
+      slope: slopeThroughOrigin(
+        actual,
+        rows.map((r) => r.if),
+      ),
+      pearson: pearson(
+        actual,
+        rows.map((r) => r.if),
+      ),
+    },
+    rif: {
+      slope: slopeThroughOrigin(
+        actual,
+        rows.map((r) => r.rif),
+      ),
+      pearson: pearson(
+        actual,
+        rows.map((r) => r.rif),
+      ),
+    },
   };
 }
