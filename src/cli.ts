@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
 import { Command, InvalidArgumentError } from 'commander';
+import type { TopKResult } from './influence/removal-analysis.ts';
 import { choice, delimiterValue, finiteNumber, listOf, positiveInteger, positiveIntegers } from './cli/options.ts';
 import { readTrainAndQueries, withDataFiles } from './cli/data-files.ts';
 import { selectBackend } from './backend/index.ts';
@@ -342,20 +343,11 @@ withQueueOptions(program.command('eval'))
     console.log(`\nwrote ${o.out}/evaluation.json and ${o.out}/report.html`);
   });
 
-type TopK = {
-  k: number;
-  queries: number;
-  topIndex: Int32Array;
-  topValue: Float64Array;
-  bottomIndex: Int32Array;
-  bottomValue: Float64Array;
-};
-
 /**
  * Top-k per query as JSON lines (with the query's label as written in the file, when it has
  * one): to a file atomically (a failed write leaves no partial file), or stdout.
  */
-async function writeTopK(top: TopK, path?: string, labels?: string[]) {
+async function writeTopK(top: TopKResult, path?: string, labels?: string[]) {
   function* lines() {
     for (let j = 0; j < top.queries; j++) {
       const s = j * top.k,

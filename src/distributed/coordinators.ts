@@ -5,8 +5,7 @@
  * per unit, and return each unit's checked values for the coordinator to merge in unit order.
  */
 import type { Matrix } from '../data/matrix.ts';
-import type { DaunceAccess, DaunceVariant } from '../daunce/perturbation.ts';
-import type { DaunceTraining } from '../daunce/settings.ts';
+import type { RunnerOptions } from '../daunce/runner.ts';
 import { hashArray } from '../hash.ts';
 import type { ScoreTarget } from '../influence/analysis.ts';
 import type { AttributableModel } from '../models/model.ts';
@@ -149,15 +148,7 @@ export class RemoteLdsRetrains extends RemoteUnits<Float64Array> {
 }
 
 /** What a worker needs, beyond the data, to train copy k as a local run would (gamma, rho only when not 1). */
-type DaunceDraws = {
-  ratio: number;
-  seed: number;
-  variant: DaunceVariant;
-  access: DaunceAccess;
-  gamma?: number;
-  rho?: number;
-  training?: DaunceTraining;
-};
+type DaunceDraws = Pick<RunnerOptions, 'ratio' | 'seed' | 'variant' | 'access' | 'gamma' | 'rho' | 'training'>;
 
 /**
  * Daunce's perturbed models on workers: model k is job k; back come its n training and m
