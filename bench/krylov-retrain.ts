@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { LogisticRegression } from '../src/index.ts';
 import { loadSpamAssassin } from '../src/datasets/spam.ts';
 import { nativeAddon } from '../src/native.ts';
+import { plainNewtonRefit } from './harness/newton-refit.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -49,22 +50,7 @@ const stats = (t: number[]) => {
   return { min: s[0]!, median: s[Math.floor(s.length / 2)]!, runs: t.length };
 };
 
-async function newtonRetrain(weights: Float64Array) {
-  return addon.fit({
-    x: X.data,
-    n: X.rows,
-    d: X.cols,
-    intercept: true,
-    family: 0,
-    y,
-    weights,
-    lambda,
-    tol: model.options.tol,
-    maxIter: model.options.maxIter,
-    keepHessian: false,
-    theta0: model.theta,
-  });
-}
+const newtonRetrain = (weights: Float64Array) => plainNewtonRefit(model, X, y, lambda, weights);
 
 interface Case {
   name: string;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogisticRegression, writeNpy } from '../../src/index.ts';
 import type { LabelledData } from '../../src/datasets/mnist.ts';
-import { nativeAddon } from '../../src/native.ts';
 import { runStats } from './measure.ts';
+import { plainNewtonRefit } from './newton-refit.ts';
 import { reference } from './python.ts';
 
 /**
@@ -27,25 +27,9 @@ import { reference } from './python.ts';
  */
 export async function retrainTargets(data: LabelledData, lambda: number, runs: number, subsets: number) {
   const { X, y } = data;
-  const addon = nativeAddon();
   const model = await LogisticRegression.fit(X, y, { lambda });
   await model.factorization();
-  const newtonRetrain = (weights: Float64Array) =>
-    addon.fit({
-      x: X.data,
-      n: X.rows,
-      d: X.cols,
-      intercept: true,
-      family: 0,
-      y,
-      weights,
-      lambda,
-      tol: model.options.tol,
-      maxIter: model.options.maxIter,
-      keepHessian: false,
-      theta0: model.theta,
-      krylovSteps: false,
-    });
+  const newtonRetrain = (weights: Float64Array) => plainNewtonRefit(model, X, y, lambda, weights);
   const cases: { name: string; fraction?: number; weights: Float64Array[] }[] = [];
   for (const fraction of [0.01, 0.05]) {
     const k = Math.round(fraction * X.rows);
