@@ -7,14 +7,13 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.ts';
 
 /** The N-API version the addon is compiled against (package.json `binary.napi_versions`). */
 export const ADDON_NAPI_VERSION = 8;
 
-/** Both src/ and dist/ sit one level below the package root. */
-export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export { PACKAGE_ROOT };
 
 export interface AddonCandidate {
   kind: 'source build' | 'prebuilt';

@@ -3,12 +3,12 @@
  * only one-line hooks (`save` and static `load`); what is stored and how it is checked is here.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { BackendName } from '../backend/index.ts';
 import { readLabelled } from '../data/labelled.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64 } from '../data/validate.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import type { FitDiagnostics, GeneralizedLinearModel, GlmState } from '../models/glm.ts';
 import type { MultilayerPerceptron, ResolvedMlpOptions } from '../models/mlp.ts';
 import { resolveGlmOptions } from '../models/options.ts';
@@ -61,9 +61,9 @@ export interface LoadedModelParts {
 }
 
 let libraryVersion: Promise<string> | undefined;
-/** This package's version (src/ and dist/ both sit one level below the package root). */
+/** This package's version, from its package.json. */
 export function tdakitVersion(): Promise<string> {
-  libraryVersion ??= readFile(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')
+  libraryVersion ??= readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')
     .then((t) => String((JSON.parse(t) as { version?: string }).version ?? 'unknown'))
     .catch(() => 'unknown');
   return libraryVersion;
