@@ -1,40 +1,61 @@
 /**
- * Time of `import('tdakit')` in a fresh Node process (the built dist/, as a user gets it),
- * median of several runs, against a bare `node -e 0` start in the same run. Run `npm run build`
- * first. Writes bench/results/import-time.json. The machine is shared: timings are noisy.
+ * Time of `import('tdakit')` in a fresh Node process: the built dist/ as a user gets it (the
+ * esbuild bundle of scripts/build.mjs) against the same sources compiled module by module with
+ * tsc (the layout dist/ had before it was bundled), interleaved run by run, with a bare
+ * `node -e 0` start and vega + vega-lite alone (which the import no longer loads) measured in
+ * the same loop. Run `npm run build` first (`npm run bench:import` does). Writes
+ * bench/results/import-time.json with the load average. The machine is shared: read the ratio.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const entry = join(here, '..', 'dist', 'index.js');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundled = join(root, 'dist', 'index.js');
 const runs = Number(process.argv[2] ?? 9);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
-function importMs(): number {
+/** The module-by-module build, under node_modules/.cache so that its bare imports resolve here. */
+function buildModules(): string {
+  const dir = join(root, 'node_modules', '.cache', 'tdakit-import-time');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  const outDir = join(dir, 'dist');
+  const flags = ['--emitDeclarationOnly', 'false', '--declaration', 'false', '--outDir', outDir];
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), ...flags], { stdio: 'inherit' });
+  return join(outDir, 'index.js');
+}
+
+/** Milliseconds `import(entry)` takes in a fresh process. */
+function importMs(entry: string): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log(performance.now() - t);`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root }));
 }
 /** What the lazy load saves: vega and vega-lite imported in a fresh process. */
 function vegaMs(): number {
   const script = `const t = performance.now(); await Promise.all([import('vega'), import('vega-lite')]); console.log(performance.now() - t);`;
-  return Number(
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: join(here, '..') }),
-  );
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root }));
 }
 function bareMs(): number {
   const t = performance.now();
   execFileSync(process.execPath, ['-e', '0']);
   return performance.now() - t;
 }
-const imports: number[] = [],
+
+const modules = buildModules();
+const bundle: number[] = [],
+  unbundled: number[] = [],
   bare: number[] = [],
   vega: number[] = [];
+const loadBefore = loadavg()[0]!;
 for (let r = 0; r < runs; r++) {
-  imports.push(importMs());
+  bundle.push(importMs(bundled));
+  unbundled.push(importMs(modules));
   bare.push(bareMs());
   vega.push(vegaMs());
 }
@@ -42,17 +63,24 @@ const record = {
   task: 'import-time',
   date: new Date().toISOString(),
   runs,
-  note: 'shared 2-core machine; timings are noisy',
-  importMedianMs: median(imports),
-  importMinMs: Math.min(...imports),
-  importAllMs: imports,
+  note: 'shared 2-core machine: absolute timings are noisy, the ratio is taken run by run (interleaved)',
+  importMedianMs: median(bundle),
+  importMinMs: Math.min(...bundle),
+  importAllMs: bundle,
+  unbundledImportMedianMs: median(unbundled),
+  unbundledImportAllMs: unbundled,
+  speedup: median(unbundled) / median(bundle),
   bareNodeStartMedianMs: median(bare),
   vegaImportMedianMs: median(vega),
-  loadAverage: loadavg()[0],
+  loadAverage: { before: loadBefore, after: loadavg()[0] },
 };
+rmSync(dirname(dirname(modules)), { recursive: true, force: true });
+const ms = (v: number[]) => v.map((t) => t.toFixed(0)).join(', ');
 console.log(
-  `import('tdakit') from dist/: median ${record.importMedianMs.toFixed(1)} ms over ${runs} runs ` +
-    `(all: ${imports.map((t) => t.toFixed(0)).join(', ')}); a bare node start takes ${record.bareNodeStartMedianMs.toFixed(0)} ms; ` +
-    `vega + vega-lite alone (no longer loaded by the import) ${record.vegaImportMedianMs.toFixed(0)} ms; load average ${record.loadAverage.toFixed(1)}`,
+  `import('tdakit') from dist/ (bundle): median ${record.importMedianMs.toFixed(1)} ms over ${runs} runs (${ms(bundle)}); ` +
+    `module by module (tsc): median ${record.unbundledImportMedianMs.toFixed(1)} ms (${ms(unbundled)}); ` +
+    `${record.speedup.toFixed(2)}x; a bare node start takes ${record.bareNodeStartMedianMs.toFixed(0)} ms; ` +
+    `vega + vega-lite alone (not loaded by the import) ${record.vegaImportMedianMs.toFixed(0)} ms; ` +
+    `load average ${loadBefore.toFixed(1)} -> ${record.loadAverage.after!.toFixed(1)}`,
 );
-writeFileSync(join(here, 'results', 'import-time.json'), JSON.stringify(record, null, 2) + '\n');
+writeFileSync(join(root, 'bench', 'results', 'import-time.json'), JSON.stringify(record, null, 2) + '\n');

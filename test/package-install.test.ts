@@ -107,6 +107,17 @@ test('the packed tarball installs without scripts and fits and scores with its s
   for (const [k, s] of result.scores.entries())
     assert.ok(Math.abs(s - expected[k]!) <= 1e-9 * (1 + Math.abs(expected[k]!)), `score ${k}`);
 
+  // Every subpath export of the installed package (the bundled dist/) exports what its source does.
+  const subpaths = ['tdakit', 'tdakit/datasets', 'tdakit/protocols/rif'];
+  const listNames = `const ms = await Promise.all(${JSON.stringify(subpaths)}.map((p) => import(p)));
+    console.log(JSON.stringify(ms.map((m) => Object.keys(m).sort())));`;
+  const { stdout: names } = await run(process.execPath, ['--input-type=module', '-e', listNames], { cwd: app });
+  const sources = ['index.ts', 'datasets/index.ts', 'protocols/rif/index.ts'].map((f) =>
+    join(import.meta.dirname, '..', 'src', f),
+  );
+  const expectedNames = await Promise.all(sources.map(async (f) => Object.keys(await import(f)).sort()));
+  assert.deepEqual(JSON.parse(names), expectedNames);
+
   // The command line of the installed package runs too.
   const { stdout: help } = await run(process.execPath, [join(installed, 'dist', 'cli.js'), '--help'], { cwd: app });
   assert.match(help, /influence/);
