@@ -12,9 +12,7 @@
  *   npm run bench:distributed [-- --n 3000 --d 100 --K 16 --blas-threads 1]
  * (--blas-threads: OPENBLAS_NUM_THREADS of the workers; one thread each when workers share cores.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +21,16 @@ import { daunce, LogisticRegression, Matrix } from '../src/index.ts';
 import { QueueRun } from '../src/distributed/index.ts';
 import { nativeAddon } from '../src/native.ts';
 import { gaussian, rng } from './fixtures.ts';
+import {
+  killAll,
+  startRedis,
+  startWorkerProcess,
+  stopAll,
+  stopProcess,
+  type WorkerProcessOptions,
+} from '../scripts/local-queue.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..');
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '3000' },
@@ -41,80 +46,16 @@ const n = Number(values.n),
   m = Number(values.m),
   K = Number(values.K),
   emptyJobs = Number(values.jobs);
-const children: ChildProcess[] = [];
-const cleanup = () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-};
-process.on('exit', cleanup);
+process.on('exit', killAll);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-const started = (child: ChildProcess, marker: RegExp) =>
-  new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const t = setTimeout(() => reject(new Error(`not ready: ${seen}`)), 60_000);
-    const on = (b: Buffer) => {
-      seen += b;
-      if (marker.test(seen)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-  });
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-
-const port = await freePort();
-const url = `redis://127.0.0.1:${port}`;
-const redis = spawn(
-  'redis-server',
-  ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-  { stdio: ['ignore', 'pipe', 'pipe'] },
-);
-children.push(redis);
-await started(redis, /Ready to accept connections/);
+const { url } = await startRedis();
 const dataRoot = mkdtempSync(join(tmpdir(), 'tdakit-bench-dist-'));
-const startWorkers = async (count: number) => {
-  const ws = Array.from({ length: count }, () =>
-    spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repo, 'src/cli.ts'),
-        'worker',
-        '--redis',
-        url,
-        '--data-root',
-        dataRoot,
-        '--quiet',
-        '--models',
-        join(repo, 'test/fixtures/distributed-models.ts'),
-        '--lock-ms',
-        '30000',
-      ],
-      {
-        cwd: repo,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...(values['blas-threads'] ? { OPENBLAS_NUM_THREADS: values['blas-threads'] } : {}) },
-      },
-    ),
-  );
-  children.push(...ws);
-  await Promise.all(ws.map((w) => started(w, /tdakit worker: ready/)));
-  return ws;
+const workerOptions: WorkerProcessOptions = {
+  args: ['--quiet', '--lock-ms', '30000'],
+  env: values['blas-threads'] ? { OPENBLAS_NUM_THREADS: values['blas-threads'] } : {},
 };
+const startWorkers = (count: number) =>
+  Promise.all(Array.from({ length: count }, () => startWorkerProcess(url, dataRoot, workerOptions)));
 
 const addon = nativeAddon();
 const dgemm = await addon.dgemmRate({ size: 1024, reps: 3 });
@@ -161,7 +102,7 @@ for (const count of [1, 2]) {
     `  ${count} worker(s): ${seconds.toFixed(2)} s, speedup ${(localSeconds / seconds).toFixed(2)}x over here; scores bit-identical: ${same}`,
   );
   if (!same) throw new Error('distributed scores differ from the local ones');
-  await Promise.all(ws.map(stop));
+  await Promise.all(ws.map((w) => stopProcess(w.process)));
 }
 
 // 2. Per-job overhead: a unit with no work (n = 20, m = 4 fixed losses).
@@ -189,7 +130,7 @@ t0 = performance.now();
 await Promise.all(Array.from({ length: emptyJobs }, (_, u) => run.submit(job(1000 + u), 24)));
 const batchSeconds = (performance.now() - t0) / 1000;
 await run.close(true);
-await stop(w!);
+await stopProcess(w!.process);
 const median = latencies[latencies.length >> 1]!,
   p90 = latencies[Math.floor(latencies.length * 0.9)]!;
 console.log(
@@ -227,5 +168,5 @@ writeFileSync(
     2,
   ) + '\n',
 );
-cleanup();
+await stopAll();
 process.exit(0);

@@ -35,19 +35,10 @@ test('softmax protocol with two classes: every record equals the logistic protoc
   };
   // Softmax's reference class is 1, so its free logit is class 0's log-odds: logistic on 1 - y.
   const flipped = { ...data, y: data.y.map((v) => 1 - v) };
-  const soft = await benchmarkRemoval({
-    ...options,
-    strategies: [...options.strategies],
-    metrics: [...options.metrics],
-    data,
-    model: 'softmax',
-  });
-  const logistic = await benchmarkRemoval({
-    ...options,
-    strategies: [...options.strategies],
-    metrics: [...options.metrics],
-    data: flipped,
-  });
+  const protocol = (extra: { data: typeof data; model?: 'softmax' }) =>
+    benchmarkRemoval({ ...options, strategies: [...options.strategies], metrics: [...options.metrics], ...extra });
+  const soft = await protocol({ data, model: 'softmax' });
+  const logistic = await protocol({ data: flipped });
   assert.equal(soft.records.length, 3 * 3 * 2);
   assert.equal(soft.config.model, 'softmax');
   assert.equal(logistic.config.model, undefined);
@@ -82,36 +73,41 @@ test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, sum
   const header = [...Array.from({ length: mnist.X.cols }, (_, j) => `p${j}`), 'digit'].join(',');
   writeFileSync(csv, [header, ...rows.map((i) => [...mnist.X.row(i), mnist.y[i]].join(','))].join('\n') + '\n');
   const out = join(dir, 'out');
-  const { stdout } = await run(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'bench',
-      'rif',
-      '--model',
-      'softmax',
-      '--dataset',
-      csv,
-      '--label',
-      'digit',
-      '--lambda',
-      '1',
-      '--sizes',
-      '3',
-      '--strategies',
-      'random,highest-loss',
-      '--metrics',
-      'test-loss,self-loss',
-      '--seed',
-      '2',
-      '--lambda-sweep',
-      '0.5',
-      '--out',
-      out,
-    ],
-    { maxBuffer: 1 << 24 },
+  /** `tdakit bench rif --model softmax` on the digits CSV, with further flags. */
+  const benchRif = (...flags: string[]) =>
+    run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'bench',
+        'rif',
+        '--model',
+        'softmax',
+        '--dataset',
+        csv,
+        '--label',
+        'digit',
+        ...flags,
+      ],
+      { maxBuffer: 1 << 24 },
+    );
+  const { stdout } = await benchRif(
+    '--lambda',
+    '1',
+    '--sizes',
+    '3',
+    '--strategies',
+    'random,highest-loss',
+    '--metrics',
+    'test-loss,self-loss',
+    '--seed',
+    '2',
+    '--lambda-sweep',
+    '0.5',
+    '--out',
+    out,
   );
   assert.match(stdout, /softmax model, lambda 1/);
   // The sweep reruns the reduced protocol on the same (softmax) model at each lambda.
@@ -160,23 +156,7 @@ test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, sum
       `${r.strategy} ${r.metric}`,
     );
   await assert.rejects(
-    run(process.execPath, [
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'bench',
-      'rif',
-      '--model',
-      'softmax',
-      '--dataset',
-      csv,
-      '--label',
-      'digit',
-      '--poison',
-      '3',
-      '--out',
-      join(dir, 'p'),
-    ]),
+    benchRif('--poison', '3', '--out', join(dir, 'p')),
     (e: { code?: number; stderr?: string }) =>
       e.code === 1 &&
       /--poison: the poisoning check flips binary labels; it needs --model logistic/.test(e.stderr ?? ''),

@@ -16,10 +16,29 @@ import {
   type PerturbableModel,
 } from '../src/index.ts';
 import { perturbableFor } from '../src/daunce/registry.ts';
-import { logisticData, rng, rowOf, refPointwise, norm } from './helpers.ts';
+import { logisticData, maxAbsDiff, rng, rowOf, refPointwise, norm } from './helpers.ts';
 
 const VARIANTS = ['hessian', 'fisher', 'trak'] as const;
 const ACCESS = ['white-box', 'black-box'] as const;
+
+/** Three classes from the signs of x_0 - 0.3 and x_1, features uniform in (-1, 1). */
+function threeClasses(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
+  const r = rng(seed);
+  const X = new Matrix(
+    Float64Array.from({ length: n * d }, () => r() * 2 - 1),
+    n,
+    d,
+  );
+  const y = Float64Array.from({ length: n }, (_, i) => (X.get(i, 0) > 0.3 ? 2 : X.get(i, 1) > 0 ? 1 : 0));
+  return { X, y };
+}
+
+/** A white-box copy trainer of `model` with the given settings (queries: the training data when not given). */
+const copies = (
+  model: Parameters<typeof perturbableFor>[0]['model'],
+  queries: { X: Matrix; y: Float64Array },
+  o: Partial<Omit<Parameters<typeof perturbableFor>[0], 'model' | 'queries'>> = {},
+) => perturbableFor({ model, queries, variant: 'hessian', access: 'white-box', seed: 0, ...o });
 
 /**
  * Gradient of the documented logistic objective at theta:
@@ -78,28 +97,11 @@ test('logistic: gamma and rho change the perturbed objective exactly as document
           [2, 0.25],
           [1, 0],
         ] as const) {
-          const pm = perturbableFor({
-            model,
-            queries: { X: q.X, y: q.y },
-            variant,
-            access,
-            seed: 0,
-            settings: { gamma, rho },
-          });
+          const pm = copies(model, q, { variant, access, settings: { gamma, rho } });
           const theta = (await pm.train(p, { variant, access, ratio: 0.3, gamma, rho })) as Float64Array;
-          const grad = logisticObjectiveGradient(
-            X,
-            y,
-            model.theta,
-            theta,
-            lambda,
-            p.subset,
-            p.xi,
-            variant,
-            access,
-            gamma,
-            rho,
-          );
+          const gradientAt = (g: number, r: number) =>
+            logisticObjectiveGradient(X, y, model.theta, theta, lambda, p.subset, p.xi, variant, access, g, r);
+          const grad = gradientAt(gamma, rho);
           assert.ok(
             norm(grad) < 1e-10,
             `d ${d} ${variant} ${access} gamma ${gamma} rho ${rho}: ||grad|| ${norm(grad)}`,
@@ -107,19 +109,7 @@ test('logistic: gamma and rho change the perturbed objective exactly as document
           // The check can fail: the same point is not stationary for other settings (except
           // black-box trak, whose minimiser z = 0 is theta = 0 for every gamma).
           if (variant === 'trak' && access === 'black-box') continue;
-          const other = logisticObjectiveGradient(
-            X,
-            y,
-            model.theta,
-            theta,
-            lambda,
-            p.subset,
-            p.xi,
-            variant,
-            access,
-            gamma * 3,
-            access === 'white-box' ? rho + 0.5 : rho,
-          );
+          const other = gradientAt(gamma * 3, access === 'white-box' ? rho + 0.5 : rho);
           assert.ok(norm(other) > 1e-4, `${variant} ${access}: another gamma/rho is also stationary (${norm(other)})`);
         }
       }
@@ -133,7 +123,7 @@ test('defaults gamma = rho = 1 are the documented original objectives (l - 2 xi 
   const q = logisticData(4, 4, 32);
   const p = drawPerturbation(90, 0.3, 2, 3);
   for (const variant of VARIANTS) {
-    const pm = perturbableFor({ model, queries: { X: q.X, y: q.y }, variant, access: 'white-box', seed: 0 });
+    const pm = copies(model, q, { variant });
     const theta = (await pm.train(p, { variant, access: 'white-box', ratio: 0.3 })) as Float64Array;
     // The paper's Table 1 written out without gamma and rho.
     const g = new Array<number>(5).fill(0);
@@ -164,28 +154,15 @@ test('defaults gamma = rho = 1 are the documented original objectives (l - 2 xi 
 });
 
 test('softmax regression: gamma and rho enter as documented (the JS gradient of the objective vanishes)', async () => {
-  const r = rng(41);
   const n = 60,
     d = 3,
     C = 3;
-  const X = new Matrix(
-    Float64Array.from({ length: n * d }, () => r() * 2 - 1),
-    n,
-    d,
-  );
-  const y = Float64Array.from({ length: n }, (_, i) => (X.get(i, 0) > 0.3 ? 2 : X.get(i, 1) > 0 ? 1 : 0));
+  const { X, y } = threeClasses(n, d, 41);
   const lambda = 1;
   const model = await SoftmaxRegression.fit(X, y, { lambda });
   const p = drawPerturbation(n, 0.4, 3, 0);
   const [gamma, rho] = [0.7, 0.4];
-  const pm = perturbableFor({
-    model,
-    queries: { X, y },
-    variant: 'hessian',
-    access: 'white-box',
-    seed: 0,
-    settings: { gamma, rho },
-  });
+  const pm = copies(model, { X, y }, { settings: { gamma, rho } });
   const theta = (await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.4 })) as Float64Array;
   // Free logits z_c = theta_c^T [x, 1] for c < C - 1, the last is 0; blocks of d + 1.
   const logits = (t: ArrayLike<number>, i: number) => {
@@ -282,16 +259,10 @@ function referenceTraining(
 }
 
 test('MLP copies: training settings, the cosine schedule, gamma and rho match full-batch SGD written out in JS', async () => {
-  const r = rng(51);
   const n = 40,
     d = 3,
     C = 3;
-  const X = new Matrix(
-    Float64Array.from({ length: n * d }, () => r() * 2 - 1),
-    n,
-    d,
-  );
-  const y = Float64Array.from({ length: n }, (_, i) => (X.get(i, 0) > 0.3 ? 2 : X.get(i, 1) > 0 ? 1 : 0));
+  const { X, y } = threeClasses(n, d, 51);
   const lambda = 0.5;
   // No hidden layer: the network is linear in its logits, so the JS reference stays small.
   const model = await MultilayerPerceptron.fit(X, y, {
@@ -319,15 +290,7 @@ test('MLP copies: training settings, the cosine schedule, gamma and rho match fu
       batchSize: n,
       momentum: c.momentum,
     } as const;
-    const pm = perturbableFor({
-      model,
-      queries: { X, y },
-      variant: c.variant,
-      access: 'white-box',
-      seed: 0,
-      settings: { gamma: c.gamma, rho: c.rho },
-      training,
-    });
+    const pm = copies(model, { X, y }, { variant: c.variant, settings: { gamma: c.gamma, rho: c.rho }, training });
     const theta = (await pm.train(p, { variant: c.variant, access: 'white-box', ratio: 0.5 })) as Float64Array;
     const o = {
       gamma: c.gamma,
@@ -339,47 +302,31 @@ test('MLP copies: training settings, the cosine schedule, gamma and rho match fu
       penalty: lambda / n,
     };
     const expected = referenceTraining(X, y, C, model.theta, p.subset, p.xi, c.variant, o);
-    const err = Math.max(...Array.from(theta, (v, k) => Math.abs(v - expected[k]!)));
+    const err = maxAbsDiff(theta, expected);
     assert.ok(err < 1e-12, `${JSON.stringify(c)}: max |theta - reference| ${err}`);
     // The check can fail: the other schedule, or another gamma, lands elsewhere.
     const otherSchedule = referenceTraining(X, y, C, model.theta, p.subset, p.xi, c.variant, {
       ...o,
       cosine: !c.cosine,
     });
-    assert.ok(
-      Math.max(...Array.from(theta, (v, k) => Math.abs(v - otherSchedule[k]!))) > 1e-6,
-      `${c.variant}: schedule has no effect`,
-    );
+    assert.ok(maxAbsDiff(theta, otherSchedule) > 1e-6, `${c.variant}: schedule has no effect`);
     const otherGamma = referenceTraining(X, y, C, model.theta, p.subset, p.xi, c.variant, {
       ...o,
       gamma: c.gamma * 1.5,
     });
-    assert.ok(
-      Math.max(...Array.from(theta, (v, k) => Math.abs(v - otherGamma[k]!))) > 1e-6,
-      `${c.variant}: gamma has no effect`,
-    );
+    assert.ok(maxAbsDiff(theta, otherGamma) > 1e-6, `${c.variant}: gamma has no effect`);
   }
   // The default schedule of the MLP's copies is cosine.
-  const defaults = perturbableFor({
-    model,
-    queries: { X, y },
-    variant: 'hessian',
-    access: 'white-box',
-    seed: 0,
-    training: { optimizer: 'sgd', learningRate: 0.2, epochs, batchSize: n, momentum: 0 },
-  });
-  const cosine = perturbableFor({
-    model,
-    queries: { X, y },
-    variant: 'hessian',
-    access: 'white-box',
-    seed: 0,
-    training: { optimizer: 'sgd', learningRate: 0.2, epochs, batchSize: n, momentum: 0, schedule: 'cosine' },
-  });
-  assert.deepEqual(
-    Array.from((await defaults.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.5 })) as Float64Array),
-    Array.from((await cosine.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.5 })) as Float64Array),
-  );
+  const sgd = { optimizer: 'sgd', learningRate: 0.2, epochs, batchSize: n, momentum: 0 } as const;
+  const trained = async (training: NonNullable<Parameters<typeof perturbableFor>[0]['training']>) =>
+    Array.from(
+      (await copies(model, { X, y }, { training }).train(p, {
+        variant: 'hessian',
+        access: 'white-box',
+        ratio: 0.5,
+      })) as Float64Array,
+    );
+  assert.deepEqual(await trained(sgd), await trained({ ...sgd, schedule: 'cosine' }));
 });
 
 test('external models receive gamma, rho and the training settings; checkpoints record non-default settings', async () => {
@@ -462,14 +409,7 @@ test('GLM copies: a batch on the native thread pool equals the copies trained on
     const model = await LogisticRegression.fit(X, y, { lambda });
     for (const variant of VARIANTS) {
       for (const access of ACCESS) {
-        const pm = perturbableFor({
-          model,
-          queries: { X: q.X, y: q.y },
-          variant,
-          access,
-          seed: 0,
-          settings: { gamma: 1.5, rho: 0.8 },
-        });
+        const pm = copies(model, q, { variant, access, settings: { gamma: 1.5, rho: 0.8 } });
         const ps = Array.from({ length: 9 }, (_, k) => drawPerturbation(400, 0.3, 13, k));
         const objective = { variant, access, ratio: 0.3 };
         const batch = await pm.trainBatch!(ps, objective);

@@ -34,21 +34,34 @@ const entries = entryPoints() as string[];
 const libraryEntries = entries.filter((e) => e !== 'src/cli.ts');
 const outputOf = (entry: string) => relative(root, join(out, entry.replace(/^src\//, '').replace(/\.ts$/, '.js')));
 
-/** The bundle's files loaded by `import` statements from an output file, and the packages they name. */
-function eagerOutputs(start: string): { files: Set<string>; packages: Set<string> } {
-  const files = new Set<string>();
-  const packages = new Set<string>();
+/** Every node reachable from `start` through `next`. */
+function reachable(start: string, next: (node: string) => string[]): Set<string> {
+  const seen = new Set<string>();
   const stack = [start];
   while (stack.length > 0) {
-    const file = stack.pop()!;
-    if (files.has(file)) continue;
-    files.add(file);
-    for (const i of meta.outputs[file]!.imports) {
-      if (i.kind !== 'import-statement') continue;
-      if (i.external) packages.add(i.path);
-      else stack.push(i.path);
-    }
+    const node = stack.pop()!;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    stack.push(...next(node));
   }
+  return seen;
+}
+
+/** The bundle's files loaded by `import` statements from an output file, and the packages they name. */
+function eagerOutputs(start: string): { files: Set<string>; packages: Set<string> } {
+  const statements = (file: string) => meta.outputs[file]!.imports.filter((i) => i.kind === 'import-statement');
+  const files = reachable(start, (file) =>
+    statements(file)
+      .filter((i) => !i.external)
+      .map((i) => i.path),
+  );
+  const packages = new Set(
+    [...files].flatMap((file) =>
+      statements(file)
+        .filter((i) => i.external)
+        .map((i) => i.path),
+    ),
+  );
   return { files, packages };
 }
 
@@ -72,15 +85,7 @@ const dynamicImport = /import\('(\.{1,2}\/[^']+\.ts)'\)/g;
 
 /** The source modules an entry reaches through import statements alone (read from the text). */
 function staticClosure(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [entry];
-  while (stack.length > 0) {
-    const file = stack.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const m of text.get(file)!.matchAll(staticImport)) stack.push(target(file, m[1]!));
-  }
-  return seen;
+  return reachable(entry, (file) => [...text.get(file)!.matchAll(staticImport)].map((m) => target(file, m[1]!)));
 }
 
 test('importing a library entry of the bundle names no package: each one is loaded by import() when used', () => {

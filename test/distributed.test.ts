@@ -32,7 +32,7 @@ import {
   startWorker,
 } from '../src/distributed/index.ts';
 import { probeRedis, resolveConnection } from '../src/distributed/connection.ts';
-import { EXTERNAL_M, EXTERNAL_N, models } from './fixtures/distributed-models.ts';
+import { EXTERNAL_M, EXTERNAL_N, models } from '../scripts/local-queue-models.ts';
 import {
   makeCertificates,
   startRedis,
@@ -62,6 +62,31 @@ let dataRoot: string;
 const workers: WorkerProcess[] = [];
 const bull = () =>
   ({ ...resolveConnection('test', redis.url).options, maxRetriesPerRequest: null }) as unknown as ConnectionOptions;
+/** A BullMQ handle on a run's queue, to look at its jobs from outside the library. */
+const queueOf = (runId: string) => new Queue(queueName(runId), { connection: bull(), prefix: 'tdakit' });
+/** Daunce over the deterministic external model (EXTERNAL_N training, EXTERNAL_M query rows). */
+const externalDaunce = (K: number, seed?: number) => ({
+  model: models.deterministic!,
+  train: { n: EXTERNAL_N },
+  queries: { m: EXTERNAL_M },
+  K,
+  ...(seed === undefined ? {} : { seed }),
+});
+/** The RIF protocol run here, then through the queue (counting its jobs). */
+async function removalHereAndQueued(options: Parameters<typeof benchmarkRemoval>[0]) {
+  const local = await benchmarkRemoval(options);
+  const jobs: number[] = [];
+  const remote = await benchmarkRemoval({
+    ...options,
+    queue: { connection: redis.url, onJob: (e) => jobs.push(e.unit) },
+  });
+  return { local, remote, jobs };
+}
+/** Polls `done` every 100 ms until it holds or `ms` passed. */
+async function waitUntil(done: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
 
 describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, () => {
   before(async () => {
@@ -107,12 +132,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
       testHighestLoss: 5,
       testRandom: 5,
     };
-    const local = await benchmarkRemoval(options);
-    const jobs: number[] = [];
-    const remote = await benchmarkRemoval({
-      ...options,
-      queue: { connection: redis.url, onJob: (e) => jobs.push(e.unit) },
-    });
+    const { local, remote, jobs } = await removalHereAndQueued(options);
     assert.deepEqual(untimed(remote.records), untimed(local.records));
     assert.deepEqual(remote.summary, local.summary);
     assert.equal(jobs.length, 9);
@@ -130,12 +150,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
       testHighestLoss: 4,
       testRandom: 4,
     };
-    const local = await benchmarkRemoval(options);
-    const jobs: number[] = [];
-    const remote = await benchmarkRemoval({
-      ...options,
-      queue: { connection: redis.url, onJob: (e) => jobs.push(e.unit) },
-    });
+    const { local, remote, jobs } = await removalHereAndQueued(options);
     assert.deepEqual(untimed(remote.records), untimed(local.records));
     assert.equal(jobs.length, 4);
   });
@@ -206,17 +221,10 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
   });
 
   test('external models by name; kill -9 of a worker mid-job loses nothing', async () => {
-    const external = {
-      model: models.deterministic!,
-      train: { n: EXTERNAL_N },
-      queries: { m: EXTERNAL_M },
-      K: 10,
-      seed: 2,
-      variant: 'hessian' as const,
-    };
+    const external = { ...externalDaunce(10, 2), variant: 'hessian' as const };
     const local = await daunce(external);
     const runId = 'kill-test';
-    const watcher = new Queue(queueName(runId), { connection: bull(), prefix: 'tdakit' });
+    const watcher = queueOf(runId);
     let killed = false;
     const victim = workers[0]!;
     const watch = setInterval(() => {
@@ -267,18 +275,14 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const controller = new AbortController();
     await assert.rejects(
       daunce({
-        model: models.deterministic!,
-        train: { n: EXTERNAL_N },
-        queries: { m: EXTERNAL_M },
-        K: 30,
-        seed: 7,
+        ...externalDaunce(30, 7),
         signal: controller.signal,
         queue: { connection: redis.url, runId, externalModel: 'deterministic' },
         onProgress: () => controller.abort(),
       }),
       { name: 'AbortError' },
     );
-    const q = new Queue(queueName(runId), { connection: bull(), prefix: 'tdakit' });
+    const q = queueOf(runId);
     try {
       const counts = await q.getJobCounts('waiting', 'delayed', 'completed', 'active');
       assert.equal(counts.waiting! + counts.delayed!, 0, 'no job is left queued');
@@ -342,7 +346,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
         run.submit(job, EXTERNAL_N + EXTERNAL_M),
       ]);
       sameBits(a.values, b.values, 'duplicate results');
-      const q = new Queue(queueName('duplicate-test'), { connection: bull(), prefix: 'tdakit' });
+      const q = queueOf('duplicate-test');
       assert.equal((await q.getJobCounts('completed')).completed, 1, 'one job ran');
       await q.close();
       // The unit's losses are the model's for draw 4, computed here.
@@ -372,7 +376,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     writeFileSync(join(dataRoot, 'inside.bundle'), bytes);
     const runId = 'refusal-test';
     const redisClient = await probeRedis('test', resolveConnection('test', redis.url));
-    const q = new Queue(queueName(runId), { connection: bull(), prefix: 'tdakit' });
+    const q = queueOf(runId);
     await redisClient.sadd(runsKey('tdakit'), runId);
     const model = await LogisticRegression.fit(X, y, { lambda: 1 });
     const spec = { kind: 'logistic', options: { lambda: 1 }, theta: hashArray(model.theta) };
@@ -421,8 +425,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
         cases.map(([, data], unit) => q.add('x', { ...data, unit }, { jobId: jobId(runId, unit), attempts: 3 })),
       );
       for (const [i, job] of jobs.entries()) {
-        const deadline = Date.now() + 20_000;
-        while (!(await job.isFailed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        await waitUntil(() => job.isFailed());
         const fresh = (await q.getJob(job.id!))!;
         assert.equal(await fresh.getState(), 'failed', `${cases[i]![0]} was refused`);
         assert.match(fresh.failedReason, cases[i]![2], cases[i]![0]);
@@ -434,8 +437,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
         { ...base, unit: 99, data: { uri: 'file:inside.bundle', sha256: sha256(bytes) } },
         { jobId: jobId(runId, 99) },
       );
-      const deadline = Date.now() + 20_000;
-      while (!(await good.isCompleted()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitUntil(() => good.isCompleted());
       assert.equal(await good.getState(), 'completed', (await q.getJob(good.id!))?.failedReason);
       const refit = await model.refit({ exclude: [1, 2] });
       assert.equal((await q.getJob(good.id!))!.returnvalue.values.length > 0, true);
@@ -456,32 +458,20 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
 
   test('the coordinator refuses forged results (wrong length, NaN, another run)', async () => {
     // A rogue worker on its own key prefix, which the real workers do not watch.
-    const forgeries: Record<string, (job: { data: { runId: string; unit: number; kind: string } }) => unknown> = {
-      short: (j) => ({
-        runId: j.data.runId,
-        unit: j.data.unit,
-        kind: j.data.kind,
-        values: Buffer.from(new Float64Array(3).buffer).toString('base64'),
-      }),
-      nan: (j) => ({
-        runId: j.data.runId,
-        unit: j.data.unit,
-        kind: j.data.kind,
-        values: Buffer.from(new Float64Array(EXTERNAL_N + EXTERNAL_M).fill(NaN).buffer).toString('base64'),
-      }),
-      file: (j) => ({
-        runId: j.data.runId,
-        unit: j.data.unit,
-        kind: j.data.kind,
-        file: '../../etc/passwd',
-        sha256: 'a'.repeat(64),
-      }),
-      other: (j) => ({
-        runId: 'someone-else',
-        unit: j.data.unit,
-        kind: j.data.kind,
-        values: Buffer.from(new Float64Array(EXTERNAL_N + EXTERNAL_M).buffer).toString('base64'),
-      }),
+    type JobData = { runId: string; unit: number; kind: string };
+    const base64 = (v: Float64Array) => Buffer.from(v.buffer).toString('base64');
+    /** A result naming the job's own run, unit and kind, with the given fields on top. */
+    const answer = (j: { data: JobData }, fields: Record<string, unknown>) => ({
+      runId: j.data.runId,
+      unit: j.data.unit,
+      kind: j.data.kind,
+      ...fields,
+    });
+    const forgeries: Record<string, (job: { data: JobData }) => unknown> = {
+      short: (j) => answer(j, { values: base64(new Float64Array(3)) }),
+      nan: (j) => answer(j, { values: base64(new Float64Array(EXTERNAL_N + EXTERNAL_M).fill(NaN)) }),
+      file: (j) => answer(j, { file: '../../etc/passwd', sha256: 'a'.repeat(64) }),
+      other: (j) => answer(j, { runId: 'someone-else', values: base64(new Float64Array(EXTERNAL_N + EXTERNAL_M)) }),
     };
     for (const [name, forge] of Object.entries(forgeries)) {
       const runId = `forged-${name}`;
@@ -492,10 +482,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
       try {
         await assert.rejects(
           daunce({
-            model: models.deterministic!,
-            train: { n: EXTERNAL_N },
-            queries: { m: EXTERNAL_M },
-            K: 2,
+            ...externalDaunce(2),
             queue: { connection: redis.url, runId, prefix: 'rogue', externalModel: 'deterministic' },
           }),
           (err: Error) => err instanceof ResultRefusedError && /result refused/.test(err.message),
@@ -523,13 +510,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const url = `redis://:${encodeURIComponent(password)}@127.0.0.1:${locked.port}`;
     const worker = await startWorker({ connection: url, models, dataRoot, pollMs: 100 });
     try {
-      const external = {
-        model: models.deterministic!,
-        train: { n: EXTERNAL_N },
-        queries: { m: EXTERNAL_M },
-        K: 4,
-        seed: 8,
-      };
+      const external = externalDaunce(4, 8);
       const remote = await daunce({
         ...external,
         queue: { connection: { url: `redis://127.0.0.1:${locked.port}`, password }, externalModel: 'deterministic' },
@@ -551,13 +532,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
     const connection = { url: secure.url, tls: { ca: readFileSync(certs.ca) } };
     const worker = await startWorker({ connection, models, pollMs: 100 });
     try {
-      const external = {
-        model: models.deterministic!,
-        train: { n: EXTERNAL_N },
-        queries: { m: EXTERNAL_M },
-        K: 3,
-        seed: 9,
-      };
+      const external = externalDaunce(3, 9);
       const remote = await daunce({ ...external, queue: { connection, externalModel: 'deterministic' } });
       sameBits(await remote.scores(), await (await daunce(external)).scores(), 'scores over TLS');
       assert.equal(worker.stats().completed, 3);
@@ -576,7 +551,7 @@ describe('distributed (redis-server + 2 tdakit workers)', { timeout: 170_000 }, 
       `
       import { daunce } from ${JSON.stringify(join(repo, 'src/index.ts'))};
       import { startWorker } from ${JSON.stringify(join(repo, 'src/distributed/index.ts'))};
-      import { EXTERNAL_M, EXTERNAL_N, models } from ${JSON.stringify(join(repo, 'test/fixtures/distributed-models.ts'))};
+      import { EXTERNAL_M, EXTERNAL_N, models } from ${JSON.stringify(join(repo, 'scripts/local-queue-models.ts'))};
       const url = ${JSON.stringify(doomed.url)};
       const slow = { ...models.deterministic, train: async (p) => { await new Promise((r) => setTimeout(r, 200)); return p; } };
       const worker = await startWorker({ connection: url, models: { deterministic: slow }, pollMs: 100 });

@@ -71,7 +71,8 @@ export function rowOf(X: Matrix, i: number, intercept: boolean): number[] {
   return r;
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+/** Plain sum of products, in index order. */
+export const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
   for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
   return s;

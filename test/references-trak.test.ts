@@ -10,13 +10,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogisticRegression, daunce, drawPerturbation, trakScores } from '../src/index.ts';
 import { mixSeed, seededRandom } from '../src/random.ts';
-import { gaussian, logisticData, refGradient, refHessian, refPointwise, rowOf, solveDense, rng } from './helpers.ts';
+import {
+  dot,
+  gaussian,
+  logisticData,
+  refGradient,
+  refHessian,
+  refPointwise,
+  rowOf,
+  solveDense,
+  rng,
+} from './helpers.ts';
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-  return s;
-};
+/**
+ * Asserts the library's scores (train row i, query j at i * m + j) equal the reference's
+ * expected[j][i] to `tolerance` relative (with 1 added to the scale); returns the largest |expected|.
+ */
+function assertScores(scores: Float64Array, expected: number[][], tolerance: number, what: string): number {
+  const m = expected.length;
+  let big = 0;
+  for (let j = 0; j < m; j++) {
+    for (const [i, e] of expected[j]!.entries()) {
+      big = Math.max(big, Math.abs(e));
+      const got = scores[i * m + j]!;
+      assert.ok(Math.abs(got - e) < tolerance * (1 + Math.abs(e)), `${what} ${i},${j}: ${got} vs ${e}`);
+    }
+  }
+  return big;
+}
 
 /** Weighted, penalised logistic fit by dense Newton in plain JS (the fixed-penalty convention). */
 function jsLogisticFit(
@@ -80,16 +101,8 @@ test('TRAK at dimension < P with non-unit weights equals the projected after-ker
   const random = seededRandom(mixSeed(seed, 'trak'));
   const proj = Float64Array.from({ length: (d + 1) * k }, () => gaussian(random) / Math.sqrt(k));
   const expected = jsTrak({ X, y, Xq: q.X, yq: q.y, theta: Array.from(model.theta), w, proj, k });
-  let big = 0;
-  for (let j = 0; j < 3; j++) {
-    for (let i = 0; i < n; i++) {
-      big = Math.max(big, Math.abs(expected[j]![i]!));
-      assert.ok(
-        Math.abs(scores[i * 3 + j]! - expected[j]![i]!) < 1e-9 * (1 + Math.abs(expected[j]![i]!)),
-        `TRAK ${i},${j}: ${scores[i * 3 + j]} vs ${expected[j]![i]}`,
-      );
-    }
-  }
+  assert.equal(scores.length, n * 3);
+  const big = assertScores(scores, expected, 1e-9, 'TRAK');
   assert.ok(big > 1e-3, 'scores are not all tiny');
   // A projection below P changes the scores: they differ from the full-dimension ones.
   const full = await trakScores({ model, queries: { X: q.X, y: q.y }, dimension: d + 1, seed });
@@ -117,14 +130,8 @@ test('TRAK ensemble: the mean over members refitted on seeded random halves (JS 
     const member = jsTrak({ X, y, Xq: q.X, yq: q.y, theta, w, proj, k });
     for (let j = 0; j < 2; j++) for (let i = 0; i < n; i++) mean[j]![i]! += member[j]![i]! / ensemble;
   }
-  for (let j = 0; j < 2; j++) {
-    for (let i = 0; i < n; i++) {
-      assert.ok(
-        Math.abs(scores[i * 2 + j]! - mean[j]![i]!) < 1e-8 * (1 + Math.abs(mean[j]![i]!)),
-        `TRAK ensemble ${i},${j}: ${scores[i * 2 + j]} vs ${mean[j]![i]}`,
-      );
-    }
-  }
+  assert.equal(scores.length, n * 2);
+  assertScores(scores, mean, 1e-8, 'TRAK ensemble');
 });
 
 for (const access of ['white-box', 'black-box'] as const) {
@@ -175,20 +182,14 @@ for (const access of ['white-box', 'black-box'] as const) {
     };
     const covariance = await run.scores('covariance');
     const correlation = await run.scores();
+    // The loss of training example i (query j) across the K copies.
+    const trainLoss = (i: number) => (t: number) => Ltrain[t]![i]!;
+    const queryLoss = (j: number) => (t: number) => Lq[t]![j]!;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < 3; j++) {
-        const c = cov(
-          (t) => Ltrain[t]![i]!,
-          (t) => Lq[t]![j]!,
-        );
-        const vi = cov(
-            (t) => Ltrain[t]![i]!,
-            (t) => Ltrain[t]![i]!,
-          ),
-          vq = cov(
-            (t) => Lq[t]![j]!,
-            (t) => Lq[t]![j]!,
-          );
+        const c = cov(trainLoss(i), queryLoss(j));
+        const vi = cov(trainLoss(i), trainLoss(i)),
+          vq = cov(queryLoss(j), queryLoss(j));
         const r = vi > 0 && vq > 0 ? c / Math.sqrt(vi * vq) : 0;
         assert.ok(
           Math.abs(covariance[i * 3 + j]! - c) < 1e-9 * (1e-6 + Math.abs(c)) + 1e-14,
