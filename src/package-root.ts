@@ -8,7 +8,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The nearest directory at or above `start` that holds a package.json (`start` itself if none does). */
+/**
+ * The nearest directory at or above `start` that holds a package.json.
+ * @param start An absolute directory path to search upwards from.
+ * @returns That directory, or `start` itself when no directory above it holds a package.json.
+ */
 export function packageRootFrom(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;

@@ -9,10 +9,21 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 // @ts-expect-error plain JavaScript module without types (it runs before anything is compiled)
 import { bundle, entryPoints } from '../scripts/build.mjs';
+import { PACKAGE_ROOT, packageRootFrom } from '../src/package-root.ts';
 
 interface Metafile {
   outputs: Record<
@@ -148,4 +159,15 @@ test('the bundle writes no source maps and the bin keeps its shebang', () => {
     [],
   );
   assert.match(readFileSync(join(root, outputOf('src/cli.ts')), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
+test('the package root is found from a module at any depth below it (bundled chunks, entry subfolders, src/)', () => {
+  assert.equal(PACKAGE_ROOT, root);
+  for (const dir of ['dist', 'dist/chunks', 'dist/protocols/rif', 'src/datasets'])
+    assert.equal(packageRootFrom(join(root, dir)), root, dir);
+  // The nearest package.json wins (the bundle test's own output folder has one).
+  assert.equal(packageRootFrom(join(out, 'chunks')), out);
+  // No package.json above: the start itself.
+  const bare = mkdtempSync(join(tmpdir(), 'tdakit-no-package-'));
+  assert.equal(packageRootFrom(bare), existsSync(join(tmpdir(), 'package.json')) ? tmpdir() : bare);
 });
