@@ -31,10 +31,17 @@ function buildModules(): string {
   return join(outDir, 'index.js');
 }
 
-/** Milliseconds `import(entry)` takes in a fresh process. */
-function importMs(entry: string): number {
-  const script = `const t = performance.now(); await import(${JSON.stringify(entry)}); console.log(performance.now() - t);`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root }));
+/**
+ * `import(entry)` in a fresh process: wall-clock milliseconds, and the CPU milliseconds
+ * (user + system) the process spent on it, which other processes' load inflates far less.
+ */
+function importOnce(entry: string): { ms: number; cpuMs: number } {
+  const script =
+    `const t = performance.now(), c = process.cpuUsage(); await import(${JSON.stringify(entry)});` +
+    `const u = process.cpuUsage(c); console.log(JSON.stringify({ ms: performance.now() - t, cpuMs: (u.user + u.system) / 1000 }));`;
+  return JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root }),
+  ) as { ms: number; cpuMs: number };
 }
 /** What the lazy load saves: vega and vega-lite imported in a fresh process. */
 function vegaMs(): number {
@@ -50,12 +57,18 @@ function bareMs(): number {
 const modules = buildModules();
 const bundle: number[] = [],
   unbundled: number[] = [],
+  bundleCpu: number[] = [],
+  unbundledCpu: number[] = [],
   bare: number[] = [],
   vega: number[] = [];
 const loadBefore = loadavg()[0]!;
 for (let r = 0; r < runs; r++) {
-  bundle.push(importMs(bundled));
-  unbundled.push(importMs(modules));
+  const b = importOnce(bundled),
+    u = importOnce(modules);
+  bundle.push(b.ms);
+  unbundled.push(u.ms);
+  bundleCpu.push(b.cpuMs);
+  unbundledCpu.push(u.cpuMs);
   bare.push(bareMs());
   vega.push(vegaMs());
 }
@@ -72,6 +85,8 @@ const record = {
   speedup: median(unbundled) / median(bundle),
   /** Median over runs of (module by module) / (bundle), each pair measured back to back. */
   pairedSpeedupMedian: median(unbundled.map((t, r) => t / bundle[r]!)),
+  importCpuMedianMs: median(bundleCpu),
+  unbundledImportCpuMedianMs: median(unbundledCpu),
   bareNodeStartMedianMs: median(bare),
   vegaImportMedianMs: median(vega),
   loadAverage: { before: loadBefore, after: loadavg()[0] },
@@ -81,7 +96,8 @@ const ms = (v: number[]) => v.map((t) => t.toFixed(0)).join(', ');
 console.log(
   `import('tdakit') from dist/ (bundle): median ${record.importMedianMs.toFixed(1)} ms over ${runs} runs (${ms(bundle)}); ` +
     `module by module (tsc): median ${record.unbundledImportMedianMs.toFixed(1)} ms (${ms(unbundled)}); ` +
-    `${record.speedup.toFixed(2)}x (median of the paired ratios ${record.pairedSpeedupMedian.toFixed(2)}x); a bare node start takes ${record.bareNodeStartMedianMs.toFixed(0)} ms; ` +
+    `${record.speedup.toFixed(2)}x (median of the paired ratios ${record.pairedSpeedupMedian.toFixed(2)}x); ` +
+    `CPU time ${record.importCpuMedianMs.toFixed(1)} vs ${record.unbundledImportCpuMedianMs.toFixed(1)} ms; a bare node start takes ${record.bareNodeStartMedianMs.toFixed(0)} ms; ` +
     `vega + vega-lite alone (not loaded by the import) ${record.vegaImportMedianMs.toFixed(0)} ms; ` +
     `load average ${loadBefore.toFixed(1)} -> ${record.loadAverage.after!.toFixed(1)}`,
 );
