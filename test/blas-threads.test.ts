@@ -46,6 +46,13 @@ test('a 101-parameter logistic fit and its Daunce copies are bit-identical with 
   assert.deepEqual(runWith(2, 20000, 100).scoresHash, two.scoresHash);
 });
 
+test('copies with few rows per parameter (damped Newton, 300 rows for 121 parameters) are bit-identical with OPENBLAS_NUM_THREADS = 1 and 2', () => {
+  const one = runWith(1, 1000, 120),
+    two = runWith(2, 1000, 120);
+  assert.equal(one.thetaHash, two.thetaHash);
+  assert.equal(one.scoresHash, two.scoresHash);
+});
+
 test('a 401-parameter fit: bit-identical at the same thread count, within a few ulps across thread counts', () => {
   const one = runWith(1, 3000, 400),
     two = runWith(2, 3000, 400);

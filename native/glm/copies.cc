@@ -83,7 +83,7 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   // (copy_newton.h) directly.
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
   FitResult fit = !krylov
-                      ? fitCopyNewton(objective, pr.theta0, opt)
+                      ? fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data())
                       : refitChord(
                             objective, pr.theta0, [&factor, p](double* b) { factorSolve(factor.data(), p, b); }, opt);
   CopyResult out;
@@ -103,10 +103,9 @@ std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads) 
   for (const CopySpec& s : pr.copies)
     if (s.size == 0) throw ArgumentError("a perturbed copy has no rows");
   SingleThreadedBlas blas;
-  // The reference factor (a full-data Hessian build) only when some copy is large enough to use it.
-  bool anyKrylov = false;
-  for (const CopySpec& s : pr.copies) anyKrylov = anyKrylov || s.size >= kKrylovRowsPerParameter * pr.design.p();
-  const std::vector<double> factor = pr.precondition && anyKrylov ? referenceFactor(pr) : std::vector<double>{};
+  // The reference factor: Newton-Krylov's preconditioner for copies with many rows per parameter,
+  // the first steps of the others (copy_newton.h).
+  const std::vector<double> factor = pr.precondition ? referenceFactor(pr) : std::vector<double>{};
   forEachCopy<CompactCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });

@@ -41,7 +41,8 @@ void factorSolve(const double* l, int p, double* b) {
   cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, p, l, p, b, 1);
 }
 
-FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const FitOptions& options) {
+FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const FitOptions& options,
+                        const double* reference) {
   if (obj.boundedCurvature()) return fitNewton(obj, theta0, options);
   const std::size_t p = obj.parameters();
   const int P = static_cast<int>(p);
@@ -59,6 +60,42 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
   };
   if (!std::isfinite(e.value) || !std::isfinite(gn) || !std::isfinite(e.gradientScale)) return handOff();
   constexpr double kChordGain = 0.25;
+  if (reference) {
+    // Steps -M^{-1} g with the batch's reference factor M (no Hessian build), line-searched on F,
+    // while each at least halves the gradient: far from the copy's optimum Newton gains little
+    // more per step, at a Hessian build each.
+    for (int step = 0; step < options.maxIter; ++step) {
+      if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
+      dir = e.gradient;
+      factorSolve(reference, P, dir.data());
+      double slope = 0.0;
+      for (std::size_t k = 0; k < p; ++k) {
+        dir[k] = -dir[k];
+        slope += e.gradient[k] * dir[k];
+      }
+      if (!(slope < 0.0)) break;
+      double t = 1.0;
+      bool found = false;
+      for (; t >= 1.0 / 16; t *= 0.5) {
+        for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
+        const double f = obj.value(trial.data());
+        if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) break;
+      obj.evaluate(trial.data(), false, next);
+      const double nextNorm = norm2(next.gradient);
+      if (!std::isfinite(next.value) || !std::isfinite(nextNorm)) break;
+      ++chord;
+      theta.swap(trial);
+      std::swap(e, next);
+      const bool slow = nextNorm > 0.5 * gn;
+      gn = nextNorm;
+      if (slow) break;
+    }
+  }
   bool chordOk = false;
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);

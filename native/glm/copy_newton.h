@@ -14,7 +14,12 @@ namespace tdakit::glm {
 
 // Minimises `objective` from theta0 to ||grad|| <= tol * gradientScale (FitOptions::tol) or to
 // the gradient's rounding floor. Objectives with bounded curvature go to fitNewton directly.
-FitResult fitCopyNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options);
+// `reference` (a lower Cholesky factor, p x p, or null): first take line-searched steps
+// -M^{-1} grad with it while each halves the gradient. Far from the copy's optimum Newton gains
+// only 2-4x per Hessian build, and a step with the batch's shared reference factor costs a
+// gradient (measured on 1,000 x 180 copies at ratio 0.3: 4.4 instead of 5.6 Hessian builds).
+FitResult fitCopyNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options,
+                        const double* reference = nullptr);
 
 // b <- (L L^T)^{-1} b for a lower Cholesky factor L (p x p, column-major): two dtrsv, without
 // LAPACKE_dpotrs's NaN scan of the whole factor on every call.
