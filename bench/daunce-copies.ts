@@ -14,7 +14,11 @@
  * Each path is timed in --rounds interleaved rounds (default 3) and reports its fastest, the
  * baseline included, so that the ratios compare times taken under the same load.
  *
- *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --rounds 3 --cases small,large --baseline <checkout>]
+ * Under `taskset -c 0` (cores: 1) the pool has one thread: per-copy cost on one core, which the
+ * other users of a shared machine disturb less than the pool's scaling over cores.
+ *
+ *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --rounds 3 --cases small,large
+ *     --out daunce-copies.json --baseline <checkout>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     'small-copies': { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
     cases: { type: 'string', default: 'small,large' },
+    out: { type: 'string', default: 'daunce-copies.json' },
     baseline: { type: 'string' },
   },
 });
@@ -272,11 +277,12 @@ const large = cases.includes('large')
   ? await measure('large', 100_000, 100, Number(values['large-copies']), 1)
   : undefined;
 writeFileSync(
-  join(here, 'results', 'daunce-copies.json'),
+  join(here, 'results', values.out ?? 'daunce-copies.json'),
   JSON.stringify(
     {
       date: new Date().toISOString(),
       cores: availableParallelism(),
+      openblasThreads: process.env.OPENBLAS_NUM_THREADS ?? null,
       loadAverage1mAtStart: load,
       blas: addon.blasInfo().config.trim(),
       loadAverage1mAtEnd: loadavg()[0],

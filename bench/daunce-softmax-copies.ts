@@ -228,6 +228,7 @@ const agreement = Math.max(...ref.firstTheta.map((v, k) => Math.abs(v - first![k
 const result = {
   date: new Date().toISOString(),
   cores: availableParallelism(),
+  openblasThreads: process.env.OPENBLAS_NUM_THREADS ?? null,
   loadAverage1mAtStart: load,
   loadAverage1mAtEnd: loadavg()[0],
   blas: addon.blasInfo().config.trim(),
