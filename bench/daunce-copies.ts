@@ -11,7 +11,14 @@
  * <dir> <commit>` then `npm run build:native` there), its own perturbed trainer is timed on the
  * same data in a child process: the path as it was, its native kernels included.
  *
- *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --baseline <checkout>]
+ * Each path is timed in --rounds interleaved rounds (default 3) and reports its fastest, the
+ * baseline included, so that the ratios compare times taken under the same load.
+ *
+ * Under `taskset -c 0` (cores: 1) the pool has one thread: per-copy cost on one core, which the
+ * other users of a shared machine disturb less than the pool's scaling over cores.
+ *
+ *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --rounds 3 --cases small,large
+ *     --out daunce-copies.json --baseline <checkout>]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,17 +31,26 @@ import { glmPerturbable } from '../src/daunce/glm-perturbable.ts';
 import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
 
+/** Wall-clock and CPU (all threads of the process, user + system) seconds per copy. */
+interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     'large-copies': { type: 'string', default: '16' },
     'small-copies': { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '3' },
+    cases: { type: 'string', default: 'small,large' },
+    out: { type: 'string', default: 'daunce-copies.json' },
     baseline: { type: 'string' },
   },
 });
 
 /** Seconds per copy (train + both losses) of the checkout's own trainer, in a child process. */
-function baselineSeconds(checkout: string, n: number, d: number, copies: number, lambda: number): number {
+function baselineSeconds(checkout: string, n: number, d: number, copies: number, lambda: number): Timing {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-daunce-baseline-'));
   const file = join(dir, 'baseline.mts');
   writeFileSync(
@@ -50,9 +66,11 @@ const q = syntheticLogistic(100, ${d}, 2);
 const model = await LogisticRegression.fit(X, y, { lambda: ${lambda} });
 const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
 const ps = Array.from({ length: ${copies} }, (_, k) => drawPerturbation(${n}, 0.3, 0, k));
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 for (const p of ps) { const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.3 }); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
-console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies} }));
+const cpu = process.cpuUsage(c0);
+console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies}, cpuSeconds: (cpu.user + cpu.system) / 1e6 / ${copies} }));
 `,
   );
   const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 })
@@ -60,7 +78,7 @@ console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies
     .trim()
     .split('\n');
   rmSync(dir, { recursive: true, force: true });
-  return (JSON.parse(out[out.length - 1]!) as { seconds: number }).seconds;
+  return JSON.parse(out[out.length - 1]!) as Timing;
 }
 
 function gaussian(r: () => number): number {
@@ -116,6 +134,8 @@ function previousPath(model: LogisticRegression, Xq: Matrix, yq: Float64Array) {
   };
 }
 
+const rounds = Number(values.rounds);
+
 async function measure(name: string, n: number, d: number, copies: number, lambda: number) {
   const { X, y } = syntheticLogistic(n, d, 1);
   const q = syntheticLogistic(100, d, 2);
@@ -123,34 +143,58 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
   const objective = { variant: 'hessian', access: 'white-box', ratio: 0.3 } as const;
   const ps = Array.from({ length: copies }, (_, k) => drawPerturbation(n, 0.3, 0, k));
-  const timed = async (f: () => Promise<unknown>) => {
+  const timed = async (f: () => Promise<unknown>): Promise<Timing> => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await f();
-    return (performance.now() - t0) / 1000 / copies;
+    const cpu = process.cpuUsage(c0);
+    return { seconds: (performance.now() - t0) / 1000 / copies, cpuSeconds: (cpu.user + cpu.system) / 1e6 / copies };
   };
 
+  // Rounds interleave the paths (and the baseline build's child process), so that a change of
+  // load on the shared machine hits all of them; each path reports its fastest round.
   const previous = previousPath(model, q.X, q.y);
-  const previousSeconds = await timed(async () => {
-    for (const p of ps) await previous(p);
-  });
-  const oneSeconds = await timed(async () => {
-    for (const p of ps) {
-      const h = await pm.train(p, objective);
-      await pm.losses(h, 'train');
-      await pm.losses(h, 'queries');
-    }
-  });
-  const batchSeconds = await timed(async () => {
-    for (let k = 0; k < copies; k += 32) {
-      const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
-      for (const h of hs) {
-        await pm.losses(h, 'train');
-        await pm.losses(h, 'queries');
-      }
-    }
-  });
+  const samples: Record<'previous' | 'one' | 'batched' | 'baseline', Timing[]> = {
+    previous: [],
+    one: [],
+    batched: [],
+    baseline: [],
+  };
+  for (let round = 0; round < rounds; round++) {
+    samples.previous.push(
+      await timed(async () => {
+        for (const p of ps) await previous(p);
+      }),
+    );
+    samples.one.push(
+      await timed(async () => {
+        for (const p of ps) {
+          const h = await pm.train(p, objective);
+          await pm.losses(h, 'train');
+          await pm.losses(h, 'queries');
+        }
+      }),
+    );
+    samples.batched.push(
+      await timed(async () => {
+        for (let k = 0; k < copies; k += 32) {
+          const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
+          for (const h of hs) {
+            await pm.losses(h, 'train');
+            await pm.losses(h, 'queries');
+          }
+        }
+      }),
+    );
+    if (values.baseline) samples.baseline.push(baselineSeconds(values.baseline, n, d, copies, lambda));
+  }
+  const fastest = (a: Timing[]) => Math.min(...a.map((t) => t.seconds));
+  const leastCpu = (a: Timing[]) => Math.min(...a.map((t) => t.cpuSeconds));
+  const previousSeconds = fastest(samples.previous),
+    oneSeconds = fastest(samples.one),
+    batchSeconds = fastest(samples.batched);
+  const baseline = values.baseline ? fastest(samples.baseline) : undefined;
   const first = await pm.train(ps[0]!, objective);
-  const baseline = values.baseline ? baselineSeconds(values.baseline, n, d, copies, lambda) : undefined;
 
   const tmp = mkdtempSync(join(tmpdir(), 'tdakit-daunce-copies-'));
   const size = ps[0]!.subset.length;
@@ -184,6 +228,8 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
     ratio: 0.3,
     lambda,
     rowsPerCopy: size,
+    rounds,
+    secondsPerCopyByRound: samples,
     secondsPerCopy: {
       ...(baseline !== undefined ? { baselineCheckout: baseline } : {}),
       previous: previousSeconds,
@@ -191,7 +237,19 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
       nativeBatched: batchSeconds,
       numpyNewton: ref.secondsPerCopy,
     },
-    ...(baseline !== undefined ? { speedupOverBaselineCheckout: baseline / batchSeconds } : {}),
+    // CPU time of all the process's threads: less sensitive to the other users of the machine.
+    cpuSecondsPerCopy: {
+      ...(baseline !== undefined ? { baselineCheckout: leastCpu(samples.baseline) } : {}),
+      previous: leastCpu(samples.previous),
+      nativeOneAtATime: leastCpu(samples.one),
+      nativeBatched: leastCpu(samples.batched),
+    },
+    ...(baseline !== undefined
+      ? {
+          speedupOverBaselineCheckout: baseline / batchSeconds,
+          cpuSpeedupOverBaselineCheckout: leastCpu(samples.baseline) / leastCpu(samples.batched),
+        }
+      : {}),
     speedupOverPrevious: previousSeconds / batchSeconds,
     speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
     numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy,
@@ -199,7 +257,7 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   };
   if (baseline !== undefined)
     console.log(
-      `[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies)`,
+      `[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies; CPU time ${(leastCpu(samples.baseline) / leastCpu(samples.batched)).toFixed(1)}x)`,
     );
   console.log(
     `[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(previousSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
@@ -211,17 +269,24 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
 
 const load = loadavg()[0];
 const addon = nativeAddon();
-const small = await measure('small', 1000, 180, Number(values['small-copies']), 1);
-const large = await measure('large', 100_000, 100, Number(values['large-copies']), 1);
+const cases = (values.cases ?? '').split(',');
+const small = cases.includes('small')
+  ? await measure('small', 1000, 180, Number(values['small-copies']), 1)
+  : undefined;
+const large = cases.includes('large')
+  ? await measure('large', 100_000, 100, Number(values['large-copies']), 1)
+  : undefined;
 writeFileSync(
-  join(here, 'results', 'daunce-copies.json'),
+  join(here, 'results', values.out ?? 'daunce-copies.json'),
   JSON.stringify(
     {
       date: new Date().toISOString(),
       cores: availableParallelism(),
+      openblasThreads: process.env.OPENBLAS_NUM_THREADS ?? null,
       loadAverage1mAtStart: load,
       blas: addon.blasInfo().config.trim(),
-      note: 'per copy: parameters and the losses of all training examples and queries; the machine is shared, see loadAverage',
+      loadAverage1mAtEnd: loadavg()[0],
+      note: 'per copy: parameters and the losses of all training examples and queries; fastest of the interleaved rounds; the machine is shared, see the load averages',
       small,
       large,
     },

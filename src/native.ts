@@ -11,6 +11,7 @@ import type {
   Kernels,
   LogitObjective,
   MlpTrainOptions,
+  MultinomialCopiesProblem,
   MultinomialProblem,
   PointwiseResult,
   ReducedHessianSpec,
@@ -35,7 +36,7 @@ export interface NativeCodes {
 type WithCode<T, K extends string> = Omit<T, K> & { [P in K]: NativeCode };
 
 /** The kernels whose arguments name an enum value; the addon takes its integer code there instead. */
-type CodedKernels = 'fit' | 'refit' | 'pointwise' | 'multinomialFit' | 'mlpTrain' | 'glmCopies';
+type CodedKernels = 'fit' | 'refit' | 'pointwise' | 'multinomialFit' | 'mlpTrain' | 'glmCopies' | 'multinomialCopies';
 
 /**
  * The addon as loaded: the backend kernels (written by hand in backend/types.ts) with enum
@@ -52,6 +53,7 @@ export interface NativeAddon extends Omit<Kernels, CodedKernels> {
   multinomialFit(o: Omit<MultinomialProblem, 'objective'> & { objective?: NativeCode }): Promise<FitResult>;
   mlpTrain(o: WithCode<MlpTrainOptions, 'objective'>): Promise<Float64Array>;
   glmCopies(o: WithCode<GlmCopiesProblem, 'family'>): Promise<GlmCopiesResult>;
+  multinomialCopies(o: WithCode<MultinomialCopiesProblem, 'objective'>): Promise<GlmCopiesResult>;
   blasInfo(): { config: string; threads: number };
   dgemmRate(o: { size: number; reps: number }): Promise<number>;
 }

@@ -1,13 +1,11 @@
 #include "copies.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "../common/error.h"
 #include "../linalg/blas.h"
+#include "copy_newton.h"
+#include "copy_pool.h"
 #include "objective.h"
 #include "per_example.h"
 
@@ -17,39 +15,6 @@ namespace {
 
 // Rows per parameter from which a copy takes preconditioned Newton-Krylov steps.
 constexpr std::size_t kKrylovRowsPerParameter = 10;
-
-// Holds OpenBLAS at one thread while a batch runs; concurrent batches share the setting and the
-// last one out restores the caller's thread count.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (users()++ == 0) {
-      saved() = openblas_get_num_threads();
-      openblas_set_num_threads(1);
-    }
-  }
-  ~SingleThreadedBlas() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (--users() == 0) openblas_set_num_threads(saved());
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static int& users() {
-    static int u = 0;
-    return u;
-  }
-  static int& saved() {
-    static int s = 1;
-    return s;
-  }
-};
 
 // The reference factorisation: L L^T = wbar sum_i c_i(theta_0) a_i a_i^T + lambda P over all n
 // rows, with c_i the family's curvature at theta_0 and wbar = referenceWeight (a copy's Hessian
@@ -114,14 +79,13 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   // The reference factor approximates a copy's Hessian only when the copy has many more rows
   // than parameters (the subset Hessian's spectrum, relative to the full one, spreads like
   // (1 +- sqrt(p / rows))^2); below that, conjugate gradients exceed their budget and fall back
-  // to Newton after wasted products (measured: 1,000 x 180 at ratio 0.3), so Newton directly.
+  // to Newton after wasted products (measured: 1,000 x 180 at ratio 0.3), so damped Newton
+  // (copy_newton.h) directly.
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
-  FitResult fit =
-      !krylov
-          ? fitNewton(objective, pr.theta0, opt)
-          : refitChord(
-                objective, pr.theta0,
-                [&factor, p](double* b) { LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', p, 1, factor.data(), p, b, p); }, opt);
+  FitResult fit = !krylov
+                      ? fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data())
+                      : refitChord(
+                            objective, pr.theta0, [&factor, p](double* b) { factorSolve(factor.data(), p, b); }, opt);
   CopyResult out;
   out.newtonIterations = fit.newtonIterations;
   out.krylovIterations = fit.krylovIterations;
@@ -139,28 +103,12 @@ std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads) 
   for (const CopySpec& s : pr.copies)
     if (s.size == 0) throw ArgumentError("a perturbed copy has no rows");
   SingleThreadedBlas blas;
+  // The reference factor: Newton-Krylov's preconditioner for copies with many rows per parameter,
+  // the first steps of the others (copy_newton.h).
   const std::vector<double> factor = pr.precondition ? referenceFactor(pr) : std::vector<double>{};
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failureMutex;
-  auto work = [&] {
-    CompactCopy buffer;
-    for (std::size_t k; (k = next.fetch_add(1)) < pr.copies.size();) {
-      try {
-        out[k] = fitOne(pr, pr.copies[k], factor, buffer);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failureMutex);
-        if (!failure) failure = std::current_exception();
-        next = pr.copies.size();  // the others stop after their current copy
-      }
-    }
-  };
-  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, pr.copies.size()));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  forEachCopy<CompactCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactCopy& buffer) {
+    out[k] = fitOne(pr, pr.copies[k], factor, buffer);
+  });
   return out;
 }
 

@@ -34,9 +34,9 @@ struct CopiesProblem {
   Design queries;                       // the queries' design (same columns)
   const double* queryLabels = nullptr;  // queries' labels
   FitOptions fit;
-  // Newton-Krylov with the reference factorisation (the full-data curvature at theta_0, scaled to
-  // a copy's weight) as preconditioner for copies with at least 10 rows per parameter; false, or
-  // fewer rows: damped Newton with a Hessian per step.
+  // The reference factorisation (the full-data curvature at theta_0, scaled to a copy's weight):
+  // preconditioner of Newton-Krylov for copies with at least 10 rows per parameter, first steps of
+  // the damped Newton of the others (copy_newton.h). False: damped Newton alone.
   bool precondition = true;
   // Weight of every example in the reference curvature (a copy's total weight spread over all n
   // examples): the same for every copy, so a copy's preconditioner does not depend on its batch.

@@ -30,7 +30,10 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
     const double zy = y < K ? z[y] : 0.0;
     const double lse = logSumExp(z, K, y);
     const double f = zy - lse;
-    std::vector<double> q(K), gf(K);
+    std::vector<double>& q = out.probabilities;
+    std::vector<double>& gf = out.direction;
+    q.resize(K);
+    gf.resize(K);
     for (std::size_t c = 0; c < K; ++c) {
       q[c] = c == y ? 0.0 : std::exp(z[c] - lse);
       gf[c] = (c == y ? 1.0 : 0.0) - q[c];
@@ -49,7 +52,10 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
   }
   // Cross-entropy: p = softmax, grad l = p - e_y, Hessian of l = diag(p) - p p^T.
   const double lse = logSumExp(z, K, static_cast<std::size_t>(-1));
-  std::vector<double> p(K), gl(K);
+  std::vector<double>& p = out.probabilities;
+  std::vector<double>& gl = out.direction;
+  p.resize(K);
+  gl.resize(K);
   for (std::size_t c = 0; c < K; ++c) {
     p[c] = std::exp(z[c] - lse);
     gl[c] = p[c] - (c == y ? 1.0 : 0.0);

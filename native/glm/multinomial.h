@@ -35,6 +35,9 @@ struct MultinomialProblem {
 struct LogitTerms {
   double value = 0.0;
   std::vector<double> gradient, curvature;
+  // Scratch (probabilities and the gradient of l or f), kept with the output so that a loop over
+  // the examples allocates nothing per example.
+  std::vector<double> probabilities, direction;
 };
 void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bool exact, LogitTerms& out);
 

@@ -54,5 +54,6 @@ export function createCpuBackend(): Backend {
     mlpLosses: (o) => a.mlpLosses(o),
     mlpGradients: (o) => a.mlpGradients(o),
     glmCopies: (o) => a.glmCopies({ ...o, family: family('glmCopies', o.family) }),
+    multinomialCopies: (o) => a.multinomialCopies({ ...o, objective: objective('multinomialCopies', o.objective) }),
   };
 }

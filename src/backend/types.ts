@@ -187,6 +187,39 @@ export interface GlmCopiesResult {
   krylovIterations: Int32Array;
 }
 
+/**
+ * Many perturbed copies of a softmax regression (Daunce), as `GlmCopiesProblem`: copy b trains
+ * on its `rows` with their `weights` and first-order `coef` (C - 1 per row, row-major: the linear
+ * term is sum_j sum_c coef_{j,c} (e_c kron a_j)) under the logit-space `objective`, warm-started
+ * from `theta0`; every copy's cross-entropies on the training set (`y`) and on the queries come
+ * back with its parameters (`GlmCopiesResult`, theta B x (C - 1) p).
+ */
+export interface MultinomialCopiesProblem extends Design {
+  classes: number;
+  y: Float64Array;
+  offset?: Float64Array;
+  objective: LogitObjective;
+  lambda: number;
+  theta0: Float64Array;
+  sizes: Uint32Array;
+  rows: Uint32Array;
+  weights: Float64Array;
+  coef?: Float64Array;
+  qx: Float64Array;
+  qn: number;
+  qd: number;
+  qintercept: boolean;
+  queryLabels: Float64Array;
+  /** Weight of every example in the preconditioner's curvature (the same for every copy). */
+  referenceWeight: number;
+  /** Chord steps preconditioned by the reference factorisation (else damped Newton). */
+  precondition: boolean;
+  /** Worker threads of the pool (each copy runs single-threaded BLAS). */
+  threads: number;
+  tol: number;
+  maxIter: number;
+}
+
 export interface MlpTrainOptions extends MlpArchitecture {
   x: Float64Array;
   n: number;
@@ -335,6 +368,12 @@ export interface Kernels {
    * @returns every copy's parameters and losses
    */
   glmCopies(o: GlmCopiesProblem): Promise<GlmCopiesResult>;
+  /**
+   * Trains many perturbed copies of a softmax regression on a native thread pool (Daunce).
+   * @param o the shared problem and each copy's rows, weights and first-order coefficients
+   * @returns every copy's parameters and cross-entropies
+   */
+  multinomialCopies(o: MultinomialCopiesProblem): Promise<GlmCopiesResult>;
   /**
    * Logits of an MLP.
    * @param o the architecture, data and parameters

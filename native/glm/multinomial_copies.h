@@ -1,0 +1,43 @@
+// Many perturbed copies of a softmax regression in one call (Daunce, docs/methods.md section 4),
+// the multi-class counterpart of copies.h: each copy minimises the weighted logit-space objective
+// over its own rows D^k with its own first-order term, warm-started from theta_0, on the shared
+// pool (copy_pool.h). A copy's bits do not depend on the batch or on the number of workers.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "copies.h"
+#include "multinomial.h"
+
+namespace tdakit::glm {
+
+struct MultinomialCopiesProblem {
+  Design design;  // the full training design
+  std::size_t classes = 2;
+  const double* y = nullptr;       // n class ids
+  const double* offset = nullptr;  // n offsets of the squared objectives, null = 0
+  LogitObjective objective = LogitObjective::CrossEntropy;
+  double lambda = 0.0;             // ridge coefficient of every copy
+  const double* theta0 = nullptr;  // (classes - 1) p: warm start of every copy
+  // CopySpec::coef holds size x (classes - 1) values, row-major: the linear term of a copy is
+  // sum_j sum_c coef_{j,c} (e_c kron a_{rows_j}), c over the free logits; null = none.
+  std::vector<CopySpec> copies;
+  Design queries;                       // the queries' design (same columns)
+  const double* queryLabels = nullptr;  // queries' class ids
+  FitOptions fit;
+  // Chord steps preconditioned by the reference factorisation (the full-data curvature at
+  // theta_0, every example weighted referenceWeight) for copies with at least 10 rows per
+  // parameter; false, or fewer rows: damped Newton with a Hessian per step.
+  bool precondition = true;
+  double referenceWeight = 0.0;
+};
+
+// Solves every copy on `threads` workers (at least 1) and returns them in order, with the
+// cross-entropy of every training example and query under each copy (CopyResult::krylovIterations
+// counts chord steps here). OpenBLAS runs single-threaded for the duration of the call.
+std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& problem, std::size_t threads);
+
+// Cross-entropy log sum_c e^{z_c} - z_y of every row under theta (reference class last, logit 0).
+std::vector<double> crossEntropies(const Design& a, std::size_t classes, const double* theta, const double* y);
+
+}  // namespace tdakit::glm
