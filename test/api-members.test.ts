@@ -27,13 +27,7 @@ import { DATASET_NAMES } from '../src/datasets/index.ts';
 import { ESTIMATES } from '../src/protocols/rif/index.ts';
 import { pathInsideRoot } from '../src/distributed/dataset.ts';
 import { validateJob } from '../src/distributed/schema.ts';
-import { logisticData, refPointwise, regressionData, rowOf } from './helpers.ts';
-
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-  return s;
-};
+import { dot, logisticData, refPointwise, regressionData, rowOf } from './helpers.ts';
 
 test('trainingPointwise: margins, losses, slopes and curvatures equal the plain-JS logistic and ridge definitions', async () => {
   for (const kind of ['logistic', 'ridge'] as const) {

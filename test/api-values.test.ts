@@ -32,21 +32,17 @@ import {
   sweep,
 } from '../src/protocols/rif/index.ts';
 import {
+  dot,
   logisticData,
+  maxAbs,
   refGradient,
   refHessian,
   refObjective,
   refPointwise,
   rowOf,
   solveDense,
-  maxAbs,
 } from './helpers.ts';
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-  return s;
-};
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
 
 test('poisoningCheck: actual = clean minus poisoned logit (fresh fits), IF and RIF = dense JS single-removal solves', async () => {

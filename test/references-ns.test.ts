@@ -8,13 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Influence, LogisticRegression } from '../src/index.ts';
-import { logisticData, refPointwise, rowOf, solveDense, rng } from './helpers.ts';
-
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-  return s;
-};
+import { dot, logisticData, refPointwise, rng, rowOf, solveDense } from './helpers.ts';
 
 for (const regularization of ['fixed', 'per-example'] as const) {
   test(`NS (${regularization}, weighted) equals (H - sum H_i)^{-1} sum g_i for k < p (Woodbury) and k >= p (refactorised)`, async () => {

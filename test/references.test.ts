@@ -18,26 +18,22 @@ import {
   spearman,
 } from '../src/index.ts';
 import {
+  dot,
   logisticData,
-  regressionData,
+  maxAbs,
   refGradient,
   refHessian,
   refPointwise,
+  regressionData,
+  rng,
   rowOf,
   solveDense,
-  maxAbs,
-  rng,
   type Kind,
 } from './helpers.ts';
 
 const fitters = { logistic: LogisticRegression, ridge: RidgeRegression } as const;
 const dataFor = (kind: Kind, n: number, d: number, seed: number) =>
   kind === 'logistic' ? logisticData(n, d, seed) : regressionData(n, d, seed);
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
-  return s;
-};
 const relErr = (a: number, b: number) => Math.abs(a - b) / (1 + Math.abs(b));
 
 /** Non-unit weights in [0.3, 2.7), seeded. */
