@@ -44,7 +44,7 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
       [=] {
         influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
         return glm::refitChord(
-            glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+            glm::Objective(pr), start, [&m](double* b) { m.precondition(b); }, opt);
       },
       fitResultToJs);
 }
