@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 #include "../common/error.h"
 #include "../linalg/blas.h"
@@ -88,33 +89,53 @@ void solveFactor(const double* l, std::size_t p, double* b, CBLAS_TRANSPOSE firs
 }
 }  // namespace
 
-void ReducedHessian::woodburyMiddle(double* z) const {
+template <typename T>
+void ReducedHessian::woodburyMiddle(const T* w, double* z) const {
   // (I - W W^T)^{-1} z = z + W S^{-1} W^T z.
   const int p = static_cast<int>(p_), k = static_cast<int>(k_);
   std::vector<double> t(k_);
-  cblas_dgemv(CblasColMajor, CblasTrans, p, k, 1.0, w_.data(), p, z, 1, 0.0, t.data(), 1);
+  if constexpr (std::is_same_v<T, double>) {
+    cblas_dgemv(CblasColMajor, CblasTrans, p, k, 1.0, w, p, z, 1, 0.0, t.data(), 1);
+  } else {
+    // float32 W: float64 arithmetic, each column read once.
+    for (std::size_t j = 0; j < k_; ++j) {
+      const T* column = w + j * p_;
+      double s = 0.0;
+      for (std::size_t i = 0; i < p_; ++i) s += static_cast<double>(column[i]) * z[i];
+      t[j] = s;
+    }
+  }
   solveFactor(inner_.data(), k_, t.data(), CblasNoTrans);
   solveFactor(inner_.data(), k_, t.data(), CblasTrans);
-  cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, w_.data(), p, t.data(), 1, 1.0, z, 1);
+  if constexpr (std::is_same_v<T, double>) {
+    cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, w, p, t.data(), 1, 1.0, z, 1);
+  } else {
+    for (std::size_t j = 0; j < k_; ++j) {
+      const T* column = w + j * p_;
+      const double tj = t[j];
+      for (std::size_t i = 0; i < p_; ++i) z[i] += static_cast<double>(column[i]) * tj;
+    }
+  }
 }
 
 void ReducedHessian::apply(double* b) const {
   // M = L (I - W W^T) L^T (Woodbury) or M = F F^T (direct).
   const double* l = woodbury_ ? l_ : factor_.data();
   solveFactor(l, p_, b, CblasNoTrans);
-  if (woodbury_ && k_ > 0) woodburyMiddle(b);
+  if (woodbury_ && k_ > 0) woodburyMiddle(w_.data(), b);
   solveFactor(l, p_, b, CblasTrans);
 }
 
 void ReducedHessian::precondition(double* b) const {
   if (!packedBuilt_) {
     packed_ = PackedFactor(woodbury_ ? l_ : factor_.data(), p_);
+    w32_.assign(w_.begin(), w_.end());
     packedBuilt_ = true;
   }
   if (packed_.usable()) {
     std::vector<double> z(b, b + p_);
     if (packed_.forward(z.data())) {
-      if (woodbury_ && k_ > 0) woodburyMiddle(z.data());
+      if (woodbury_ && k_ > 0) woodburyMiddle(w32_.data(), z.data());
       if (packed_.backward(z.data())) {
         std::copy(z.begin(), z.end(), b);
         return;

@@ -27,15 +27,18 @@ class ReducedHessian {
 
  private:
   // M^{-1} b = L^{-T} (I + W S^{-1} W^T) L^{-1} b: the middle factor, given z = L^{-1} b.
-  void woodburyMiddle(double* z) const;
+  // w: W in float64 (apply) or float32 (precondition: half the memory traffic).
+  template <typename T>
+  void woodburyMiddle(const T* w, double* z) const;
   std::size_t p_;
   const double* l_;
   bool woodbury_ = false;
   std::size_t k_ = 0;
-  std::vector<double> w_;        // p x k: W = L^{-1} u, u_j = sqrt(-c_j) a_j (Woodbury)
-  std::vector<double> inner_;    // k x k: Cholesky of S = I - W^T W (Woodbury)
-  std::vector<double> factor_;   // p x p: Cholesky of M (direct)
-  mutable PackedFactor packed_;  // float32 copy of L (Woodbury) or of M's factor (direct), built on first use
+  std::vector<double> w_;           // p x k: W = L^{-1} u, u_j = sqrt(-c_j) a_j (Woodbury)
+  std::vector<double> inner_;       // k x k: Cholesky of S = I - W^T W (Woodbury)
+  std::vector<double> factor_;      // p x p: Cholesky of M (direct)
+  mutable PackedFactor packed_;     // float32 copy of L (Woodbury) or of M's factor (direct), built on first use
+  mutable std::vector<float> w32_;  // W in float32, built with packed_
   mutable bool packedBuilt_ = false;
 };
 

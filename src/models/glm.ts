@@ -21,9 +21,21 @@ import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 // writes to the caller's matrix.
 function sharedMatrix(X: Matrix): Matrix {
   if (X.data.buffer instanceof SharedArrayBuffer) return X;
-  const data = new Float64Array(new SharedArrayBuffer(X.data.length * Float64Array.BYTES_PER_ELEMENT));
-  data.set(X.data);
-  return new Matrix(data, X.rows, X.cols);
+  return new Matrix(sharedCopy(X.data), X.rows, X.cols);
+}
+
+/** A copy of `a` in a SharedArrayBuffer (`a` itself when it already is in one). */
+function sharedCopy(a: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const data = new Float64Array(new SharedArrayBuffer(a.length * Float64Array.BYTES_PER_ELEMENT));
+  data.set(a);
+  return data;
+}
+
+// The reference Hessian and its factor (p x p each) in shared memory, for the same reason: every
+// refit and Newton step reads both, and a 2,000-parameter model would copy 64 MB per call.
+function sharedFactorization(f: HessianFactorization): HessianFactorization {
+  return { ...f, hessian: sharedCopy(f.hessian), factor: sharedCopy(f.factor) };
 }
 
 /** The binary GLMs: logistic regression and ridge (least squares). */
@@ -357,13 +369,17 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       const built = this.hessianAtFit;
       if (built) {
         this.hessianAtFit = undefined; // the factorisation result owns it from here on
-        return this.call('factorization', () => this.backend.factor({ hessian: built, p: this.nParameters }));
+        return sharedFactorization(
+          await this.call('factorization', () => this.backend.factor({ hessian: built, p: this.nParameters })),
+        );
       }
       const pw = await this.trainingPointwise();
       const coef = new Float64Array(this.X.rows);
       for (let i = 0; i < coef.length; i++) coef[i] = this.weights[i]! * pw.curvature[i]!;
-      return this.call('factorization', () =>
-        this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }),
+      return sharedFactorization(
+        await this.call('factorization', () =>
+          this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }),
+        ),
       );
     })();
     return this.factorizationCache;
