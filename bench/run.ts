@@ -169,7 +169,8 @@ if (only.has('retrain') || only.has('rif')) {
     record.rif = p;
     const sampled =
       p.sizes < p.ofSizes
-        ? ` (${p.sizes} of the ${p.ofSizes} sizes: ${p.wallSeconds.toFixed(1)} s, projected to all)`
+        ? ` (${p.sizes} of the ${p.ofSizes} sizes: ${p.wallSeconds.toFixed(1)} s, of which ${p.setupAndFirstSetSeconds.toFixed(1)} s fit and first set; ` +
+          `projected with ${p.meanSetSeconds.toFixed(2)} s per further set)`
         : '';
     report(
       `RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains`,

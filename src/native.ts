@@ -15,6 +15,7 @@ import type {
   MultinomialProblem,
   PointwiseResult,
   ReducedHessianSpec,
+  RefitSolve,
 } from './backend/types.ts';
 
 export type {
@@ -46,7 +47,9 @@ type CodedKernels = 'fit' | 'refit' | 'pointwise' | 'multinomialFit' | 'mlpTrain
 export interface NativeAddon extends Omit<Kernels, CodedKernels> {
   codes: NativeCodes;
   fit(o: WithCode<GlmProblem, 'family'> & { theta0?: Float64Array }): Promise<FitResult>;
-  refit(o: WithCode<GlmProblem, 'family'> & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
+  refit(
+    o: WithCode<GlmProblem, 'family'> & ReducedHessianSpec & RefitSolve,
+  ): Promise<FitResult & { solution?: Float64Array }>;
   pointwise(
     o: Design & { family: NativeCode; theta: Float64Array; y?: Float64Array; offset?: Float64Array },
   ): Promise<PointwiseResult>;

@@ -31,22 +31,39 @@ Napi::Value Fit(const Napi::CallbackInfo& info) {
       r, info.Env(), [=] { return glm::fitNewton(glm::Objective(pr), theta0, opt); }, fitResultToJs);
 }
 
-// refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter}):
-// chord iterations with the exact reduced Hessian at the reference optimum.
+// refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter, rhs?}):
+// Newton-Krylov (or chord) iterations preconditioned by the exact reduced Hessian M at the reference
+// optimum. With rhs, also M^{-1} rhs as `solution` (the Newton-step estimate of the same change):
+// one Woodbury correction serves both.
 Napi::Value Refit(const Napi::CallbackInfo& info) {
   Reader r(info, "refit");
   const glm::Problem pr = r.problem();
   const double* start = r.f64("thetaStart", pr.p());
   const ReducedSpec s = readReduced(r, pr.design);
   const glm::FitOptions opt = r.fitOptions();
+  const double* rhs = r.f64("rhs", pr.p(), true);
+  struct Out {
+    glm::FitResult fit;
+    std::vector<double> solution;
+  };
   return startJob(
       r, info.Env(),
       [=] {
         influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
-        return glm::refitChord(
-            glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+        Out out;
+        if (rhs) {
+          out.solution.assign(rhs, rhs + pr.p());
+          m.apply(out.solution.data());
+        }
+        out.fit = glm::refitChord(
+            glm::Objective(pr), start, [&m](double* b) { m.precondition(b); }, opt);
+        return out;
       },
-      fitResultToJs);
+      [rhs](Napi::Env env, const Out& out) {
+        Napi::Object o = fitResultToJs(env, out.fit);
+        if (rhs) o.Set("solution", toJs(env, out.solution));
+        return o;
+      });
 }
 
 // pointwise({family, x, n, d, intercept, theta, y?, offset?}) -> {margin, loss?, slope?, curvature?}

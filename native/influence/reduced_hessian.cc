@@ -1,7 +1,9 @@
 #include "reduced_hessian.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 #include "../common/error.h"
 #include "../linalg/blas.h"
@@ -30,13 +32,12 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
     if (k == 0) return;
     std::vector<double> scale(k);
     for (std::size_t j = 0; j < k; ++j) scale[j] = std::sqrt(-coef[j]);
-    u_.resize(p_ * k);
-    a.gatherColumns(rows, k, scale.data(), u_.data());
-    y_ = u_;
-    linalg::triangularSolve(l, p_, y_.data(), k, false);  // W = L^{-1} u
+    w_.resize(p_ * k);
+    a.gatherColumns(rows, k, scale.data(), w_.data());
+    linalg::triangularSolve(l, p_, w_.data(), k, false);  // W = L^{-1} u
     inner_.assign(k * k, 0.0);
     for (std::size_t j = 0; j < k; ++j) inner_[j + j * k] = 1.0;
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<int>(k), p, -1.0, y_.data(), p, 1.0, inner_.data(),
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, static_cast<int>(k), p, -1.0, w_.data(), p, 1.0, inner_.data(),
                 static_cast<int>(k));
     linalg::symmetrizeFromLower(inner_.data(), k);
     double rcond = 0.0;
@@ -47,7 +48,6 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
     for (std::size_t j = 0; j < k; ++j)
       if (!(inner_[j + j * k] > linalg::singularRcond(p_))) singular(inner_[j + j * k]);
     if (!linalg::cholesky(inner_.data(), k, &rcond) || rcond < linalg::singularRcond(p_)) singular(rcond);
-    linalg::triangularSolve(l, p_, y_.data(), k, true);  // Y = L^{-T} W = H^{-1} u
     return;
   }
   factor_.assign(h, h + p_ * p_);
@@ -80,19 +80,69 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
   if (!linalg::cholesky(factor_.data(), p_, &rcond) || rcond < linalg::singularRcond(p_)) singular(rcond);
 }
 
-void ReducedHessian::apply(double* b) const {
-  if (!woodbury_) {
-    linalg::choleskySolve(factor_.data(), p_, b, 1);
-    return;
-  }
-  linalg::choleskySolve(l_, p_, b, 1);  // x = H^{-1} b
-  if (k_ == 0) return;
-  // M^{-1} b = x + Y (I - u^T H^{-1} u)^{-1} u^T x
+namespace {
+// b <- (L L^T)^{-1} b by two triangular solves (dtrsv: a single right-hand side through dtrsm,
+// as dpotrs does, runs several times slower).
+void solveFactor(const double* l, std::size_t p, double* b, CBLAS_TRANSPOSE first) {
+  const int n = static_cast<int>(p);
+  cblas_dtrsv(CblasColMajor, CblasLower, first, CblasNonUnit, n, l, n, b, 1);
+}
+}  // namespace
+
+template <typename T>
+void ReducedHessian::woodburyMiddle(const T* w, double* z) const {
+  // (I - W W^T)^{-1} z = z + W S^{-1} W^T z.
   const int p = static_cast<int>(p_), k = static_cast<int>(k_);
   std::vector<double> t(k_);
-  cblas_dgemv(CblasColMajor, CblasTrans, p, k, 1.0, u_.data(), p, b, 1, 0.0, t.data(), 1);
-  linalg::choleskySolve(inner_.data(), k_, t.data(), 1);
-  cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);
+  if constexpr (std::is_same_v<T, double>) {
+    cblas_dgemv(CblasColMajor, CblasTrans, p, k, 1.0, w, p, z, 1, 0.0, t.data(), 1);
+  } else {
+    // float32 W: float64 arithmetic, each column read once.
+    for (std::size_t j = 0; j < k_; ++j) {
+      const T* column = w + j * p_;
+      double s = 0.0;
+      for (std::size_t i = 0; i < p_; ++i) s += static_cast<double>(column[i]) * z[i];
+      t[j] = s;
+    }
+  }
+  solveFactor(inner_.data(), k_, t.data(), CblasNoTrans);
+  solveFactor(inner_.data(), k_, t.data(), CblasTrans);
+  if constexpr (std::is_same_v<T, double>) {
+    cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, w, p, t.data(), 1, 1.0, z, 1);
+  } else {
+    for (std::size_t j = 0; j < k_; ++j) {
+      const T* column = w + j * p_;
+      const double tj = t[j];
+      for (std::size_t i = 0; i < p_; ++i) z[i] += static_cast<double>(column[i]) * tj;
+    }
+  }
+}
+
+void ReducedHessian::apply(double* b) const {
+  // M = L (I - W W^T) L^T (Woodbury) or M = F F^T (direct).
+  const double* l = woodbury_ ? l_ : factor_.data();
+  solveFactor(l, p_, b, CblasNoTrans);
+  if (woodbury_ && k_ > 0) woodburyMiddle(w_.data(), b);
+  solveFactor(l, p_, b, CblasTrans);
+}
+
+void ReducedHessian::precondition(double* b) const {
+  if (!packedBuilt_) {
+    packed_ = PackedFactor(woodbury_ ? l_ : factor_.data(), p_);
+    w32_.assign(w_.begin(), w_.end());
+    packedBuilt_ = true;
+  }
+  if (packed_.usable()) {
+    std::vector<double> z(b, b + p_);
+    if (packed_.forward(z.data())) {
+      if (woodbury_ && k_ > 0) woodburyMiddle(w32_.data(), z.data());
+      if (packed_.backward(z.data())) {
+        std::copy(z.begin(), z.end(), b);
+        return;
+      }
+    }
+  }
+  apply(b);  // out of float32's range
 }
 
 }  // namespace tdakit::influence

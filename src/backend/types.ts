@@ -78,6 +78,12 @@ export interface ReducedHessianSpec {
   shift: number;
 }
 
+/** Where a refit starts, and the right-hand side it also solves with its reduced Hessian (the Newton step). */
+export interface RefitSolve {
+  thetaStart: Float64Array;
+  rhs?: Float64Array;
+}
+
 /** Inputs of S[i, j] = f_i (u_i a_i^T V_j + r_i c_j). */
 export interface ScoreInputs extends Design {
   v: Float64Array;
@@ -251,11 +257,11 @@ export interface Kernels {
    */
   fit(o: GlmProblem & { theta0?: Float64Array }): Promise<FitResult>;
   /**
-   * Chord refit from `thetaStart` with the exact reduced Hessian at the reference optimum.
-   * @param o the reduced problem and the reference factorisation
-   * @returns the refit optimum
+   * Refit from `thetaStart`, preconditioned by the exact reduced Hessian M at the reference optimum.
+   * @param o the reduced problem and the reference factorisation; with `rhs`, M^{-1} rhs is solved too
+   * @returns the refit optimum, and M^{-1} rhs as `solution` when `rhs` was given
    */
-  refit(o: GlmProblem & ReducedHessianSpec & { thetaStart: Float64Array }): Promise<FitResult>;
+  refit(o: GlmProblem & ReducedHessianSpec & RefitSolve): Promise<FitResult & { solution?: Float64Array }>;
   /**
    * Solves M x = rhs for M = H + sum_j coef_j a_j a_j^T - shift P (Woodbury or refactorisation).
    * @param o the design, reduced-Hessian spec and right-hand side

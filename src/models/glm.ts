@@ -21,9 +21,21 @@ import { saveModel, type ArtifactSaveOptions } from '../artifacts/models.ts';
 // writes to the caller's matrix.
 function sharedMatrix(X: Matrix): Matrix {
   if (X.data.buffer instanceof SharedArrayBuffer) return X;
-  const data = new Float64Array(new SharedArrayBuffer(X.data.length * Float64Array.BYTES_PER_ELEMENT));
-  data.set(X.data);
-  return new Matrix(data, X.rows, X.cols);
+  return new Matrix(sharedCopy(X.data), X.rows, X.cols);
+}
+
+/** A copy of `a` in a SharedArrayBuffer (`a` itself when it already is in one). */
+function sharedCopy(a: Float64Array): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const data = new Float64Array(new SharedArrayBuffer(a.length * Float64Array.BYTES_PER_ELEMENT));
+  data.set(a);
+  return data;
+}
+
+// The reference Hessian and its factor (p x p each) in shared memory, for the same reason: every
+// refit and Newton step reads both, and a 2,000-parameter model would copy 64 MB per call.
+function sharedFactorization(f: HessianFactorization): HessianFactorization {
+  return { ...f, hessian: sharedCopy(f.hessian), factor: sharedCopy(f.factor) };
 }
 
 /** The binary GLMs: logistic regression and ridge (least squares). */
@@ -55,6 +67,12 @@ export interface FitDiagnostics {
   stoppedBy?: 'tolerance' | 'rounding-floor' | 'stalled';
   /** Rounding error of the computed gradient at theta (about 8 eps x (gradientScale + margin rounding)). */
   roundingFloor?: number;
+}
+
+/** A refitted model and the solve with its reduced Hessian (`refitAndSolve`). */
+export interface ModelAndSolution<M> {
+  model: M;
+  solution: Float64Array;
 }
 
 /**
@@ -351,13 +369,17 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       const built = this.hessianAtFit;
       if (built) {
         this.hessianAtFit = undefined; // the factorisation result owns it from here on
-        return this.call('factorization', () => this.backend.factor({ hessian: built, p: this.nParameters }));
+        return sharedFactorization(
+          await this.call('factorization', () => this.backend.factor({ hessian: built, p: this.nParameters })),
+        );
       }
       const pw = await this.trainingPointwise();
       const coef = new Float64Array(this.X.rows);
       for (let i = 0; i < coef.length; i++) coef[i] = this.weights[i]! * pw.curvature[i]!;
-      return this.call('factorization', () =>
-        this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }),
+      return sharedFactorization(
+        await this.call('factorization', () =>
+          this.backend.hessian({ ...this.design(this.X), coef, lambda: this.penalty }),
+        ),
       );
     })();
     return this.factorizationCache;
@@ -381,12 +403,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     if (request.exclude !== undefined && request.weights !== undefined) {
       throw new TypeError('refit: give either exclude or weights, not both');
     } else if (request.exclude !== undefined) {
-      const rows = toIndexSet('refit: exclude', request.exclude, n);
-      weights = this.weights.slice();
-      for (const i of rows) {
-        if (weights[i] === 0) throw new RangeError(`refit: exclude: example ${i} is already removed (weight 0)`);
-        weights[i] = 0;
-      }
+      weights = this.excludedWeights('refit: exclude', request.exclude);
     } else if (request.weights !== undefined) {
       weights = toFloat64('refit: weights', request.weights, n).slice();
       checkWeights('refit: weights', weights);
@@ -394,6 +411,39 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       throw new TypeError('refit: expects { exclude: indices } or { weights }');
     }
     return this.refitWithWeights(weights, options.start, options.keepHessian ?? this.options.keepHessian);
+  }
+
+  /**
+   * `refit({ exclude })` that also solves M x = rhs with the reduced Hessian M its iterations are
+   * preconditioned by: the reference Hessian corrected for the removed examples, at this optimum.
+   * With rhs the removed examples' gradient sum, x is the Newton-step estimate of the removal
+   * (what `Influence` reports as NS), from the Woodbury correction the refit builds anyway.
+   * @param exclude - indices of the removed training examples
+   * @param rhs - the right-hand side (one entry per parameter)
+   * @param options - `keepHessian` (default the model's option)
+   * @returns the refitted model and M^{-1} rhs
+   */
+  async refitAndSolve(
+    exclude: ArrayLike<number>,
+    rhs: Float64Array,
+    options: { keepHessian?: boolean } = {},
+  ): Promise<ModelAndSolution<this>> {
+    assertKnownOptions('refitAndSolve', options, ['keepHessian']);
+    const weights = this.excludedWeights('refitAndSolve: exclude', exclude);
+    const right = toFloat64('refitAndSolve: rhs', rhs, this.nParameters);
+    const r = await this.refitCore(weights, undefined, options.keepHessian ?? this.options.keepHessian, right);
+    return { model: r.model, solution: r.solution! };
+  }
+
+  /** This model's weights with the rows of `exclude` (checked: distinct, in range, not yet removed) set to 0. */
+  private excludedWeights(name: string, exclude: unknown): Float64Array {
+    const rows = toIndexSet(name, exclude, this.X.rows);
+    const weights = this.weights.slice();
+    for (const i of rows) {
+      if (weights[i] === 0) throw new RangeError(`${name}: example ${i} is already removed (weight 0)`);
+      weights[i] = 0;
+    }
+    return weights;
   }
 
   /**
@@ -405,6 +455,16 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     start?: Float64Array,
     keepHessian = this.options.keepHessian,
   ): Promise<this> {
+    return (await this.refitCore(weights, start, keepHessian)).model;
+  }
+
+  /** The refit, and with `rhs` the solve with its reduced Hessian. */
+  private async refitCore(
+    weights: Float64Array,
+    start: Float64Array | undefined,
+    keepHessian: boolean,
+    rhs?: Float64Array,
+  ): Promise<Omit<ModelAndSolution<this>, 'solution'> & { solution?: Float64Array }> {
     const total = weights.reduce((a, b) => a + b, 0);
     if (!(total > 0)) throw new RangeError('refit: no training examples are left (all weights are 0)');
     const [pw, f] = await Promise.all([this.trainingPointwise(), this.factorization()]);
@@ -434,9 +494,10 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         rows: Uint32Array.from(rows),
         coef: Float64Array.from(coef),
         shift: this.penalty - penalty,
+        ...(rhs ? { rhs } : {}),
       }),
     );
-    return this.withState({
+    const model = this.withState({
       X: this.X,
       y: this.y,
       weights,
@@ -448,6 +509,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
       ...(r.hessian ? { hessianAtFit: r.hessian } : {}),
       diagnostics: fitDiagnostics(r),
     });
+    return { model, ...(r.solution ? { solution: r.solution } : {}) };
   }
 
   /**
