@@ -18,6 +18,9 @@ struct FitOptions {
   // Newton-Krylov steps between Hessian builds (objectives with a Hessian operator). Off: plain
   // Newton and chord steps (a Hessian build per Newton step), the baseline benchmarks compare to.
   bool krylovSteps = true;
+  // With krylovSteps: before the first Hessian build, Newton-Krylov steps preconditioned by
+  // diag H while they cost less than half a Newton step (fitNewton).
+  bool jacobiStart = true;
 };
 
 // Which test ended an iteration (FitResult::stoppedBy).
