@@ -133,6 +133,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     r.newtonIterations = newton;
     r.chordIterations = chord + krylovStats.chordIterations;
     r.krylovIterations = krylovStats.krylovIterations;
+    r.jacobiSteps = krylovStats.jacobiSteps;
     r.stoppedBy = why;
     if (options.keepHessian) obj.hessian(theta.data(), r.hessian);  // exact at the optimum
     return r;
@@ -143,8 +144,8 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   // Gaussian design, n = 10,000, p = 2,049: 6 such steps, then one Hessian; before, a Hessian
   // at theta = 0 preconditioned 8 steps and 70 products). Badly conditioned ones give up after
   // that share of a Newton step and build it where they stand. Not for small p, where a
-  // Newton step costs only a few products.
-  if (krylov && options.jacobiStart) {
+  // Newton step costs only a few products, nor for least squares, which one Newton step solves.
+  if (krylov && options.jacobiStart && !obj.constantHessian()) {
     KrylovPolicy jacobi = policy;
     jacobi.jacobiShare = 0.5;
     if (newtonKrylov(obj, theta, e, gn, nullptr, options, krylovStats, jacobi)) return done(krylovStats.stoppedBy);
@@ -333,6 +334,7 @@ bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evalua
     e = std::move(next);
     gn = nextNorm;
     ++stats.chordIterations;  // one preconditioned step (its CG products in krylovIterations)
+    if (jacobi) ++stats.jacobiSteps;
   }
   return converged(e, gn, options.tol);
 }

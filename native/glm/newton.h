@@ -39,6 +39,9 @@ struct FitResult {
   int chordIterations = 0;
   // Hessian-vector products of Newton-Krylov refits (conjugate-gradient iterations).
   int krylovIterations = 0;
+  // Of chordIterations: the Newton-Krylov steps preconditioned by diag H before the first
+  // Hessian build (FitOptions::jacobiStart).
+  int jacobiSteps = 0;
   StopReason stoppedBy = StopReason::Tolerance;
   // The rounding error of the computed gradient at theta (order eps * (gradientScale + margin
   // rounding)): below it, a smaller ||grad F|| is not measurable.

@@ -65,6 +65,8 @@ class NewtonObjective {
   virtual void hessian(const double* theta, std::vector<double>& out, bool exact = false) const = 0;
   // Whether the exact curvature can differ from the bound (a family that is not convex).
   virtual bool boundedCurvature() const { return false; }
+  // Whether the Hessian is the same at every theta (least squares): one Newton step solves it.
+  virtual bool constantHessian() const { return false; }
   // Whether hessianOperator() provides products (Newton-Krylov steps).
   virtual bool hasHessianOperator() const { return false; }
   // Products with the Hessian at theta (the one hessian() builds); null when not provided. `at`,
@@ -92,6 +94,7 @@ class Objective : public NewtonObjective {
   void evaluate(const double* theta, bool withHessian, Evaluation& out) const override;
   void hessian(const double* theta, std::vector<double>& out, bool exact = false) const override;
   bool boundedCurvature() const override { return problem_.family == Family::LogisticLossSquared; }
+  bool constantHessian() const override { return problem_.family == Family::Squared; }
   bool hasHessianOperator() const override { return true; }
   std::unique_ptr<HessianOperator> hessianOperator(const double* theta,
                                                    const Evaluation* at = nullptr) const override;  // krylov.cc
