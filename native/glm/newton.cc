@@ -153,7 +153,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done();
     if (krylov && !factor.empty() && (chordOk || krylovEarly)) {
-      const InverseApply applyFactor = [&](double* v) { linalg::choleskySolve(factor.data(), p, v, 1); };
+      const InverseApply applyFactor = [&](double* v) { linalg::choleskySolveVector(factor.data(), p, v); };
       krylovStats.stoppedBy = StopReason::Tolerance;
       if (newtonKrylov(obj, theta, e, gn, applyFactor, options, krylovStats, policy))
         return done(krylovStats.stoppedBy);
@@ -163,7 +163,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     }
     if (chordOk) {
       std::vector<double> trial(e.gradient);
-      linalg::choleskySolve(factor.data(), p, trial.data(), 1);
+      linalg::choleskySolveVector(factor.data(), p, trial.data());
       for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] - trial[k];
       Evaluation next;
       obj.evaluate(trial.data(), false, next);
@@ -290,7 +290,11 @@ bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evalua
       budget = allowance;
       if (budget <= 0) return false;
       diagonal = h->diagonal();
-      if (diagonal.empty()) return false;
+      // A zero (or non-finite) diagonal entry is a direction without curvature (lambda = 0 and a
+      // constant-zero feature): the Newton step's factorisation diagnoses it.
+      if (diagonal.empty() ||
+          !std::all_of(diagonal.begin(), diagonal.end(), [](double v) { return v > 0.0 && std::isfinite(v); }))
+        return false;
       precondition = [&diagonal](double* v) {
         for (std::size_t k = 0; k < diagonal.size(); ++k) v[k] /= diagonal[k];
       };

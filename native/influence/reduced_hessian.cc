@@ -82,10 +82,10 @@ ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const doub
 
 void ReducedHessian::apply(double* b) const {
   if (!woodbury_) {
-    linalg::choleskySolve(factor_.data(), p_, b, 1);
+    linalg::choleskySolveVector(factor_.data(), p_, b);
     return;
   }
-  linalg::choleskySolve(l_, p_, b, 1);  // x = H^{-1} b
+  linalg::choleskySolveVector(l_, p_, b);  // x = H^{-1} b
   if (k_ == 0) return;
   // M^{-1} b = x + Y (I - u^T H^{-1} u)^{-1} u^T x
   const int p = static_cast<int>(p_), k = static_cast<int>(k_);

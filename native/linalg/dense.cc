@@ -83,18 +83,14 @@ bool cholesky(double* a, std::size_t p, double* rcond) {
   return true;
 }
 
+void choleskySolveVector(const double* l, std::size_t p, double* b) {
+  const int n = static_cast<int>(p);
+  cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, l, n, b, 1);
+  cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, n, l, n, b, 1);
+}
+
 void choleskySolve(const double* l, std::size_t p, double* b, std::size_t nrhs) {
   if (nrhs == 0) return;
-  if (nrhs == 1) {
-    // Two triangular sweeps. Not LAPACKE_dpotrs: it scans all of L for NaNs first and solves
-    // through dtrsm, 5x the time of these sweeps at p = 2,001 (6.6 ms against 1.3 ms), which
-    // made the preconditioner of a Newton-Krylov step cost as much as a Hessian-vector product.
-    // dtrsv is not threaded, so its bits do not depend on OPENBLAS_NUM_THREADS.
-    const int n = static_cast<int>(p);
-    cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, l, n, b, 1);
-    cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, n, l, n, b, 1);
-    return;
-  }
   const lapack_int n = static_cast<lapack_int>(p);
   LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', n, static_cast<lapack_int>(nrhs), l, n, b, n);
 }
