@@ -139,12 +139,13 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     return r;
   };
   // Before the first Hessian build: Newton-Krylov steps preconditioned by diag H, while their
-  // products cost less than kJacobiShare of a Newton step. Well-conditioned problems then build
-  // their first Hessian near the optimum, where it preconditions the last steps well (a
-  // Gaussian design, n = 10,000, p = 2,049: 6 such steps, then one Hessian; before, a Hessian
-  // at theta = 0 preconditioned 8 steps and 70 products). Badly conditioned ones give up after
-  // that share of a Newton step and build it where they stand. Not for small p, where a
-  // Newton step costs only a few products, nor for least squares, which one Newton step solves.
+  // products cost less than half a Newton step in all. Well-conditioned problems then build
+  // their first Hessian near the optimum, where it preconditions the last steps well (the
+  // harness's Gaussian design, n = 10,000, p = 2,049: 5 such steps, one Hessian, 3 more steps,
+  // 34-38 products in all; a Hessian at theta = 0 preconditioning every step took 70-84).
+  // Badly conditioned ones give up after that half step's worth of products and build the
+  // Hessian where they stand. Not for small p, where a Newton step costs only a few products,
+  // nor for least squares, which one Newton step solves.
   if (krylov && options.jacobiStart && !obj.constantHessian()) {
     KrylovPolicy jacobi = policy;
     jacobi.jacobiShare = 0.5;
