@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,20 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
   return startJob(
       r, info.Env(),
       [=] {
-        influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+        // M is built on first use: formed and refactored (k >= p changes, or a penalty shift) it
+        // costs a Hessian build, which Jacobi-preconditioned steps may make unnecessary.
+        std::optional<influence::ReducedHessian> m;
+        bool removalsOnly = s.shift == 0.0;
+        for (std::size_t j = 0; j < s.rows.size() && removalsOnly; ++j) removalsOnly = s.coef[j] <= 0.0;
+        const double p = static_cast<double>(pr.p()), k = static_cast<double>(s.rows.size());
+        const double formed = removalsOnly && s.rows.size() < pr.p() ? 0.0 : k * p * p + p * p * p / 3.0;
         return glm::refitChord(
-            glm::Objective(pr), start, [&m](double* b) { m.apply(b); }, opt);
+            glm::Objective(pr), start,
+            [&](double* b) {
+              if (!m) m.emplace(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+              m->apply(b);
+            },
+            opt, formed);
       },
       fitResultToJs);
 }

@@ -12,6 +12,10 @@ namespace tdakit::glm {
 // that results do not depend on OPENBLAS_NUM_THREADS.
 constexpr std::size_t kProductParts = 8;
 
+// How much faster BLAS-3 flops (Hessian builds, factorisations) run than the memory-bound flops
+// of a product, on the machines measured (krylovBudget).
+constexpr double kBlas3Advantage = 10.0;
+
 namespace {
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
@@ -37,6 +41,12 @@ class GlmHessianOperator : public HessianOperator {
       }
   }
   std::size_t activeRows() const override { return rows_.size(); }
+  double productFlops() const override {
+    if (!sparse_) return 4.0 * static_cast<double>(rows_.size()) * static_cast<double>(a_.p());
+    double entries = 0.0;
+    for (std::size_t i : rows_) entries += static_cast<double>(sparse_->rowEntries(i) + 1);
+    return 4.0 * entries;
+  }
 
   std::vector<double> diagonal() const override {
     const std::size_t d = a_.d, p = a_.p();
@@ -179,6 +189,16 @@ KrylovStep conjugateGradients(const HessianOperator& h, const std::function<void
   return out;
 }
 
+double newtonStepFlops(std::size_t activeRows, std::size_t p) {
+  const double m = static_cast<double>(activeRows), q = static_cast<double>(p);
+  return m * q * q + q * q * q / 3.0;
+}
+
+int jacobiAllowance(double savedFlops, const HessianOperator& h, std::size_t p) {
+  const double product = kBlas3Advantage * (h.productFlops() + 2.0 * static_cast<double>(p));
+  return static_cast<int>(std::clamp(savedFlops / product, 0.0, 1e6));
+}
+
 int krylovBudget(std::size_t activeRows, std::size_t p) {
   // A Newton step: syrk over the active rows (m p^2 flops) and dpotrf (p^3 / 3) at BLAS-3 speed.
   // A product: 2 m p + p^2 (the preconditioner's triangular solves) flops, memory-bound at about
@@ -187,11 +207,9 @@ int krylovBudget(std::size_t activeRows, std::size_t p) {
   // Hessian build and its factorisation cost 45-90 products depending on the load (the build is
   // compute-bound, products memory-bound); this model says 50. Fixed rather than timed, so that
   // the steps taken, and the result's bits, do not depend on the machine's load.
-  constexpr double kBlas3Advantage = 10.0;
   const double m = static_cast<double>(activeRows), q = static_cast<double>(p);
-  const double newton = m * q * q + q * q * q / 3.0;
   const double product = kBlas3Advantage * (4.0 * m * q + 2.0 * q * q);
-  return static_cast<int>(std::clamp(newton / product, 4.0, 1000.0));
+  return static_cast<int>(std::clamp(newtonStepFlops(activeRows, p) / product, 4.0, 1000.0));
 }
 
 }  // namespace tdakit::glm

@@ -68,8 +68,10 @@ using InverseApply = std::function<void(double*)>;
 // a Hessian build (O(n p^2)); the first CG iterate is the Newton-step estimate. When the
 // objective has no Hessian operator, chord steps theta <- theta - M^{-1} g. Falls back to
 // fitNewton (counted in newtonIterations) when CG needs more products than a Newton step costs
-// (krylovBudget) or makes no progress.
+// (krylovBudget) or makes no progress. preconditionerFlops > 0: M costs that many flops to build
+// on its first use (applyInverse builds it then); Newton-Krylov steps preconditioned by diag H
+// come first while their products cost less than half of that (FitResult::jacobiSteps).
 FitResult refitChord(const NewtonObjective& objective, const double* theta0, const InverseApply& applyInverse,
-                     const FitOptions& options);
+                     const FitOptions& options, double preconditionerFlops = 0.0);
 
 }  // namespace tdakit::glm

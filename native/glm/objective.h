@@ -49,6 +49,8 @@ class HessianOperator {
   virtual std::size_t activeRows() const = 0;
   // diag(H), one pass over the active rows (the Jacobi preconditioner); empty when not provided.
   virtual std::vector<double> diagonal() const { return {}; }
+  // Flops of one product (4 per entry of X it reads: the nonzeros of sparse rows).
+  virtual double productFlops() const = 0;
 };
 
 // What the Newton and chord solvers need of an objective (binary GLMs, the multinomial).

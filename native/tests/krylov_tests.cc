@@ -4,6 +4,7 @@
 // Newton fit with those weights and builds no Hessian.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -177,6 +178,48 @@ static void large() {
     }
     check(std::sqrt(gn) <= 1e-12 * fit.gradientScale, "plain-loop gradient at the fit is zero to rounding",
           std::sqrt(gn) / fit.gradientScale);
+    if (weights) continue;
+    // A half-subset with a preconditioner that costs a Hessian build: Jacobi-preconditioned
+    // steps first, the preconditioner built only if they give up; the same optimum either way.
+    glm::FitOptions withHessian;
+    const glm::FitResult full = glm::fitNewton(objective, nullptr, withHessian);
+    std::vector<double> fullFactor(full.hessian), fullCurvature = objective.curvatureWeights(full.theta.data());
+    double fullRcond = 0.0;
+    linalg::cholesky(fullFactor.data(), p, &fullRcond);
+    const glm::FitOptions& noHessian = opt;
+    std::vector<double> half(n, 1.0);
+    std::vector<std::size_t> halfRows;
+    std::vector<double> halfCoef;
+    for (std::size_t i = 0; i < n; ++i)
+      if ((i * 7919) % 13 < 6) {
+        half[i] = 0.0;
+        halfRows.push_back(i);
+        halfCoef.push_back(-fullCurvature[i]);
+      }
+    glm::Problem subset = pr;
+    subset.weights = half.data();
+    int builds = 0;
+    std::unique_ptr<influence::ReducedHessian> lazy;
+    const double pd = static_cast<double>(p), k = static_cast<double>(halfRows.size());
+    const glm::FitResult halfRefit = glm::refitChord(
+        glm::Objective(subset), full.theta.data(),
+        [&](double* b) {
+          if (!lazy) {
+            ++builds;
+            lazy = std::make_unique<influence::ReducedHessian>(pr.design, full.hessian.data(), fullFactor.data(),
+                                                               halfRows.data(), halfCoef.data(), halfRows.size(), 0.0);
+          }
+          lazy->apply(b);
+        },
+        noHessian, 4.0 * (k * pd * pd + pd * pd * pd / 3.0));  // priced high enough for p = 701
+    const glm::FitResult halfFresh = glm::fitNewton(glm::Objective(subset), nullptr, noHessian);
+    check(halfRefit.jacobiSteps > 0, "half-subset refit took Jacobi steps first", halfRefit.jacobiSteps);
+    check(halfRefit.jacobiSteps < halfRefit.chordIterations || builds == 0,
+          "the preconditioner was built only when the Jacobi steps gave up", builds);
+    check(halfRefit.gradientNorm <= noHessian.tol * halfRefit.gradientScale, "half-subset refit reached the tolerance",
+          halfRefit.gradientNorm);
+    check(relDiff(halfRefit.theta, halfFresh.theta) < 1e-10, "half-subset refit equals a fresh weighted fit",
+          relDiff(halfRefit.theta, halfFresh.theta));
   }
 }
 
