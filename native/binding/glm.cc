@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,14 +50,26 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
   return startJob(
       r, info.Env(),
       [=] {
-        influence::ReducedHessian m(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+        // M is built on first use: formed and refactored (k >= p changes, or a penalty shift) it
+        // costs a Hessian build, which Jacobi-preconditioned steps may make unnecessary. With rhs it
+        // is built up front, and then costs the refit nothing more.
+        std::optional<influence::ReducedHessian> m;
+        auto reduced = [&]() -> const influence::ReducedHessian& {
+          if (!m) m.emplace(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift);
+          return *m;
+        };
         Out out;
         if (rhs) {
           out.solution.assign(rhs, rhs + pr.p());
-          m.apply(out.solution.data());
+          reduced().apply(out.solution.data());
         }
+        bool removalsOnly = s.shift == 0.0;
+        for (std::size_t j = 0; j < s.rows.size() && removalsOnly; ++j) removalsOnly = s.coef[j] <= 0.0;
+        const double p = static_cast<double>(pr.p()), k = static_cast<double>(s.rows.size());
+        const bool cheap = m.has_value() || (removalsOnly && s.rows.size() < pr.p());
+        const double formed = cheap ? 0.0 : k * p * p + p * p * p / 3.0;
         out.fit = glm::refitChord(
-            glm::Objective(pr), start, [&m](double* b) { m.precondition(b); }, opt);
+            glm::Objective(pr), start, [&](double* b) { reduced().precondition(b); }, opt, formed);
         return out;
       },
       [rhs](Napi::Env env, const Out& out) {

@@ -21,6 +21,13 @@ struct KrylovStep {
 KrylovStep conjugateGradients(const HessianOperator& h, const std::function<void(double*)>& applyInverse,
                               const std::vector<double>& gradient, double target, int budget);
 
+// Flops of a Newton step (Hessian build over the active rows, m p^2, and its Cholesky, p^3 / 3).
+double newtonStepFlops(std::size_t activeRows, std::size_t p);
+
+// How many Jacobi-preconditioned products of h cost as much as savedFlops at BLAS-3 speed (the
+// products are memory-bound; over the nonzeros when X is sparse).
+int jacobiAllowance(double savedFlops, const HessianOperator& h, std::size_t p);
+
 // How many Hessian-vector products cost as much as one Newton step (Hessian build over the active
 // rows with BLAS-3, plus its Cholesky factorisation) on this problem: the CG budget per step.
 int krylovBudget(std::size_t activeRows, std::size_t p);

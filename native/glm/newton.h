@@ -18,6 +18,9 @@ struct FitOptions {
   // Newton-Krylov steps between Hessian builds (objectives with a Hessian operator). Off: plain
   // Newton and chord steps (a Hessian build per Newton step), the baseline benchmarks compare to.
   bool krylovSteps = true;
+  // With krylovSteps: before the first Hessian build, Newton-Krylov steps preconditioned by
+  // diag H while they cost less than half a Newton step (fitNewton).
+  bool jacobiStart = true;
 };
 
 // Which test ended an iteration (FitResult::stoppedBy).
@@ -36,6 +39,9 @@ struct FitResult {
   int chordIterations = 0;
   // Hessian-vector products of Newton-Krylov refits (conjugate-gradient iterations).
   int krylovIterations = 0;
+  // Of chordIterations: the Newton-Krylov steps preconditioned by diag H before the first
+  // Hessian build (FitOptions::jacobiStart).
+  int jacobiSteps = 0;
   StopReason stoppedBy = StopReason::Tolerance;
   // The rounding error of the computed gradient at theta (order eps * (gradientScale + margin
   // rounding)): below it, a smaller ||grad F|| is not measurable.
@@ -62,8 +68,10 @@ using InverseApply = std::function<void(double*)>;
 // a Hessian build (O(n p^2)); the first CG iterate is the Newton-step estimate. When the
 // objective has no Hessian operator, chord steps theta <- theta - M^{-1} g. Falls back to
 // fitNewton (counted in newtonIterations) when CG needs more products than a Newton step costs
-// (krylovBudget) or makes no progress.
+// (krylovBudget) or makes no progress. preconditionerFlops > 0: M costs that many flops to build
+// on its first use (applyInverse builds it then); Newton-Krylov steps preconditioned by diag H
+// come first while their products cost less than half of that (FitResult::jacobiSteps).
 FitResult refitChord(const NewtonObjective& objective, const double* theta0, const InverseApply& applyInverse,
-                     const FitOptions& options);
+                     const FitOptions& options, double preconditionerFlops = 0.0);
 
 }  // namespace tdakit::glm

@@ -134,10 +134,15 @@ void Objective::hessian(const double* theta, std::vector<double>& out, bool exac
   for (std::size_t k = 0; k < problem_.design.d; ++k) out[k + k * p] += problem_.lambda;
 }
 
-std::vector<double> Objective::curvatureWeights(const double* theta, bool exact) const {
+std::vector<double> Objective::curvatureWeights(const double* theta, bool exact, const Evaluation* at) const {
   const Design& a = problem_.design;
-  std::vector<double> z(a.n), c(a.n);
-  allMargins(theta, z.data());
+  std::vector<double> z, c(a.n);
+  if (at && at->margins.size() == a.n) {
+    z = at->margins;
+  } else {
+    z.resize(a.n);
+    allMargins(theta, z.data());
+  }
   for (std::size_t i = 0; i < a.n; ++i) {
     const Pointwise pw = problem_.at(i, z[i]);
     c[i] = problem_.weight(i) * (exact ? pw.exactCurvature : pw.curvature);

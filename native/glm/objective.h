@@ -47,6 +47,10 @@ class HessianOperator {
   virtual void apply(const double* v, double* out) const = 0;
   // Examples with nonzero curvature weight (what one product reads).
   virtual std::size_t activeRows() const = 0;
+  // diag(H), one pass over the active rows (the Jacobi preconditioner); empty when not provided.
+  virtual std::vector<double> diagonal() const { return {}; }
+  // Flops of one product (4 per entry of X it reads: the nonzeros of sparse rows).
+  virtual double productFlops() const = 0;
 };
 
 // What the Newton and chord solvers need of an objective (binary GLMs, the multinomial).
@@ -63,8 +67,15 @@ class NewtonObjective {
   virtual void hessian(const double* theta, std::vector<double>& out, bool exact = false) const = 0;
   // Whether the exact curvature can differ from the bound (a family that is not convex).
   virtual bool boundedCurvature() const { return false; }
-  // Products with the Hessian at theta (the one hessian() builds); null when not provided.
-  virtual std::unique_ptr<HessianOperator> hessianOperator(const double*) const { return nullptr; }
+  // Whether the Hessian is the same at every theta (least squares): one Newton step solves it.
+  virtual bool constantHessian() const { return false; }
+  // Whether hessianOperator() provides products (Newton-Krylov steps).
+  virtual bool hasHessianOperator() const { return false; }
+  // Products with the Hessian at theta (the one hessian() builds); null when not provided. `at`,
+  // when given, is an evaluation at theta whose margins it reuses (no pass over X).
+  virtual std::unique_ptr<HessianOperator> hessianOperator(const double*, const Evaluation* = nullptr) const {
+    return nullptr;
+  }
   // Whether the iterate shows that no minimiser exists (separable data).
   virtual bool separated(const Evaluation&) const { return false; }
   // Throws the NumericError that explains a singular Newton system.
@@ -85,11 +96,15 @@ class Objective : public NewtonObjective {
   void evaluate(const double* theta, bool withHessian, Evaluation& out) const override;
   void hessian(const double* theta, std::vector<double>& out, bool exact = false) const override;
   bool boundedCurvature() const override { return problem_.family == Family::LogisticLossSquared; }
-  std::unique_ptr<HessianOperator> hessianOperator(const double* theta) const override;  // krylov.cc
+  bool constantHessian() const override { return problem_.family == Family::Squared; }
+  bool hasHessianOperator() const override { return true; }
+  std::unique_ptr<HessianOperator> hessianOperator(const double* theta,
+                                                   const Evaluation* at = nullptr) const override;  // krylov.cc
   // Logistic: theta classifies every weighted example correctly.
   bool separated(const Evaluation& e) const override;
-  // Per-example Hessian weights w_i * l''_i at theta (the bound, or the exact curvature).
-  std::vector<double> curvatureWeights(const double* theta, bool exact = false) const;
+  // Per-example Hessian weights w_i * l''_i at theta (the bound, or the exact curvature); from
+  // the margins of `at` (an evaluation at theta) when given.
+  std::vector<double> curvatureWeights(const double* theta, bool exact = false, const Evaluation* at = nullptr) const;
 
  private:
   Problem problem_;

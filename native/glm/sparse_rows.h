@@ -24,6 +24,13 @@ class SparseRows {
     for (std::size_t k = start_[i]; k < start_[i + 1]; ++k) s += value_[k] * v[column_[k]];
     return s;
   }
+  // Stored entries of row i (its nonzeros).
+  std::size_t rowEntries(std::size_t i) const { return start_[i + 1] - start_[i]; }
+  // out += scale * a_i^2 (elementwise).
+  void addRowSquares(std::size_t i, double scale, double* out) const {
+    for (std::size_t k = start_[i]; k < start_[i + 1]; ++k) out[column_[k]] += scale * value_[k] * value_[k];
+    if (intercept_) out[d_] += scale;
+  }
   // out += scale * a_i.
   void addRow(std::size_t i, double scale, double* out) const {
     for (std::size_t k = start_[i]; k < start_[i + 1]; ++k) out[column_[k]] += scale * value_[k];

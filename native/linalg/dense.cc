@@ -83,6 +83,12 @@ bool cholesky(double* a, std::size_t p, double* rcond) {
   return true;
 }
 
+void choleskySolveVector(const double* l, std::size_t p, double* b) {
+  const int n = static_cast<int>(p);
+  cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, l, n, b, 1);
+  cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, n, l, n, b, 1);
+}
+
 void choleskySolve(const double* l, std::size_t p, double* b, std::size_t nrhs) {
   if (nrhs == 0) return;
   const lapack_int n = static_cast<lapack_int>(p);

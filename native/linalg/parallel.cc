@@ -67,6 +67,11 @@ void runWorkersWithSerialBlas(std::size_t workers, const std::function<void(std:
     if (e) std::rethrow_exception(e);
 }
 
+void runWithSerialBlas(const std::function<void()>& work) {
+  SerialBlas serial;
+  work();
+}
+
 void forBlocksInParallel(std::size_t n, std::size_t blockRows, std::size_t workers,
                          const std::function<void(std::size_t, std::size_t, std::size_t)>& block) {
   const std::size_t blocks = blockCount(n, blockRows);

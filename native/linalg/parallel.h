@@ -15,6 +15,10 @@ std::size_t kernelWorkers(std::size_t blocks);
 // An exception thrown by a worker is rethrown here after every worker has finished.
 void runWorkersWithSerialBlas(std::size_t workers, const std::function<void(std::size_t)>& work);
 
+// Runs work() on the calling thread with BLAS single-threaded (restored afterwards): level-2
+// calls whose threaded split could change their bits give the same bits at any thread count.
+void runWithSerialBlas(const std::function<void()>& work);
+
 // Processes the row blocks [first, first + count) of [0, n) (count <= blockRows) with
 // block(worker, first, count) on `workers` threads (kernelWorkers of the block count). Blocks
 // are handed out in increasing order, so each worker sees its rows in increasing order.
