@@ -107,8 +107,8 @@ export const MUTANTS: Mutant[] = [
     tests: ['test/references-ns.test.ts'],
     edits: [
       {
-        find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);',
-        replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, y_.data(), p, t.data(), 1, 1.0, b, 1);',
+        find: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, w, p, t.data(), 1, 1.0, z, 1);',
+        replace: 'cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, -1.0, w, p, t.data(), 1, 1.0, z, 1);',
       },
     ],
   },
