@@ -5,21 +5,11 @@
 #include <vector>
 
 #include "../linalg/blas.h"
+#include "convergence.h"
 
 namespace tdakit::glm {
 
 namespace {
-
-double norm2(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-// The stopping tests of fitNewton (newton.cc): the tolerance, and the rounding floor of the
-// computed gradient below which no step is measurable.
-bool converged(const Evaluation& e, double gn, double tol) { return gn <= tol * std::fmax(e.gradientScale, DBL_MIN); }
-double roundingFloor(const Evaluation& e) { return 8.0 * DBL_EPSILON * (e.gradientScale + e.marginRounding); }
 
 FitResult done(std::vector<double>& theta, const Evaluation& e, double gn, int newton, int chord, double tol) {
   FitResult r;

@@ -7,28 +7,12 @@
 
 #include "../common/error.h"
 #include "../linalg/dense.h"
+#include "convergence.h"
 #include "krylov.h"
 
 namespace tdakit::glm {
 
 namespace {
-
-double norm2(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-bool converged(const Evaluation& e, double gn, double tol) { return gn <= tol * std::fmax(e.gradientScale, DBL_MIN); }
-
-// The rounding error of the computed gradient: each component sums terms whose magnitudes add
-// up to at most gradientScale (error ~ eps * gradientScale), and the margins it is built from
-// carry a relative error eps (error ~ eps * marginRounding). A gradient below this is zero as far
-// as float64 can tell; kFloorUlps leaves room for the log-depth growth of blocked sums.
-double roundingFloor(const Evaluation& e) {
-  constexpr double kFloorUlps = 8.0;
-  return kFloorUlps * DBL_EPSILON * (e.gradientScale + e.marginRounding);
-}
 
 // Non-finite arithmetic is never convergence: Inf <= tol * Inf would otherwise accept it.
 void requireFinite(const Evaluation& e, double gn, bool atStart) {
