@@ -29,4 +29,12 @@ inline double roundingFloor(const Evaluation& e) {
   return kFloorUlps * DBL_EPSILON * (e.gradientScale + e.marginRounding);
 }
 
+// The rounding error of the computed objective value: a step that raises the value by less is
+// not worse, and a directional slope smaller in magnitude is in the rounding regime.
+inline double valueRounding(const Evaluation& e) { return 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0); }
+
+// Chord steps (an old factor's solve: one gradient each instead of a Hessian build) are kept
+// while each shrinks the gradient norm by this factor.
+constexpr double kChordGain = 0.25;
+
 }  // namespace tdakit::glm

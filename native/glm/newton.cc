@@ -101,7 +101,6 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   // its quadratic phase the Hessian hardly changes, so chord steps with this factor (one
   // gradient each, O(n p)) replace Hessian builds (O(n p^2)) while each gains kChordGain.
   std::vector<double> factor;
-  constexpr double kChordGain = 0.25;
   bool chordOk = false;
   int newton = 0, chord = 0, stalls = 0;
   // Newton-Krylov steps preconditioned by the last factor (objectives with a Hessian operator):
@@ -156,8 +155,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
       obj.evaluate(trial.data(), false, next);
       const double nextNorm = norm2(next.gradient);
       ++chord;
-      const bool better = std::isfinite(nextNorm) && nextNorm < gn &&
-                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+      const bool better = std::isfinite(nextNorm) && nextNorm < gn && next.value <= e.value + valueRounding(e);
       if (better) {
         const bool fast = nextNorm <= kChordGain * gn;
         theta.swap(trial);
@@ -201,7 +199,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     double t = 1.0;
     // Once the predicted decrease is below the rounding of F, no line search can judge the
     // step: take the full Newton step (we are in the quadratic region).
-    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool roundingRegime = -slope <= valueRounding(e);
     Evaluation full;  // at the full step, evaluated outright (one pass over X for F and its gradient)
     for (;;) {
       for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
@@ -296,7 +294,7 @@ bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evalua
     double slope = 0.0;
     for (std::size_t k = 0; k < p; ++k) slope += e.gradient[k] * step.direction[k];
     if (!(slope < 0.0)) return false;
-    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool roundingRegime = -slope <= valueRounding(e);
     std::vector<double> trial(p);
     Evaluation next;
     double t = 1.0;
@@ -406,8 +404,7 @@ FitResult refitChordSteps(const NewtonObjective& obj, std::vector<double> theta,
     obj.evaluate(trial.data(), false, next);
     const double nextNorm = norm2(next.gradient);
     ++chord;
-    const bool improved = std::isfinite(next.value) && nextNorm < gn &&
-                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool improved = std::isfinite(next.value) && nextNorm < gn && next.value <= e.value + valueRounding(e);
     if (improved) {
       theta.swap(trial);
       e = std::move(next);
