@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Matrix, type Perturbation, writeNpy } from '../src/index.ts';
+import type { PerturbableModel, PerturbationObjective } from '../src/daunce/runner.ts';
 
 /** Wall-clock and CPU (all threads of the process, user + system) seconds per copy. */
 export interface Timing {
@@ -161,21 +162,27 @@ export async function numpyReference(
   return ref;
 }
 
-/** One copy's unbatched/one-at-a-time/batched paths, as `interleavedRounds` times them. */
+/**
+ * The native paths that `interleavedRounds` times: copies one at a time (`train`) and 32 per call
+ * (`trainBatch`, what `daunce` uses), each copy with the losses of the training set and queries.
+ */
 export function copyPaths<H>(
   ps: Perturbation[],
-  train: (p: Perturbation) => Promise<H>,
-  trainBatch: (ps: Perturbation[]) => Promise<H[]>,
-  losses: (h: H) => Promise<unknown>,
+  pm: PerturbableModel<H>,
+  objective: PerturbationObjective,
   onBatch?: (hs: H[]) => void,
 ) {
+  const losses = async (h: H) => {
+    await pm.losses(h, 'train');
+    await pm.losses(h, 'queries');
+  };
   return {
     one: async () => {
-      for (const p of ps) await losses(await train(p));
+      for (const p of ps) await losses(await pm.train(p, objective));
     },
     batched: async () => {
       for (let k = 0; k < ps.length; k += 32) {
-        const hs = await trainBatch(ps.slice(k, k + 32));
+        const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
         onBatch?.(hs);
         for (const h of hs) await losses(h);
       }

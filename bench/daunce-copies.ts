@@ -140,15 +140,7 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
       previous: async () => {
         for (const p of ps) await previous(p);
       },
-      ...copyPaths(
-        ps,
-        (p) => pm.train(p, objective),
-        (batch) => pm.trainBatch!(batch, objective),
-        async (h) => {
-          await pm.losses(h, 'train');
-          await pm.losses(h, 'queries');
-        },
-      ),
+      ...copyPaths(ps, pm, objective),
     },
     values.baseline ? () => baselineSeconds(values.baseline!, n, d, copies, lambda) : undefined,
   );

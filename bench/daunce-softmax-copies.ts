@@ -142,18 +142,9 @@ const samples = await interleavedRounds(
     unbatched: async () => {
       for (const p of ps) await unbatched(p);
     },
-    ...copyPaths(
-      ps,
-      (p) => pm.train(p, objective),
-      (batch) => pm.trainBatch!(batch, objective),
-      async (h) => {
-        await pm.losses(h, 'train');
-        await pm.losses(h, 'queries');
-      },
-      (hs) => {
-        first ??= hs[0];
-      },
-    ),
+    ...copyPaths(ps, pm, objective, (hs) => {
+      first ??= hs[0];
+    }),
   },
   values.baseline ? () => baselineSeconds(values.baseline!) : undefined,
 );

@@ -4,6 +4,7 @@
  * and the PerturbableModel members over a batch call that returns every copy's parameters and
  * losses (each copy's losses kept by its parameter vector, its handle).
  */
+import type { CopiesBatchProblem, Design } from '../backend/types.ts';
 import type { Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
 
@@ -63,6 +64,40 @@ export function copyBatchInputs(
   }
   const sizes = Uint32Array.from(perturbations, (p) => p.subset.length);
   return coef ? { sizes, rows, weights, coef } : { sizes, rows, weights };
+}
+
+/**
+ * The queries and the pool's settings of a native batch call: every copy's losses on the queries
+ * come back with it, and its solver is preconditioned by the reference factorisation.
+ * @param queries - the queries' design (the training design's columns and intercept)
+ * @param queryLabels - the queries' labels
+ * @param referenceWeight - weight of every example in the reference curvature
+ * @param threads - worker threads of the pool
+ * @param fit - the model's Newton tolerance and iteration limit
+ * @returns the fields of the batch problem that both batch calls share
+ */
+export function batchQueriesAndPool(
+  queries: Design,
+  queryLabels: Float64Array,
+  referenceWeight: number,
+  threads: number,
+  fit: { tol: number; maxIter: number },
+): Pick<
+  CopiesBatchProblem,
+  'qx' | 'qn' | 'qd' | 'qintercept' | 'queryLabels' | 'referenceWeight' | 'threads' | 'tol' | 'maxIter'
+> & { precondition: true } {
+  return {
+    qx: queries.x,
+    qn: queries.n,
+    qd: queries.d,
+    qintercept: queries.intercept,
+    queryLabels,
+    referenceWeight,
+    precondition: true,
+    threads,
+    tol: fit.tol,
+    maxIter: fit.maxIter,
+  };
 }
 
 /** Every copy's parameters and losses, copy-major (B x P, B x n, B x m). */

@@ -21,7 +21,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
-import { batchedCopies, copyBatchInputs } from './copy-batch.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
 export interface GlmPerturbableOptions {
@@ -86,17 +86,8 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
       weights,
       ...(coef ? { coef } : {}),
       labels: model.y,
-      qx: queryDesign.x,
-      qn: queryDesign.n,
-      qd: queryDesign.d,
-      qintercept: queryDesign.intercept,
-      queryLabels: o.queries.y,
       // A copy's total weight gamma spread over all n examples: its Hessian in expectation.
-      referenceWeight: settings.gamma / n,
-      precondition: true,
-      threads,
-      tol: model.options.tol,
-      maxIter: model.options.maxIter,
+      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
     });
   };
   return {

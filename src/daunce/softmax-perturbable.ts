@@ -16,7 +16,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
-import { batchedCopies, copyBatchInputs } from './copy-batch.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
 import { logitStatistics } from './logit-statistics.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
@@ -74,17 +74,8 @@ export function softmaxPerturbable(o: {
       rows,
       weights,
       ...(coef ? { coef } : {}),
-      qx: queryDesign.x,
-      qn: queryDesign.n,
-      qd: queryDesign.d,
-      qintercept: queryDesign.intercept,
-      queryLabels: o.queries.y,
       // A copy's total weight gamma spread over all n examples: its curvature in expectation.
-      referenceWeight: settings.gamma / n,
-      precondition: true,
-      threads,
-      tol: model.options.tol,
-      maxIter: model.options.maxIter,
+      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
     });
   };
   return batchedCopies(solve, { P, n, m }, (theta, which) =>
