@@ -345,6 +345,15 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
   requireFinite(e, gn, true);
   FitResult stats;
   if (obj.hasHessianOperator()) {
+    // The result of a Newton-Krylov run that met the tolerance, with its step counts.
+    auto solved = [&] {
+      FitResult r = finish(theta, e, gn);
+      r.chordIterations = stats.chordIterations;
+      r.krylovIterations = stats.krylovIterations;
+      r.jacobiSteps = stats.jacobiSteps;
+      r.stoppedBy = stats.stoppedBy;
+      return r;
+    };
     // A preconditioner that costs a Hessian build (a half-subset's corrected factor): first
     // Jacobi-preconditioned steps, while they cost less than half of it. On sparse X their
     // products cost O(nnz) against its dense O(k p^2) (spam, 6,046 x 2,000, a half-subset: 12
@@ -355,22 +364,12 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
       jacobi.maxForcing = 0.1;  // far from the new optimum, as a fit from scratch
       jacobi.jacobiFlops = 0.5 * preconditionerFlops;
       if (newtonKrylov(obj, theta, e, gn, nullptr, options, stats, jacobi)) {
-        FitResult r = finish(theta, e, gn);
-        r.chordIterations = stats.chordIterations;
-        r.krylovIterations = stats.krylovIterations;
-        r.jacobiSteps = stats.jacobiSteps;
-        r.stoppedBy = stats.stoppedBy;
-        return r;
+        return solved();
       }
       stats.stoppedBy = StopReason::Tolerance;
     }
     if (newtonKrylov(obj, theta, e, gn, applyInverse, options, stats, KrylovPolicy{})) {
-      FitResult r = finish(theta, e, gn);
-      r.chordIterations = stats.chordIterations;
-      r.krylovIterations = stats.krylovIterations;
-      r.jacobiSteps = stats.jacobiSteps;
-      r.stoppedBy = stats.stoppedBy;
-      return r;
+      return solved();
     }
     FitOptions newton = options;
     newton.jacobiStart = false;  // the reference factor's problem: no cheaper preconditioner to try
