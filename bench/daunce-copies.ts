@@ -20,22 +20,27 @@
  *   node --import tsx bench/daunce-copies.ts [-- --large-copies 16 --rounds 3 --cases small,large
  *     --out daunce-copies.json --baseline <checkout>]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { drawPerturbation, LogisticRegression, Matrix, writeNpy, type Perturbation } from '../src/index.ts';
+import { drawPerturbation, LogisticRegression, Matrix, type Perturbation } from '../src/index.ts';
 import { glmPerturbable } from '../src/daunce/glm-perturbable.ts';
 import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
-
-/** Wall-clock and CPU (all threads of the process, user + system) seconds per copy. */
-interface Timing {
-  seconds: number;
-  cpuSeconds: number;
-}
+import {
+  childSeconds,
+  childTimingLoop,
+  copyPaths,
+  copyTimings,
+  fastest,
+  gaussian,
+  interleavedRounds,
+  leastCpu,
+  numpyReference,
+  type Timing,
+} from './copies-timing.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -51,10 +56,9 @@ const { values } = parseArgs({
 
 /** Seconds per copy (train + both losses) of the checkout's own trainer, in a child process. */
 function baselineSeconds(checkout: string, n: number, d: number, copies: number, lambda: number): Timing {
-  const dir = mkdtempSync(join(tmpdir(), 'tdakit-daunce-baseline-'));
-  const file = join(dir, 'baseline.mts');
-  writeFileSync(
-    file,
+  return childSeconds(
+    checkout,
+    'tdakit-daunce-baseline-',
     `
 import { drawPerturbation, LogisticRegression, Matrix } from '${checkout}/src/index.ts';
 import { glmPerturbable } from '${checkout}/src/daunce/glm-perturbable.ts';
@@ -66,23 +70,8 @@ const q = syntheticLogistic(100, ${d}, 2);
 const model = await LogisticRegression.fit(X, y, { lambda: ${lambda} });
 const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
 const ps = Array.from({ length: ${copies} }, (_, k) => drawPerturbation(${n}, 0.3, 0, k));
-const c0 = process.cpuUsage();
-const t0 = performance.now();
-for (const p of ps) { const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.3 }); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
-const cpu = process.cpuUsage(c0);
-console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies}, cpuSeconds: (cpu.user + cpu.system) / 1e6 / ${copies} }));
-`,
+${childTimingLoop(copies, "const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: 0.3 }); await pm.losses(h, 'train'); await pm.losses(h, 'queries');")}`,
   );
-  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 })
-    .toString()
-    .trim()
-    .split('\n');
-  rmSync(dir, { recursive: true, force: true });
-  return JSON.parse(out[out.length - 1]!) as Timing;
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
 function syntheticLogistic(n: number, d: number, seed: number): { X: Matrix; y: Float64Array } {
@@ -143,83 +132,30 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
   const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
   const objective = { variant: 'hessian', access: 'white-box', ratio: 0.3 } as const;
   const ps = Array.from({ length: copies }, (_, k) => drawPerturbation(n, 0.3, 0, k));
-  const timed = async (f: () => Promise<unknown>): Promise<Timing> => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await f();
-    const cpu = process.cpuUsage(c0);
-    return { seconds: (performance.now() - t0) / 1000 / copies, cpuSeconds: (cpu.user + cpu.system) / 1e6 / copies };
-  };
-
-  // Rounds interleave the paths (and the baseline build's child process), so that a change of
-  // load on the shared machine hits all of them; each path reports its fastest round.
   const previous = previousPath(model, q.X, q.y);
-  const samples: Record<'previous' | 'one' | 'batched' | 'baseline', Timing[]> = {
-    previous: [],
-    one: [],
-    batched: [],
-    baseline: [],
-  };
-  for (let round = 0; round < rounds; round++) {
-    samples.previous.push(
-      await timed(async () => {
+  const samples = await interleavedRounds(
+    rounds,
+    copies,
+    {
+      previous: async () => {
         for (const p of ps) await previous(p);
-      }),
-    );
-    samples.one.push(
-      await timed(async () => {
-        for (const p of ps) {
-          const h = await pm.train(p, objective);
-          await pm.losses(h, 'train');
-          await pm.losses(h, 'queries');
-        }
-      }),
-    );
-    samples.batched.push(
-      await timed(async () => {
-        for (let k = 0; k < copies; k += 32) {
-          const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
-          for (const h of hs) {
-            await pm.losses(h, 'train');
-            await pm.losses(h, 'queries');
-          }
-        }
-      }),
-    );
-    if (values.baseline) samples.baseline.push(baselineSeconds(values.baseline, n, d, copies, lambda));
-  }
-  const fastest = (a: Timing[]) => Math.min(...a.map((t) => t.seconds));
-  const leastCpu = (a: Timing[]) => Math.min(...a.map((t) => t.cpuSeconds));
-  const previousSeconds = fastest(samples.previous),
-    oneSeconds = fastest(samples.one),
-    batchSeconds = fastest(samples.batched);
-  const baseline = values.baseline ? fastest(samples.baseline) : undefined;
+      },
+      ...copyPaths(ps, pm, objective),
+    },
+    values.baseline ? () => baselineSeconds(values.baseline!, n, d, copies, lambda) : undefined,
+  );
   const first = await pm.train(ps[0]!, objective);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'tdakit-daunce-copies-'));
   const size = ps[0]!.subset.length;
-  await writeNpy(join(tmp, 'X.npy'), X.data, [n, d]);
-  await writeNpy(join(tmp, 'y.npy'), y, [n]);
-  await writeNpy(join(tmp, 'Xq.npy'), q.X.data, [100, d]);
-  await writeNpy(join(tmp, 'yq.npy'), q.y, [100]);
-  await writeNpy(join(tmp, 'theta0.npy'), model.theta, [d + 1]);
-  const rows = new Float64Array(copies * size),
-    xi = new Float64Array(copies * size);
-  ps.forEach((p, k) => {
-    rows.set(p.subset, k * size);
-    xi.set(p.xi, k * size);
-  });
-  await writeNpy(join(tmp, 'rows.npy'), new Int32Array(rows), [copies * size]);
-  await writeNpy(join(tmp, 'xi.npy'), xi, [copies * size]);
-  const ref = JSON.parse(
-    execFileSync(
-      '/usr/bin/python3',
-      [join(here, 'reference', 'daunce_copies.py'), tmp, JSON.stringify({ lam: lambda / n, copies, size, tol: 1e-10 })],
-      { maxBuffer: 1 << 26 },
-    ).toString(),
-  ) as { secondsPerCopy: number; newtonIterationsPerCopy: number; firstTheta: number[] };
-  rmSync(tmp, { recursive: true, force: true });
+  const ref = await numpyReference(
+    join(here, 'reference', 'daunce_copies.py'),
+    { X, y, Xq: q.X, yq: q.y, theta0: model.theta, ps },
+    { lam: lambda / n },
+  );
   const agreement = Math.max(...ref.firstTheta.map((v, k) => Math.abs(v - first[k]!)));
+  const timings = copyTimings(samples, 'previous', ref.secondsPerCopy, values.baseline !== undefined);
+  const baseline = timings.secondsPerCopy.baselineCheckout;
+  const batchSeconds = timings.secondsPerCopy.nativeBatched;
   const result = {
     n,
     d,
@@ -230,28 +166,7 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
     rowsPerCopy: size,
     rounds,
     secondsPerCopyByRound: samples,
-    secondsPerCopy: {
-      ...(baseline !== undefined ? { baselineCheckout: baseline } : {}),
-      previous: previousSeconds,
-      nativeOneAtATime: oneSeconds,
-      nativeBatched: batchSeconds,
-      numpyNewton: ref.secondsPerCopy,
-    },
-    // CPU time of all the process's threads: less sensitive to the other users of the machine.
-    cpuSecondsPerCopy: {
-      ...(baseline !== undefined ? { baselineCheckout: leastCpu(samples.baseline) } : {}),
-      previous: leastCpu(samples.previous),
-      nativeOneAtATime: leastCpu(samples.one),
-      nativeBatched: leastCpu(samples.batched),
-    },
-    ...(baseline !== undefined
-      ? {
-          speedupOverBaselineCheckout: baseline / batchSeconds,
-          cpuSpeedupOverBaselineCheckout: leastCpu(samples.baseline) / leastCpu(samples.batched),
-        }
-      : {}),
-    speedupOverPrevious: previousSeconds / batchSeconds,
-    speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
+    ...timings,
     numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy,
     maxAbsThetaDifferenceFromNumpy: agreement,
   };
@@ -260,8 +175,8 @@ async function measure(name: string, n: number, d: number, copies: number, lambd
       `[${name}] baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies; CPU time ${(leastCpu(samples.baseline) / leastCpu(samples.batched)).toFixed(1)}x)`,
     );
   console.log(
-    `[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(previousSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
-      `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${result.speedupOverPrevious.toFixed(1)}x the previous), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
+    `[${name}] ${n} x ${d}, ${copies} copies of ${size} rows: previous ${(fastest(samples.previous) * 1e3).toFixed(2)} ms, native one at a time ${(timings.secondsPerCopy.nativeOneAtATime * 1e3).toFixed(2)} ms, ` +
+      `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${(fastest(samples.previous) / batchSeconds).toFixed(1)}x the previous), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
       `|theta - numpy| ${agreement.toExponential(1)}`,
   );
   return result;

@@ -15,23 +15,28 @@
  *
  *   node --import tsx bench/daunce-softmax-copies.ts [-- --copies 64 --rounds 3 --baseline <checkout>]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { drawPerturbation, Matrix, SoftmaxRegression, writeNpy, type Perturbation } from '../src/index.ts';
+import { drawPerturbation, Matrix, SoftmaxRegression, type Perturbation } from '../src/index.ts';
 import { logitStatistics } from '../src/daunce/logit-statistics.ts';
 import { softmaxPerturbable } from '../src/daunce/softmax-perturbable.ts';
 import { nativeAddon } from '../src/native.ts';
 import { seededRandom } from '../src/random.ts';
-
-/** Wall-clock and CPU (all threads of the process, user + system) seconds per copy. */
-interface Timing {
-  seconds: number;
-  cpuSeconds: number;
-}
+import {
+  childSeconds,
+  childTimingLoop,
+  copyPaths,
+  copyTimings,
+  fastest,
+  gaussian,
+  interleavedRounds,
+  leastCpu,
+  numpyReference,
+  type Timing,
+} from './copies-timing.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -49,10 +54,6 @@ const n = 1000,
 const copies = Number(values.copies),
   rounds = Number(values.rounds);
 
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
-
 /** Four classes from a noisy linear score of the first features. */
 function syntheticSoftmax(rows: number, cols: number, seed: number): { X: Matrix; y: Float64Array } {
   const r = seededRandom(seed);
@@ -67,10 +68,9 @@ function syntheticSoftmax(rows: number, cols: number, seed: number): { X: Matrix
 
 /** Seconds per copy (train + both losses) of the checkout's own softmax trainer, in a child process. */
 function baselineSeconds(checkout: string): Timing {
-  const dir = mkdtempSync(join(tmpdir(), 'tdakit-softmax-baseline-'));
-  const file = join(dir, 'baseline.mts');
-  writeFileSync(
-    file,
+  return childSeconds(
+    checkout,
+    'tdakit-softmax-baseline-',
     `
 import { drawPerturbation, Matrix, SoftmaxRegression } from '${checkout}/src/index.ts';
 import { softmaxPerturbable } from '${checkout}/src/daunce/softmax-perturbable.ts';
@@ -82,19 +82,8 @@ const q = syntheticSoftmax(100, ${d}, 2);
 const model = await SoftmaxRegression.fit(X, y, { lambda: ${lambda}, classes: ${C} });
 const pm = softmaxPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
 const ps = Array.from({ length: ${copies} }, (_, k) => drawPerturbation(${n}, ${ratio}, 0, k));
-const c0 = process.cpuUsage();
-const t0 = performance.now();
-for (const p of ps) { const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: ${ratio} }); await pm.losses(h, 'train'); await pm.losses(h, 'queries'); }
-const cpu = process.cpuUsage(c0);
-console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000 / ${copies}, cpuSeconds: (cpu.user + cpu.system) / 1e6 / ${copies} }));
-`,
+${childTimingLoop(copies, `const h = await pm.train(p, { variant: 'hessian', access: 'white-box', ratio: ${ratio} }); await pm.losses(h, 'train'); await pm.losses(h, 'queries');`)}`,
   );
-  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: checkout, maxBuffer: 1 << 24 })
-    .toString()
-    .trim()
-    .split('\n');
-  rmSync(dir, { recursive: true, force: true });
-  return JSON.parse(out[out.length - 1]!) as Timing;
 }
 
 /** The one-copy-per-call softmax trainer before issue 17's batching (hessian, white-box), replayed. */
@@ -144,87 +133,32 @@ const model = await SoftmaxRegression.fit(X, y, { lambda, classes: C });
 const pm = softmaxPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
 const objective = { variant: 'hessian', access: 'white-box', ratio } as const;
 const ps = Array.from({ length: copies }, (_, k) => drawPerturbation(n, ratio, 0, k));
-const timed = async (f: () => Promise<unknown>): Promise<Timing> => {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await f();
-  const cpu = process.cpuUsage(c0);
-  return { seconds: (performance.now() - t0) / 1000 / copies, cpuSeconds: (cpu.user + cpu.system) / 1e6 / copies };
-};
-// Rounds interleave the paths (and the baseline build's child process), so that a change of load
-// on the shared machine hits all of them; each path reports its fastest round.
 const unbatched = unbatchedPath(model, q.X, q.y);
-const samples: Record<'unbatched' | 'one' | 'batched' | 'baseline', Timing[]> = {
-  unbatched: [],
-  one: [],
-  batched: [],
-  baseline: [],
-};
 let first: Float64Array | undefined;
-for (let round = 0; round < rounds; round++) {
-  samples.unbatched.push(
-    await timed(async () => {
+const samples = await interleavedRounds(
+  rounds,
+  copies,
+  {
+    unbatched: async () => {
       for (const p of ps) await unbatched(p);
+    },
+    ...copyPaths(ps, pm, objective, (hs) => {
+      first ??= hs[0];
     }),
-  );
-  samples.one.push(
-    await timed(async () => {
-      for (const p of ps) {
-        const h = await pm.train(p, objective);
-        await pm.losses(h, 'train');
-        await pm.losses(h, 'queries');
-      }
-    }),
-  );
-  samples.batched.push(
-    await timed(async () => {
-      for (let k = 0; k < copies; k += 32) {
-        const hs = await pm.trainBatch!(ps.slice(k, k + 32), objective);
-        first ??= hs[0];
-        for (const h of hs) {
-          await pm.losses(h, 'train');
-          await pm.losses(h, 'queries');
-        }
-      }
-    }),
-  );
-  if (values.baseline) samples.baseline.push(baselineSeconds(values.baseline));
-}
-const fastest = (a: Timing[]) => Math.min(...a.map((t) => t.seconds));
-const leastCpu = (a: Timing[]) => Math.min(...a.map((t) => t.cpuSeconds));
-const unbatchedSeconds = fastest(samples.unbatched),
-  oneSeconds = fastest(samples.one),
-  batchSeconds = fastest(samples.batched);
-const baseline = values.baseline ? fastest(samples.baseline) : undefined;
+  },
+  values.baseline ? () => baselineSeconds(values.baseline!) : undefined,
+);
 
-const tmp = mkdtempSync(join(tmpdir(), 'tdakit-softmax-copies-'));
 const size = ps[0]!.subset.length;
-await writeNpy(join(tmp, 'X.npy'), X.data, [n, d]);
-await writeNpy(join(tmp, 'y.npy'), y, [n]);
-await writeNpy(join(tmp, 'Xq.npy'), q.X.data, [100, d]);
-await writeNpy(join(tmp, 'yq.npy'), q.y, [100]);
-await writeNpy(join(tmp, 'theta0.npy'), model.theta, [model.theta.length]);
-const rows = new Float64Array(copies * size),
-  xi = new Float64Array(copies * size);
-ps.forEach((p, k) => {
-  rows.set(p.subset, k * size);
-  xi.set(p.xi, k * size);
-});
-await writeNpy(join(tmp, 'rows.npy'), new Int32Array(rows), [copies * size]);
-await writeNpy(join(tmp, 'xi.npy'), xi, [copies * size]);
-const ref = JSON.parse(
-  execFileSync(
-    '/usr/bin/python3',
-    [
-      join(here, 'reference', 'daunce_softmax_copies.py'),
-      tmp,
-      JSON.stringify({ lam: lambda / n, classes: C, copies, size, tol: 1e-10 }),
-    ],
-    { maxBuffer: 1 << 26 },
-  ).toString(),
-) as { secondsPerCopy: number; newtonIterationsPerCopy: number; firstTheta: number[] };
-rmSync(tmp, { recursive: true, force: true });
+const ref = await numpyReference(
+  join(here, 'reference', 'daunce_softmax_copies.py'),
+  { X, y, Xq: q.X, yq: q.y, theta0: model.theta, ps },
+  { lam: lambda / n, classes: C },
+);
 const agreement = Math.max(...ref.firstTheta.map((v, k) => Math.abs(v - first![k]!)));
+const timings = copyTimings(samples, 'unbatched', ref.secondsPerCopy, values.baseline !== undefined);
+const baseline = timings.secondsPerCopy.baselineCheckout;
+const batchSeconds = timings.secondsPerCopy.nativeBatched;
 const result = {
   date: new Date().toISOString(),
   cores: availableParallelism(),
@@ -243,28 +177,7 @@ const result = {
   rowsPerCopy: size,
   rounds,
   secondsPerCopyByRound: samples,
-  secondsPerCopy: {
-    ...(baseline !== undefined ? { baselineCheckout: baseline } : {}),
-    unbatched: unbatchedSeconds,
-    nativeOneAtATime: oneSeconds,
-    nativeBatched: batchSeconds,
-    numpyNewton: ref.secondsPerCopy,
-  },
-  // CPU time of all the process's threads: less sensitive to the other users of the machine.
-  cpuSecondsPerCopy: {
-    ...(baseline !== undefined ? { baselineCheckout: leastCpu(samples.baseline) } : {}),
-    unbatched: leastCpu(samples.unbatched),
-    nativeOneAtATime: leastCpu(samples.one),
-    nativeBatched: leastCpu(samples.batched),
-  },
-  ...(baseline !== undefined
-    ? {
-        speedupOverBaselineCheckout: baseline / batchSeconds,
-        cpuSpeedupOverBaselineCheckout: leastCpu(samples.baseline) / leastCpu(samples.batched),
-      }
-    : {}),
-  speedupOverUnbatched: unbatchedSeconds / batchSeconds,
-  speedupOverNumpy: ref.secondsPerCopy / batchSeconds,
+  ...timings,
   numpyNewtonIterationsPerCopy: ref.newtonIterationsPerCopy,
   maxAbsThetaDifferenceFromNumpy: agreement,
 };
@@ -273,8 +186,8 @@ if (baseline !== undefined)
     `baseline checkout ${values.baseline}: ${(baseline * 1e3).toFixed(2)} ms per copy (${(baseline / batchSeconds).toFixed(1)}x the batched copies; CPU time ${(leastCpu(samples.baseline) / leastCpu(samples.batched)).toFixed(1)}x)`,
   );
 console.log(
-  `softmax ${n} x ${d}, ${C} classes, ${copies} copies of ${size} rows: unbatched ${(unbatchedSeconds * 1e3).toFixed(2)} ms, native one at a time ${(oneSeconds * 1e3).toFixed(2)} ms, ` +
-    `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${result.speedupOverUnbatched.toFixed(1)}x the unbatched), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
+  `softmax ${n} x ${d}, ${C} classes, ${copies} copies of ${size} rows: unbatched ${(fastest(samples.unbatched) * 1e3).toFixed(2)} ms, native one at a time ${(timings.secondsPerCopy.nativeOneAtATime * 1e3).toFixed(2)} ms, ` +
+    `batched ${(batchSeconds * 1e3).toFixed(2)} ms (${(fastest(samples.unbatched) / batchSeconds).toFixed(1)}x the unbatched), NumPy Newton ${(ref.secondsPerCopy * 1e3).toFixed(2)} ms (${result.speedupOverNumpy.toFixed(1)}x); ` +
     `|theta - numpy| ${agreement.toExponential(1)}`,
 );
 writeFileSync(join(here, 'results', 'daunce-softmax-copies.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -100,6 +100,39 @@ std::size_t threadCount(const Reader& r) {
   return threads;
 }
 
+// The arguments that glmCopies and multinomialCopies share, read after each one's own (the
+// order in which a bad argument is reported): the reference weight, preconditioning, the fit
+// options, the thread count and the copies, `perRow` coefficients per row; checks the size of
+// the losses (copies x (n + m)).
+template <class Problem>
+CopyInputs readBatch(const Reader& r, Problem& pr, std::size_t perRow, std::size_t& threads) {
+  pr.referenceWeight = r.number("referenceWeight", 0, 1e300);
+  pr.precondition = r.flag("precondition");
+  pr.fit = r.fitOptions();
+  threads = threadCount(r);
+  CopyInputs copies = readCopies(r, pr.design.n, perRow);
+  pr.copies = copies.specs;
+  r.product(copies.specs.size(), r.product(pr.design.n + pr.queries.n, 1, "the losses"),
+            "the losses (copies x (n + m))");
+  return copies;
+}
+
+// Trains the copies with fit(problem, threads) off the main thread; the job keeps the copies'
+// rows alive, and returns P parameters per copy with the losses (copiesToJs).
+template <class Problem, class Fit>
+Napi::Value startBatch(const Reader& r, Napi::Env env, std::shared_ptr<Problem> pr, const CopyInputs& copies,
+                       std::size_t threads, std::size_t P, Fit fit) {
+  auto out = std::make_shared<std::vector<glm::CopyResult>>();
+  auto rows32 = copies.rows32;
+  return Job::start(
+      r, env,
+      [=] {
+        *out = fit(*pr, threads);
+        (void)rows32;
+      },
+      copiesToJs(out, pr->design.n, pr->queries.n, P));
+}
+
 // glmCopies({family, x, n, d, intercept, y, offset?, lambda, theta0, sizes, rows, weights, coef?,
 //            labels, qx, qn, qd, qintercept, queryLabels, referenceWeight, precondition, threads,
 //            tol, maxIter}) -> {theta (B x p), trainLoss (B x n), queryLoss (B x m), newtonIterations,
@@ -117,23 +150,9 @@ Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
   pr->labels = r.f64("labels", n);
   pr->queries = queryDesign(r, pr->design);
   pr->queryLabels = r.f64("queryLabels", pr->queries.n);
-  pr->referenceWeight = r.number("referenceWeight", 0, 1e300);
-  pr->precondition = r.flag("precondition");
-  pr->fit = r.fitOptions();
-  const std::size_t threads = threadCount(r);
-  CopyInputs copies = readCopies(r, n, 1);
-  pr->copies = copies.specs;
-  const std::size_t m = pr->queries.n;
-  r.product(copies.specs.size(), r.product(n + m, 1, "the losses"), "the losses (copies x (n + m))");
-  auto out = std::make_shared<std::vector<glm::CopyResult>>();
-  auto rows32 = copies.rows32;
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        *out = glm::fitCopies(*pr, threads);
-        (void)rows32;
-      },
-      copiesToJs(out, n, m, p));
+  std::size_t threads = 1;
+  const CopyInputs copies = readBatch(r, *pr, 1, threads);
+  return startBatch(r, info.Env(), pr, copies, threads, p, glm::fitCopies);
 }
 
 // multinomialCopies({x, n, d, intercept, classes, y, offset?, objective, lambda, theta0, sizes,
@@ -155,24 +174,10 @@ Napi::Value MultinomialCopies(const Napi::CallbackInfo& info) {
   pr->theta0 = r.f64("theta0", P);
   pr->queries = queryDesign(r, pr->design);
   pr->queryLabels = classIds(r, "queryLabels", pr->queries.n, pr->classes);
-  pr->referenceWeight = r.number("referenceWeight", 0, 1e300);
-  pr->precondition = r.flag("precondition");
-  pr->fit = r.fitOptions();
-  const std::size_t threads = threadCount(r);
-  CopyInputs copies = readCopies(r, n, K);
-  pr->copies = copies.specs;
-  const std::size_t m = pr->queries.n;
-  r.product(copies.specs.size(), r.product(n + m, 1, "the losses"), "the losses (copies x (n + m))");
+  std::size_t threads = 1;
+  const CopyInputs copies = readBatch(r, *pr, K, threads);
   r.product(copies.specs.size(), P, "the parameters (copies x (classes - 1) p)");
-  auto out = std::make_shared<std::vector<glm::CopyResult>>();
-  auto rows32 = copies.rows32;
-  return Job::start(
-      r, info.Env(),
-      [=] {
-        *out = glm::fitMultinomialCopies(*pr, threads);
-        (void)rows32;
-      },
-      copiesToJs(out, n, m, P));
+  return startBatch(r, info.Env(), pr, copies, threads, P, glm::fitMultinomialCopies);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "../linalg/blas.h"
 #include "copy_newton.h"
 #include "copy_pool.h"
+#include "copy_rows.h"
 #include "objective.h"
 #include "per_example.h"
 
@@ -36,25 +37,14 @@ std::vector<double> referenceFactor(const CopiesProblem& pr) {
 }
 
 // The copy's rows gathered into a contiguous design, with their targets, offsets and weights.
-struct CompactCopy {
-  std::vector<double> x, y, offset, weights, linear;
+struct CompactCopy : CopyRows {
+  std::vector<double> linear;
   Problem problem;
 };
 
 void compact(const CopiesProblem& pr, const CopySpec& s, CompactCopy& c) {
   const Design& a = pr.design;
-  const std::size_t d = a.d, m = s.size;
-  c.x.resize(m * d);
-  c.y.resize(m);
-  c.weights.assign(s.weights, s.weights + m);
-  if (pr.offset) c.offset.resize(m);
-  for (std::size_t j = 0; j < m; ++j) {
-    const std::size_t i = s.rows[j];
-    std::copy(a.row(i), a.row(i) + d, c.x.begin() + j * d);
-    c.y[j] = pr.y[i];
-    if (pr.offset) c.offset[j] = pr.offset[i];
-  }
-  c.problem.design = Design{c.x.data(), m, d, a.intercept};
+  c.problem.design = gatherRows(a, pr.y, pr.offset, s, c);
   c.problem.family = pr.family;
   c.problem.y = c.y.data();
   c.problem.weights = c.weights.data();

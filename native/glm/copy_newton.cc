@@ -5,21 +5,11 @@
 #include <vector>
 
 #include "../linalg/blas.h"
+#include "convergence.h"
 
 namespace tdakit::glm {
 
 namespace {
-
-double norm2(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-// The stopping tests of fitNewton (newton.cc): the tolerance, and the rounding floor of the
-// computed gradient below which no step is measurable.
-bool converged(const Evaluation& e, double gn, double tol) { return gn <= tol * std::fmax(e.gradientScale, DBL_MIN); }
-double roundingFloor(const Evaluation& e) { return 8.0 * DBL_EPSILON * (e.gradientScale + e.marginRounding); }
 
 FitResult done(std::vector<double>& theta, const Evaluation& e, double gn, int newton, int chord, double tol) {
   FitResult r;
@@ -59,7 +49,6 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     return r;
   };
   if (!std::isfinite(e.value) || !std::isfinite(gn) || !std::isfinite(e.gradientScale)) return handOff();
-  constexpr double kChordGain = 0.25;
   if (reference) {
     // Steps -M^{-1} g with the batch's reference factor M (no Hessian build), line-searched on F,
     // while each at least halves the gradient: far from the copy's optimum Newton gains little
@@ -107,8 +96,7 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
       obj.evaluate(trial.data(), false, next);
       const double nextNorm = norm2(next.gradient);
       ++chord;
-      const bool better = std::isfinite(nextNorm) && nextNorm < gn &&
-                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+      const bool better = std::isfinite(nextNorm) && nextNorm < gn && next.value <= e.value + valueRounding(e);
       if (better) {
         const bool fast = nextNorm <= kChordGain * gn;
         theta.swap(trial);
@@ -133,7 +121,7 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     }
     if (!(slope < 0.0)) return handOff();
     // Below the rounding of F no line search can judge the step: take it whole (fitNewton too).
-    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool roundingRegime = -slope <= valueRounding(e);
     double t = 1.0;
     for (;;) {
       for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];

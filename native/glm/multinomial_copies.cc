@@ -7,6 +7,7 @@
 #include "../linalg/blas.h"
 #include "copy_newton.h"
 #include "copy_pool.h"
+#include "copy_rows.h"
 #include "newton.h"
 
 namespace tdakit::glm {
@@ -41,26 +42,16 @@ std::vector<double> referenceFactor(const MultinomialCopiesProblem& pr) {
 
 // The copy's rows gathered into a contiguous design, with their labels, offsets, weights and the
 // linear term, reused from copy to copy by a worker.
-struct CompactMultinomialCopy {
-  std::vector<double> x, y, offset, weights, linear, column;
+struct CompactMultinomialCopy : CopyRows {
+  std::vector<double> linear, column;
   MultinomialProblem problem;
 };
 
 void compact(const MultinomialCopiesProblem& pr, const CopySpec& s, CompactMultinomialCopy& c) {
   const Design& a = pr.design;
-  const std::size_t d = a.d, m = s.size, K = pr.classes - 1, p = a.p();
-  c.x.resize(m * d);
-  c.y.resize(m);
-  c.weights.assign(s.weights, s.weights + m);
-  if (pr.offset) c.offset.resize(m);
-  for (std::size_t j = 0; j < m; ++j) {
-    const std::size_t i = s.rows[j];
-    std::copy(a.row(i), a.row(i) + d, c.x.begin() + j * d);
-    c.y[j] = pr.y[i];
-    if (pr.offset) c.offset[j] = pr.offset[i];
-  }
+  const std::size_t m = s.size, K = pr.classes - 1, p = a.p();
   MultinomialProblem& q = c.problem;
-  q.design = Design{c.x.data(), m, d, a.intercept};
+  q.design = gatherRows(a, pr.y, pr.offset, s, c);
   q.classes = pr.classes;
   q.y = c.y.data();
   q.weights = c.weights.data();

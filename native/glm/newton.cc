@@ -7,28 +7,12 @@
 
 #include "../common/error.h"
 #include "../linalg/dense.h"
+#include "convergence.h"
 #include "krylov.h"
 
 namespace tdakit::glm {
 
 namespace {
-
-double norm2(const std::vector<double>& v) {
-  double s = 0.0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-bool converged(const Evaluation& e, double gn, double tol) { return gn <= tol * std::fmax(e.gradientScale, DBL_MIN); }
-
-// The rounding error of the computed gradient: each component sums terms whose magnitudes add
-// up to at most gradientScale (error ~ eps * gradientScale), and the margins it is built from
-// carry a relative error eps (error ~ eps * marginRounding). A gradient below this is zero as far
-// as float64 can tell; kFloorUlps leaves room for the log-depth growth of blocked sums.
-double roundingFloor(const Evaluation& e) {
-  constexpr double kFloorUlps = 8.0;
-  return kFloorUlps * DBL_EPSILON * (e.gradientScale + e.marginRounding);
-}
 
 // Non-finite arithmetic is never convergence: Inf <= tol * Inf would otherwise accept it.
 void requireFinite(const Evaluation& e, double gn, bool atStart) {
@@ -117,7 +101,6 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
   // its quadratic phase the Hessian hardly changes, so chord steps with this factor (one
   // gradient each, O(n p)) replace Hessian builds (O(n p^2)) while each gains kChordGain.
   std::vector<double> factor;
-  constexpr double kChordGain = 0.25;
   bool chordOk = false;
   int newton = 0, chord = 0, stalls = 0;
   // Newton-Krylov steps preconditioned by the last factor (objectives with a Hessian operator):
@@ -172,8 +155,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
       obj.evaluate(trial.data(), false, next);
       const double nextNorm = norm2(next.gradient);
       ++chord;
-      const bool better = std::isfinite(nextNorm) && nextNorm < gn &&
-                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+      const bool better = std::isfinite(nextNorm) && nextNorm < gn && next.value <= e.value + valueRounding(e);
       if (better) {
         const bool fast = nextNorm <= kChordGain * gn;
         theta.swap(trial);
@@ -217,7 +199,7 @@ FitResult fitNewton(const NewtonObjective& obj, const double* theta0, const FitO
     double t = 1.0;
     // Once the predicted decrease is below the rounding of F, no line search can judge the
     // step: take the full Newton step (we are in the quadratic region).
-    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool roundingRegime = -slope <= valueRounding(e);
     Evaluation full;  // at the full step, evaluated outright (one pass over X for F and its gradient)
     for (;;) {
       for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
@@ -312,7 +294,7 @@ bool newtonKrylov(const NewtonObjective& obj, std::vector<double>& theta, Evalua
     double slope = 0.0;
     for (std::size_t k = 0; k < p; ++k) slope += e.gradient[k] * step.direction[k];
     if (!(slope < 0.0)) return false;
-    const bool roundingRegime = -slope <= 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool roundingRegime = -slope <= valueRounding(e);
     std::vector<double> trial(p);
     Evaluation next;
     double t = 1.0;
@@ -363,6 +345,15 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
   requireFinite(e, gn, true);
   FitResult stats;
   if (obj.hasHessianOperator()) {
+    // The result of a Newton-Krylov run that met the tolerance, with its step counts.
+    auto solved = [&] {
+      FitResult r = finish(theta, e, gn);
+      r.chordIterations = stats.chordIterations;
+      r.krylovIterations = stats.krylovIterations;
+      r.jacobiSteps = stats.jacobiSteps;
+      r.stoppedBy = stats.stoppedBy;
+      return r;
+    };
     // A preconditioner that costs a Hessian build (a half-subset's corrected factor): first
     // Jacobi-preconditioned steps, while they cost less than half of it. On sparse X their
     // products cost O(nnz) against its dense O(k p^2) (spam, 6,046 x 2,000, a half-subset: 12
@@ -373,22 +364,12 @@ FitResult refitChord(const NewtonObjective& obj, const double* theta0, const Inv
       jacobi.maxForcing = 0.1;  // far from the new optimum, as a fit from scratch
       jacobi.jacobiFlops = 0.5 * preconditionerFlops;
       if (newtonKrylov(obj, theta, e, gn, nullptr, options, stats, jacobi)) {
-        FitResult r = finish(theta, e, gn);
-        r.chordIterations = stats.chordIterations;
-        r.krylovIterations = stats.krylovIterations;
-        r.jacobiSteps = stats.jacobiSteps;
-        r.stoppedBy = stats.stoppedBy;
-        return r;
+        return solved();
       }
       stats.stoppedBy = StopReason::Tolerance;
     }
     if (newtonKrylov(obj, theta, e, gn, applyInverse, options, stats, KrylovPolicy{})) {
-      FitResult r = finish(theta, e, gn);
-      r.chordIterations = stats.chordIterations;
-      r.krylovIterations = stats.krylovIterations;
-      r.jacobiSteps = stats.jacobiSteps;
-      r.stoppedBy = stats.stoppedBy;
-      return r;
+      return solved();
     }
     FitOptions newton = options;
     newton.jacobiStart = false;  // the reference factor's problem: no cheaper preconditioner to try
@@ -422,8 +403,7 @@ FitResult refitChordSteps(const NewtonObjective& obj, std::vector<double> theta,
     obj.evaluate(trial.data(), false, next);
     const double nextNorm = norm2(next.gradient);
     ++chord;
-    const bool improved = std::isfinite(next.value) && nextNorm < gn &&
-                          next.value <= e.value + 64.0 * DBL_EPSILON * (std::fabs(e.value) + 1.0);
+    const bool improved = std::isfinite(next.value) && nextNorm < gn && next.value <= e.value + valueRounding(e);
     if (improved) {
       theta.swap(trial);
       e = std::move(next);

@@ -153,13 +153,12 @@ export interface MultinomialProblem extends Design {
 }
 
 /**
- * Many perturbed copies of a binary GLM (Daunce): copy b trains on `rows` [offset_b, offset_b +
- * sizes[b]) with those rows' `weights` and first-order `coef` (linear term sum_j coef_j a_j),
- * warm-started from `theta0`; every copy's logistic losses on the training set (`labels`) and
- * on the queries (`qx`, `queryLabels`) come back with its parameters.
+ * What the batched Daunce copies of a binary GLM and of a softmax regression share: copy b
+ * trains on `rows` [offset_b, offset_b + sizes[b]) with those rows' `weights` and first-order
+ * `coef`, warm-started from `theta0`, and its losses on the queries (`qx`, `queryLabels`) come
+ * back with its parameters.
  */
-export interface GlmCopiesProblem extends Design {
-  family: GlmFamily;
+export interface CopiesBatchProblem extends Design {
   y: Float64Array;
   offset?: Float64Array;
   lambda: number;
@@ -168,7 +167,6 @@ export interface GlmCopiesProblem extends Design {
   rows: Uint32Array;
   weights: Float64Array;
   coef?: Float64Array;
-  labels: Float64Array;
   qx: Float64Array;
   qn: number;
   qd: number;
@@ -176,12 +174,23 @@ export interface GlmCopiesProblem extends Design {
   queryLabels: Float64Array;
   /** Weight of every example in the preconditioner's curvature (the same for every copy). */
   referenceWeight: number;
-  /** Newton-Krylov preconditioned by the reference factorisation (else damped Newton). */
-  precondition: boolean;
   /** Worker threads of the pool (each copy runs single-threaded BLAS). */
   threads: number;
   tol: number;
   maxIter: number;
+}
+
+/**
+ * Many perturbed copies of a binary GLM (Daunce): copy b trains on `rows` [offset_b, offset_b +
+ * sizes[b]) with those rows' `weights` and first-order `coef` (linear term sum_j coef_j a_j),
+ * warm-started from `theta0`; every copy's logistic losses on the training set (`labels`) and
+ * on the queries (`qx`, `queryLabels`) come back with its parameters.
+ */
+export interface GlmCopiesProblem extends CopiesBatchProblem {
+  family: GlmFamily;
+  labels: Float64Array;
+  /** Newton-Krylov preconditioned by the reference factorisation (else damped Newton). */
+  precondition: boolean;
 }
 
 /** Every copy's parameters (B x p), losses (B x n, B x m) and iteration counts, copy-major. */
@@ -200,30 +209,11 @@ export interface GlmCopiesResult {
  * from `theta0`; every copy's cross-entropies on the training set (`y`) and on the queries come
  * back with its parameters (`GlmCopiesResult`, theta B x (C - 1) p).
  */
-export interface MultinomialCopiesProblem extends Design {
+export interface MultinomialCopiesProblem extends CopiesBatchProblem {
   classes: number;
-  y: Float64Array;
-  offset?: Float64Array;
   objective: LogitObjective;
-  lambda: number;
-  theta0: Float64Array;
-  sizes: Uint32Array;
-  rows: Uint32Array;
-  weights: Float64Array;
-  coef?: Float64Array;
-  qx: Float64Array;
-  qn: number;
-  qd: number;
-  qintercept: boolean;
-  queryLabels: Float64Array;
-  /** Weight of every example in the preconditioner's curvature (the same for every copy). */
-  referenceWeight: number;
   /** Chord steps preconditioned by the reference factorisation (else damped Newton). */
   precondition: boolean;
-  /** Worker threads of the pool (each copy runs single-threaded BLAS). */
-  threads: number;
-  tol: number;
-  maxIter: number;
 }
 
 export interface MlpTrainOptions extends MlpArchitecture {

@@ -21,6 +21,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
 export interface GlmPerturbableOptions {
@@ -49,80 +50,50 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
   const theta0 = model.theta;
   const threads = Math.max(1, availableParallelism());
   const base = backend.pointwise({ ...design, family: 'logistic', theta: theta0, y: model.y });
-  // The losses computed with each copy, by the copy's parameter vector (its handle).
-  const lossesOf = new WeakMap<Float64Array, { train: Float64Array; queries: Float64Array }>();
   const lossOf = async (X: Matrix, y: Float64Array, theta: Float64Array) =>
     (await backend.pointwise({ ...model.design(X), family: 'logistic', theta, y })).loss!;
+  const family: GlmFamily =
+    variant === 'hessian' ? 'logistic' : variant === 'fisher' ? 'logisticLossSquared' : 'squared';
 
-  const trainBatch = async (perturbations: readonly Perturbation[]): Promise<Float64Array[]> => {
+  const solve = async (perturbations: readonly Perturbation[]) => {
     const b = await base;
-    const total = perturbations.reduce((s, p) => s + p.subset.length, 0);
-    const rows = new Uint32Array(total),
-      weights = new Float64Array(total);
-    const coef = access === 'white-box' ? new Float64Array(total) : undefined;
-    let at = 0;
-    for (const p of perturbations) {
-      const size = p.subset.length;
-      p.subset.forEach((i, j) => {
-        rows[at] = i;
-        weights[at] = settings.gamma / size;
-        if (coef)
-          coef[at] =
-            (firstOrderCoefficient(variant, p.xi[j]!, settings) *
-              (variant === 'trak' ? 2 * model.y[i]! - 1 : b.slope![i]!)) /
-            size;
-        at++;
-      });
-    }
-    const family: GlmFamily =
-      variant === 'hessian' ? 'logistic' : variant === 'fisher' ? 'logisticLossSquared' : 'squared';
+    const { sizes, rows, weights, coef } = copyBatchInputs(
+      perturbations,
+      settings.gamma,
+      access === 'white-box'
+        ? {
+            perRow: 1,
+            fill: (i, xi, size, out, at) => {
+              out[at] =
+                (firstOrderCoefficient(variant, xi, settings) *
+                  (variant === 'trak' ? 2 * model.y[i]! - 1 : b.slope![i]!)) /
+                size;
+            },
+          }
+        : undefined,
+    );
     const y = variant === 'trak' ? (access === 'white-box' ? b.margin : new Float64Array(n)) : model.y;
     const offset = variant === 'fisher' ? (access === 'white-box' ? b.loss! : new Float64Array(n)) : undefined;
-    const r = await backend.glmCopies({
+    return backend.glmCopies({
       ...design,
       family,
       y,
       ...(offset ? { offset } : {}),
       lambda: model.options.lambda / n,
       theta0,
-      sizes: Uint32Array.from(perturbations, (p) => p.subset.length),
+      sizes,
       rows,
       weights,
       ...(coef ? { coef } : {}),
       labels: model.y,
-      qx: queryDesign.x,
-      qn: queryDesign.n,
-      qd: queryDesign.d,
-      qintercept: queryDesign.intercept,
-      queryLabels: o.queries.y,
       // A copy's total weight gamma spread over all n examples: its Hessian in expectation.
-      referenceWeight: settings.gamma / n,
-      precondition: true,
-      threads,
-      tol: model.options.tol,
-      maxIter: model.options.maxIter,
-    });
-    const p = theta0.length,
-      m = queryDesign.n;
-    return perturbations.map((_, k) => {
-      const theta = r.theta.slice(k * p, (k + 1) * p);
-      lossesOf.set(theta, {
-        train: r.trainLoss.slice(k * n, (k + 1) * n),
-        queries: r.queryLoss.slice(k * m, (k + 1) * m),
-      });
-      return theta;
+      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
     });
   };
   return {
     theta0,
-    async train(p: Perturbation): Promise<Float64Array> {
-      return (await trainBatch([p]))[0]!;
-    },
-    trainBatch,
-    async losses(theta: Float64Array, which: 'train' | 'queries'): Promise<Float64Array> {
-      const cached = lossesOf.get(theta);
-      if (cached) return which === 'train' ? cached.train : cached.queries;
-      return which === 'train' ? lossOf(model.X, model.y, theta) : lossOf(o.queries.X, o.queries.y, theta);
-    },
+    ...batchedCopies(solve, { P: theta0.length, n, m: queryDesign.n }, (theta, which) =>
+      which === 'train' ? lossOf(model.X, model.y, theta) : lossOf(o.queries.X, o.queries.y, theta),
+    ),
   };
 }

@@ -16,6 +16,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
 import { logitStatistics } from './logit-statistics.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
@@ -41,33 +42,27 @@ export function softmaxPerturbable(o: {
   const base = model.logits(model.X).then((z) => logitStatistics(z.data, model.y, C, K));
   const objective: LogitObjective =
     variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
-  // The cross-entropies computed with each copy, by the copy's parameter vector (its handle).
-  const lossesOf = new WeakMap<Float64Array, { train: Float64Array; queries: Float64Array }>();
 
-  const trainBatch = async (perturbations: readonly Perturbation[]): Promise<Float64Array[]> => {
+  const solve = async (perturbations: readonly Perturbation[]) => {
     const b = await base;
-    const total = perturbations.reduce((s, p) => s + p.subset.length, 0);
-    const rows = new Uint32Array(total),
-      weights = new Float64Array(total);
     // First-order coefficients, K per row: coef_{j,c} = w(xi_j) dl(z0_i)/dz_c / |D| (dMargin for trak).
-    const coef = access === 'white-box' ? new Float64Array(total * K) : undefined;
     const d = variant === 'trak' ? b.dMargin : b.dLoss;
-    let at = 0;
-    for (const p of perturbations) {
-      const size = p.subset.length;
-      p.subset.forEach((i, j) => {
-        rows[at] = i;
-        weights[at] = settings.gamma / size;
-        if (coef) {
-          const w = firstOrderCoefficient(variant, p.xi[j]!, settings);
-          for (let c = 0; c < K; c++) coef[at * K + c] = (w * d[i * K + c]!) / size;
-        }
-        at++;
-      });
-    }
+    const { sizes, rows, weights, coef } = copyBatchInputs(
+      perturbations,
+      settings.gamma,
+      access === 'white-box'
+        ? {
+            perRow: K,
+            fill: (i, xi, size, out, at) => {
+              const w = firstOrderCoefficient(variant, xi, settings);
+              for (let c = 0; c < K; c++) out[at * K + c] = (w * d[i * K + c]!) / size;
+            },
+          }
+        : undefined,
+    );
     const offset =
       objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
-    const r = await backend.multinomialCopies({
+    return backend.multinomialCopies({
       ...design,
       classes: C,
       y: model.y,
@@ -75,40 +70,15 @@ export function softmaxPerturbable(o: {
       objective,
       lambda: model.options.lambda / n,
       theta0: model.theta,
-      sizes: Uint32Array.from(perturbations, (p) => p.subset.length),
+      sizes,
       rows,
       weights,
       ...(coef ? { coef } : {}),
-      qx: queryDesign.x,
-      qn: queryDesign.n,
-      qd: queryDesign.d,
-      qintercept: queryDesign.intercept,
-      queryLabels: o.queries.y,
       // A copy's total weight gamma spread over all n examples: its curvature in expectation.
-      referenceWeight: settings.gamma / n,
-      precondition: true,
-      threads,
-      tol: model.options.tol,
-      maxIter: model.options.maxIter,
-    });
-    return perturbations.map((_, k) => {
-      const theta = r.theta.slice(k * P, (k + 1) * P);
-      lossesOf.set(theta, {
-        train: r.trainLoss.slice(k * n, (k + 1) * n),
-        queries: r.queryLoss.slice(k * m, (k + 1) * m),
-      });
-      return theta;
+      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
     });
   };
-  return {
-    async train(p: Perturbation): Promise<Float64Array> {
-      return (await trainBatch([p]))[0]!;
-    },
-    trainBatch,
-    async losses(theta: Float64Array, which: 'train' | 'queries'): Promise<Float64Array> {
-      const cached = lossesOf.get(theta);
-      if (cached) return which === 'train' ? cached.train : cached.queries;
-      return which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta);
-    },
-  };
+  return batchedCopies(solve, { P, n, m }, (theta, which) =>
+    which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta),
+  );
 }
