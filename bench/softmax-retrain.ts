@@ -48,6 +48,7 @@ for (const n of sizes) {
   const design = model.design(X);
   const random = seededRandom(11);
   const seconds = { krylov: 0, newton: 0 };
+  const each = { krylov: [] as number[], newton: [] as number[] };
   const iterations = { krylov: [] as unknown[], newton: [] as unknown[] };
   let maxDiff = 0,
     maxRelGrad = 0;
@@ -69,6 +70,7 @@ for (const n of sizes) {
         krylovSteps,
       });
       seconds[krylovSteps ? 'krylov' : 'newton'] += now() - t0;
+      each[krylovSteps ? 'krylov' : 'newton'].push(now() - t0);
       iterations[krylovSteps ? 'krylov' : 'newton'].push({
         newton: r.newtonIterations,
         chord: r.chordIterations,
@@ -87,9 +89,15 @@ for (const n of sizes) {
     maxDiff = Math.max(maxDiff, diff / top);
   }
   const ratio = seconds.newton / seconds.krylov;
+  const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
+  const perRetrain = {
+    newton: { min: Math.min(...each.newton), median: median(each.newton) },
+    krylov: { min: Math.min(...each.krylov), median: median(each.krylov) },
+  };
+  const medianRatio = perRetrain.newton.median / perRetrain.krylov.median;
   console.log(
     `n ${n} (${n / 2}-row subsets), ${subsets} retrains: newton ${seconds.newton.toFixed(2)} s, krylov ${seconds.krylov.toFixed(2)} s, ` +
-      `${ratio.toFixed(1)}x; max |dtheta|/|theta| ${maxDiff.toExponential(1)}, max ||grad||/scale ${maxRelGrad.toExponential(1)}`,
+      `${ratio.toFixed(1)}x (median per retrain ${(perRetrain.newton.median * 1e3).toFixed(1)} / ${(perRetrain.krylov.median * 1e3).toFixed(1)} ms, ${medianRatio.toFixed(1)}x); max |dtheta|/|theta| ${maxDiff.toExponential(1)}, max ||grad||/scale ${maxRelGrad.toExponential(1)}`,
   );
   console.log(
     `  iterations (first subset): newton ${JSON.stringify(iterations.newton[0])}, krylov ${JSON.stringify(iterations.krylov[0])}`,
@@ -101,6 +109,8 @@ for (const n of sizes) {
     lambda,
     seconds,
     ratio,
+    perRetrain,
+    medianRatio,
     maxThetaRelativeDifference: maxDiff,
     maxGradientOverScale: maxRelGrad,
     iterationsFirstSubset: { newton: iterations.newton[0], krylov: iterations.krylov[0] },
