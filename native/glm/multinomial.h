@@ -44,6 +44,9 @@ struct LogitTerms {
   std::vector<double> probabilities, direction;
 };
 void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bool exact, LogitTerms& out);
+// Softmax probabilities p (free values) of the free logits z (the reference class's is 0);
+// returns log(1 + sum_c e^{z_c}). logitTerms forms its cross-entropy terms with it.
+double softmaxProbabilities(const double* z, std::size_t free, double* p);
 
 class MultinomialObjective : public NewtonObjective {
  public:

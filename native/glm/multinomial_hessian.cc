@@ -16,16 +16,16 @@ class MultinomialHessianOperator : public HessianOperator {
  public:
   MultinomialHessianOperator(const MultinomialProblem& pr, const std::vector<double>& logits)
       : a_(pr.design), K_(pr.blocks()), lambda_(pr.lambda) {
-    LogitTerms t;
+    probabilities_.reserve(a_.n * K_);
     for (std::size_t i = 0; i < a_.n; ++i) {
       const double w = pr.weight(i);
       if (w == 0.0) continue;
-      // The probabilities exactly as hessian() forms them (logitTerms), so that products equal
-      // the built Hessian up to the order of the sums.
-      logitTerms(pr, logits.data() + i * K_, i, false, t);
+      // The probabilities exactly as hessian() forms them (logitTerms uses the same function),
+      // so that products equal the built Hessian up to the order of the sums.
       rows_.push_back(i);
       weights_.push_back(w);
-      probabilities_.insert(probabilities_.end(), t.probabilities.begin(), t.probabilities.end());
+      probabilities_.resize(probabilities_.size() + K_);
+      softmaxProbabilities(logits.data() + i * K_, K_, &probabilities_[probabilities_.size() - K_]);
     }
   }
 
