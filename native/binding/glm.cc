@@ -127,7 +127,8 @@ Napi::Value TransposeTimes(const Napi::CallbackInfo& info) {
 //                 tol, maxIter, keepHessian?}) -> fit result
 Napi::Value MultinomialFit(const Napi::CallbackInfo& info) {
   Reader r(info, "multinomialFit");
-  const glm::MultinomialProblem pr = readMultinomial(r);
+  glm::MultinomialProblem pr = readMultinomial(r);
+  pr.hessianProducts = true;  // softmax fits and retrains: Newton-Krylov steps (cross-entropy)
   const double* theta0 = r.f64("theta0", pr.blocks() * pr.design.p(), true);
   const glm::FitOptions opt = r.fitOptions();
   return startJob(

@@ -20,6 +20,12 @@ double logSumExp(const double* z, std::size_t free, std::size_t skip) {
 
 }  // namespace
 
+double softmaxProbabilities(const double* z, std::size_t free, double* p) {
+  const double lse = logSumExp(z, free, static_cast<std::size_t>(-1));
+  for (std::size_t c = 0; c < free; ++c) p[c] = std::exp(z[c] - lse);
+  return lse;
+}
+
 void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bool exact, LogitTerms& out) {
   const std::size_t K = pr.blocks();
   const std::size_t y = static_cast<std::size_t>(pr.y[i]);
@@ -51,15 +57,12 @@ void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bo
     return;
   }
   // Cross-entropy: p = softmax, grad l = p - e_y, Hessian of l = diag(p) - p p^T.
-  const double lse = logSumExp(z, K, static_cast<std::size_t>(-1));
   std::vector<double>& p = out.probabilities;
   std::vector<double>& gl = out.direction;
   p.resize(K);
   gl.resize(K);
-  for (std::size_t c = 0; c < K; ++c) {
-    p[c] = std::exp(z[c] - lse);
-    gl[c] = p[c] - (c == y ? 1.0 : 0.0);
-  }
+  const double lse = softmaxProbabilities(z, K, p.data());
+  for (std::size_t c = 0; c < K; ++c) gl[c] = p[c] - (c == y ? 1.0 : 0.0);
   const double l = lse - (y < K ? z[y] : 0.0);
   if (pr.objective == LogitObjective::CrossEntropy) {
     out.value = l;

@@ -7,6 +7,7 @@
 // The objective is sum_i w_i phi_i + (lambda/2) sum_c ||P theta_c||^2 + linear^T theta.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "design.h"
@@ -25,6 +26,9 @@ struct MultinomialProblem {
   const double* linear = nullptr;  // (C - 1) p, null = none
   const double* offset = nullptr;  // n (squared objectives), null = 0
   LogitObjective objective = LogitObjective::CrossEntropy;
+  // Hessian-vector products for Newton-Krylov steps (CrossEntropy only; multinomial_hessian.cc).
+  // Off for Daunce's copies, which keep their chord-step path.
+  bool hessianProducts = false;
 
   std::size_t blocks() const { return classes - 1; }
   double weight(std::size_t i) const { return weights ? weights[i] : 1.0; }
@@ -40,6 +44,9 @@ struct LogitTerms {
   std::vector<double> probabilities, direction;
 };
 void logitTerms(const MultinomialProblem& pr, const double* z, std::size_t i, bool exact, LogitTerms& out);
+// Softmax probabilities p (free values) of the free logits z (the reference class's is 0);
+// returns log(1 + sum_c e^{z_c}). logitTerms forms its cross-entropy terms with it.
+double softmaxProbabilities(const double* z, std::size_t free, double* p);
 
 class MultinomialObjective : public NewtonObjective {
  public:
@@ -49,6 +56,9 @@ class MultinomialObjective : public NewtonObjective {
   void evaluate(const double* theta, bool withHessian, Evaluation& out) const override;
   void hessian(const double* theta, std::vector<double>& out, bool exact = false) const override;
   bool boundedCurvature() const override { return problem_.objective != LogitObjective::CrossEntropy; }
+  bool hasHessianOperator() const override;  // multinomial_hessian.cc
+  // H v in 4 n p (C - 1) flops per product, without forming H; the margins of `at` are its logits.
+  std::unique_ptr<HessianOperator> hessianOperator(const double* theta, const Evaluation* at = nullptr) const override;
   // Logits (n x (C - 1), row-major) at theta.
   std::vector<double> logits(const double* theta) const;
 

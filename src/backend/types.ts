@@ -150,6 +150,12 @@ export interface MultinomialProblem extends Design {
   tol: number;
   maxIter: number;
   keepHessian?: boolean;
+  /**
+   * Newton-Krylov steps on Hessian-vector products between Hessian builds, cross-entropy only
+   * (default true); false gives plain Newton with chord steps, the baseline the benchmarks
+   * compare to.
+   */
+  krylovSteps?: boolean;
 }
 
 /**
