@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { benchmarkRemoval, loadSpamAssassin, type RemovalRecord } from '../src/index.ts';
 import { runInOrder } from '../src/protocols/rif/ordered-runs.ts';
 import { logisticData } from './helpers.ts';
+import { report, runSnippet } from './child.ts';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `tdakit-${prefix}-`));
 /** Records without their timing (the only field that is not a function of the set). */
@@ -86,6 +87,50 @@ test('a model above 128 parameters on sparse counts (spam): concurrency 2 equals
     'some retrain iterates',
   );
   assert.deepStrictEqual(untimed(two.records), untimed(one.records));
+});
+
+/**
+ * A dense 301-parameter model (above the README's 128, large enough for the threaded
+ * Hessian-vector products): concurrency 2 against 1 in a child with the given
+ * OPENBLAS_NUM_THREADS.
+ */
+function denseRun(threads: number) {
+  const saved = process.env.OPENBLAS_NUM_THREADS;
+  process.env.OPENBLAS_NUM_THREADS = String(threads);
+  try {
+    const r = runSnippet(
+      `
+import { benchmarkRemoval } from 'tdakit';
+import { logisticData } from '${join(import.meta.dirname, 'helpers.ts')}';
+const { X, y } = logisticData(1500, 300, 5);
+const opts = { data: { name: 'dense', X, y }, lambda: 1, seed: 2, sizes: [0.01, 0.05], strategies: ['random', 'highest-loss', 'l2-cluster'] };
+const values = (rs) => rs.flatMap((r) => ['actual', 'if', 'rif', 'ns'].flatMap((k) => [r[k].nonlinear, r[k].linear]));
+const one = await benchmarkRemoval({ ...opts, concurrency: 1 });
+const two = await benchmarkRemoval({ ...opts, concurrency: 2 });
+console.log(JSON.stringify({ one: values(one.records), two: values(two.records) }));
+`,
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return report<{ one: number[]; two: number[] }>(r);
+  } finally {
+    if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
+    else process.env.OPENBLAS_NUM_THREADS = saved;
+  }
+}
+
+test('a dense model above 128 parameters: concurrency 2 equals 1 bit for bit with OPENBLAS_NUM_THREADS=1, to rounding with 2 threads', () => {
+  const single = denseRun(1);
+  assert.ok(single.one.length > 0);
+  assert.deepStrictEqual(single.two, single.one);
+  // With 2 BLAS threads a dense refit beside another switches OpenBLAS to one thread for its
+  // products, so the other's level-3 kernels may split their sums differently: last bits only.
+  const threaded = denseRun(2);
+  const scale = 1e-9 * Math.max(...threaded.one.map(Math.abs));
+  for (const [j, v] of threaded.one.entries()) {
+    const close = Math.abs(threaded.two[j]! - v) <= 1e-12 * Math.max(Math.abs(v), scale);
+    assert.ok(close, `value ${j}: ${threaded.two[j]} vs ${v}`);
+  }
 });
 
 test('an abort with sets in flight writes only committed sets, rejects with AbortError, leaves no unhandled rejection; the run resumes', async () => {

@@ -33,8 +33,10 @@ export async function runInOrder<T, R>(
   const stop = new AbortController();
   let running = 0;
   const queued: (() => void)[] = [];
-  const acquire = () =>
-    running < concurrency ? (running++, Promise.resolve()) : new Promise<void>((resolve) => queued.push(resolve)); // handed over with `running` kept
+  const acquire = async (): Promise<void> => {
+    if (running < concurrency) running++;
+    else await new Promise<void>((resolve) => queued.push(resolve)); // handed a slot, `running` kept
+  };
   const release = () => {
     const nextInLine = queued.shift();
     if (nextInLine) nextInLine();

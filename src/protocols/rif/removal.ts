@@ -64,13 +64,15 @@ export interface RemovalBenchmarkOptions {
   /** Run the exact retrains on tdakit workers over Redis (README "Running across machines"); records are identical. */
   queue?: QueueOptions;
   /**
-   * Removal sets processed at once (an integer from 1 to 256). Default 1. A sparse refit's
-   * Hessian-vector products and triangular solves keep one core busy, so on spam 2 sets on 2 cores
-   * run about 1.4-1.8x as many sets per second. Records, their file and the progress events
-   * come in the order of the sequential run, and each set's numbers do not depend on the others:
-   * the same bits as concurrency 1 (tested), under the README's "Same seed, same bits" condition
-   * for thread counts: a dense model above 128 parameters can differ in its last bits, because a
-   * dense refit running beside it switches OpenBLAS to one thread process-wide for its products.
+   * Removal sets processed at once (an integer from 1 to 256). Default 1. Each set's retrain
+   * and estimates run on the libuv pool and depend only on the set; a sparse refit (spam) keeps
+   * one core busy, so 2 sets at once on 2 cores finish more sets per second (README "The RIF
+   * protocol"). Records, records.jsonl and the progress events come in the order of the
+   * sequential run, with the same bits as concurrency 1 (tested) under the README's "Same seed,
+   * same bits" condition: a dense model above 128 parameters can differ in its last bits
+   * (measured: 2e-14 relative) unless OPENBLAS_NUM_THREADS=1, because a dense refit beside it
+   * switches OpenBLAS to one thread process-wide for its products, which changes how the other's
+   * level-3 kernels split their sums. Hence the default of 1.
    */
   concurrency?: number;
 }
