@@ -66,9 +66,9 @@ export interface RemovalBenchmarkOptions {
   /**
    * Removal sets processed at once (an integer from 1 to 256). Default 1. Each set's retrain
    * and estimates run on the libuv pool and depend only on the set; a sparse refit (spam) keeps
-   * one core busy, so 2 sets at once on 2 cores finish more sets per second (README "The RIF
-   * protocol"). Records, records.jsonl and the progress events come in the order of the
-   * sequential run, with the same bits as concurrency 1 (tested) under the README's "Same seed,
+   * one core busy, so 2 sets at once on 2 free cores finish up to 1.7x as many sets per second
+   * (README "Removal sets side by side"). Records, records.jsonl and the progress events come
+   * in the order of the sequential run, with the same bits as concurrency 1 (tested) under the README's "Same seed,
    * same bits" condition: a dense model above 128 parameters can differ in its last bits
    * (measured: 2e-14 relative) unless OPENBLAS_NUM_THREADS=1, because a dense refit beside it
    * switches OpenBLAS to one thread process-wide for its products, which changes how the other's
