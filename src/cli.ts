@@ -72,6 +72,12 @@ withQueueOptions(bench.command('rif'))
     listOf('--metrics', BENCHMARK_METRICS)(v).join(','),
   )
   .option('--seed <seed>', 'seed of the split, test subset and removal sets', (v: string) => Number(v), 0)
+  .option(
+    '--concurrency <sets>',
+    'removal sets retrained at once (same records; README: dense models above 128 parameters can differ in last bits)',
+    positiveInteger('--concurrency'),
+    1,
+  )
   .option('--vocabulary <words>', 'bag-of-words size for spam', positiveInteger('--vocabulary'))
   .option('--limit <emails>', 'emails used for the spam datasets', positiveInteger('--limit'))
   .option('--label <column>', 'label column of a CSV/.npy dataset')
