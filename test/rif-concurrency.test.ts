@@ -90,7 +90,7 @@ test('a model above 128 parameters on sparse counts (spam): concurrency 2 equals
 });
 
 /**
- * A dense 301-parameter model (above the README's 128, large enough for the threaded
+ * A dense 301-parameter model (above the README's 128, large enough for the parallel
  * Hessian-vector products): concurrency 2 against 1 in a child with the given
  * OPENBLAS_NUM_THREADS.
  */
@@ -119,18 +119,16 @@ console.log(JSON.stringify({ one: values(one.records), two: values(two.records) 
   }
 }
 
-test('a dense model above 128 parameters: concurrency 2 equals 1 bit for bit with OPENBLAS_NUM_THREADS=1, to rounding with 2 threads', () => {
+test('a dense model above 128 parameters: concurrency 2 equals 1 bit for bit with OPENBLAS_NUM_THREADS=1 and 2', () => {
   const single = denseRun(1);
   assert.ok(single.one.length > 0);
   assert.deepStrictEqual(single.two, single.one);
-  // With 2 BLAS threads a dense refit beside another switches OpenBLAS to one thread for its
-  // products, so the other's level-3 kernels may split their sums differently: last bits only.
+  // With 2 BLAS threads too: the dense refit's Hessian-vector products call no BLAS and leave
+  // OpenBLAS's thread count alone, so a set's level-3 kernels keep their split whatever runs
+  // beside them (they differed in their last bits while the products switched BLAS to 1 thread).
   const threaded = denseRun(2);
-  const scale = 1e-9 * Math.max(...threaded.one.map(Math.abs));
-  for (const [j, v] of threaded.one.entries()) {
-    const close = Math.abs(threaded.two[j]! - v) <= 1e-12 * Math.max(Math.abs(v), scale);
-    assert.ok(close, `value ${j}: ${threaded.two[j]} vs ${v}`);
-  }
+  assert.ok(threaded.one.length > 0);
+  assert.deepStrictEqual(threaded.two, threaded.one);
 });
 
 test('an abort with sets in flight writes only committed sets, rejects with AbortError, leaves no unhandled rejection; the run resumes', async () => {

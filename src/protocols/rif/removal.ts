@@ -340,6 +340,15 @@ async function runBenchmarkRemoval(
       finished.has(`${strategy}:${sizeIndex}`) ? [] : [{ strategy, sizeIndex, fraction }],
     ),
   );
+  // The IF scores the pending sets choose from, computed before any set runs: the score kernel
+  // runs single-threaded BLAS on its workers by switching OpenBLAS's process-wide thread count,
+  // which would change the split (and last bits) of a retrain running beside it.
+  if (!held.remote)
+    await Promise.all(
+      [...new Set(pending.filter((u) => u.strategy.startsWith('if-')).map((u) => u.strategy))].map((strategy) =>
+        ctx.ifScores(strategy.startsWith('if-test-loss') ? 'test-loss' : 'test-prediction'),
+      ),
+    );
   const stopped = (stop: AbortSignal) => {
     if (stop.aborted) throw new AbortError('benchmarkRemoval: aborted');
   };
