@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TopKResult } from './influence/removal-analysis.ts';
 import { choice, delimiterValue, finiteNumber, listOf, positiveInteger, positiveIntegers } from './cli/options.ts';
@@ -74,9 +75,9 @@ withQueueOptions(bench.command('rif'))
   .option('--seed <seed>', 'seed of the split, test subset and removal sets', (v: string) => Number(v), 0)
   .option(
     '--concurrency <sets>',
-    'removal sets retrained at once (same records; README: dense models above 128 parameters can differ in last bits)',
+    'removal sets retrained at once (same records at any value; default: the number of cores)',
     positiveInteger('--concurrency'),
-    1,
+    Math.min(256, availableParallelism()),
   )
   .option('--vocabulary <words>', 'bag-of-words size for spam', positiveInteger('--vocabulary'))
   .option('--limit <emails>', 'emails used for the spam datasets', positiveInteger('--limit'))

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Matrix } from '../../data/matrix.ts';
 import { assertInteger, assertNumber, toFloat64 } from '../../data/validate.ts';
@@ -64,15 +65,15 @@ export interface RemovalBenchmarkOptions {
   /** Run the exact retrains on tdakit workers over Redis (README "Running across machines"); records are identical. */
   queue?: QueueOptions;
   /**
-   * Removal sets processed at once (an integer from 1 to 256). Default 1. Each set's retrain
-   * and estimates run on the libuv pool and depend only on the set; a sparse refit (spam) keeps
-   * one core busy, so 2 sets at once on 2 free cores finish up to 1.7x as many sets per second
-   * (README "Removal sets side by side"). Records, records.jsonl and the progress events come
-   * in the order of the sequential run, with the same bits as concurrency 1 (tested) under the README's "Same seed,
-   * same bits" condition: a dense model above 128 parameters can differ in its last bits
-   * (measured: 2e-14 relative) unless OPENBLAS_NUM_THREADS=1, because a dense refit beside it
-   * switches OpenBLAS to one thread process-wide for its products, which changes how the other's
-   * level-3 kernels split their sums. Hence the default of 1.
+   * Removal sets processed at once (an integer from 1 to 256). Default: the number of cores
+   * (`os.availableParallelism()`, at most 256). Each set's retrain and estimates run on the libuv
+   * pool and depend only on the set; a sparse refit (spam) keeps one core busy, so 2 sets at once
+   * on 2 free cores finish up to 1.7x as many sets per second (README "Removal sets side by
+   * side"). Records, records.jsonl and the progress events come in the order of the sequential
+   * run, with the same bits as concurrency 1 (tested, also for a dense model above 128
+   * parameters with 2 BLAS threads): no kernel a set runs switches OpenBLAS's process-wide
+   * thread count, and the IF scores that kernel-switching scoring needs are computed before
+   * the sets start.
    */
   concurrency?: number;
 }
@@ -224,7 +225,12 @@ async function runBenchmarkRemoval(
   const lambda = assertNumber('benchmarkRemoval: lambda', options.lambda ?? 1e-2, 0);
   const testFraction = assertNumber('benchmarkRemoval: testFraction', options.testFraction ?? 0.2, 0, 0.9);
   const seed = assertInteger('benchmarkRemoval: seed', options.seed ?? 0, 0);
-  const concurrency = assertInteger('benchmarkRemoval: concurrency', options.concurrency ?? 1, 1, 256);
+  const concurrency = assertInteger(
+    'benchmarkRemoval: concurrency',
+    options.concurrency ?? Math.min(256, availableParallelism()),
+    1,
+    256,
+  );
   for (const key of ['sizes', 'strategies', 'metrics'] as const) {
     if (options[key] !== undefined && !Array.isArray(options[key]))
       throw new TypeError(`benchmarkRemoval: ${key} must be an array`);
