@@ -13,11 +13,12 @@
  *   npm run bench -- --quick       # small sizes: a smoke test of the harness (seconds)
  *   npm run bench -- --only kernels,fit --runs 5
  *   npm run bench -- --only rif --rif-sample 8   # 8 of the protocol's 40 sizes, time projected
+ *   npm run bench -- --only rif --rif-concurrency 1   # removal sets one at a time (default: one per core)
  *
  * Results: stdout and bench/results/harness[-quick].json (with the machine's dgemm rate and load).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'kernels,fit,retrain,rif' },
     runs: { type: 'string' },
     'rif-sample': { type: 'string' },
+    'rif-concurrency': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -165,7 +167,12 @@ if (only.has('retrain') || only.has('rif')) {
     }
   }
   if (only.has('rif')) {
-    const p = await rifProtocol(spam, size.rifSizes, values['rif-sample'] ? Number(values['rif-sample']) : undefined);
+    const p = await rifProtocol(
+      spam,
+      size.rifSizes,
+      values['rif-sample'] ? Number(values['rif-sample']) : undefined,
+      values['rif-concurrency'] ? Number(values['rif-concurrency']) : availableParallelism(),
+    );
     record.rif = p;
     const sampled =
       p.sizes < p.ofSizes
@@ -173,7 +180,7 @@ if (only.has('retrain') || only.has('rif')) {
           `projected with ${p.meanSetSeconds.toFixed(2)} s per further set)`
         : '';
     report(
-      `RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains`,
+      `RIF protocol on spam (${p.n} x ${p.d}), ${(p.retrains * p.ofSizes) / p.sizes} retrains, ${p.concurrency} at once`,
       `${p.projectedWallSeconds.toFixed(1)} s wall${sampled}, ${p.retrainSeconds.toFixed(1)} s in ${p.retrains} retrains (median ${p.retrainMedianSeconds!.toFixed(3)} s, ` +
         `max ${p.retrainMaxSeconds!.toFixed(2)} s) (goal < 60 s)`,
       p.projectedWallSeconds,

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The tdakit command line. */
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import type { TopKResult } from './influence/removal-analysis.ts';
 import { choice, delimiterValue, finiteNumber, listOf, positiveInteger, positiveIntegers } from './cli/options.ts';
@@ -72,6 +73,12 @@ withQueueOptions(bench.command('rif'))
     listOf('--metrics', BENCHMARK_METRICS)(v).join(','),
   )
   .option('--seed <seed>', 'seed of the split, test subset and removal sets', (v: string) => Number(v), 0)
+  .option(
+    '--concurrency <sets>',
+    'removal sets retrained at once (same records at any value; default: the number of cores)',
+    positiveInteger('--concurrency'),
+    Math.min(256, availableParallelism()),
+  )
   .option('--vocabulary <words>', 'bag-of-words size for spam', positiveInteger('--vocabulary'))
   .option('--limit <emails>', 'emails used for the spam datasets', positiveInteger('--limit'))
   .option('--label <column>', 'label column of a CSV/.npy dataset')

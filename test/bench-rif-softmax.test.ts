@@ -155,6 +155,18 @@ test('tdakit bench rif --model softmax on a CSV of 10-class digits: records, sum
       Math.abs(r.rif.nonlinear - r.ns.nonlinear) <= 1e-8 * (Math.abs(r.ns.nonlinear) + 1e-9),
       `${r.strategy} ${r.metric}`,
     );
+  // --concurrency 2: the same records (softmax sets side by side), in the same order.
+  const concurrent = join(dir, 'out-concurrent');
+  await benchRif(
+    ...['--lambda', '1', '--sizes', '3', '--strategies', 'random,highest-loss'],
+    ...['--metrics', 'test-loss,self-loss', '--seed', '2', '--concurrency', '2', '--out', concurrent],
+  );
+  const untimed = (file: string) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => ({ ...(JSON.parse(l) as RemovalRecord), retrainSeconds: 0 }));
+  assert.deepStrictEqual(untimed(join(concurrent, 'records.jsonl')), untimed(join(out, 'records.jsonl')));
   await assert.rejects(
     benchRif('--poison', '3', '--out', join(dir, 'p')),
     (e: { code?: number; stderr?: string }) =>

@@ -18,9 +18,11 @@ import type { LabelledData } from '../../src/datasets/mnist.ts';
  * @param data - the data (spam)
  * @param sizes - removal sizes (default: the protocol's 40)
  * @param sample - run only this many of the sizes, evenly spaced, and project the wall time
+ * @param concurrency - removal sets processed at once (the protocol's `concurrency`); the mean
+ *   time per set is then the interval between finished sets, i.e. the inverse of the throughput
  * @returns wall time (measured, and projected to the whole protocol), mean time per removal set, retrain time and counts
  */
-export async function rifProtocol(data: LabelledData, sizes?: number[], sample?: number) {
+export async function rifProtocol(data: LabelledData, sizes?: number[], sample?: number, concurrency = 1) {
   const all = sizes ?? defaultSizes();
   const run =
     sample && sample < all.length
@@ -36,6 +38,7 @@ export async function rifProtocol(data: LabelledData, sizes?: number[], sample?:
       seed: 0,
       out,
       sizes: run,
+      concurrency,
       onProgress: (done, total) => {
         finished.push(performance.now());
         if (done % 8 === 0 || done === total)
@@ -57,6 +60,7 @@ export async function rifProtocol(data: LabelledData, sizes?: number[], sample?:
       d: data.X.cols,
       retrains: sets.length,
       sizes: run.length,
+      concurrency,
       ofSizes: all.length,
       wallSeconds,
       setupAndFirstSetSeconds: (finished[0]! - t) / 1000,

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../linalg/blas.h"
 #include "../linalg/parallel.h"
 
 namespace tdakit::glm {
@@ -25,7 +24,7 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 // Rows per block of a dense product: the block (32 rows of X) is read from memory once by the
-// first dgemv and again from cache by the second.
+// first pass (the row dots) and again from cache by the second (the row sums).
 constexpr std::size_t kProductBlock = 32;
 
 // H v = sum_i c_i a_i (a_i^T v) + lambda P v over the rows with c_i != 0, so a product costs one
@@ -74,26 +73,24 @@ class GlmHessianOperator : public HessianOperator {
       return;
     }
     // Large products are split in a fixed number of contiguous row ranges (memory-bound: each
-    // core streams its share of X), each worker running single-threaded BLAS, and summed in
-    // range order. Neither the split nor the BLAS calls depend on the thread count, so neither
-    // does the result (README: determinism).
+    // core streams its share of X) and summed in range order. The product is plain loops with a
+    // fixed summation order, no BLAS: its bits depend on neither the thread count nor the
+    // OpenBLAS kernel, and it never switches OpenBLAS's process-wide thread count, so a
+    // factorisation running beside it (another removal set) keeps its own split (README:
+    // determinism).
     const std::size_t rows = rows_.size();
     const std::size_t parts = rows * p >= (std::size_t{1} << 18) ? std::min<std::size_t>(kProductParts, rows / 64) : 1;
     if (parts <= 1) {
-      linalg::runWithSerialBlas([&] { accumulate(0, rows, v, out); });
+      accumulate(0, rows, v, out);
     } else {
       std::vector<std::vector<double>> partial(parts);
       const std::size_t workers = linalg::kernelWorkers(parts);
-      auto work = [&](std::size_t w) {
+      linalg::runWorkers(workers, [&](std::size_t w) {
         for (std::size_t q = w; q < parts; q += workers) {
           partial[q].assign(p, 0.0);
           accumulate(rows * q / parts, rows * (q + 1) / parts, v, partial[q].data());
         }
-      };
-      if (workers <= 1)
-        linalg::runWithSerialBlas([&] { work(0); });
-      else
-        linalg::runWorkersWithSerialBlas(workers, work);
+      });
       for (const auto& part : partial)
         for (std::size_t k = 0; k < p; ++k) out[k] += part[k];
     }
@@ -102,36 +99,90 @@ class GlmHessianOperator : public HessianOperator {
 
  private:
   // Active rows [first, last) into acc (p entries, the intercept's sum in acc[d]), a block of
-  // rows at a time: z = c .* (X_b v) by one dgemv, then acc += X_b^T z by a second while the
-  // block is still in cache (per-row ddot/daxpy calls ran at about 60% of the bandwidth).
+  // rows at a time: z = c .* (X_b v), then acc += X_b^T z while the block is still in cache.
   // Contiguous active rows (all of them in a fit) are read in place, others gathered.
   void accumulate(std::size_t first, std::size_t last, const double* v, double* acc) const {
     const std::size_t d = a_.d;
-    const int di = static_cast<int>(d);
     const double vb = a_.intercept ? v[d] : 0.0;
     double z[kProductBlock];
     std::vector<double> gathered;
     double interceptSum = 0.0;
     for (std::size_t j = first; j < last; j += kProductBlock) {
       const std::size_t m = std::min(kProductBlock, last - j);
-      const int mi = static_cast<int>(m);
       const double* block = a_.row(rows_[j]);
       if (rows_[j + m - 1] - rows_[j] != m - 1) {
         gathered.resize(m * d);
         for (std::size_t t = 0; t < m; ++t) std::copy(a_.row(rows_[j + t]), a_.row(rows_[j + t]) + d, &gathered[t * d]);
         block = gathered.data();
       }
-      if (d > 0)
-        cblas_dgemv(CblasColMajor, CblasTrans, di, mi, 1.0, block, di, v, 1, 0.0, z, 1);
-      else
-        std::fill(z, z + m, 0.0);
-      for (std::size_t t = 0; t < m; ++t) {
+      std::size_t t = 0;
+      for (; t + 4 <= m; t += 4) rowDots4(block + t * d, v, d, z + t);
+      for (; t < m; ++t) z[t] = rowDot(block + t * d, v, d);
+      for (t = 0; t < m; ++t) {
         z[t] = c_[j + t] * (z[t] + vb);
         interceptSum += z[t];
       }
-      if (d > 0) cblas_dgemv(CblasColMajor, CblasNoTrans, di, mi, 1.0, block, di, z, 1, 1.0, acc, 1);
+      addRows(block, z, m, d, acc);
     }
     if (a_.intercept) acc[d] += interceptSum;
+  }
+
+  // a . v as 4 partial sums (k mod 4) combined as (s0 + s1) + (s2 + s3), then the tail: a fixed
+  // order, and independent accumulators, which the compiler vectorises without -ffast-math.
+  static double rowDot(const double* a, const double* v, std::size_t d) {
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t k = 0;
+    for (; k + 4 <= d; k += 4)
+      for (std::size_t u = 0; u < 4; ++u) s[u] += a[k + u] * v[k + u];
+    double sum = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; k < d; ++k) sum += a[k] * v[k];
+    return sum;
+  }
+
+  // rowDot of the four consecutive rows at a (stride d), each summed in rowDot's order (same
+  // bits), in one pass: four rows streamed at once read X about 1.3x faster than one at a time.
+  static void rowDots4(const double* a, const double* v, std::size_t d, double* out) {
+    const double *a0 = a, *a1 = a + d, *a2 = a1 + d, *a3 = a2 + d;
+    double s0[4] = {0.0, 0.0, 0.0, 0.0}, s1[4] = {0.0, 0.0, 0.0, 0.0}, s2[4] = {0.0, 0.0, 0.0, 0.0},
+           s3[4] = {0.0, 0.0, 0.0, 0.0};
+    std::size_t k = 0;
+    for (; k + 4 <= d; k += 4)
+      for (std::size_t u = 0; u < 4; ++u) {
+        const double w = v[k + u];
+        s0[u] += a0[k + u] * w;
+        s1[u] += a1[k + u] * w;
+        s2[u] += a2[k + u] * w;
+        s3[u] += a3[k + u] * w;
+      }
+    double x0 = (s0[0] + s0[1]) + (s0[2] + s0[3]), x1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+    double x2 = (s2[0] + s2[1]) + (s2[2] + s2[3]), x3 = (s3[0] + s3[1]) + (s3[2] + s3[3]);
+    for (; k < d; ++k) {
+      x0 += a0[k] * v[k];
+      x1 += a1[k] * v[k];
+      x2 += a2[k] * v[k];
+      x3 += a3[k] * v[k];
+    }
+    out[0] = x0;
+    out[1] = x1;
+    out[2] = x2;
+    out[3] = x3;
+  }
+
+  // acc += sum_t z_t row_t over the m rows of block, added row after row (the order of one
+  // axpy per row), four rows per pass over acc so that acc is loaded and stored a quarter as often.
+  static void addRows(const double* __restrict block, const double* __restrict z, std::size_t m, std::size_t d,
+                      double* __restrict acc) {
+    std::size_t t = 0;
+    for (; t + 4 <= m; t += 4) {
+      const double *r0 = block + t * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+      const double z0 = z[t], z1 = z[t + 1], z2 = z[t + 2], z3 = z[t + 3];
+      for (std::size_t k = 0; k < d; ++k) acc[k] = (((acc[k] + z0 * r0[k]) + z1 * r1[k]) + z2 * r2[k]) + z3 * r3[k];
+    }
+    for (; t < m; ++t) {
+      const double* r = block + t * d;
+      const double zt = z[t];
+      for (std::size_t k = 0; k < d; ++k) acc[k] += zt * r[k];
+    }
   }
 
   const Design& a_;

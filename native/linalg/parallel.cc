@@ -44,12 +44,11 @@ std::size_t kernelWorkers(std::size_t blocks) {
   return std::max<std::size_t>(1, std::min(threads, blocks));
 }
 
-void runWorkersWithSerialBlas(std::size_t workers, const std::function<void(std::size_t)>& work) {
+void runWorkers(std::size_t workers, const std::function<void(std::size_t)>& work) {
   if (workers <= 1) {
-    work(0);  // the caller's threaded BLAS is the faster choice for one worker
+    work(0);
     return;
   }
-  SerialBlas serial;
   std::vector<std::exception_ptr> errors(workers);
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
@@ -65,6 +64,15 @@ void runWorkersWithSerialBlas(std::size_t workers, const std::function<void(std:
   for (auto& t : threads) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+}
+
+void runWorkersWithSerialBlas(std::size_t workers, const std::function<void(std::size_t)>& work) {
+  if (workers <= 1) {
+    work(0);  // the caller's threaded BLAS is the faster choice for one worker
+    return;
+  }
+  SerialBlas serial;
+  runWorkers(workers, work);
 }
 
 void runWithSerialBlas(const std::function<void()>& work) {

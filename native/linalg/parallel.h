@@ -10,6 +10,12 @@ namespace tdakit::linalg {
 // Workers for a blocked kernel: OpenBLAS's thread count, at most `blocks`, at least 1.
 std::size_t kernelWorkers(std::size_t blocks);
 
+// Runs work(worker) for worker = 0 .. workers-1 on their own threads (worker 0 on the caller's),
+// leaving OpenBLAS's thread count alone: for kernels that call no BLAS, so that another kernel
+// running beside them keeps its thread split (and its bits). An exception thrown by a worker is
+// rethrown here after every worker has finished.
+void runWorkers(std::size_t workers, const std::function<void(std::size_t)>& work);
+
 // Runs work(worker) for worker = 0 .. workers-1 on their own threads while BLAS calls run
 // single-threaded (the caller's thread count is restored afterwards, also when kernels overlap).
 // An exception thrown by a worker is rethrown here after every worker has finished.

@@ -24,6 +24,7 @@ export interface BenchRifOptions {
   strategies?: string;
   metrics?: string;
   seed: number;
+  concurrency?: number;
   vocabulary?: number;
   limit?: number;
   label?: string;
@@ -76,6 +77,7 @@ export async function runBenchRif(o: BenchRifOptions, log: (s: string) => void =
     strategies,
     metrics,
     out: o.out,
+    ...(o.concurrency ? { concurrency: o.concurrency } : {}),
     onProgress: (_done, _total, latest) => bar.tick(`${latest[0]!.strategy} |T| = ${latest[0]!.size}`),
     ...queueFrom(o),
   });

@@ -44,6 +44,8 @@ const TOPK_OPTION_KEYS = optionKeys<TopKOptions>({ method: true, target: true, k
 
 /** Leverage at or above this counts as 1: the example alone pins a direction. */
 const LEVERAGE_ONE = 1 - 1e-10;
+/** Newton steps of recent retrains kept for the NS estimate of the same sets (8 x p doubles at most). */
+const RECENT_NEWTON_STEPS = 8;
 
 /**
  * Influence analysis of a fitted GLM: the Hessian factored once, leverages, removal effects and
@@ -203,12 +205,17 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
     const rows = this.removalSet('retrain: T', T);
     if (this.rowShift) return this.model.refit({ exclude: rows }, { keepHessian: false });
     const r = await this.model.refitAndSolve(rows, this.removedGradient(rows), { keepHessian: false });
-    this.lastNewtonStep = { rows, step: r.solution };
+    this.recentNewtonSteps.push({ rows, step: r.solution });
+    if (this.recentNewtonSteps.length > RECENT_NEWTON_STEPS) this.recentNewtonSteps.shift();
     return r.model;
   }
 
-  /** The Newton step solved by the last retrain (fixed convention), for its removal set. */
-  private lastNewtonStep?: { rows: Uint32Array; step: Float64Array };
+  /**
+   * The Newton steps solved by the last few retrains (fixed convention), with their removal sets:
+   * a few, not one, so that retrains run side by side (the RIF protocol's `concurrency`) each
+   * find their own step. A set not found is solved again, to the same bits (only slower).
+   */
+  private readonly recentNewtonSteps: { rows: Uint32Array; step: Float64Array }[] = [];
 
   /**
    * The linearised effect of removing each single training example on a metric:
@@ -326,8 +333,10 @@ export class Influence extends RemovalAnalysis<GeneralizedLinearModel> {
   }
 
   protected async newtonStep(rows: Uint32Array): Promise<Float64Array> {
-    const last = this.lastNewtonStep;
-    if (last && last.rows.length === rows.length && last.rows.every((v, j) => v === rows[j])) return last.step.slice();
+    const kept = this.recentNewtonSteps.findLast(
+      (s) => s.rows.length === rows.length && s.rows.every((v, j) => v === rows[j]),
+    );
+    if (kept) return kept.step.slice();
     const coef = new Float64Array(rows.length);
     let shift = 0;
     rows.forEach((i, j) => {
