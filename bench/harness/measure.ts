@@ -19,39 +19,14 @@ export interface MicroStats {
 
 /**
  * Times an asynchronous kernel call with benchmark.js: at least `minSamples` calls, until
- * `maxSeconds` of sampling have passed. benchmark.js empties its sample when it judges a cycle
- * unclockable or aborted (seen once under CI load: fewer samples than asked, no margin of error),
- * so such a run is repeated, at most `attempts` times, and then refused with an Error.
+ * `maxSeconds` of sampling have passed.
  * @param name - label of the benchmark
  * @param fn - the call to time (awaited)
  * @param minSamples - fewest samples
  * @param maxSeconds - sampling time after which no further sample is started
- * @param attempts - runs of benchmark.js before giving up on a complete sample
  * @returns the mean and its relative margin of error
  */
-export async function micro(
-  name: string,
-  fn: () => Promise<unknown>,
-  minSamples = 5,
-  maxSeconds = 1,
-  attempts = 3,
-): Promise<MicroStats> {
-  let last: MicroStats | undefined;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    last = await sampleOnce(name, fn, minSamples, maxSeconds);
-    if (last.samples >= minSamples && Number.isFinite(last.rmePercent) && last.rmePercent >= 0) return last;
-  }
-  throw new Error(
-    `micro: ${name}: benchmark.js gave ${last?.samples} samples (rme ${last?.rmePercent}) in ${attempts} runs, fewer than minSamples = ${minSamples}`,
-  );
-}
-
-function sampleOnce(
-  name: string,
-  fn: () => Promise<unknown>,
-  minSamples: number,
-  maxSeconds: number,
-): Promise<MicroStats> {
+export function micro(name: string, fn: () => Promise<unknown>, minSamples = 5, maxSeconds = 1): Promise<MicroStats> {
   return new Promise((resolve, reject) => {
     const bench = new Benchmark(name, {
       defer: true,
