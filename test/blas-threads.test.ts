@@ -24,16 +24,9 @@ console.log(JSON.stringify({ threads: nativeAddon().blasInfo().threads, theta: A
 `;
 
 function runWith(threads: number, n: number, d: number) {
-  const saved = process.env.OPENBLAS_NUM_THREADS;
-  process.env.OPENBLAS_NUM_THREADS = String(threads);
-  try {
-    const r = runSnippet(SNIPPET(n, d), { timeoutMs: 300_000 });
-    assert.equal(r.status, 0, r.stderr);
-    return report<{ threads: number; theta: number[]; thetaHash: string; scoresHash: string }>(r);
-  } finally {
-    if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
-    else process.env.OPENBLAS_NUM_THREADS = saved;
-  }
+  const r = runSnippet(SNIPPET(n, d), { timeoutMs: 300_000, env: { OPENBLAS_NUM_THREADS: String(threads) } });
+  assert.equal(r.status, 0, r.stderr);
+  return report<{ threads: number; theta: number[]; thetaHash: string; scoresHash: string }>(r);
 }
 
 test('a 101-parameter logistic fit and its Daunce copies are bit-identical with OPENBLAS_NUM_THREADS = 1 and 2', () => {
@@ -87,16 +80,9 @@ console.log(JSON.stringify({ threads: nativeAddon().blasInfo().threads, hash: he
 
 test('softmax copies from the same theta_0 are bit-identical with OPENBLAS_NUM_THREADS = 1 and 2', () => {
   const run = (threads: number) => {
-    const saved = process.env.OPENBLAS_NUM_THREADS;
-    process.env.OPENBLAS_NUM_THREADS = String(threads);
-    try {
-      const r = runSnippet(SOFTMAX_COPIES, { timeoutMs: 300_000 });
-      assert.equal(r.status, 0, r.stderr);
-      return report<{ threads: number; hash: string }>(r);
-    } finally {
-      if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
-      else process.env.OPENBLAS_NUM_THREADS = saved;
-    }
+    const r = runSnippet(SOFTMAX_COPIES, { timeoutMs: 300_000, env: { OPENBLAS_NUM_THREADS: String(threads) } });
+    assert.equal(r.status, 0, r.stderr);
+    return report<{ threads: number; hash: string }>(r);
   };
   const one = run(1),
     two = run(2);

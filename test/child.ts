@@ -23,8 +23,13 @@ export interface ChildResult {
 /**
  * Imports from 'tdakit' and 'tdakit/src/...' are rewritten to this checkout's sources. The
  * snippet runs in the repository root; process.env.SNIPPET_DIR is a fresh temporary directory.
+ * `env` adds to (or overrides) this process's environment for the child only, e.g.
+ * `{ OPENBLAS_NUM_THREADS: '1' }`.
  */
-export function runSnippet(code: string, { timeoutMs = 60_000, nodeArgs = [] as string[] } = {}): ChildResult {
+export function runSnippet(
+  code: string,
+  { timeoutMs = 60_000, nodeArgs = [] as string[], env = {} as Record<string, string> } = {},
+): ChildResult {
   const dir = mkdtempSync(join(tmpdir(), 'tdakit-child-'));
   const file = join(dir, 'snippet.mts');
   const source = code
@@ -36,7 +41,7 @@ export function runSnippet(code: string, { timeoutMs = 60_000, nodeArgs = [] as 
       encoding: 'utf8',
       timeout: timeoutMs,
       cwd: ROOT,
-      env: { ...process.env, SNIPPET_DIR: dir },
+      env: { ...process.env, ...env, SNIPPET_DIR: dir },
     }),
   );
 }

@@ -95,11 +95,8 @@ test('a model above 128 parameters on sparse counts (spam): concurrency 2 equals
  * OPENBLAS_NUM_THREADS.
  */
 function denseRun(threads: number) {
-  const saved = process.env.OPENBLAS_NUM_THREADS;
-  process.env.OPENBLAS_NUM_THREADS = String(threads);
-  try {
-    const r = runSnippet(
-      `
+  const r = runSnippet(
+    `
 import { benchmarkRemoval } from 'tdakit';
 import { logisticData } from '${join(import.meta.dirname, 'helpers.ts')}';
 const { X, y } = logisticData(1500, 300, 5);
@@ -109,14 +106,10 @@ const one = await benchmarkRemoval({ ...opts, concurrency: 1 });
 const two = await benchmarkRemoval({ ...opts, concurrency: 2 });
 console.log(JSON.stringify({ one: values(one.records), two: values(two.records) }));
 `,
-      { timeoutMs: 300_000 },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    return report<{ one: number[]; two: number[] }>(r);
-  } finally {
-    if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
-    else process.env.OPENBLAS_NUM_THREADS = saved;
-  }
+    { timeoutMs: 300_000, env: { OPENBLAS_NUM_THREADS: String(threads) } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return report<{ one: number[]; two: number[] }>(r);
 }
 
 test('a dense model above 128 parameters: concurrency 2 equals 1 bit for bit with OPENBLAS_NUM_THREADS=1 and 2', () => {

@@ -102,16 +102,9 @@ console.log(JSON.stringify({ threads: addon.blasInfo().threads, products: sub.kr
 
 test('a Newton-Krylov softmax retrain: bit-identical at the same thread count, within rounding across OPENBLAS_NUM_THREADS = 1 and 2', () => {
   const run = (threads: number) => {
-    const saved = process.env.OPENBLAS_NUM_THREADS;
-    process.env.OPENBLAS_NUM_THREADS = String(threads);
-    try {
-      const r = runSnippet(SNIPPET, { timeoutMs: 120_000 });
-      assert.equal(r.status, 0, r.stderr);
-      return report<{ threads: number; products: number; theta: number[]; hash: string }>(r);
-    } finally {
-      if (saved === undefined) delete process.env.OPENBLAS_NUM_THREADS;
-      else process.env.OPENBLAS_NUM_THREADS = saved;
-    }
+    const r = runSnippet(SNIPPET, { timeoutMs: 120_000, env: { OPENBLAS_NUM_THREADS: String(threads) } });
+    assert.equal(r.status, 0, r.stderr);
+    return report<{ threads: number; products: number; theta: number[]; hash: string }>(r);
   };
   const one = run(1),
     two = run(2);
