@@ -63,11 +63,7 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
           out.solution.assign(rhs, rhs + pr.p());
           reduced().apply(out.solution.data());
         }
-        bool removalsOnly = s.shift == 0.0;
-        for (std::size_t j = 0; j < s.rows.size() && removalsOnly; ++j) removalsOnly = s.coef[j] <= 0.0;
-        const double p = static_cast<double>(pr.p()), k = static_cast<double>(s.rows.size());
-        const bool cheap = m.has_value() || (removalsOnly && s.rows.size() < pr.p());
-        const double formed = cheap ? 0.0 : k * p * p + p * p * p / 3.0;
+        const double formed = m ? 0.0 : influence::ReducedHessian::formingFlops(s.coef, s.rows.size(), pr.p(), s.shift);
         out.fit = glm::refitChord(
             glm::Objective(pr), start, [&](double* b) { reduced().precondition(b); }, opt, formed);
         return out;

@@ -20,12 +20,22 @@ namespace {
 }
 }  // namespace
 
+bool ReducedHessian::woodburyApplies(const double* coef, std::size_t k, std::size_t p, double shift) {
+  bool onlyRemovals = shift == 0.0;
+  for (std::size_t j = 0; j < k && onlyRemovals; ++j) onlyRemovals = coef[j] <= 0.0;
+  return onlyRemovals && k < p;
+}
+
+double ReducedHessian::formingFlops(const double* coef, std::size_t k, std::size_t p, double shift) {
+  if (woodburyApplies(coef, k, p, shift)) return 0.0;
+  const double q = static_cast<double>(p), m = static_cast<double>(k);
+  return m * q * q + q * q * q / 3.0;
+}
+
 ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
                                const double* coef, std::size_t k, double shift)
     : p_(a.p()), l_(l) {
-  bool onlyRemovals = shift == 0.0;
-  for (std::size_t j = 0; j < k && onlyRemovals; ++j) onlyRemovals = coef[j] <= 0.0;
-  woodbury_ = onlyRemovals && k < p_;
+  woodbury_ = woodburyApplies(coef, k, p_, shift);
   const int p = static_cast<int>(p_);
   if (woodbury_) {
     k_ = k;

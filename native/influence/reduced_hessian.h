@@ -24,6 +24,11 @@ class ReducedHessian {
   // (or M) in float32 (PackedFactor), about 4x cheaper; apply() where float32 cannot hold it.
   void precondition(double* b) const;
   bool usesWoodbury() const { return woodbury_; }
+  // Whether the constructor takes the Woodbury path for these changes (only removals, k < p).
+  static bool woodburyApplies(const double* coef, std::size_t k, std::size_t p, double shift);
+  // Flops the constructor spends forming and factoring M (k p^2 + p^3 / 3), 0 on the Woodbury path
+  // (its setup is of the order of a few Hessian-vector products).
+  static double formingFlops(const double* coef, std::size_t k, std::size_t p, double shift);
 
  private:
   // M^{-1} b = L^{-T} (I + W S^{-1} W^T) L^{-1} b: the middle factor, given z = L^{-1} b.
