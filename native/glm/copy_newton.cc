@@ -6,6 +6,7 @@
 
 #include "../linalg/blas.h"
 #include "convergence.h"
+#include "factor_bfgs.h"
 
 namespace tdakit::glm {
 
@@ -22,6 +23,42 @@ FitResult done(std::vector<double>& theta, const Evaluation& e, double gn, int n
   r.chordIterations = chord;
   if (!converged(e, gn, tol) && gn <= r.roundingFloor) r.stoppedBy = StopReason::RoundingFloor;
   return r;
+}
+
+// Quasi-Newton steps (below) are kept until this many in a row fail to shrink the gradient
+// norm by kQuasiGain; then a Hessian build. Measured on 1,000 x 180 copies at ratio 0.3: with a
+// gain of 0.5, 2.8 Hessian builds and 22 gradient steps per copy, against 5.5 builds and 11
+// chord steps before (0.7: fewer builds, more steps, slower; 0.4: more builds).
+constexpr double kQuasiGain = 0.5;
+constexpr int kSlowSteps = 2;
+// Pairs kept by the L-BFGS correction: more than the steps taken between two builds.
+constexpr std::size_t kBfgsPairs = 16;
+
+// theta + t dir for the first t of 1, 1/2, 1/4, 1/8 that satisfies Armijo on F (the full step is
+// evaluated outright, value and gradient in one pass; shorter ones by value first); below the
+// rounding of F, the full step if it shrinks the gradient. On success `trial` and `next` hold the
+// new iterate and its evaluation.
+bool quasiNewtonStep(const NewtonObjective& obj, const std::vector<double>& theta, const Evaluation& e, double gn,
+                     const std::vector<double>& dir, double slope, std::vector<double>& trial, Evaluation& next) {
+  const std::size_t p = theta.size();
+  const bool roundingRegime = -slope <= valueRounding(e);
+  for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + dir[k];
+  obj.evaluate(trial.data(), false, next);
+  const double nextNorm = norm2(next.gradient);
+  if (std::isfinite(next.value) && std::isfinite(nextNorm)) {
+    if (roundingRegime) return nextNorm < gn;
+    if (next.value <= e.value + 1e-4 * slope) return true;
+  }
+  if (roundingRegime) return false;
+  for (double t = 0.5; t >= 0.125; t *= 0.5) {
+    for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
+    const double f = obj.value(trial.data());
+    if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) {
+      obj.evaluate(trial.data(), false, next);
+      return std::isfinite(next.value) && std::isfinite(norm2(next.gradient));
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -85,29 +122,44 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
       if (slow) break;
     }
   }
-  bool chordOk = false;
+  // After each Newton step: steps with its factor corrected by the pairs gathered since
+  // (factor_bfgs.h), one gradient each, kept until kSlowSteps in a row fail to halve the gradient.
+  FactorBfgs bfgs(p, kBfgsPairs);
+  std::vector<double> s(p), y(p);
+  bool quasiOk = false;
+  int slowSteps = 0;
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
-    if (chordOk) {
-      // theta - H_old^{-1} g: one gradient instead of a Hessian build, kept while it gains 4x.
+    if (quasiOk) {
       dir = e.gradient;
-      factorSolve(factor.data(), P, dir.data());
-      for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] - dir[k];
-      obj.evaluate(trial.data(), false, next);
-      const double nextNorm = norm2(next.gradient);
-      ++chord;
-      const bool better = std::isfinite(nextNorm) && nextNorm < gn && next.value <= e.value + valueRounding(e);
-      if (better) {
-        const bool fast = nextNorm <= kChordGain * gn;
+      bfgs.apply(factor.data(), dir.data());
+      double slope = 0.0;
+      for (std::size_t k = 0; k < p; ++k) {
+        dir[k] = -dir[k];
+        slope += e.gradient[k] * dir[k];
+      }
+      bool accepted = false;
+      if (slope < 0.0) {
+        ++chord;
+        accepted = quasiNewtonStep(obj, theta, e, gn, dir, slope, trial, next);
+      }
+      if (accepted) {
+        for (std::size_t k = 0; k < p; ++k) {
+          s[k] = trial[k] - theta[k];
+          y[k] = next.gradient[k] - e.gradient[k];
+        }
+        bfgs.record(s.data(), y.data());
+        const double nextNorm = norm2(next.gradient);
+        slowSteps = nextNorm <= kQuasiGain * gn ? 0 : slowSteps + 1;
         theta.swap(trial);
         std::swap(e, next);
         gn = nextNorm;
-        if (fast) continue;
+        if (slowSteps < kSlowSteps) continue;
         if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
       } else if (gn <= roundingFloor(e)) {
         return done(theta, e, gn, newton, chord, options.tol);
       }
-      chordOk = false;
+      quasiOk = false;
     }
     obj.hessian(theta.data(), factor);
     if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) != 0) return handOff();
@@ -140,7 +192,9 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     if (!converged(e, gn, options.tol) && gn <= roundingFloor(e) && gn >= 0.5 * previous)
       return done(theta, e, gn, newton, chord, options.tol);
     if (gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) return handOff();  // stalled: diagnose there
-    chordOk = t == 1.0 && gn <= kChordGain * previous;
+    quasiOk = true;
+    slowSteps = 0;
+    bfgs.reset();
   }
   return handOff();
 }

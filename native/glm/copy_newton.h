@@ -2,10 +2,10 @@
 // general solver's per-step overheads: the copy runs on one thread with single-threaded BLAS
 // (copy_pool.h), so LAPACK's dpotrf is deterministic there and replaces the fixed-order Cholesky,
 // the condition estimate is skipped (dpotrf's pivot test and the fallback below catch a
-// singular Hessian), solves are two dtrsv, and chord steps with the last factor replace Hessian
-// builds while each gains 4x. Anything out of the ordinary (a Hessian that is not positive
-// definite, a failed line search, a stall) hands the current iterate to fitNewton, which
-// diagnoses it.
+// singular Hessian), solves are two dtrsv, and between Hessian builds the steps use the last
+// factor corrected by L-BFGS pairs (factor_bfgs.h) while they keep halving the gradient. Anything out of the ordinary
+// (a Hessian that is not positive definite, a failed line search, a stall) hands the current iterate to fitNewton,
+// which diagnoses it.
 #pragma once
 #include "newton.h"
 #include "objective.h"

@@ -5,6 +5,7 @@
 
 #include "../linalg/blas.h"
 #include "../linalg/dense.h"
+#include "../linalg/vector_clones.h"
 
 namespace tdakit::glm {
 
@@ -30,12 +31,24 @@ void Design::margins(const double* theta, double* z) const {
 
 namespace {
 
-// g[0..d) += sum_i v_i x_i over rows [first, first + count), in row order. Not dgemv: OpenBLAS
-// splits this sum over the rows between its threads, so its bits would depend on
-// OPENBLAS_NUM_THREADS (fits differed by 1.7e-16, issue 17). One pass over the rows, each row
-// contiguous, so it is as memory-bound as dgemv on one thread.
+// g[0..d) += sum_i v_i x_i over rows [first, first + count), four rows per pass and then row by
+// row, in a fixed order. Not dgemv: OpenBLAS splits this sum over the rows between its threads,
+// so its bits would depend on OPENBLAS_NUM_THREADS (fits differed by 1.7e-16, issue 17). Four
+// rows per pass load and store g once per four rows instead of once per row (a Daunce copy's
+// gradient, 300 x 181: about half the time); the AVX2 + FMA clone vectorises the pass.
+TDAKIT_VECTOR_CLONES
 void addRowsTimes(const double* x, std::size_t d, std::size_t first, std::size_t count, const double* v, double* g) {
-  for (std::size_t i = first; i < first + count; ++i) {
+  const std::size_t end = first + count;
+  std::size_t i = first;
+  for (; i + 4 <= end; i += 4) {
+    const double v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
+    const double* r0 = x + i * d;
+    const double* r1 = r0 + d;
+    const double* r2 = r1 + d;
+    const double* r3 = r2 + d;
+    for (std::size_t k = 0; k < d; ++k) g[k] += (v0 * r0[k] + v1 * r1[k]) + (v2 * r2[k] + v3 * r3[k]);
+  }
+  for (; i < end; ++i) {
     const double vi = v[i];
     const double* r = x + i * d;
     for (std::size_t k = 0; k < d; ++k) g[k] += vi * r[k];
