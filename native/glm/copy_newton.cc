@@ -26,11 +26,12 @@ FitResult done(std::vector<double>& theta, const Evaluation& e, double gn, int n
 }
 
 // Quasi-Newton steps (below) are kept until this many in a row fail to shrink the gradient
-// norm by kQuasiGain; then a Hessian build. Measured on 1,000 x 180 copies at ratio 0.3: with a
-// gain of 0.5, 2.8 Hessian builds and 22 gradient steps per copy, against 5.5 builds and 11
-// chord steps before (0.7: fewer builds, more steps, slower; 0.4: more builds).
+// norm by kQuasiGain; then a Hessian build. Measured on 1,000 x 180 copies at ratio 0.3 (a build
+// costs about seven gradient steps there): 2.1 Hessian builds and 24 steps per copy, against 5.5
+// builds and 11 chord steps before; one or two slow steps in a row: more builds (4.2, 2.4), a
+// gain of 0.7: more steps (39), slower either way.
 constexpr double kQuasiGain = 0.5;
-constexpr int kSlowSteps = 2;
+constexpr int kSlowSteps = 3;
 // Pairs kept by the L-BFGS correction: more than the steps taken between two builds.
 constexpr std::size_t kBfgsPairs = 16;
 
@@ -86,53 +87,20 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     return r;
   };
   if (!std::isfinite(e.value) || !std::isfinite(gn) || !std::isfinite(e.gradientScale)) return handOff();
-  if (reference) {
-    // Steps -M^{-1} g with the batch's reference factor M (no Hessian build), line-searched on F,
-    // while each at least halves the gradient: far from the copy's optimum Newton gains little
-    // more per step, at a Hessian build each.
-    for (int step = 0; step < options.maxIter; ++step) {
-      if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
-      dir = e.gradient;
-      factorSolve(reference, P, dir.data());
-      double slope = 0.0;
-      for (std::size_t k = 0; k < p; ++k) {
-        dir[k] = -dir[k];
-        slope += e.gradient[k] * dir[k];
-      }
-      if (!(slope < 0.0)) break;
-      double t = 1.0;
-      bool found = false;
-      for (; t >= 1.0 / 16; t *= 0.5) {
-        for (std::size_t k = 0; k < p; ++k) trial[k] = theta[k] + t * dir[k];
-        const double f = obj.value(trial.data());
-        if (std::isfinite(f) && f <= e.value + 1e-4 * t * slope) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) break;
-      obj.evaluate(trial.data(), false, next);
-      const double nextNorm = norm2(next.gradient);
-      if (!std::isfinite(next.value) || !std::isfinite(nextNorm)) break;
-      ++chord;
-      theta.swap(trial);
-      std::swap(e, next);
-      const bool slow = nextNorm > 0.5 * gn;
-      gn = nextNorm;
-      if (slow) break;
-    }
-  }
-  // After each Newton step: steps with its factor corrected by the pairs gathered since
-  // (factor_bfgs.h), one gradient each, kept until kSlowSteps in a row fail to halve the gradient.
+  // Quasi-Newton steps, one gradient each: the factor `base` corrected by the pairs gathered
+  // since it was formed (factor_bfgs.h), kept until kSlowSteps in a row fail to halve the
+  // gradient. `base` is the batch's reference factor at first (no Hessian build: far from the
+  // copy's optimum Newton gains only 2-4x per build), then the last Newton step's factor.
   FactorBfgs bfgs(p, kBfgsPairs);
   std::vector<double> s(p), y(p);
-  bool quasiOk = false;
+  const double* base = reference;
+  bool quasiOk = reference != nullptr;
   int slowSteps = 0;
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
     if (quasiOk) {
       dir = e.gradient;
-      bfgs.apply(factor.data(), dir.data());
+      bfgs.apply(base, dir.data());
       double slope = 0.0;
       for (std::size_t k = 0; k < p; ++k) {
         dir[k] = -dir[k];
@@ -192,6 +160,7 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     if (!converged(e, gn, options.tol) && gn <= roundingFloor(e) && gn >= 0.5 * previous)
       return done(theta, e, gn, newton, chord, options.tol);
     if (gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) return handOff();  // stalled: diagnose there
+    base = factor.data();
     quasiOk = true;
     slowSteps = 0;
     bfgs.reset();

@@ -1,8 +1,9 @@
 // Limited-memory BFGS seeded with a Cholesky factor (copy_newton.h): the inverse-Hessian
 // approximation whose base is (L L^T)^{-1}, the exact Hessian's factor at the iterate of the last
-// Newton step, updated by the (s, y) pairs of the steps taken since. Between Hessian builds it
+// Newton step (or a batch's reference factor before the first), updated by the (s, y) pairs of
+// the steps taken since. Between Hessian builds it
 // corrects the old factor for the curvature met since, at O(m p) per step, where a chord step
-// (the factor alone) converges only linearly (measured on Daunce's 1,000 x 180 copies: 2.8
+// (the factor alone) converges only linearly (measured on Daunce's 1,000 x 180 copies: 2.1
 // instead of 5.5 Hessian builds per copy, at more but cheaper gradient steps).
 #pragma once
 #include <cstddef>
