@@ -81,7 +81,7 @@ CopyResult fitOne(const MultinomialCopiesProblem& pr, const CopySpec& s, const s
   const bool chord = !factor.empty() && s.size >= kChordRowsPerParameter * P;
   const int n = static_cast<int>(P);
   FitResult fit = !chord
-                      ? fitCopyNewton(objective, pr.theta0, opt)
+                      ? fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data())
                       : refitChord(
                             objective, pr.theta0, [&factor, n](double* b) { factorSolve(factor.data(), n, b); }, opt);
   CopyResult out;
@@ -115,11 +115,9 @@ std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& pr,
   for (const CopySpec& s : pr.copies)
     if (s.size == 0) throw ArgumentError("a perturbed copy has no rows");
   SingleThreadedBlas blas;
-  // The reference factor (a full-data Hessian build) only when some copy is large enough to use it.
-  const std::size_t P = (pr.classes - 1) * pr.design.p();
-  bool anyChord = false;
-  for (const CopySpec& s : pr.copies) anyChord = anyChord || s.size >= kChordRowsPerParameter * P;
-  const std::vector<double> factor = pr.precondition && anyChord ? referenceFactor(pr) : std::vector<double>{};
+  // The reference factor: chord steps' for large copies, the first quasi-Newton steps' of the
+  // others (copy_newton.h).
+  const std::vector<double> factor = pr.precondition ? referenceFactor(pr) : std::vector<double>{};
   forEachCopy<CompactMultinomialCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactMultinomialCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });

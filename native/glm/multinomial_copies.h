@@ -25,9 +25,11 @@ struct MultinomialCopiesProblem {
   Design queries;                       // the queries' design (same columns)
   const double* queryLabels = nullptr;  // queries' class ids
   FitOptions fit;
-  // Chord steps preconditioned by the reference factorisation (the full-data curvature at
-  // theta_0, every example weighted referenceWeight) for copies with at least 10 rows per
-  // parameter; false, or fewer rows: damped Newton with a Hessian per step.
+  // The reference factorisation (the full-data curvature at theta_0, every example weighted
+  // referenceWeight): chord steps' preconditioner for copies with at least 10 rows per
+  // parameter, the first quasi-Newton steps' of the damped Newton of the others (copy_newton.h;
+  // measured on 1,000 x 60, 4 classes, ratio 0.3: 1.04 instead of 2.43 ms per batched copy).
+  // False: damped Newton from a first Hessian build.
   bool precondition = true;
   double referenceWeight = 0.0;
 };
