@@ -14,10 +14,15 @@ double sigmoid(double z) {
 
 Pointwise pointwise(Family family, double z, double y, double offset) {
   if (family == Family::Logistic) {
-    const double p = sigmoid(z);
+    // softplus(z), sigmoid(z) and sigmoid(-z) from one exponential e = exp(-|z|), with the same
+    // bits as the three functions above (each takes the exponential of minus the magnitude).
+    const double e = std::exp(-std::fabs(z));
+    const double big = 1.0 / (1.0 + e), small = e / (1.0 + e);  // sigmoid(|z|), sigmoid(-|z|)
+    const double p = z >= 0 ? big : small;
     // p(1-p) as sigmoid(z) * sigmoid(-z): 1 - p would cancel for large z.
-    const double s = p * sigmoid(-z);
-    return {softplus(z) - y * z, p - y, s, s};
+    const double s = p * (z >= 0 ? small : big);
+    const double softplusZ = z > 0 ? z + std::log1p(e) : std::log1p(e);
+    return {softplusZ - y * z, p - y, s, s};
   }
   if (family == Family::LogisticLossSquared) {
     const Pointwise l = pointwise(Family::Logistic, z, y);

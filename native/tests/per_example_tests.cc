@@ -1,6 +1,9 @@
 // Per-example GLM terms against independent computations: margins by naive dot products,
 // slopes and curvatures by central finite differences of the loss in the margin, and
 // scaledRows by a naive loop.
+#include <cmath>
+#include <cstring>
+
 #include "../glm/family.h"
 #include "../glm/per_example.h"
 #include "support.h"
@@ -56,5 +59,25 @@ int main() {
     for (std::size_t k = 0; k < p; ++k) naive[i * p + k] = coef[i] * ai[k] + shift[k];
   }
   check(test::maxAbsDiff(rows, naive) < 1e-14, "scaledRows equals coef_i a_i + offset", test::maxAbsDiff(rows, naive));
+  // The logistic terms from one exponential equal the separate softplus and sigmoid functions bit
+  // for bit, over the whole range: signed zeros, tiny and huge margins, infinities, NaN.
+  {
+    std::vector<double> zs = {0.0,    -0.0,  1e-300, -1e-300, 0.5,    -0.5,     36.0,      -36.0, 709.0,
+                              -709.0, 745.0, -745.0, 1e308,   -1e308, INFINITY, -INFINITY, NAN};
+    for (double z : test::normals(200, 24, 8.0)) zs.push_back(z);
+    bool same = true;
+    // NaN in, NaN out (its sign bit is not meaningful); every other value bit for bit.
+    auto bits = [](double a, double b) {
+      return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
+    };
+    for (double z : zs)
+      for (double label : {0.0, 1.0}) {
+        const glm::Pointwise pw = glm::pointwise(glm::Family::Logistic, z, label);
+        const double s = glm::sigmoid(z) * glm::sigmoid(-z);
+        same = same && bits(pw.loss, glm::softplus(z) - label * z) && bits(pw.slope, glm::sigmoid(z) - label) &&
+               bits(pw.curvature, s) && bits(pw.exactCurvature, s);
+      }
+    check(same, "logistic terms from one exponential equal softplus and sigmoid bit for bit", 0.0);
+  }
   return test::finish();
 }
