@@ -195,7 +195,7 @@ class GlmHessianOperator : public HessianOperator {
 }  // namespace
 
 std::unique_ptr<HessianOperator> Objective::hessianOperator(const double* theta, const Evaluation* at) const {
-  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_.get(), curvatureWeights(theta, false, at),
+  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_, curvatureWeights(theta, false, at),
                                               problem_.lambda);
 }
 

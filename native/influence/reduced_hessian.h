@@ -4,6 +4,7 @@
 // removals change and k < p; otherwise M is formed and refactored.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "../glm/design.h"
@@ -15,8 +16,10 @@ class ReducedHessian {
  public:
   // h: H (p x p, column-major, both triangles); l: its Cholesky factor; rows/coef: k changes;
   // shift: subtracted from the penalised (non-intercept) diagonal.
+  // packedReference: PackedFactor(l, p) built before (shared by the refits of one model), or null
+  // to build it here when the Woodbury path first preconditions.
   ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows, const double* coef,
-                 std::size_t k, double shift);
+                 std::size_t k, double shift, std::shared_ptr<const PackedFactor> packedReference = nullptr);
 
   // b <- M^{-1} b in float64 (the Newton step estimate).
   void apply(double* b) const;
@@ -39,10 +42,11 @@ class ReducedHessian {
   const double* l_;
   bool woodbury_ = false;
   std::size_t k_ = 0;
-  std::vector<double> w_;           // p x k: W = L^{-1} u, u_j = sqrt(-c_j) a_j (Woodbury)
-  std::vector<double> inner_;       // k x k: Cholesky of S = I - W^T W (Woodbury)
-  std::vector<double> factor_;      // p x p: Cholesky of M (direct)
-  mutable PackedFactor packed_;     // float32 copy of L (Woodbury) or of M's factor (direct), built on first use
+  std::vector<double> w_;       // p x k: W = L^{-1} u, u_j = sqrt(-c_j) a_j (Woodbury)
+  std::vector<double> inner_;   // k x k: Cholesky of S = I - W^T W (Woodbury)
+  std::vector<double> factor_;  // p x p: Cholesky of M (direct)
+  // float32 copy of L (Woodbury) or of M's factor (direct): given, or built on first use
+  mutable std::shared_ptr<const PackedFactor> packed_;
   mutable std::vector<float> w32_;  // W in float32, built with packed_
   mutable bool packedBuilt_ = false;
 };
