@@ -34,6 +34,23 @@ double ReducedHessian::formingFlops(const double* coef, std::size_t k, std::size
   return m * q * q + q * q * q / 3.0;
 }
 
+std::vector<std::size_t> ReducedHessian::leveragedChanges(const glm::Design& a, const double* h,
+                                                          const std::size_t* rows, const double* coef, std::size_t k,
+                                                          double cut) {
+  const std::size_t p = a.p();
+  std::vector<double> inverseDiagonal(p);
+  for (std::size_t i = 0; i < p; ++i) inverseDiagonal[i] = 1.0 / h[i + i * p];
+  std::vector<std::size_t> kept;
+  for (std::size_t j = 0; j < k; ++j) {
+    const double* r = a.row(rows[j]);
+    double s = a.intercept ? inverseDiagonal[a.d] : 0.0;
+    for (std::size_t i = 0; i < a.d; ++i) s += r[i] * r[i] * inverseDiagonal[i];
+    // Not `<= cut`: a NaN estimate keeps the row (and the exact path then reports it).
+    if (!(std::fabs(coef[j]) * s <= cut)) kept.push_back(j);
+  }
+  return kept;
+}
+
 ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
                                const double* coef, std::size_t k, double shift,
                                std::shared_ptr<const PackedFactor> packedReference)
