@@ -88,23 +88,15 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
         std::optional<influence::ReducedHessian> m;
         auto reduced = [&]() -> const influence::ReducedHessian& {
           if (m) return *m;
-          const bool woodbury = influence::ReducedHessian::woodburyApplies(s.coef, s.rows.size(), pr.p(), s.shift);
           std::shared_ptr<const influence::PackedFactor> packed;
-          if (cache && woodbury) packed = cache->packedFactor(s.factor, pr.p(), sharedFactor);
-          if (!woodbury || rhs) {
+          if (cache && influence::ReducedHessian::woodburyApplies(s.coef, s.rows.size(), pr.p(), s.shift))
+            packed = cache->packedFactor(s.factor, pr.p(), sharedFactor);
+          if (rhs)
             m.emplace(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift, std::move(packed));
-            return *m;
-          }
-          // Only a preconditioner is needed: Woodbury over the removals whose leverage matters.
-          const std::vector<std::size_t> kept = influence::ReducedHessian::leveragedChanges(
-              pr.design, s.hessian, s.rows.data(), s.coef, s.rows.size(), kPreconditionerLeverage);
-          std::vector<std::size_t> rows(kept.size());
-          std::vector<double> coef(kept.size());
-          for (std::size_t j = 0; j < kept.size(); ++j) {
-            rows[j] = s.rows[kept[j]];
-            coef[j] = s.coef[kept[j]];
-          }
-          m.emplace(pr.design, s.hessian, s.factor, rows.data(), coef.data(), rows.size(), s.shift, std::move(packed));
+          else  // only a preconditioner: Woodbury over the removals whose leverage matters
+            m.emplace(influence::ReducedHessian::preconditioner(pr.design, s.hessian, s.factor, s.rows.data(), s.coef,
+                                                                s.rows.size(), s.shift, kPreconditionerLeverage,
+                                                                std::move(packed)));
           return *m;
         };
         Out out;

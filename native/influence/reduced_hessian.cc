@@ -51,6 +51,21 @@ std::vector<std::size_t> ReducedHessian::leveragedChanges(const glm::Design& a, 
   return kept;
 }
 
+ReducedHessian ReducedHessian::preconditioner(const glm::Design& a, const double* h, const double* l,
+                                              const std::size_t* rows, const double* coef, std::size_t k, double shift,
+                                              double cut, std::shared_ptr<const PackedFactor> packedReference) {
+  if (!woodburyApplies(coef, k, a.p(), shift))
+    return ReducedHessian(a, h, l, rows, coef, k, shift, std::move(packedReference));
+  const std::vector<std::size_t> kept = leveragedChanges(a, h, rows, coef, k, cut);
+  std::vector<std::size_t> keptRows(kept.size());
+  std::vector<double> keptCoef(kept.size());
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    keptRows[j] = rows[kept[j]];
+    keptCoef[j] = coef[kept[j]];
+  }
+  return ReducedHessian(a, h, l, keptRows.data(), keptCoef.data(), kept.size(), shift, std::move(packedReference));
+}
+
 ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
                                const double* coef, std::size_t k, double shift,
                                std::shared_ptr<const PackedFactor> packedReference)

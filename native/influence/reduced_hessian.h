@@ -39,6 +39,14 @@ class ReducedHessian {
   // follows them within a factor of 3.
   static std::vector<std::size_t> leveragedChanges(const glm::Design& a, const double* h, const std::size_t* rows,
                                                    const double* coef, std::size_t k, double cut);
+  // A preconditioner for refits that need no exact solve with M: M's Woodbury path over the
+  // leveragedChanges(cut) only (the constructor's arguments otherwise; all of them where Woodbury
+  // does not apply).
+  static ReducedHessian preconditioner(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
+                                       const double* coef, std::size_t k, double shift, double cut,
+                                       std::shared_ptr<const PackedFactor> packedReference = nullptr);
+  // Changes the Woodbury correction covers (0 on the direct path).
+  std::size_t woodburyChanges() const { return k_; }
   // Flops the constructor spends forming and factoring M (k p^2 + p^3 / 3), 0 on the Woodbury path
   // (its setup is of the order of a few Hessian-vector products).
   static double formingFlops(const double* coef, std::size_t k, std::size_t p, double shift);
