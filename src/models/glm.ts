@@ -461,6 +461,12 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return (await this.refitCore(weights, start, keepHessian)).model;
   }
 
+  /** The native refit cache of this model, created on first use. */
+  private refitCache(): RefitCache {
+    this.refitCacheHandle ??= this.backend.refitCache();
+    return this.refitCacheHandle;
+  }
+
   /** The refit, and with `rhs` the solve with its reduced Hessian. */
   private async refitCore(
     weights: Float64Array,
@@ -497,7 +503,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         rows: Uint32Array.from(rows),
         coef: Float64Array.from(coef),
         shift: this.penalty - penalty,
-        cache: (this.refitCacheHandle ??= this.backend.refitCache()),
+        cache: this.refitCache(),
         ...(rhs ? { rhs } : {}),
       }),
     );
