@@ -115,6 +115,13 @@ class Reader {
     return out;
   }
 
+  // Whether the typed array at key (present) lives in a SharedArrayBuffer: read in place, never
+  // copied, so its address stays the same from call to call.
+  bool isShared(const char* key) const {
+    Napi::Value v = obj_.Get(key);
+    return v.IsTypedArray() && shared(v.As<Napi::TypedArray>());
+  }
+
   glm::Design design(const char* prefix = "") const {
     const std::string p(prefix);
     glm::Design a;

@@ -38,6 +38,14 @@ class GlmHessianOperator : public HessianOperator {
         rows_.push_back(i);
         c_.push_back(curvature[i]);
       }
+    // Entries of X one product reads: large products are split in kProductParts row ranges.
+    const std::size_t rows = rows_.size();
+    std::size_t entries = rows * a.p();
+    if (sparse_) {
+      entries = 0;
+      for (std::size_t i : rows_) entries += sparse_->rowEntries(i) + 1;
+    }
+    parts_ = entries >= (std::size_t{1} << 18) ? std::min<std::size_t>(kProductParts, rows / 64) : 1;
   }
   std::size_t activeRows() const override { return rows_.size(); }
   double productFlops() const override {
@@ -66,29 +74,28 @@ class GlmHessianOperator : public HessianOperator {
   void apply(const double* v, double* out) const override {
     const std::size_t d = a_.d, p = a_.p();
     std::fill(out, out + p, 0.0);
-    if (sparse_) {
-      for (std::size_t j = 0; j < rows_.size(); ++j)
-        sparse_->addRow(rows_[j], c_[j] * sparse_->rowDot(rows_[j], v), out);
-      for (std::size_t k = 0; k < d; ++k) out[k] += lambda_ * v[k];
-      return;
-    }
     // Large products are split in a fixed number of contiguous row ranges (memory-bound: each
     // core streams its share of X) and summed in range order. The product is plain loops with a
     // fixed summation order, no BLAS: its bits depend on neither the thread count nor the
     // OpenBLAS kernel, and it never switches OpenBLAS's process-wide thread count, so a
     // factorisation running beside it (another removal set) keeps its own split (README:
-    // determinism).
+    // determinism). Sparse X the same way, over its nonzeros.
     const std::size_t rows = rows_.size();
-    const std::size_t parts = rows * p >= (std::size_t{1} << 18) ? std::min<std::size_t>(kProductParts, rows / 64) : 1;
-    if (parts <= 1) {
-      accumulate(0, rows, v, out);
+    auto range = [&](std::size_t first, std::size_t last, double* acc) {
+      if (sparse_)
+        accumulateSparse(first, last, v, acc);
+      else
+        accumulate(first, last, v, acc);
+    };
+    if (parts_ <= 1) {
+      range(0, rows, out);
     } else {
-      std::vector<std::vector<double>> partial(parts);
-      const std::size_t workers = linalg::kernelWorkers(parts);
+      std::vector<std::vector<double>> partial(parts_);
+      const std::size_t workers = linalg::kernelWorkers(parts_);
       linalg::runWorkers(workers, [&](std::size_t w) {
-        for (std::size_t q = w; q < parts; q += workers) {
+        for (std::size_t q = w; q < parts_; q += workers) {
           partial[q].assign(p, 0.0);
-          accumulate(rows * q / parts, rows * (q + 1) / parts, v, partial[q].data());
+          range(rows * q / parts_, rows * (q + 1) / parts_, partial[q].data());
         }
       });
       for (const auto& part : partial)
@@ -98,6 +105,11 @@ class GlmHessianOperator : public HessianOperator {
   }
 
  private:
+  // Active rows [first, last) of sparse X into acc: c_i a_i (a_i^T v), row after row.
+  void accumulateSparse(std::size_t first, std::size_t last, const double* v, double* acc) const {
+    for (std::size_t j = first; j < last; ++j) sparse_->addRow(rows_[j], c_[j] * sparse_->rowDot(rows_[j], v), acc);
+  }
+
   // Active rows [first, last) into acc (p entries, the intercept's sum in acc[d]), a block of
   // rows at a time: z = c .* (X_b v), then acc += X_b^T z while the block is still in cache.
   // Contiguous active rows (all of them in a fit) are read in place, others gathered.
@@ -190,12 +202,13 @@ class GlmHessianOperator : public HessianOperator {
   double lambda_;
   std::vector<std::size_t> rows_;
   std::vector<double> c_;
+  std::size_t parts_ = 1;  // row ranges of a product (kProductParts when large, else 1)
 };
 
 }  // namespace
 
 std::unique_ptr<HessianOperator> Objective::hessianOperator(const double* theta, const Evaluation* at) const {
-  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_.get(), curvatureWeights(theta, false, at),
+  return std::make_unique<GlmHessianOperator>(problem_.design, sparse_, curvatureWeights(theta, false, at),
                                               problem_.lambda);
 }
 

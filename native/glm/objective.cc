@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "../common/error.h"
 
@@ -13,10 +14,17 @@ namespace {
 constexpr double kSparseDensity = 0.2;
 }  // namespace
 
-Objective::Objective(const Problem& problem)
-    : problem_(problem),
-      sparse_(SparseRows::build(problem.design, kSparseDensity)),
-      rowNorms_(sparse_ ? sparse_->rowNorms() : problem.design.rowNorms()) {
+std::shared_ptr<const DesignSummary> DesignSummary::build(const Design& a) {
+  auto s = std::make_shared<DesignSummary>();
+  s->sparse = SparseRows::build(a, kSparseDensity);
+  s->rowNorms = s->sparse ? s->sparse->rowNorms() : a.rowNorms();
+  return s;
+}
+
+Objective::Objective(const Problem& problem) : Objective(problem, DesignSummary::build(problem.design)) {}
+
+Objective::Objective(const Problem& problem, std::shared_ptr<const DesignSummary> summary)
+    : problem_(problem), summary_(std::move(summary)), sparse_(summary_->sparse.get()), rowNorms_(summary_->rowNorms) {
   checkMagnitudes(problem_.design, rowNorms_, problem_.weights);
 }
 

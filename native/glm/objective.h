@@ -86,9 +86,20 @@ class NewtonObjective {
 // norm overflows (a sentinel such as Number.MAX_VALUE) or weights whose sum overflows.
 void checkMagnitudes(const Design& design, const std::vector<double>& rowNorms, const double* weights);
 
+// What an objective derives from X alone: its nonzeros by row when X is sparse, and the row
+// norms. A pass over all of X (36-60 ms on spam, 6,046 x 2,000), so the refits of one model build
+// it once and share it (binding: the refit cache) instead of once per refit.
+struct DesignSummary {
+  std::shared_ptr<const SparseRows> sparse;  // null when X is dense
+  std::vector<double> rowNorms;              // ||a_i||_2, the intercept's 1 included
+  static std::shared_ptr<const DesignSummary> build(const Design& a);
+};
+
 class Objective : public NewtonObjective {
  public:
   explicit Objective(const Problem& problem);
+  // With the summary of problem.design, built before (DesignSummary::build of the same X).
+  Objective(const Problem& problem, std::shared_ptr<const DesignSummary> summary);
   const Problem& problem() const { return problem_; }
   std::size_t parameters() const override { return problem_.p(); }
 
@@ -108,8 +119,9 @@ class Objective : public NewtonObjective {
 
  private:
   Problem problem_;
-  std::shared_ptr<const SparseRows> sparse_;  // X's nonzeros when X is sparse, else null
-  std::vector<double> rowNorms_;
+  std::shared_ptr<const DesignSummary> summary_;
+  const SparseRows* sparse_;             // X's nonzeros when X is sparse, else null
+  const std::vector<double>& rowNorms_;  // summary_'s
   double penalty(const double* theta) const;
   void allMargins(const double* theta, double* z) const;
 };

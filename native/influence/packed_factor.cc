@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../linalg/blas.h"
+#include "packed_solve.h"
 
 namespace tdakit::influence {
 
@@ -49,8 +49,10 @@ bool PackedFactor::solve(double* b, bool transpose) const {
   const double in = std::ldexp(1.0, -exponent);
   std::vector<float> work(p_);
   for (std::size_t k = 0; k < p_; ++k) work[k] = static_cast<float>(b[k] * in);
-  cblas_stpsv(CblasColMajor, CblasLower, transpose ? CblasTrans : CblasNoTrans, CblasNonUnit, static_cast<int>(p_),
-              packed_.data(), work.data(), 1);
+  if (transpose)
+    packedBackward(packed_.data(), p_, work.data());
+  else
+    packedForward(packed_.data(), p_, work.data());
   // L^{-1} b = (L 2^-s)^{-1} (b 2^-e) 2^(e - s).
   const double out = std::ldexp(1.0, exponent - scaleExponent_);
   for (std::size_t k = 0; k < p_; ++k) {

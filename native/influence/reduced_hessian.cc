@@ -4,10 +4,12 @@
 #include <cmath>
 #include <sstream>
 #include <type_traits>
+#include <utility>
 
 #include "../common/error.h"
 #include "../linalg/blas.h"
 #include "../linalg/dense.h"
+#include "float_columns.h"
 
 namespace tdakit::influence {
 
@@ -32,10 +34,44 @@ double ReducedHessian::formingFlops(const double* coef, std::size_t k, std::size
   return m * q * q + q * q * q / 3.0;
 }
 
+std::vector<std::size_t> ReducedHessian::leveragedChanges(const glm::Design& a, const double* h,
+                                                          const std::size_t* rows, const double* coef, std::size_t k,
+                                                          double cut) {
+  const std::size_t p = a.p();
+  std::vector<double> inverseDiagonal(p);
+  for (std::size_t i = 0; i < p; ++i) inverseDiagonal[i] = 1.0 / h[i + i * p];
+  std::vector<std::size_t> kept;
+  for (std::size_t j = 0; j < k; ++j) {
+    const double* r = a.row(rows[j]);
+    double s = a.intercept ? inverseDiagonal[a.d] : 0.0;
+    for (std::size_t i = 0; i < a.d; ++i) s += r[i] * r[i] * inverseDiagonal[i];
+    // Not `<= cut`: a NaN estimate keeps the row (and the exact path then reports it).
+    if (!(std::fabs(coef[j]) * s <= cut)) kept.push_back(j);
+  }
+  return kept;
+}
+
+ReducedHessian ReducedHessian::preconditioner(const glm::Design& a, const double* h, const double* l,
+                                              const std::size_t* rows, const double* coef, std::size_t k, double shift,
+                                              double cut, std::shared_ptr<const PackedFactor> packedReference) {
+  if (!woodburyApplies(coef, k, a.p(), shift))
+    return ReducedHessian(a, h, l, rows, coef, k, shift, std::move(packedReference));
+  const std::vector<std::size_t> kept = leveragedChanges(a, h, rows, coef, k, cut);
+  std::vector<std::size_t> keptRows(kept.size());
+  std::vector<double> keptCoef(kept.size());
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    keptRows[j] = rows[kept[j]];
+    keptCoef[j] = coef[kept[j]];
+  }
+  return ReducedHessian(a, h, l, keptRows.data(), keptCoef.data(), kept.size(), shift, std::move(packedReference));
+}
+
 ReducedHessian::ReducedHessian(const glm::Design& a, const double* h, const double* l, const std::size_t* rows,
-                               const double* coef, std::size_t k, double shift)
+                               const double* coef, std::size_t k, double shift,
+                               std::shared_ptr<const PackedFactor> packedReference)
     : p_(a.p()), l_(l) {
   woodbury_ = woodburyApplies(coef, k, p_, shift);
+  if (woodbury_) packed_ = std::move(packedReference);
   const int p = static_cast<int>(p_);
   if (woodbury_) {
     k_ = k;
@@ -107,24 +143,14 @@ void ReducedHessian::woodburyMiddle(const T* w, double* z) const {
   if constexpr (std::is_same_v<T, double>) {
     cblas_dgemv(CblasColMajor, CblasTrans, p, k, 1.0, w, p, z, 1, 0.0, t.data(), 1);
   } else {
-    // float32 W: float64 arithmetic, each column read once.
-    for (std::size_t j = 0; j < k_; ++j) {
-      const T* column = w + j * p_;
-      double s = 0.0;
-      for (std::size_t i = 0; i < p_; ++i) s += static_cast<double>(column[i]) * z[i];
-      t[j] = s;
-    }
+    columnDots(w, p_, k_, z, t.data());  // float32 W, float64 sums
   }
   solveFactor(inner_.data(), k_, t.data(), CblasNoTrans);
   solveFactor(inner_.data(), k_, t.data(), CblasTrans);
   if constexpr (std::is_same_v<T, double>) {
     cblas_dgemv(CblasColMajor, CblasNoTrans, p, k, 1.0, w, p, t.data(), 1, 1.0, z, 1);
   } else {
-    for (std::size_t j = 0; j < k_; ++j) {
-      const T* column = w + j * p_;
-      const double tj = t[j];
-      for (std::size_t i = 0; i < p_; ++i) z[i] += static_cast<double>(column[i]) * tj;
-    }
+    addColumns(w, p_, k_, t.data(), z);
   }
 }
 
@@ -138,15 +164,15 @@ void ReducedHessian::apply(double* b) const {
 
 void ReducedHessian::precondition(double* b) const {
   if (!packedBuilt_) {
-    packed_ = PackedFactor(woodbury_ ? l_ : factor_.data(), p_);
+    if (!packed_) packed_ = std::make_shared<const PackedFactor>(woodbury_ ? l_ : factor_.data(), p_);
     w32_.assign(w_.begin(), w_.end());
     packedBuilt_ = true;
   }
-  if (packed_.usable()) {
+  if (packed_->usable()) {
     std::vector<double> z(b, b + p_);
-    if (packed_.forward(z.data())) {
+    if (packed_->forward(z.data())) {
       if (woodbury_ && k_ > 0) woodburyMiddle(w32_.data(), z.data());
-      if (packed_.backward(z.data())) {
+      if (packed_->backward(z.data())) {
         std::copy(z.begin(), z.end(), b);
         return;
       }

@@ -29,6 +29,7 @@ export function createCpuBackend(): Backend {
     },
     fit: (o) => a.fit({ ...o, family: family('fit', o.family) }),
     refit: (o) => a.refit({ ...o, family: family('refit', o.family) }),
+    refitCache: () => a.refitCache(),
     reducedSolve: (o) => a.reducedSolve(o),
     pointwise: (o) => a.pointwise({ ...o, family: family('pointwise', o.family) }),
     hessian: (o) => a.hessian(o),

@@ -78,10 +78,24 @@ export interface ReducedHessianSpec {
   shift: number;
 }
 
-/** Where a refit starts, and the right-hand side it also solves with its reduced Hessian (the Newton step). */
+/**
+ * An opaque handle (`Kernels.refitCache`) that the refits of one model share: the native side keeps
+ * there what it derives from the model's training matrix and reference factor, built by the first
+ * refit, so that later refits do not redo it.
+ */
+export interface RefitCache {
+  /** Marks the type; there is nothing to read. */
+  readonly refitCacheBrand?: never;
+}
+
+/**
+ * Where a refit starts, the right-hand side it also solves with its reduced Hessian (the Newton
+ * step), and the model's refit cache.
+ */
 export interface RefitSolve {
   thetaStart: Float64Array;
   rhs?: Float64Array;
+  cache?: RefitCache;
 }
 
 /** Inputs of S[i, j] = f_i (u_i a_i^T V_j + r_i c_j). */
@@ -258,6 +272,13 @@ export interface Kernels {
    * @returns the refit optimum, and M^{-1} rhs as `solution` when `rhs` was given
    */
   refit(o: GlmProblem & ReducedHessianSpec & RefitSolve): Promise<FitResult & { solution?: Float64Array }>;
+  /**
+   * A new, empty refit cache for the refits of one model (pass it as `cache`). It serves one
+   * training matrix and one reference factorisation, held in SharedArrayBuffers: a refit with
+   * other ones builds what it needs for itself.
+   * @returns the handle
+   */
+  refitCache(): RefitCache;
   /**
    * Solves M x = rhs for M = H + sum_j coef_j a_j a_j^T - shift P (Woodbury or refactorisation).
    * @param o the design, reduced-Hessian spec and right-hand side

@@ -4,7 +4,7 @@
  * Hessian factorisation at the optimum.
  */
 import { resolveBackend, type Backend } from '../backend/index.ts';
-import type { Design, GlmFamily } from '../backend/types.ts';
+import type { Design, GlmFamily, RefitCache } from '../backend/types.ts';
 import { callNative, rethrowNative } from '../errors.ts';
 import { assertMatrix, Matrix } from '../data/matrix.ts';
 import { toFloat64, toIndexSet } from '../data/validate.ts';
@@ -163,6 +163,9 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
   private factorizationCache?: Promise<HessianFactorization>;
   private hessianAtFit?: Float64Array;
   private pointwiseCache?: Promise<TrainingPointwise>;
+  // What the refits of this model share natively (X's sparse rows and row norms, the float32
+  // reference factor): built by the first refit, reused by the others.
+  private refitCacheHandle?: RefitCache;
 
   protected constructor(state: GlmState) {
     this.X = state.X;
@@ -458,6 +461,12 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
     return (await this.refitCore(weights, start, keepHessian)).model;
   }
 
+  /** The native refit cache of this model, created on first use. */
+  private refitCache(): RefitCache {
+    this.refitCacheHandle ??= this.backend.refitCache();
+    return this.refitCacheHandle;
+  }
+
   /** The refit, and with `rhs` the solve with its reduced Hessian. */
   private async refitCore(
     weights: Float64Array,
@@ -494,6 +503,7 @@ export abstract class GeneralizedLinearModel implements AttributableModel {
         rows: Uint32Array.from(rows),
         coef: Float64Array.from(coef),
         shift: this.penalty - penalty,
+        cache: this.refitCache(),
         ...(rhs ? { rhs } : {}),
       }),
     );
