@@ -7,6 +7,7 @@
 #include "copy_newton.h"
 #include "copy_pool.h"
 #include "copy_rows.h"
+#include "float_rows.h"
 #include "objective.h"
 #include "per_example.h"
 
@@ -39,6 +40,7 @@ std::vector<double> referenceFactor(const CopiesProblem& pr) {
 // The copy's rows gathered into a contiguous design, with their targets, offsets and weights.
 struct CompactCopy : CopyRows {
   std::vector<double> linear;
+  std::vector<float> rows32;  // the rows rounded to float32, for the products of large copies
   Problem problem;
 };
 
@@ -62,7 +64,8 @@ void compact(const CopiesProblem& pr, const CopySpec& s, CompactCopy& c) {
 // more in page faults than the copy's Newton steps at n = 100,000.
 CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<double>& factor, CompactCopy& c) {
   compact(pr, s, c);
-  const Objective objective(c.problem);
+  const std::shared_ptr<const DesignSummary> summary = DesignSummary::build(c.problem.design);
+  const Objective objective(c.problem, summary);
   const int p = static_cast<int>(pr.design.p());
   FitOptions opt = pr.fit;
   opt.keepHessian = false;
@@ -72,10 +75,17 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   // to Newton after wasted products (measured: 1,000 x 180 at ratio 0.3), so damped Newton
   // (copy_newton.h) directly.
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
-  FitResult fit = !krylov
-                      ? fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data())
-                      : refitChord(
-                            objective, pr.theta0, [&factor, p](double* b) { factorSolve(factor.data(), p, b); }, opt);
+  FitResult fit;
+  if (!krylov) {
+    fit = fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data());
+  } else {
+    const auto solve = [&factor, p](double* b) { factorSolve(factor.data(), p, b); };
+    // Dense rows: the products read them as float32 (float_rows.h), half the memory traffic.
+    if (!summary->sparse && roundRows(c.problem.design, c.rows32))
+      fit = refitChord(Float32ProductsObjective(objective, c.rows32), pr.theta0, solve, opt);
+    else
+      fit = refitChord(objective, pr.theta0, solve, opt);
+  }
   CopyResult out;
   out.newtonIterations = fit.newtonIterations;
   out.krylovIterations = fit.krylovIterations;
