@@ -40,7 +40,8 @@ std::vector<double> referenceFactor(const CopiesProblem& pr) {
 // The copy's rows gathered into a contiguous design, with their targets, offsets and weights.
 struct CompactCopy : CopyRows {
   std::vector<double> linear;
-  std::vector<float> rows32;  // the rows rounded to float32, for the products of large copies
+  std::vector<float> rows32;    // the rows rounded to float32: large copies' products, small ones' Hessians
+  std::vector<float> scaled32;  // scratch of the float32 Hessian builds
   Problem problem;
 };
 
@@ -77,7 +78,14 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
   FitResult fit;
   if (!krylov) {
-    fit = fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data());
+    // Dense rows: float32 Hessian factors (float_rows.h) for the Newton and quasi-Newton
+    // directions; the gradients stay float64.
+    const FloatFactorBuilder single = [&](const double* theta, const Evaluation& e, std::vector<float>& out) {
+      return floatHessianFactor(c.problem.design, c.rows32, objective.curvatureWeights(theta, false, &e),
+                                c.problem.lambda, c.scaled32, out);
+    };
+    const bool dense = !summary->sparse && roundRows(c.problem.design, c.rows32);
+    fit = fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data(), dense ? &single : nullptr);
   } else {
     const auto solve = [&factor, p](double* b) { factorSolve(factor.data(), p, b); };
     // Dense rows: the products read them as float32 (float_rows.h), half the memory traffic.

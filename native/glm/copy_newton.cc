@@ -7,6 +7,7 @@
 #include "../linalg/blas.h"
 #include "convergence.h"
 #include "factor_bfgs.h"
+#include "float_rows.h"
 
 namespace tdakit::glm {
 
@@ -70,7 +71,7 @@ void factorSolve(const double* l, int p, double* b) {
 }
 
 FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const FitOptions& options,
-                        const double* reference) {
+                        const double* reference, const FloatFactorBuilder* floatFactor) {
   if (obj.boundedCurvature()) return fitNewton(obj, theta0, options);
   const std::size_t p = obj.parameters();
   const int P = static_cast<int>(p);
@@ -93,7 +94,10 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
   // copy's optimum Newton gains only 2-4x per build), then the last Newton step's factor.
   FactorBfgs bfgs(p, kBfgsPairs);
   std::vector<double> s(p), y(p);
-  const double* base = reference;
+  std::vector<float> factor32, scratch32;
+  bool singleOk = floatFactor != nullptr;  // float32 factors while they serve (see the header)
+  std::function<void(double*)> base;
+  if (reference) base = [reference, P](double* b) { factorSolve(reference, P, b); };
   bool quasiOk = reference != nullptr;
   int slowSteps = 0;
   for (int it = 0; it < options.maxIter; ++it) {
@@ -129,11 +133,17 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
       }
       quasiOk = false;
     }
-    obj.hessian(theta.data(), factor);
-    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) != 0) return handOff();
+    const bool single = singleOk && (*floatFactor)(theta.data(), e, factor32);
+    if (single) {
+      base = [&factor32, &scratch32, p](double* b) { floatFactorSolve(factor32, p, b, scratch32); };
+    } else {
+      obj.hessian(theta.data(), factor);
+      if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) != 0) return handOff();
+      base = [&factor, P](double* b) { factorSolve(factor.data(), P, b); };
+    }
     ++newton;
     dir = e.gradient;
-    factorSolve(factor.data(), P, dir.data());
+    base(dir.data());
     double slope = 0.0;
     for (std::size_t k = 0; k < p; ++k) {
       dir[k] = -dir[k];
@@ -159,8 +169,8 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     // A full step that did not halve a gradient at its rounding floor: float64 cannot do better.
     if (!converged(e, gn, options.tol) && gn <= roundingFloor(e) && gn >= 0.5 * previous)
       return done(theta, e, gn, newton, chord, options.tol);
-    if (gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) return handOff();  // stalled: diagnose there
-    base = factor.data();
+    if (single && gn > 0.5 * previous) singleOk = false;
+    if (!single && gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) return handOff();  // stalled: diagnose there
     quasiOk = true;
     slowSteps = 0;
     bfgs.reset();

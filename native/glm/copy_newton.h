@@ -7,6 +7,9 @@
 // (a Hessian that is not positive definite, a failed line search, a stall) hands the current iterate to fitNewton,
 // which diagnoses it.
 #pragma once
+#include <functional>
+#include <vector>
+
 #include "newton.h"
 #include "objective.h"
 
@@ -18,8 +21,16 @@ namespace tdakit::glm {
 // -M^{-1} grad with it while each halves the gradient. Far from the copy's optimum Newton gains
 // only 2-4x per Hessian build, and a step with the batch's shared reference factor costs a
 // gradient (measured on 1,000 x 180 copies at ratio 0.3: 4.4 instead of 5.6 Hessian builds).
+//
+// `floatFactor` (or null): builds the float32 Cholesky factor of the Hessian at theta (e: its
+// evaluation there) and returns true, or returns false for the float64 build. Its factor serves
+// the Newton step and the quasi-Newton steps after it: only their directions, never the
+// gradients or the stopping test, so the copy reaches the same tolerance. Once a step from a
+// float32 factor gains less than 2x (a Hessian too ill-conditioned for float32), the copy builds
+// float64 factors from there.
+using FloatFactorBuilder = std::function<bool(const double* theta, const Evaluation& e, std::vector<float>& factor)>;
 FitResult fitCopyNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options,
-                        const double* reference = nullptr);
+                        const double* reference = nullptr, const FloatFactorBuilder* floatFactor = nullptr);
 
 // b <- (L L^T)^{-1} b for a lower Cholesky factor L (p x p, column-major): two dtrsv, without
 // LAPACKE_dpotrs's NaN scan of the whole factor on every call.

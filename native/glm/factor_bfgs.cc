@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "copy_newton.h"
-
 namespace tdakit::glm {
 
 namespace {
@@ -32,7 +30,7 @@ void FactorBfgs::record(const double* s, const double* y) {
   if (count_ < capacity_) ++count_;
 }
 
-void FactorBfgs::apply(const double* l, double* b) {
+void FactorBfgs::apply(const std::function<void(double*)>& baseSolve, double* b) {
   for (std::size_t age = count_; age-- > 0;) {  // newest to oldest
     const std::size_t j = slot(age);
     const double a = rho_[j] * dot(&s_[j * p_], b, p_);
@@ -40,7 +38,7 @@ void FactorBfgs::apply(const double* l, double* b) {
     const double* y = &y_[j * p_];
     for (std::size_t k = 0; k < p_; ++k) b[k] -= a * y[k];
   }
-  factorSolve(l, static_cast<int>(p_), b);
+  baseSolve(b);
   for (std::size_t age = 0; age < count_; ++age) {  // oldest to newest
     const std::size_t j = slot(age);
     const double beta = rho_[j] * dot(&y_[j * p_], b, p_);

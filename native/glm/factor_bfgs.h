@@ -7,6 +7,7 @@
 // instead of 5.5 Hessian builds per copy, at more but cheaper gradient steps).
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 namespace tdakit::glm {
@@ -25,9 +26,9 @@ class FactorBfgs {
   // that the approximation stays positive definite.
   void record(const double* s, const double* y);
 
-  // b <- H^{-1} b by the two-loop recursion, with b <- (L L^T)^{-1} b in the middle (l: lower
-  // Cholesky factor, p x p, column-major). With no pairs, the factor's solve alone.
-  void apply(const double* l, double* b);
+  // b <- H^{-1} b by the two-loop recursion, with baseSolve(b): b <- (L L^T)^{-1} b in the
+  // middle. With no pairs, the base solve alone.
+  void apply(const std::function<void(double*)>& baseSolve, double* b);
 
  private:
   std::size_t p_, capacity_, count_ = 0, next_ = 0;  // next_: slot the next pair is written to

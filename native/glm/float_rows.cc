@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../linalg/blas.h"
 #include "../linalg/vector_clones.h"
 
 namespace tdakit::glm {
@@ -89,6 +90,37 @@ bool roundRows(const Design& a, std::vector<float>& out) {
     finite = finite && std::isfinite(out[k]);
   }
   return finite;
+}
+
+bool floatHessianFactor(const Design& a, const std::vector<float>& rows, const std::vector<double>& c, double lambda,
+                        std::vector<float>& scaled, std::vector<float>& factor) {
+  const std::size_t n = a.n, d = a.d, p = a.p();
+  scaled.resize(p * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(c[i] >= 0.0) || !std::isfinite(c[i])) return false;
+    const float root = static_cast<float>(std::sqrt(c[i]));
+    const float* r = rows.data() + i * d;
+    float* o = scaled.data() + i * p;
+    for (std::size_t k = 0; k < d; ++k) o[k] = root * r[k];
+    if (a.intercept) o[d] = root;
+  }
+  factor.assign(p * p, 0.0f);
+  const int P = static_cast<int>(p);
+  cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, P, static_cast<int>(n), 1.0f, scaled.data(), P, 0.0f,
+              factor.data(), P);
+  for (std::size_t k = 0; k < d; ++k) factor[k + k * p] += static_cast<float>(lambda);
+  for (std::size_t k = 0; k < p; ++k)
+    if (!std::isfinite(factor[k + k * p])) return false;
+  return LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) == 0;
+}
+
+void floatFactorSolve(const std::vector<float>& l, std::size_t p, double* b, std::vector<float>& scratch) {
+  scratch.resize(p);
+  for (std::size_t k = 0; k < p; ++k) scratch[k] = static_cast<float>(b[k]);
+  const int P = static_cast<int>(p);
+  cblas_strsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, P, l.data(), P, scratch.data(), 1);
+  cblas_strsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, P, l.data(), P, scratch.data(), 1);
+  for (std::size_t k = 0; k < p; ++k) b[k] = static_cast<double>(scratch[k]);
 }
 
 std::unique_ptr<HessianOperator> Float32ProductsObjective::hessianOperator(const double* theta,

@@ -13,6 +13,18 @@
 
 namespace tdakit::glm {
 
+// The lower Cholesky factor (p x p, column-major, float32) of sum_i c_i a~_i a~_i^T + lambda P,
+// with a~_i row i of `rows` (roundRows of `a`) and the intercept's 1: float32 syrk and potrf, on
+// half the bytes at twice the vector width of float64. `scaled` is scratch (p x n floats). False
+// when a weight is negative or non-finite, a scaled entry overflows, or the matrix is not
+// positive definite in float32: then the caller builds the float64 Hessian.
+bool floatHessianFactor(const Design& a, const std::vector<float>& rows, const std::vector<double>& c, double lambda,
+                        std::vector<float>& scaled, std::vector<float>& factor);
+
+// b <- (L L^T)^{-1} b for a float32 lower factor L (p x p): b rounded to float32 in `scratch`, two
+// strsv, and back.
+void floatFactorSolve(const std::vector<float>& l, std::size_t p, double* b, std::vector<float>& scratch);
+
 // Rounds the rows of `a` (dense, row-major) to float32 into `out`. False, with `out` unusable,
 // when a value overflows float32 (the products then stay float64).
 bool roundRows(const Design& a, std::vector<float>& out);

@@ -1,8 +1,7 @@
-// Hessian-vector products over float32 rows (glm/float_rows.h) against a naive loop over the
-// same rounded rows, sum_i c_i a~_i (a~_i^T v) + lambda P v in float64 with the curvatures c_i
-// recomputed from the logistic formula; within float32 rounding of the float64 operator's
-// products; the objective's other members are the float64 objective's; a value beyond float32's
-// range is refused.
+// Hessian-vector products and Hessian factors over float32 rows (glm/float_rows.h). Products
+// against a naive loop over the same rounded rows, sum_i c_i a~_i (a~_i^T v) + lambda P v in float64 with the
+// curvatures c_i recomputed from the logistic formula; within float32 rounding of the float64 operator's products; the
+// objective's other members are the float64 objective's; a value beyond float32's range is refused.
 #include <cmath>
 #include <vector>
 
@@ -59,6 +58,45 @@ int main() {
   test::check(
       a.value == b.value && a.gradient == b.gradient && rounded.value(theta.data()) == exact.value(theta.data()),
       "values and gradients are the float64 objective's", 0.0);
+
+  // The float32 Hessian factor: L L^T against the float64 Hessian of the same objective (to
+  // float32 rounding), solves against a naive solve; a negative weight or an indefinite matrix
+  // is refused.
+  {
+    const std::vector<double> c = exact.curvatureWeights(theta.data());
+    std::vector<float> scaled, factor;
+    test::check(glm::floatHessianFactor(pr.design, rows, c, pr.lambda, scaled, factor), "the float32 Hessian factors",
+                0.0);
+    std::vector<double> h;
+    exact.hessian(theta.data(), h);
+    double worst = 0.0, largest = 0.0;
+    for (std::size_t i = 0; i < p; ++i)
+      for (std::size_t j = 0; j <= i; ++j) {
+        double llt = 0.0;
+        for (std::size_t k = 0; k <= j; ++k)
+          llt += static_cast<double>(factor[i + k * p]) * static_cast<double>(factor[j + k * p]);
+        worst = std::fmax(worst, std::fabs(llt - h[i + j * p]));
+        largest = std::fmax(largest, std::fabs(h[i + j * p]));
+      }
+    test::check(worst < 1e-5 * largest, "L L^T equals the float64 Hessian to float32 rounding", worst / largest);
+    std::vector<double> solved = v;
+    std::vector<float> scratch;
+    glm::floatFactorSolve(factor, p, solved.data(), scratch);
+    const std::vector<double> reference = test::naiveSolve(h, v);
+    double err = 0.0, size = 0.0;
+    for (std::size_t k = 0; k < p; ++k) {
+      err = std::fmax(err, std::fabs(solved[k] - reference[k]));
+      size = std::fmax(size, std::fabs(reference[k]));
+    }
+    test::check(err < 1e-4 * size, "its solves equal a float64 naive solve to float32 accuracy", err / size);
+    std::vector<double> negative = c;
+    negative[3] = -0.1;
+    test::check(!glm::floatHessianFactor(pr.design, rows, negative, pr.lambda, scaled, factor),
+                "a negative curvature weight is refused", 0.0);
+    const std::vector<double> none(n, 0.0);
+    test::check(!glm::floatHessianFactor(pr.design, rows, none, 0.0, scaled, factor),
+                "a singular matrix (no curvature, no ridge) is refused", 0.0);
+  }
 
   std::vector<double> huge = x;
   huge[5] = 1e39;
