@@ -169,8 +169,10 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
     // A full step that did not halve a gradient at its rounding floor: float64 cannot do better.
     if (!converged(e, gn, options.tol) && gn <= roundingFloor(e) && gn >= 0.5 * previous)
       return done(theta, e, gn, newton, chord, options.tol);
-    if (single && gn > 0.5 * previous) singleOk = false;
-    if (!single && gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) return handOff();  // stalled: diagnose there
+    if (gn >= 0.5 * previous && gn <= 1e-7 * e.gradientScale) {  // stalled near the optimum
+      if (!single) return handOff();                             // float64: diagnose there
+      singleOk = false;                                          // float32: float64 factors from here
+    }
     quasiOk = true;
     slowSteps = 0;
     bfgs.reset();

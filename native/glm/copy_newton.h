@@ -25,9 +25,8 @@ namespace tdakit::glm {
 // `floatFactor` (or null): builds the float32 Cholesky factor of the Hessian at theta (e: its
 // evaluation there) and returns true, or returns false for the float64 build. Its factor serves
 // the Newton step and the quasi-Newton steps after it: only their directions, never the
-// gradients or the stopping test, so the copy reaches the same tolerance. Once a step from a
-// float32 factor gains less than 2x (a Hessian too ill-conditioned for float32), the copy builds
-// float64 factors from there.
+// gradients or the stopping test, so the copy reaches the same tolerance. Should a Newton step
+// from a float32 factor stall near the optimum, the copy builds float64 factors from there.
 using FloatFactorBuilder = std::function<bool(const double* theta, const Evaluation& e, std::vector<float>& factor)>;
 FitResult fitCopyNewton(const NewtonObjective& objective, const double* theta0, const FitOptions& options,
                         const double* reference = nullptr, const FloatFactorBuilder* floatFactor = nullptr);

@@ -10,6 +10,10 @@ namespace tdakit::glm {
 
 namespace {
 
+// Largest (cond estimate) x (float32 unit roundoff) accepted for a float32 Hessian factor: its
+// directions then err by at most a few percent, which the quasi-Newton steps absorb.
+constexpr double kFloatConditionLimit = 1e-2;
+
 // x . v for one float32 row in four lanes (k mod 4), summed as (s0 + s1) + (s2 + s3), then the
 // tail. Inlined into each clone of the product below.
 inline __attribute__((always_inline)) double floatRowDot(const float* r, const double* v, std::size_t d) {
@@ -111,7 +115,16 @@ bool floatHessianFactor(const Design& a, const std::vector<float>& rows, const s
   for (std::size_t k = 0; k < d; ++k) factor[k + k * p] += static_cast<float>(lambda);
   for (std::size_t k = 0; k < p; ++k)
     if (!std::isfinite(factor[k + k * p])) return false;
-  return LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) == 0;
+  if (LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', P, factor.data(), P) != 0) return false;
+  // cond(L L^T) >= (max L_kk / min L_kk)^2: where that bound times float32's unit roundoff
+  // exceeds kFloatConditionLimit, float32 directions would be poor; float64 instead.
+  float lo = factor[0], hi = factor[0];
+  for (std::size_t k = 0; k < p; ++k) {
+    lo = std::fmin(lo, factor[k + k * p]);
+    hi = std::fmax(hi, factor[k + k * p]);
+  }
+  const double ratio = static_cast<double>(hi) / static_cast<double>(lo);
+  return ratio * ratio * 0x1p-24 <= kFloatConditionLimit;
 }
 
 void floatFactorSolve(const std::vector<float>& l, std::size_t p, double* b, std::vector<float>& scratch) {

@@ -16,8 +16,10 @@ namespace tdakit::glm {
 // The lower Cholesky factor (p x p, column-major, float32) of sum_i c_i a~_i a~_i^T + lambda P,
 // with a~_i row i of `rows` (roundRows of `a`) and the intercept's 1: float32 syrk and potrf, on
 // half the bytes at twice the vector width of float64. `scaled` is scratch (p x n floats). False
-// when a weight is negative or non-finite, a scaled entry overflows, or the matrix is not
-// positive definite in float32: then the caller builds the float64 Hessian.
+// when a weight is negative or non-finite, a scaled entry overflows, the matrix is not positive
+// definite in float32, or its condition number (bounded below by the squared ratio of the
+// factor's largest to smallest diagonal entry) exceeds 1.7e5: then the caller builds the float64
+// Hessian.
 bool floatHessianFactor(const Design& a, const std::vector<float>& rows, const std::vector<double>& c, double lambda,
                         std::vector<float>& scaled, std::vector<float>& factor);
 

@@ -93,6 +93,13 @@ int main() {
     negative[3] = -0.1;
     test::check(!glm::floatHessianFactor(pr.design, rows, negative, pr.lambda, scaled, factor),
                 "a negative curvature weight is refused", 0.0);
+    // A feature 1e-4 times the others' scale with a tiny ridge: cond ~ 1e8, beyond float32.
+    std::vector<double> narrow = x;
+    for (std::size_t i = 0; i < n; ++i) narrow[i * d + 1] *= 1e-4;
+    std::vector<float> narrowRows;
+    glm::roundRows(glm::Design{narrow.data(), n, d, true}, narrowRows);
+    test::check(!glm::floatHessianFactor(glm::Design{narrow.data(), n, d, true}, narrowRows, c, 1e-9, scaled, factor),
+                "an ill-conditioned Hessian (cond ~ 1e8) is left to float64", 0.0);
     const std::vector<double> none(n, 0.0);
     test::check(!glm::floatHessianFactor(pr.design, rows, none, 0.0, scaled, factor),
                 "a singular matrix (no curvature, no ridge) is refused", 0.0);
