@@ -99,6 +99,13 @@ class Reader {
     owned_->arrays.emplace_back(a.Data(), a.Data() + length);
     return owned_->arrays.back().data();
   }
+  // The element count of the Float64Array at key (present), for arrays whose length may vary.
+  std::size_t f64Length(const char* key) const {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      fail<Napi::TypeError>(std::string("'") + key + "' must be a Float64Array");
+    return v.As<Napi::Float64Array>().ElementLength();
+  }
   // Row indices below `bound` as a Uint32Array of any length.
   std::vector<std::size_t> rows(const char* key, std::size_t bound) const {
     Napi::Value v = obj_.Get(key);

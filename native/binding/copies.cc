@@ -3,6 +3,7 @@
 // return every copy's parameters and losses.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -61,9 +62,11 @@ const double* classIds(const Reader& r, const char* key, std::size_t count, std:
   return y;
 }
 
-// {theta (B x P), trainLoss (B x n), queryLoss (B x m), newtonIterations, krylovIterations (B each)}.
-auto copiesToJs(std::shared_ptr<std::vector<glm::CopyResult>> out, std::size_t n, std::size_t m, std::size_t P) {
-  return [out, n, m, P](Napi::Env env) {
+// {theta (B x P), trainLoss (B x n), queryLoss (B x m), newtonIterations, krylovIterations (B each),
+// referenceFactor (P x P, or empty)}.
+auto copiesToJs(std::shared_ptr<std::vector<glm::CopyResult>> out, std::shared_ptr<std::vector<double>> reference,
+                std::size_t n, std::size_t m, std::size_t P) {
+  return [out, reference, n, m, P](Napi::Env env) {
     const std::size_t B = out->size();
     auto flat = [&](auto member, std::size_t width) {
       auto a = Napi::Float64Array::New(env, B * width);
@@ -82,6 +85,9 @@ auto copiesToJs(std::shared_ptr<std::vector<glm::CopyResult>> out, std::size_t n
     o.Set("queryLoss", flat(&glm::CopyResult::queryLoss, m));
     o.Set("newtonIterations", counts(&glm::CopyResult::newtonIterations));
     o.Set("krylovIterations", counts(&glm::CopyResult::krylovIterations));
+    auto factor = Napi::Float64Array::New(env, reference->size());
+    std::copy(reference->begin(), reference->end(), factor.Data());
+    o.Set("referenceFactor", factor);
     return o;
   };
 }
@@ -100,14 +106,34 @@ std::size_t threadCount(const Reader& r) {
   return threads;
 }
 
+// The reference factor an earlier call returned (optional): P x P, finite, with a positive
+// diagonal, or empty (that call had none).
+std::shared_ptr<const std::vector<double>> givenReference(const Reader& r, std::size_t P) {
+  const char* key = "referenceFactor";
+  if (!r.has(key)) return nullptr;
+  if (r.f64Length(key) == 0) return std::make_shared<const std::vector<double>>();
+  const std::size_t entries = r.product(P, P, "'referenceFactor' (P x P)");
+  const double* f = r.f64(key, entries);
+  for (std::size_t k = 0; k < entries; ++k)
+    if (!std::isfinite(f[k]))
+      r.fail<Napi::RangeError>("'referenceFactor' holds a non-finite value at " + std::to_string(k));
+  for (std::size_t k = 0; k < P; ++k)
+    if (!(f[k + k * P] > 0.0))
+      r.fail<Napi::RangeError>("'referenceFactor' is not a Cholesky factor: diagonal entry " + std::to_string(k) +
+                               " is not positive");
+  return std::make_shared<const std::vector<double>>(f, f + entries);
+}
+
 // The arguments that glmCopies and multinomialCopies share, read after each one's own (the
-// order in which a bad argument is reported): the reference weight, preconditioning, the fit
+// order in which a bad argument is reported): the reference weight, preconditioning, the reference
+// factor of an earlier call (P parameters per copy), the fit
 // options, the thread count and the copies, `perRow` coefficients per row; checks the size of
 // the losses (copies x (n + m)).
 template <class Problem>
-CopyInputs readBatch(const Reader& r, Problem& pr, std::size_t perRow, std::size_t& threads) {
+CopyInputs readBatch(const Reader& r, Problem& pr, std::size_t perRow, std::size_t P, std::size_t& threads) {
   pr.referenceWeight = r.number("referenceWeight", 0, 1e300);
   pr.precondition = r.flag("precondition");
+  pr.givenReference = givenReference(r, P);
   pr.fit = r.fitOptions();
   threads = threadCount(r);
   CopyInputs copies = readCopies(r, pr.design.n, perRow);
@@ -123,20 +149,22 @@ template <class Problem, class Fit>
 Napi::Value startBatch(const Reader& r, Napi::Env env, std::shared_ptr<Problem> pr, const CopyInputs& copies,
                        std::size_t threads, std::size_t P, Fit fit) {
   auto out = std::make_shared<std::vector<glm::CopyResult>>();
+  auto reference = std::make_shared<std::vector<double>>();
   auto rows32 = copies.rows32;
   return Job::start(
       r, env,
       [=] {
-        *out = fit(*pr, threads);
+        *out = fit(*pr, threads, reference.get());
         (void)rows32;
       },
-      copiesToJs(out, pr->design.n, pr->queries.n, P));
+      copiesToJs(out, reference, pr->design.n, pr->queries.n, P));
 }
 
 // glmCopies({family, x, n, d, intercept, y, offset?, lambda, theta0, sizes, rows, weights, coef?,
-//            labels, qx, qn, qd, qintercept, queryLabels, referenceWeight, precondition, threads,
-//            tol, maxIter}) -> {theta (B x p), trainLoss (B x n), queryLoss (B x m), newtonIterations,
-//            krylovIterations (B each)}. Copy b trains on rows[sum sizes[<b] ..][sizes[b]].
+//            labels, qx, qn, qd, qintercept, queryLabels, referenceWeight, precondition,
+//            referenceFactor?, threads, tol, maxIter}) -> {theta (B x p), trainLoss (B x n), queryLoss
+//            (B x m), newtonIterations, krylovIterations (B each), referenceFactor}. Copy b trains on rows[sum
+//            sizes[<b] ..][sizes[b]].
 Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
   Reader r(info, "glmCopies");
   auto pr = std::make_shared<glm::CopiesProblem>();
@@ -151,13 +179,13 @@ Napi::Value GlmCopies(const Napi::CallbackInfo& info) {
   pr->queries = queryDesign(r, pr->design);
   pr->queryLabels = r.f64("queryLabels", pr->queries.n);
   std::size_t threads = 1;
-  const CopyInputs copies = readBatch(r, *pr, 1, threads);
+  const CopyInputs copies = readBatch(r, *pr, 1, p, threads);
   return startBatch(r, info.Env(), pr, copies, threads, p, glm::fitCopies);
 }
 
 // multinomialCopies({x, n, d, intercept, classes, y, offset?, objective, lambda, theta0, sizes,
 //                    rows, weights, coef?, qx, qn, qd, qintercept, queryLabels, referenceWeight,
-//                    precondition, threads, tol, maxIter}) -> as glmCopies, theta B x (classes - 1) p
+//                    precondition, referenceFactor?, threads, tol, maxIter}) -> as glmCopies, theta B x (classes - 1) p
 //                    and the cross-entropies. coef: (classes - 1) per row, row-major.
 Napi::Value MultinomialCopies(const Napi::CallbackInfo& info) {
   Reader r(info, "multinomialCopies");
@@ -175,7 +203,7 @@ Napi::Value MultinomialCopies(const Napi::CallbackInfo& info) {
   pr->queries = queryDesign(r, pr->design);
   pr->queryLabels = classIds(r, "queryLabels", pr->queries.n, pr->classes);
   std::size_t threads = 1;
-  const CopyInputs copies = readBatch(r, *pr, K, threads);
+  const CopyInputs copies = readBatch(r, *pr, K, P, threads);
   r.product(copies.specs.size(), P, "the parameters (copies x (classes - 1) p)");
   return startBatch(r, info.Env(), pr, copies, threads, P, glm::fitMultinomialCopies);
 }

@@ -105,7 +105,7 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
 
 }  // namespace
 
-std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads) {
+std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads, std::vector<double>* reference) {
   std::vector<CopyResult> out(pr.copies.size());
   if (pr.copies.empty()) return out;
   for (const CopySpec& s : pr.copies)
@@ -113,7 +113,10 @@ std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads) 
   SingleThreadedBlas blas;
   // The reference factor: Newton-Krylov's preconditioner for copies with many rows per parameter,
   // the first steps of the others (copy_newton.h).
-  const std::vector<double> factor = pr.precondition ? referenceFactor(pr) : std::vector<double>{};
+  const std::vector<double> factor = !pr.precondition    ? std::vector<double>{}
+                                     : pr.givenReference ? *pr.givenReference
+                                                         : referenceFactor(pr);
+  if (reference) *reference = factor;
   forEachCopy<CompactCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });

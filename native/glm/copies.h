@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "design.h"
@@ -41,6 +42,9 @@ struct CopiesProblem {
   // Weight of every example in the reference curvature (a copy's total weight spread over all n
   // examples): the same for every copy, so a copy's preconditioner does not depend on its batch.
   double referenceWeight = 0.0;
+  // The reference factor that an earlier call on the same problem (copies aside) used: taken as
+  // given instead of rebuilt (a full-data Hessian build per call). Null: built here. Empty: none.
+  std::shared_ptr<const std::vector<double>> givenReference;
 };
 
 struct CopyResult {
@@ -54,6 +58,9 @@ struct CopyResult {
 // Solves every copy on `threads` workers (at least 1) and returns them in order. OpenBLAS runs
 // single-threaded for the duration of the call (process-wide; restored afterwards), so B workers
 // do not each fan out to all cores. Throws the first copy's error after all workers stop.
-std::vector<CopyResult> fitCopies(const CopiesProblem& problem, std::size_t threads);
+// With `reference` non-null, the reference factor used (given or built; empty when none) is
+// written there, for the next call's givenReference.
+std::vector<CopyResult> fitCopies(const CopiesProblem& problem, std::size_t threads,
+                                  std::vector<double>* reference = nullptr);
 
 }  // namespace tdakit::glm

@@ -108,7 +108,8 @@ std::vector<double> crossEntropies(const Design& a, std::size_t classes, const d
   return out;
 }
 
-std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& pr, std::size_t threads) {
+std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& pr, std::size_t threads,
+                                             std::vector<double>* reference) {
   std::vector<CopyResult> out(pr.copies.size());
   if (pr.copies.empty()) return out;
   if (pr.classes < 2) throw ArgumentError("a softmax regression needs at least 2 classes");
@@ -117,7 +118,10 @@ std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& pr,
   SingleThreadedBlas blas;
   // The reference factor: chord steps' for large copies, the first quasi-Newton steps' of the
   // others (copy_newton.h).
-  const std::vector<double> factor = pr.precondition ? referenceFactor(pr) : std::vector<double>{};
+  const std::vector<double> factor = !pr.precondition    ? std::vector<double>{}
+                                     : pr.givenReference ? *pr.givenReference
+                                                         : referenceFactor(pr);
+  if (reference) *reference = factor;
   forEachCopy<CompactMultinomialCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactMultinomialCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });

@@ -4,6 +4,7 @@
 // pool (copy_pool.h). A copy's bits do not depend on the batch or on the number of workers.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "copies.h"
@@ -32,12 +33,18 @@ struct MultinomialCopiesProblem {
   // False: damped Newton from a first Hessian build.
   bool precondition = true;
   double referenceWeight = 0.0;
+  // The reference factor that an earlier call on the same problem (copies aside) used: taken as
+  // given instead of rebuilt (a full-data Hessian build per call). Null: built here. Empty: none.
+  std::shared_ptr<const std::vector<double>> givenReference;
 };
 
 // Solves every copy on `threads` workers (at least 1) and returns them in order, with the
 // cross-entropy of every training example and query under each copy (CopyResult::krylovIterations
 // counts chord steps here). OpenBLAS runs single-threaded for the duration of the call.
-std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& problem, std::size_t threads);
+// With `reference` non-null, the reference factor used (given or built; empty when none) is
+// written there, for the next call's givenReference.
+std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& problem, std::size_t threads,
+                                             std::vector<double>* reference = nullptr);
 
 // Cross-entropy log sum_c e^{z_c} - z_y of every row under theta (reference class last, logit 0).
 std::vector<double> crossEntropies(const Design& a, std::size_t classes, const double* theta, const double* y);

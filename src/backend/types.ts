@@ -194,6 +194,12 @@ export interface CopiesBatchProblem extends Design {
   queryLabels: Float64Array;
   /** Weight of every example in the preconditioner's curvature (the same for every copy). */
   referenceWeight: number;
+  /**
+   * The reference factorisation an earlier call on the same model and objective returned
+   * (`referenceFactor` of its result; empty when it had none): used as given instead of rebuilt,
+   * a Hessian build over all n examples per call. Absent: built by this call.
+   */
+  referenceFactor?: Float64Array;
   /** Worker threads of the pool (each copy runs single-threaded BLAS). */
   threads: number;
   tol: number;
@@ -220,6 +226,8 @@ export interface GlmCopiesResult {
   queryLoss: Float64Array;
   newtonIterations: Int32Array;
   krylovIterations: Int32Array;
+  /** The reference factorisation the call used (P x P lower Cholesky factor; empty when none). */
+  referenceFactor: Float64Array;
 }
 
 /**

@@ -100,6 +100,36 @@ export function batchQueriesAndPool(
   };
 }
 
+/** Hands the reference factorisation of a trainer's first batch call to its later calls. */
+export interface ReferenceCache {
+  /** The field to add to a batch call: the factor once a call has returned it. */
+  given(): { referenceFactor?: Float64Array };
+  /**
+   * Keeps the factor that a call returned (the first one returned).
+   * @param result - the batch call's result
+   * @returns the same result
+   */
+  keep<R extends { referenceFactor: Float64Array }>(result: R): R;
+}
+
+/**
+ * A cache for one trainer (one model, objective and reference weight): every batch call of
+ * Daunce would otherwise rebuild the same full-data Hessian and its factor, about 5% of the
+ * time of a 32-copy batch of 1,000 x 180 copies, serial before the pool starts. The factor is
+ * bit for bit the one the call would build, so copies are the same whether it is given or not.
+ * @returns an empty cache
+ */
+export function referenceCache(): ReferenceCache {
+  let factor: Float64Array | undefined;
+  return {
+    given: () => (factor ? { referenceFactor: factor } : {}),
+    keep: (result) => {
+      factor ??= result.referenceFactor;
+      return result;
+    },
+  };
+}
+
 /** Every copy's parameters and losses, copy-major (B x P, B x n, B x m). */
 export interface CopyBatchResult {
   theta: Float64Array;

@@ -21,7 +21,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { GeneralizedLinearModel } from '../models/glm.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
-import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs, referenceCache } from './copy-batch.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
 export interface GlmPerturbableOptions {
@@ -55,6 +55,7 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
   const family: GlmFamily =
     variant === 'hessian' ? 'logistic' : variant === 'fisher' ? 'logisticLossSquared' : 'squared';
 
+  const reference = referenceCache();
   const solve = async (perturbations: readonly Perturbation[]) => {
     const b = await base;
     const { sizes, rows, weights, coef } = copyBatchInputs(
@@ -74,21 +75,24 @@ export function glmPerturbable(o: GlmPerturbableOptions): PerturbableModel<Float
     );
     const y = variant === 'trak' ? (access === 'white-box' ? b.margin : new Float64Array(n)) : model.y;
     const offset = variant === 'fisher' ? (access === 'white-box' ? b.loss! : new Float64Array(n)) : undefined;
-    return backend.glmCopies({
-      ...design,
-      family,
-      y,
-      ...(offset ? { offset } : {}),
-      lambda: model.options.lambda / n,
-      theta0,
-      sizes,
-      rows,
-      weights,
-      ...(coef ? { coef } : {}),
-      labels: model.y,
-      // A copy's total weight gamma spread over all n examples: its Hessian in expectation.
-      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
-    });
+    return reference.keep(
+      await backend.glmCopies({
+        ...reference.given(),
+        ...design,
+        family,
+        y,
+        ...(offset ? { offset } : {}),
+        lambda: model.options.lambda / n,
+        theta0,
+        sizes,
+        rows,
+        weights,
+        ...(coef ? { coef } : {}),
+        labels: model.y,
+        // A copy's total weight gamma spread over all n examples: its Hessian in expectation.
+        ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
+      }),
+    );
   };
   return {
     theta0,

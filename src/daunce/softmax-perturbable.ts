@@ -16,7 +16,7 @@ import type { Matrix } from '../data/matrix.ts';
 import type { SoftmaxRegression } from '../models/softmax.ts';
 import type { DaunceAccess, DaunceVariant, Perturbation } from './perturbation.ts';
 import type { PerturbableModel } from './runner.ts';
-import { batchedCopies, batchQueriesAndPool, copyBatchInputs } from './copy-batch.ts';
+import { batchedCopies, batchQueriesAndPool, copyBatchInputs, referenceCache } from './copy-batch.ts';
 import { logitStatistics } from './logit-statistics.ts';
 import { firstOrderCoefficient, type DaunceObjectiveSettings } from './settings.ts';
 
@@ -43,6 +43,7 @@ export function softmaxPerturbable(o: {
   const objective: LogitObjective =
     variant === 'hessian' ? 'crossEntropy' : variant === 'fisher' ? 'crossEntropySquared' : 'marginSquared';
 
+  const reference = referenceCache();
   const solve = async (perturbations: readonly Perturbation[]) => {
     const b = await base;
     // First-order coefficients, K per row: coef_{j,c} = w(xi_j) dl(z0_i)/dz_c / |D| (dMargin for trak).
@@ -62,21 +63,24 @@ export function softmaxPerturbable(o: {
     );
     const offset =
       objective === 'crossEntropy' || access === 'black-box' ? undefined : variant === 'fisher' ? b.loss : b.margin;
-    return backend.multinomialCopies({
-      ...design,
-      classes: C,
-      y: model.y,
-      ...(offset ? { offset } : {}),
-      objective,
-      lambda: model.options.lambda / n,
-      theta0: model.theta,
-      sizes,
-      rows,
-      weights,
-      ...(coef ? { coef } : {}),
-      // A copy's total weight gamma spread over all n examples: its curvature in expectation.
-      ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
-    });
+    return reference.keep(
+      await backend.multinomialCopies({
+        ...reference.given(),
+        ...design,
+        classes: C,
+        y: model.y,
+        ...(offset ? { offset } : {}),
+        objective,
+        lambda: model.options.lambda / n,
+        theta0: model.theta,
+        sizes,
+        rows,
+        weights,
+        ...(coef ? { coef } : {}),
+        // A copy's total weight gamma spread over all n examples: its curvature in expectation.
+        ...batchQueriesAndPool(queryDesign, o.queries.y, settings.gamma / n, threads, model.options),
+      }),
+    );
   };
   return batchedCopies(solve, { P, n, m }, (theta, which) =>
     which === 'train' ? model.losses(model.X, model.y, theta) : model.losses(o.queries.X, o.queries.y, theta),
