@@ -5,13 +5,18 @@
 // argument named.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawPerturbation, LogisticRegression, SoftmaxRegression } from '../src/index.ts';
+import { drawPerturbation, LogisticRegression, type Matrix, SoftmaxRegression } from '../src/index.ts';
 import type { Backend, CopiesBatchProblem, GlmCopiesResult } from '../src/backend/types.ts';
 import { glmPerturbable } from '../src/daunce/glm-perturbable.ts';
 import { softmaxPerturbable } from '../src/daunce/softmax-perturbable.ts';
 import { logisticData, multiclassData, rowOf } from './helpers.ts';
 
 const objective = { variant: 'hessian', access: 'white-box', ratio: 0.3 } as const;
+
+/** A white-box hessian-variant trainer's options for `model` with queries `q`. */
+function trainer<M>(model: M, q: { X: Matrix; y: Float64Array }) {
+  return { model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' } as const;
+}
 
 /** The model's backend with its batch calls recorded (their arguments and results). */
 function recording(real: Backend, key: 'glmCopies' | 'multinomialCopies') {
@@ -44,7 +49,7 @@ test('logistic copies: the returned reference factor is the Cholesky factor of t
   const real = model.backendKernels();
   const { backend, calls } = recording(real, 'glmCopies');
   model.backendKernels = () => backend;
-  const pm = glmPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
+  const pm = glmPerturbable(trainer(model, q));
   const ps = [0, 1, 2, 3, 4].map((k) => drawPerturbation(n, 0.3, 0, k));
   await pm.trainBatch!(ps.slice(0, 2), objective);
   const cached = await pm.trainBatch!(ps.slice(2), objective);
@@ -76,12 +81,7 @@ test('logistic copies: the returned reference factor is the Cholesky factor of t
   assert.ok(worst < 1e-13 * largest, `L L^T differs from the curvature by ${worst} (largest ${largest})`);
 
   model.backendKernels = () => real;
-  const rebuilt = await glmPerturbable({
-    model,
-    queries: { X: q.X, y: q.y },
-    variant: 'hessian',
-    access: 'white-box',
-  }).trainBatch!(ps.slice(2), objective);
+  const rebuilt = await glmPerturbable(trainer(model, q)).trainBatch!(ps.slice(2), objective);
   sameBits(cached, rebuilt);
 
   // A bad factor is refused, the argument named.
@@ -113,7 +113,7 @@ test('softmax copies: later batches reuse the reference factor of the first call
   const real = model.backendKernels();
   const { backend, calls } = recording(real, 'multinomialCopies');
   model.backendKernels = () => backend;
-  const pm = softmaxPerturbable({ model, queries: { X: q.X, y: q.y }, variant: 'hessian', access: 'white-box' });
+  const pm = softmaxPerturbable(trainer(model, q));
   const ps = [0, 1, 2, 3].map((k) => drawPerturbation(n, 0.3, 0, k));
   await pm.trainBatch!(ps.slice(0, 2), objective);
   const cached = await pm.trainBatch!(ps.slice(2), objective);
@@ -121,11 +121,6 @@ test('softmax copies: later batches reuse the reference factor of the first call
   assert.equal(calls[1]!.o.referenceFactor, calls[0]!.r.referenceFactor);
   assert.equal(calls[0]!.r.referenceFactor.length, ((C - 1) * 5) ** 2);
   model.backendKernels = () => real;
-  const rebuilt = await softmaxPerturbable({
-    model,
-    queries: { X: q.X, y: q.y },
-    variant: 'hessian',
-    access: 'white-box',
-  }).trainBatch!(ps.slice(2), objective);
+  const rebuilt = await softmaxPerturbable(trainer(model, q)).trainBatch!(ps.slice(2), objective);
   sameBits(cached, rebuilt);
 });
