@@ -215,4 +215,16 @@ export const MUTANTS: Mutant[] = [
       },
     ],
   },
+  {
+    id: 'reference-factor-drops-ridge',
+    bug: "the Daunce copies' reference factorisation leaves out the ridge (lambda / n) P",
+    tests: ['test/daunce-reference-cache.test.ts'],
+    edits: [{ find: 'for (std::size_t k = 0; k < a.d; ++k) m[k + k * p] += pr.lambda;', replace: '' }],
+  },
+  {
+    id: 'logistic-sigmoid-swapped',
+    bug: 'the one-exponential logistic terms take sigmoid(-z) for sigmoid(z)',
+    tests: ['test/references.test.ts'],
+    edits: [{ find: 'const double p = z >= 0 ? big : small;', replace: 'const double p = z >= 0 ? small : big;' }],
+  },
 ];
