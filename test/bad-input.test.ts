@@ -121,6 +121,26 @@ test('refit that leaves a singular problem says so', async () => {
   );
 });
 
+test('refit whose remaining rows are collinear (more rows than parameters) says so', async () => {
+  // Without rows 4 and 5 every row has x2 = 2 x1: the two features are collinear, so with
+  // lambda = 0 the reduced least-squares problem has many minimisers even though 4 rows remain
+  // for 3 parameters. The refit must report it, not return one of them.
+  const R = Matrix.fromArrays([
+    [0, 0],
+    [1, 2],
+    [2, 4],
+    [3, 6],
+    [1, 0],
+    [0, 1],
+  ]);
+  const ry = new Float64Array([0.5, 1.2, 2.9, 4.1, -0.3, 0.8]);
+  const m = await RidgeRegression.fit(R, ry, { lambda: 0 });
+  await assert.rejects(
+    m.refit({ exclude: [4, 5] }),
+    (err: unknown) => err instanceof NumericError && /singular/.test(err.message),
+  );
+});
+
 test('prediction inputs are checked against the model', async () => {
   const m = await LogisticRegression.fit(X, y);
   await assert.rejects(m.predictProba(Matrix.fromArrays([[1, 2]])), {

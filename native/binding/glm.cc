@@ -63,9 +63,10 @@ std::shared_ptr<RefitCache> readRefitCache(const Reader& r) {
 // refit({<problem of the reduced fit>, thetaStart, hessian, factor, rows, coef, shift, tol, maxIter, rhs?, cache?}):
 // Newton-Krylov (or chord) iterations preconditioned by the exact reduced Hessian M at the reference
 // optimum. With rhs, also M^{-1} rhs as `solution` (the Newton-step estimate of the same change):
-// one Woodbury correction serves both. Without rhs, M's Woodbury correction leaves out removals of
-// small leverage (kPreconditionerLeverage): only the preconditioner uses it. With cache (refitCache()), X's summary and
-// the float32 reference factor are built by the first refit of a model and reused by the next ones.
+// one Woodbury correction serves both. Without rhs (and with a ridge), M's Woodbury correction
+// leaves out removals of small leverage (kPreconditionerLeverage): only the preconditioner uses it. With cache
+// (refitCache()), X's summary and the float32 reference factor are built by the first refit of a model and reused by
+// the next ones.
 Napi::Value Refit(const Napi::CallbackInfo& info) {
   Reader r(info, "refit");
   const glm::Problem pr = r.problem();
@@ -84,14 +85,19 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
       [=] {
         // M is built on first use: formed and refactored (k >= p changes, or a penalty shift) it
         // costs a Hessian build, which Jacobi-preconditioned steps may make unnecessary. With rhs it
-        // is built up front, and then costs the refit nothing more.
+        // is built up front, and then costs the refit nothing more. Without a ridge (lambda = 0)
+        // the removals can leave the problem singular, and the iterations may still reach a zero
+        // gradient (a consistent singular system has many minimisers): M is then built up front,
+        // exact over every removal, so that its factorisation reports the singularity whatever
+        // the iterations would have done.
+        const bool exact = rhs || pr.lambda == 0.0;
         std::optional<influence::ReducedHessian> m;
         auto reduced = [&]() -> const influence::ReducedHessian& {
           if (m) return *m;
           std::shared_ptr<const influence::PackedFactor> packed;
           if (cache && influence::ReducedHessian::woodburyApplies(s.coef, s.rows.size(), pr.p(), s.shift))
             packed = cache->packedFactor(s.factor, pr.p(), sharedFactor);
-          if (rhs)
+          if (exact)
             m.emplace(pr.design, s.hessian, s.factor, s.rows.data(), s.coef, s.rows.size(), s.shift, std::move(packed));
           else  // only a preconditioner: Woodbury over the removals whose leverage matters
             m.emplace(influence::ReducedHessian::preconditioner(pr.design, s.hessian, s.factor, s.rows.data(), s.coef,
@@ -100,6 +106,7 @@ Napi::Value Refit(const Napi::CallbackInfo& info) {
           return *m;
         };
         Out out;
+        if (exact) reduced();
         if (rhs) {
           out.solution.assign(rhs, rhs + pr.p());
           reduced().apply(out.solution.data());
