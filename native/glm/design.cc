@@ -29,38 +29,30 @@ void Design::margins(const double* theta, double* z) const {
   }
 }
 
-namespace {
-
-// g[0..d) += sum_i v_i x_i over rows [first, first + count), four rows per pass and then row by
-// row, in a fixed order. Not dgemv: OpenBLAS splits this sum over the rows between its threads,
-// so its bits would depend on OPENBLAS_NUM_THREADS (fits differed by 1.7e-16, issue 17). Four
-// rows per pass load and store g once per four rows instead of once per row (a Daunce copy's
-// gradient, 300 x 181: about half the time); the AVX2 + FMA clone vectorises the pass.
+// Not dgemv: OpenBLAS splits this sum over the rows between its threads, so its bits would depend
+// on OPENBLAS_NUM_THREADS (fits differed by 1.7e-16, issue 17). Four rows per pass load and store
+// acc once per four rows instead of once per row (a Daunce copy's gradient, 300 x 181: about half
+// the time); the AVX2 + FMA clone vectorises the pass.
 TDAKIT_VECTOR_CLONES
-void addRowsTimes(const double* x, std::size_t d, std::size_t first, std::size_t count, const double* v, double* g) {
-  const std::size_t end = first + count;
-  std::size_t i = first;
-  for (; i + 4 <= end; i += 4) {
-    const double v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
-    const double* r0 = x + i * d;
-    const double* r1 = r0 + d;
-    const double* r2 = r1 + d;
-    const double* r3 = r2 + d;
-    for (std::size_t k = 0; k < d; ++k) g[k] += (v0 * r0[k] + v1 * r1[k]) + (v2 * r2[k] + v3 * r3[k]);
+void addScaledRows(const double* __restrict rows, const double* __restrict z, std::size_t m, std::size_t d,
+                   double* __restrict acc) {
+  std::size_t t = 0;
+  for (; t + 4 <= m; t += 4) {
+    const double *r0 = rows + t * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
+    const double z0 = z[t], z1 = z[t + 1], z2 = z[t + 2], z3 = z[t + 3];
+    for (std::size_t k = 0; k < d; ++k) acc[k] = (((acc[k] + z0 * r0[k]) + z1 * r1[k]) + z2 * r2[k]) + z3 * r3[k];
   }
-  for (; i < end; ++i) {
-    const double vi = v[i];
-    const double* r = x + i * d;
-    for (std::size_t k = 0; k < d; ++k) g[k] += vi * r[k];
+  for (; t < m; ++t) {
+    const double* r = rows + t * d;
+    const double zt = z[t];
+    for (std::size_t k = 0; k < d; ++k) acc[k] += zt * r[k];
   }
 }
-
-}  // namespace
 
 void Design::transposeTimes(const double* v, double* g) const {
   if (d > 0) {
     std::fill(g, g + d, 0.0);
-    addRowsTimes(x, d, 0, n, v, g);
+    addScaledRows(x, v, n, d, g);
   }
   if (intercept) {
     double s = 0.0;
@@ -83,7 +75,7 @@ void Design::marginsRange(std::size_t first, std::size_t count, const double* th
 
 void Design::addTransposeTimesRange(std::size_t first, std::size_t count, const double* v, double* g) const {
   if (count == 0) return;
-  if (d > 0) addRowsTimes(x, d, first, count, v, g);
+  if (d > 0) addScaledRows(row(first), v + first, count, d, g);
   if (intercept)
     for (std::size_t i = 0; i < count; ++i) g[d] += v[first + i];
 }

@@ -7,6 +7,11 @@
 
 namespace tdakit::glm {
 
+// acc[0..d) += sum_t z[t] rows[t] over m rows of length d (row-major), added row after row (the
+// bits of one axpy per row, in a fixed order whatever the thread count), four rows per pass over
+// acc: the gradient's A^T v and the Hessian-vector products' row sums.
+void addScaledRows(const double* rows, const double* z, std::size_t m, std::size_t d, double* acc);
+
 struct Design {
   const double* x = nullptr;  // n x d, row-major
   std::size_t n = 0;

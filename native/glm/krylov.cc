@@ -134,7 +134,7 @@ class GlmHessianOperator : public HessianOperator {
         z[t] = c_[j + t] * (z[t] + vb);
         interceptSum += z[t];
       }
-      addRows(block, z, m, d, acc);
+      addScaledRows(block, z, m, d, acc);
     }
     if (a_.intercept) acc[d] += interceptSum;
   }
@@ -178,23 +178,6 @@ class GlmHessianOperator : public HessianOperator {
     out[1] = x1;
     out[2] = x2;
     out[3] = x3;
-  }
-
-  // acc += sum_t z_t row_t over the m rows of block, added row after row (the order of one
-  // axpy per row), four rows per pass over acc so that acc is loaded and stored a quarter as often.
-  static void addRows(const double* __restrict block, const double* __restrict z, std::size_t m, std::size_t d,
-                      double* __restrict acc) {
-    std::size_t t = 0;
-    for (; t + 4 <= m; t += 4) {
-      const double *r0 = block + t * d, *r1 = r0 + d, *r2 = r1 + d, *r3 = r2 + d;
-      const double z0 = z[t], z1 = z[t + 1], z2 = z[t + 2], z3 = z[t + 3];
-      for (std::size_t k = 0; k < d; ++k) acc[k] = (((acc[k] + z0 * r0[k]) + z1 * r1[k]) + z2 * r2[k]) + z3 * r3[k];
-    }
-    for (; t < m; ++t) {
-      const double* r = block + t * d;
-      const double zt = z[t];
-      for (std::size_t k = 0; k < d; ++k) acc[k] += zt * r[k];
-    }
   }
 
   const Design& a_;
