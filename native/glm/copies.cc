@@ -76,23 +76,22 @@ CopyResult fitOne(const CopiesProblem& pr, const CopySpec& s, const std::vector<
   // to Newton after wasted products (measured: 1,000 x 180 at ratio 0.3), so damped Newton
   // (copy_newton.h) directly.
   const bool krylov = !factor.empty() && s.size >= kKrylovRowsPerParameter * pr.design.p();
+  // Dense rows are also kept as float32 (float_rows.h): small copies build their Hessian factors
+  // from them for the Newton and quasi-Newton directions, large copies' products read them (half
+  // the memory traffic); the gradients stay float64.
+  const bool rows32 = !summary->sparse && roundRows(c.problem.design, c.rows32);
   FitResult fit;
   if (!krylov) {
-    // Dense rows: float32 Hessian factors (float_rows.h) for the Newton and quasi-Newton
-    // directions; the gradients stay float64.
     const FloatFactorBuilder single = [&](const double* theta, const Evaluation& e, std::vector<float>& out) {
       return floatHessianFactor(c.problem.design, c.rows32, objective.curvatureWeights(theta, false, &e),
                                 c.problem.lambda, c.scaled32, out);
     };
-    const bool dense = !summary->sparse && roundRows(c.problem.design, c.rows32);
-    fit = fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data(), dense ? &single : nullptr);
+    fit =
+        fitCopyNewton(objective, pr.theta0, opt, factor.empty() ? nullptr : factor.data(), rows32 ? &single : nullptr);
   } else {
     const auto solve = [&factor, p](double* b) { factorSolve(factor.data(), p, b); };
-    // Dense rows: the products read them as float32 (float_rows.h), half the memory traffic.
-    if (!summary->sparse && roundRows(c.problem.design, c.rows32))
-      fit = refitChord(Float32ProductsObjective(objective, c.rows32), pr.theta0, solve, opt);
-    else
-      fit = refitChord(objective, pr.theta0, solve, opt);
+    fit = rows32 ? refitChord(Float32ProductsObjective(objective, c.rows32), pr.theta0, solve, opt)
+                 : refitChord(objective, pr.theta0, solve, opt);
   }
   CopyResult out;
   out.newtonIterations = fit.newtonIterations;
@@ -113,10 +112,7 @@ std::vector<CopyResult> fitCopies(const CopiesProblem& pr, std::size_t threads, 
   SingleThreadedBlas blas;
   // The reference factor: Newton-Krylov's preconditioner for copies with many rows per parameter,
   // the first steps of the others (copy_newton.h).
-  const std::vector<double> factor = !pr.precondition    ? std::vector<double>{}
-                                     : pr.givenReference ? *pr.givenReference
-                                                         : referenceFactor(pr);
-  if (reference) *reference = factor;
+  const std::vector<double> factor = batchReference(pr, referenceFactor, reference);
   forEachCopy<CompactCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });

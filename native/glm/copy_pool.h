@@ -23,6 +23,18 @@ class SingleThreadedBlas {
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 };
 
+// The reference factor of a batch (copies.cc, multinomial_copies.cc): none without
+// preconditioning, the one an earlier call returned when given (givenReference), else
+// build(problem). Also written to `out` when set, for the next call.
+template <class Problem, class Build>
+std::vector<double> batchReference(const Problem& pr, Build build, std::vector<double>* out) {
+  std::vector<double> factor = !pr.precondition    ? std::vector<double>{}
+                               : pr.givenReference ? *pr.givenReference
+                                                   : build(pr);
+  if (out) *out = factor;
+  return factor;
+}
+
 // Calls work(k, buffer) for k = 0 .. count - 1 on min(threads, count) workers (the caller's thread
 // among them), each with its own Buffer reused from copy to copy (fresh scratch per copy costs
 // page faults). Rethrows the first failure after every worker has stopped.

@@ -118,10 +118,7 @@ std::vector<CopyResult> fitMultinomialCopies(const MultinomialCopiesProblem& pr,
   SingleThreadedBlas blas;
   // The reference factor: chord steps' for large copies, the first quasi-Newton steps' of the
   // others (copy_newton.h).
-  const std::vector<double> factor = !pr.precondition    ? std::vector<double>{}
-                                     : pr.givenReference ? *pr.givenReference
-                                                         : referenceFactor(pr);
-  if (reference) *reference = factor;
+  const std::vector<double> factor = batchReference(pr, referenceFactor, reference);
   forEachCopy<CompactMultinomialCopy>(pr.copies.size(), threads, [&](std::size_t k, CompactMultinomialCopy& buffer) {
     out[k] = fitOne(pr, pr.copies[k], factor, buffer);
   });
