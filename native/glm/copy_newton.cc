@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "../linalg/blas.h"
@@ -35,6 +36,19 @@ constexpr double kQuasiGain = 0.5;
 constexpr int kSlowSteps = 3;
 // Pairs kept by the L-BFGS correction: more than the steps taken between two builds.
 constexpr std::size_t kBfgsPairs = 16;
+
+// dir = -solve(gradient); returns gradient . dir (negative for a descent direction).
+double descentDirection(const std::function<void(double*)>& solve, const std::vector<double>& gradient,
+                        std::vector<double>& dir) {
+  dir = gradient;
+  solve(dir.data());
+  double slope = 0.0;
+  for (std::size_t k = 0; k < dir.size(); ++k) {
+    dir[k] = -dir[k];
+    slope += gradient[k] * dir[k];
+  }
+  return slope;
+}
 
 // theta + t dir for the first t of 1, 1/2, 1/4, 1/8 that satisfies Armijo on F (the full step is
 // evaluated outright, value and gradient in one pass; shorter ones by value first); below the
@@ -103,13 +117,7 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
   for (int it = 0; it < options.maxIter; ++it) {
     if (converged(e, gn, options.tol)) return done(theta, e, gn, newton, chord, options.tol);
     if (quasiOk) {
-      dir = e.gradient;
-      bfgs.apply(base, dir.data());
-      double slope = 0.0;
-      for (std::size_t k = 0; k < p; ++k) {
-        dir[k] = -dir[k];
-        slope += e.gradient[k] * dir[k];
-      }
+      const double slope = descentDirection([&](double* b) { bfgs.apply(base, b); }, e.gradient, dir);
       bool accepted = false;
       if (slope < 0.0) {
         ++chord;
@@ -142,13 +150,7 @@ FitResult fitCopyNewton(const NewtonObjective& obj, const double* theta0, const 
       base = [&factor, P](double* b) { factorSolve(factor.data(), P, b); };
     }
     ++newton;
-    dir = e.gradient;
-    base(dir.data());
-    double slope = 0.0;
-    for (std::size_t k = 0; k < p; ++k) {
-      dir[k] = -dir[k];
-      slope += e.gradient[k] * dir[k];
-    }
+    const double slope = descentDirection(base, e.gradient, dir);
     if (!(slope < 0.0)) return handOff();
     // Below the rounding of F no line search can judge the step: take it whole (fitNewton too).
     const bool roundingRegime = -slope <= valueRounding(e);
